@@ -1,0 +1,58 @@
+"""Writing outputs safely: to a temporary file beside the target, then into place."""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import GkError
+
+
+def check_target(path: Path, force: bool) -> None:
+    if path.is_dir():
+        raise GkError(f"输出路径“{path}”是一个文件夹，请给出文件名")
+    if path.exists() and not force:
+        raise GkError(f"文件“{path}”已存在，未覆盖；如确需覆盖请加 --force，或用 -o 指定其他文件名")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise GkError(f"输出文件夹“{folder}”不存在，请先创建或换一个位置")
+    if not os.access(folder, os.W_OK):
+        raise GkError(f"没有权限在“{folder}”中写入文件，请换一个位置")
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, force: bool = False):
+    """Yield a temporary path in the target folder; on success move it to `path`.
+
+    Without `force` an existing file is never replaced, even one that appears
+    while we write (os.link fails if the name exists). On any failure the
+    temporary file is removed, so no partial output is ever left behind.
+    """
+    path = Path(path)
+    check_target(path, force)
+    fd, tmp = tempfile.mkstemp(prefix=".gktool-", suffix=path.suffix, dir=path.parent or ".")
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; outputs are ordinary files
+    try:
+        yield Path(tmp)
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise GkError(f"文件“{path}”已存在，未覆盖；如确需覆盖请加 --force") from None
+            except OSError:   # file systems without hard links
+                if path.exists():
+                    raise GkError(f"文件“{path}”已存在，未覆盖；如确需覆盖请加 --force") from None
+                os.replace(tmp, path)
+    except PermissionError as exc:
+        raise GkError(f"无法写入“{path}”：没有权限（{exc.strerror}）") from None
+    except OSError as exc:
+        raise GkError(f"无法写入“{path}”：{exc.strerror or exc}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)

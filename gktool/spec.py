@@ -1,0 +1,501 @@
+"""The declarative format spec: loading, expanding and describing cells.
+
+A spec file (``workbook_templates/*.toml``) describes one official format
+version. Everything else in gktool is derived from the frozen objects built
+here: the writer lays the workbook out from them, the reader finds cells by
+them, the rules check them, and the Word report draws its tables from them.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+from .errors import GkError
+
+TEMPLATE_PACKAGE = "gktool.workbook_templates"
+DEFAULT_FORMAT = "national-2021"
+
+# ----------------------------------------------------------------- A1 helpers
+_CELL_RE = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
+
+
+def col_index(letters: str) -> int:
+    """'A' -> 1, 'AA' -> 27."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def col_letters(index: int) -> str:
+    """1 -> 'A', 27 -> 'AA'."""
+    out = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def parse_cell(a1: str) -> tuple[int, int]:
+    """'D27' -> (27, 4) as (row, col)."""
+    m = _CELL_RE.match(a1.upper())
+    if not m:
+        raise ValueError(f"not a cell address: {a1!r}")
+    return int(m.group(2)), col_index(m.group(1))
+
+
+def cell_name(row: int, col: int) -> str:
+    return f"{col_letters(col)}{row}"
+
+
+def parse_range(a1: str) -> tuple[int, int, int, int]:
+    """'B3:D4' -> (min_row, min_col, max_row, max_col); a single cell is a 1x1 range."""
+    first, _, last = a1.partition(":")
+    r1, c1 = parse_cell(first)
+    r2, c2 = parse_cell(last) if last else (r1, c1)
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+def range_cells(a1: str) -> list[str]:
+    """All cells of a range, row by row."""
+    r1, c1, r2, c2 = parse_range(a1)
+    return [cell_name(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+
+
+def quote_sheet(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+# ----------------------------------------------------------------- spec objects
+@dataclass(frozen=True)
+class InputType:
+    key: str
+    description: str
+    integer: bool = False
+    min: float | None = None
+    max: float | None = None
+    decimals: int | None = None
+    plausible_max: float | None = None
+    number_format: str = "General"
+    unit: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.key != "text" and self.key != "narrative"
+
+
+TEXT_TYPES = ("text", "narrative")
+
+
+@dataclass(frozen=True)
+class Label:
+    sheet: str
+    range: str            # "A1" or "A1:C3"; a range is merged
+    text: str
+    header: bool = False
+
+    @property
+    def cell(self) -> str:
+        return self.range.split(":")[0]
+
+    @property
+    def merged(self) -> bool:
+        return ":" in self.range
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: str
+    type: str
+    required: bool = False
+    note: str = ""
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class SpecCell:
+    """An input or computed cell: where it lives and how a person names it."""
+    sheet: str
+    cell: str
+    kind: str                    # "input" | "computed"
+    type: str                    # input type key; "count" for computed totals
+    defined_name: str
+    merge: str | None = None     # range merged into this cell, if any
+    formula: str | None = None   # computed cells: without the leading "="
+    field: str | None = None     # form fields: the field key
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One term of a sum: a cell or range on a sheet."""
+    sheet: str
+    range: str
+
+    def cells(self) -> list[str]:
+        return range_cells(self.range)
+
+    def excel(self) -> str:
+        return f"{quote_sheet(self.sheet)}!{self.range}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expanded instance of a rule: left op right for one column/row."""
+    rule: str
+    severity: str
+    sheet: str
+    title: str
+    hint: str
+    where: str          # "自然人列", "第4行", "" when the rule has one instance
+    left: tuple[Ref, ...]
+    op: str             # "==", ">=", "<="
+    right: tuple[Ref, ...]
+
+    def cells(self) -> list[tuple[str, str]]:
+        return [(r.sheet, c) for r in self.left + self.right for c in r.cells()]
+
+
+@dataclass(frozen=True)
+class NarrativeCheck:
+    what: str
+    pattern: str
+    cells: tuple[Ref, ...]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    key: str
+    name: str
+    kind: str                       # "form" | "table"
+    section: str = ""
+    heading: str = ""
+    short: str = ""
+    title: str = ""
+    instructions: tuple[str, ...] = ()
+    fields: tuple[Field, ...] = ()
+    labels: tuple[Label, ...] = ()
+    cells: tuple[SpecCell, ...] = ()
+    widths: tuple[tuple[str, float], ...] = ()
+    freeze: str = ""
+    header_rows: int = 0
+
+    @cached_property
+    def _cell_map(self) -> dict[str, SpecCell]:
+        return {c.cell: c for c in self.cells}
+
+    @cached_property
+    def _label_grid(self) -> dict[tuple[int, int], Label]:
+        grid = {}
+        for lab in self.labels:
+            r1, c1, r2, c2 = parse_range(lab.range)
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    grid[(r, c)] = lab
+        return grid
+
+    def spec_cell(self, cell: str) -> SpecCell | None:
+        return self._cell_map.get(cell)
+
+    @property
+    def inputs(self) -> list[SpecCell]:
+        return [c for c in self.cells if c.kind == "input"]
+
+    @property
+    def computed(self) -> list[SpecCell]:
+        return [c for c in self.cells if c.kind == "computed"]
+
+    @cached_property
+    def bounds(self) -> tuple[int, int]:
+        """(max_row, max_col) of everything the spec puts on this sheet."""
+        rows, cols = [1], [1]
+        for rng in [l.range for l in self.labels] + [c.merge or c.cell for c in self.cells]:
+            r1, c1, r2, c2 = parse_range(rng)
+            rows.append(r2)
+            cols.append(c2)
+        return max(rows), max(cols)
+
+    def field_cell(self, key: str) -> SpecCell | None:
+        for c in self.cells:
+            if c.field == key:
+                return c
+        return None
+
+    def describe(self, cell: str) -> str:
+        """How a person reads a cell: '表三 （七）总计 × 自然人'."""
+        spec_cell = self.spec_cell(cell)
+        if self.kind == "form":
+            for f in self.fields:
+                if spec_cell is not None and spec_cell.field == f.key:
+                    return f"{self.name} {f.label}"
+            return self.name
+        row, col = parse_cell(cell)
+        grid = self._label_grid
+        parts = [p for p in (self._row_label(row, col, grid), self._col_label(row, col, grid)) if p]
+        return f"{self.short} " + " × ".join(parts) if parts else self.short
+
+    def row_label(self, cell: str) -> str:
+        row, col = parse_cell(cell)
+        return self._row_label(row, col, self._label_grid)
+
+    def col_label(self, cell: str) -> str:
+        row, col = parse_cell(cell)
+        return self._col_label(row, col, self._label_grid)
+
+    def _row_label(self, row: int, col: int, grid) -> str:
+        found = []
+        for c in range(col - 1, 0, -1):
+            lab = grid.get((row, c))
+            if lab is None or lab.header or (found and lab is found[-1]):
+                continue
+            found.append(lab)
+            if not lab.text[:1].isdigit():
+                break
+        return " ".join(l.text for l in reversed(found))
+
+    def _col_label(self, row: int, col: int, grid) -> str:
+        texts = [l.text for l in self.labels if l.header]
+        found = []
+        for r in range(row - 1, 0, -1):
+            lab = grid.get((r, col))
+            if lab is None:
+                if found:
+                    break
+                continue
+            if not lab.header:
+                if found:
+                    break
+                continue
+            if found and lab is found[-1]:
+                continue
+            found.append(lab)
+            if texts.count(lab.text) == 1 or lab.text == "信息内容":
+                break
+        # table 二 repeats 本年处理决定数量 in two blocks; the row label already says which
+        if found and found[-1].text.startswith("第二十条"):
+            found.pop()
+        return " ".join(l.text for l in reversed(found))
+
+
+@dataclass(frozen=True)
+class Spec:
+    format_name: str
+    id: str
+    version: str
+    title: str
+    notice: str
+    law: str
+    notice_title: str
+    fee_notice: str
+    report_title: str
+    sheets: tuple[Sheet, ...]
+    types: dict[str, InputType] = field(hash=False, compare=False)
+    checks: tuple[Check, ...] = ()
+    narrative_checks: tuple[NarrativeCheck, ...] = ()
+    fingerprint: str = ""
+
+    def sheet(self, name_or_key: str) -> Sheet:
+        for s in self.sheets:
+            if s.name == name_or_key or s.key == name_or_key:
+                return s
+        raise KeyError(name_or_key)
+
+    @cached_property
+    def field_cells(self) -> dict[str, SpecCell]:
+        return {c.field: c for s in self.sheets for c in s.cells if c.field}
+
+    @property
+    def format_id(self) -> str:
+        return f"{self.id}/{self.version}"
+
+    def describe(self, sheet: str, cell: str) -> str:
+        return f"{self.sheet(sheet).describe(cell)}（{sheet}!{cell}）"
+
+    def rule_ids(self) -> list[str]:
+        seen = []
+        for c in self.checks:
+            if c.rule not in seen:
+                seen.append(c.rule)
+        return seen
+
+
+# ----------------------------------------------------------------- loading
+FORM_FIRST_ROW = 3 # form sheets: title row 1, instructions from row 2, fields after
+
+
+def form_layout(sheet_data: dict) -> tuple[list[tuple[int, dict]], int]:
+    """Row of each field on a form sheet: fields start after the instructions and one blank row."""
+    first = 2 + len(sheet_data.get("instructions", [])) + 1
+    return [(first + i, f) for i, f in enumerate(sheet_data.get("fields", []))], first
+
+
+def _expand_axis(value) -> list:
+    if isinstance(value, list):
+        return value
+    a, _, b = str(value).partition(":")
+    if a.isdigit():
+        return list(range(int(a), int(b or a) + 1))
+    return [col_letters(i) for i in range(col_index(a), col_index(b or a) + 1)]
+
+
+_PLACEHOLDER = re.compile(r"\{(row|col)([+-]\d+)?\}")
+
+
+def _fill(template: str, row=None, col=None) -> str:
+    def sub(m):
+        off = int(m.group(2) or 0)
+        if m.group(1) == "row":
+            return str(row + off)
+        return col_letters(col_index(col) + off)
+    return _PLACEHOLDER.sub(sub, template)
+
+
+def _parse_ref(text: str, default_sheet: str, fields: dict[str, SpecCell]) -> Ref:
+    if text.startswith("@"):
+        cell = fields[text[1:]]
+        return Ref(cell.sheet, cell.cell)
+    if "!" in text:
+        sheet, _, rng = text.rpartition("!")
+        return Ref(sheet.strip("'"), rng)
+    return Ref(default_sheet, text)
+
+
+def parse_sum_formula(formula: str, sheet: str) -> tuple[Ref, ...]:
+    """'SUM(D6:D26)' -> refs; the only formula shape the spec uses for totals."""
+    m = re.fullmatch(r"SUM\((.*)\)", formula.strip().lstrip("="), re.I)
+    if not m:
+        raise ValueError(f"unsupported formula {formula!r}")
+    return tuple(_parse_ref(t.strip().replace("$", ""), sheet, {}) for t in m.group(1).split(","))
+
+
+def _defined_name(sheet_key: str, cell: str, field_key: str | None) -> str:
+    return f"GK_{field_key}" if field_key else f"GK_{sheet_key}_{cell}"
+
+
+def _build_sheet(data: dict) -> Sheet:
+    name, key = data["name"], data["key"]
+    labels, cells = [], []
+    if data["kind"] == "form":
+        rows, _ = form_layout(data)
+        labels.append(Label(name, "A1:C1", data.get("title", name), header=True))
+        for row, f in rows:
+            labels.append(Label(name, f"A{row}", f["label"]))
+            cells.append(SpecCell(name, f"B{row}", "input", f["type"],
+                                  _defined_name(key, f"B{row}", f["key"]), field=f["key"]))
+    for lab in data.get("labels", []):
+        labels.append(Label(name, lab["cell"], lab["text"], lab.get("header", False)))
+    for block in data.get("inputs", []):
+        if block.get("merged"):
+            first = block["cells"].split(":")[0]
+            cells.append(SpecCell(name, first, "input", block["type"],
+                                  _defined_name(key, first, None), merge=block["cells"]))
+        else:
+            for c in range_cells(block["cells"]):
+                cells.append(SpecCell(name, c, "input", block["type"], _defined_name(key, c, None)))
+    for block in data.get("computed", []):
+        for c in range_cells(block["cells"]):
+            row, col = parse_cell(c)
+            formula = _fill(block["formula"], row=row, col=col_letters(col))
+            cells.append(SpecCell(name, c, "computed", "count", _defined_name(key, c, None),
+                                  formula=formula))
+    fields = tuple(Field(f["key"], f["label"], f["type"], f.get("required", False),
+                         f.get("note", ""), f.get("heading", "")) for f in data.get("fields", []))
+    return Sheet(
+        key=key, name=name, kind=data["kind"], section=data.get("section", ""),
+        heading=data.get("heading", ""), short=data.get("short", name), title=data.get("title", ""),
+        instructions=tuple(data.get("instructions", [])), fields=fields, labels=tuple(labels),
+        cells=tuple(cells), widths=tuple(data.get("widths", {}).items()),
+        freeze=data.get("freeze", ""), header_rows=data.get("header_rows", 0),
+    )
+
+
+def _expand_rule(rule: dict, fields: dict[str, SpecCell], sheets: dict[str, Sheet]) -> list[Check]:
+    sheet = rule["sheet"]
+    axes = rule.get("for_each", {})
+    if "col" in axes:
+        instances = [({"col": c}, c) for c in _expand_axis(axes["col"])]
+    elif "row" in axes:
+        instances = [({"row": r}, r) for r in _expand_axis(axes["row"])]
+    else:
+        instances = [({}, None)]
+    out = []
+    for params, at in instances:
+        left = tuple(_parse_ref(_fill(t, **params), sheet, fields) for t in rule["left"])
+        right = tuple(_parse_ref(_fill(t, **params), sheet, fields) for t in rule["right"])
+        first = left[0].cells()[0]
+        if "col" in params:
+            where = f"“{sheets[sheet].col_label(first)}”列"
+        elif "row" in params:
+            where = f"“{sheets[sheet].row_label(first)}”行"
+        else:
+            where = ""
+        out.append(Check(rule["id"], rule["severity"], sheet, rule["title"], rule.get("hint", ""),
+                         where, left, rule["op"], right))
+    return out
+
+
+def _fingerprint(data: dict) -> str:
+    layout = {k: data[k] for k in ("id", "version", "sheets", "rules")}
+    blob = json.dumps(layout, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def load_spec_text(text: str, format_name: str) -> Spec:
+    data = tomllib.loads(text)
+    sheets = tuple(_build_sheet(s) for s in data["sheets"])
+    by_name = {s.name: s for s in sheets}
+    fields = {c.field: c for s in sheets for c in s.cells if c.field}
+    checks = tuple(c for r in data.get("rules", []) for c in _expand_rule(r, fields, by_name))
+    narrative = tuple(
+        NarrativeCheck(n["what"], n["pattern"],
+                       tuple(_parse_ref(t, "", fields) for t in n["cells"]))
+        for n in data.get("narrative_checks", [])
+    )
+    types = {k: InputType(key=k, **v) for k, v in data.get("types", {}).items()}
+    for t in TEXT_TYPES:
+        types[t] = InputType(key=t, description="文字")
+    return Spec(
+        format_name=format_name, id=data["id"], version=str(data["version"]), title=data["title"],
+        notice=data["notice"], law=data["law"], notice_title=data["notice_title"],
+        fee_notice=data["fee_notice"], report_title=data["report_title"], sheets=sheets,
+        types=types, checks=checks, narrative_checks=narrative, fingerprint=_fingerprint(data),
+    )
+
+
+def available_formats() -> list[str]:
+    return sorted(p.name[:-5] for p in resources.files(TEMPLATE_PACKAGE).iterdir()
+                  if p.name.endswith(".toml"))
+
+
+_CACHE: dict[str, Spec] = {}
+
+
+def load_spec(format_name: str = DEFAULT_FORMAT) -> Spec:
+    """Load a shipped spec by name (e.g. 'national-2021') or from a .toml path."""
+    if format_name in _CACHE:
+        return _CACHE[format_name]
+    if format_name.endswith(".toml"):
+        text = Path(format_name).read_text(encoding="utf-8")
+    else:
+        res = resources.files(TEMPLATE_PACKAGE) / f"{format_name}.toml"
+        if not res.is_file():
+            raise GkError(f"未知的报告格式“{format_name}”，可用的格式：{'、'.join(available_formats())}", 2)
+        text = res.read_text(encoding="utf-8")
+    spec = load_spec_text(text, Path(format_name).stem)
+    _CACHE[format_name] = spec
+    return spec
+
+
+def spec_for_format_id(format_id: str) -> Spec | None:
+    """The shipped spec whose 'id/version' matches a workbook's stamp."""
+    for name in available_formats():
+        spec = load_spec(name)
+        if spec.format_id == format_id:
+            return spec
+    return None

@@ -1,0 +1,1 @@
+"""Shipped format specs (TOML); installed as gktool.workbook_templates."""
