@@ -2,92 +2,23 @@
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
 from pathlib import Path
 
 import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import __version__
-from .compute import TOLERANCE, Evaluator, tidy
+from .compute import Evaluator, tidy
 from .errors import GkError
 from .fsutil import atomic_output
-from .spec import Check, Ref, Sheet, Spec, form_layout, parse_cell, parse_range, quote_sheet
+from .livechecks import (CHECK_FIRST_ROW, CHECK_SHEET, OP_TEXT, OVERALL_CELL, CheckRow, check_rows,
+                         input_blocks, violated_formula)
+from .spec import Sheet, Spec, col_letters, form_layout, parse_cell, quote_sheet
 
-CHECK_SHEET = "校验"
-CHECK_FIRST_ROW = 4          # 1-based row of the first check on the 校验 sheet
 FONT = "宋体"
 PROPS = {"format": "gktool.format", "version": "gktool.format_version",
          "tool": "gktool.tool_version", "fingerprint": "gktool.fingerprint",
          "name": "gktool.format_name"}
-OP_TEXT = {"==": "=", ">=": "≥", "<=": "≤"}
 SEVERITY_TEXT = {"error": "错误", "warning": "警告"}
-
-
-@dataclass(frozen=True)
-class CheckRow:
-    """One row of the 校验 sheet: a rule instance, or an R5 type check of one table."""
-    rule: str
-    severity: str
-    title: str
-    where: str
-    left_formula: str
-    op: str
-    right_formula: str
-    hint: str
-    check: Check | None = None
-    type_sheet: str | None = None
-
-
-def _sum_formula(refs: tuple[Ref, ...], local: str | None = None) -> str:
-    parts = [r.range if r.sheet == local else r.excel() for r in refs]
-    return f"SUM({','.join(parts)})"
-
-
-def _condition(left: str, op: str, right: str) -> str:
-    if op == "==":
-        return f"ABS(({left})-({right}))<={TOLERANCE}"
-    return f"({left}){op}({right})"
-
-
-def check_rows(spec: Spec) -> list[CheckRow]:
-    """The 校验 sheet's rows, in order: every rule instance, then one R5 row per table."""
-    rows = [CheckRow(c.rule, c.severity, c.title, c.where, _sum_formula(c.left), c.op,
-                     _sum_formula(c.right), c.hint, check=c) for c in spec.checks]
-    for sheet in spec.sheets:
-        if sheet.kind != "table":
-            continue
-        cells = [c.cell for c in sheet.inputs]
-        refs = ",".join(f"{quote_sheet(sheet.name)}!{c}" for c in cells)
-        bad = "+".join(f"(COUNTA({quote_sheet(sheet.name)}!{c})-COUNT({quote_sheet(sheet.name)}!{c}))"
-                       for c in _blocks(sheet))
-        neg = "+".join(f'COUNTIF({quote_sheet(sheet.name)}!{c},"<0")' for c in _blocks(sheet))
-        del refs
-        rows.append(CheckRow("R5", "error", "数字单元格只能填写不小于0的数", sheet.short,
-                             f"{bad}+{neg}", "==", "0", "把文字、负数改为不小于0的数字；没有发生的填0",
-                             type_sheet=sheet.name))
-    return rows
-
-
-def _blocks(sheet: Sheet) -> list[str]:
-    """Input cells of a table grouped into rectangular ranges (for COUNT/COUNTIF)."""
-    blocks: list[list[int]] = []
-    for c in sheet.inputs:
-        r, col = parse_cell(c.cell)
-        for b in blocks:
-            if b[0] == r and b[3] == col - 1:
-                b[3] = col
-                break
-        else:
-            blocks.append([r, col, r, col])
-    # merge row strips with identical column spans
-    merged: list[list[int]] = []
-    for b in blocks:
-        if merged and merged[-1][1] == b[1] and merged[-1][3] == b[3] and merged[-1][2] == b[0] - 1:
-            merged[-1][2] = b[0]
-        else:
-            merged.append(b)
-    return [f"{xl_rowcol_to_cell(b[0]-1, b[1]-1)}:{xl_rowcol_to_cell(b[2]-1, b[3]-1)}" for b in merged]
 
 
 def default_filename(unit: str | None, year: int | None, suffix: str = ".xlsx") -> str:
@@ -211,12 +142,11 @@ class _Writer:
         for check in self.spec.checks:
             if {r.sheet for r in check.left + check.right} != {sheet.name}:
                 continue
-            bad = "NOT(" + _condition(_sum_formula(check.left, sheet.name), check.op,
-                                      _sum_formula(check.right, sheet.name)) + ")"
+            bad = violated_formula(check, sheet.name)
             cells = sorted({c for _, c in check.cells()}, key=lambda a: parse_cell(a))
             ws.conditional_format(cells[0], {"type": "formula", "criteria": "=" + bad,
                                              "format": self.f_bad, "multi_range": " ".join(cells)})
-        for block in _blocks(sheet):
+        for block in input_blocks(sheet):
             top = block.split(":")[0]
             ws.conditional_format(block, {"type": "formula", "criteria": f"=OR(ISTEXT({top}),N({top})<0)",
                                           "format": self.f_bad})
@@ -259,8 +189,8 @@ class _Writer:
 
     def _names(self, sheet: Sheet) -> None:
         for c in sheet.cells:
-            self.wb.define_name(c.defined_name, f"={quote_sheet(sheet.name)}!${c.cell[:len(c.cell.rstrip('0123456789'))]}"
-                                f"${c.cell[len(c.cell.rstrip('0123456789')):]}")
+            row, col = parse_cell(c.cell)
+            self.wb.define_name(c.defined_name, f"={quote_sheet(sheet.name)}!${col_letters(col)}${row}")
 
     def _finish(self, ws, sheet: Sheet) -> None:
         ws.set_paper(9)
@@ -290,11 +220,10 @@ class _Writer:
         verdicts = [self._verdict(r) for r in rows]
         overall = "通过" if all(v[2] for v, r in zip(verdicts, rows) if r.severity == "error") else "不通过"
         ws.write("A2", "总体", self.f_form_label)
-        ws.merge_range("B2:C2", "", self.f_label)
         error_range = f"B{CHECK_FIRST_ROW}:B{last}"
-        ws.write_formula("B2", f'=IF(COUNTIFS({error_range},"错误",{status_range},"不通过")=0,"通过","不通过")',
+        ws.write_formula(OVERALL_CELL, f'=IF(COUNTIFS({error_range},"错误",{status_range},"不通过")=0,"通过","不通过")',
                          self.f_label_c, overall)
-        ws.merge_range("D2:I2", "“错误”必须全部通过才能提交；“警告”请核实后在报告中说明。", self.f_note)
+        ws.merge_range("C2:I2", "“错误”必须全部通过才能提交；“警告”请核实后在报告中说明。", self.f_note)
         for col, text in enumerate(["编号", "级别", "检查内容", "位置", "左边", "关系", "右边", "状态", "怎样改正"]):
             ws.write(2, col, text, self.f_header)
         for i, (row, (left, right, ok)) in enumerate(zip(rows, verdicts)):
@@ -306,10 +235,10 @@ class _Writer:
             ws.write_formula(f"E{r}", "=" + row.left_formula, self.f_total, tidy(left))
             ws.write(f"F{r}", OP_TEXT[row.op], self.f_label_c)
             ws.write_formula(f"G{r}", "=" + row.right_formula, self.f_total, tidy(right))
-            ws.write_formula(f"H{r}", f'=IF({_condition(f"E{r}", row.op, f"G{r}")},"通过","不通过")',
+            ws.write_formula(f"H{r}", "=" + row.status_formula(r),
                              self.f_label_c, "通过" if ok else "不通过")
             ws.write(f"I{r}", row.hint, self.f_note)
-        for rng in (status_range, "B2"):
+        for rng in (status_range, OVERALL_CELL):
             ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": '"不通过"', "format": self.f_bad})
             ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": '"通过"', "format": self.f_ok})
         ws.freeze_panes("A4")

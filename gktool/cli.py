@@ -1,0 +1,137 @@
+"""The command line: a thin layer over the library (spec, writer, validate, report)."""
+from __future__ import annotations
+
+import datetime
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import EXIT_FINDINGS, EXIT_INPUT, GkError
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"错误：{message}", err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    """Turns GkError into one clean line and its exit code; usage errors exit 2 (click's default)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except GkError as exc:
+            _fail(exc.message, exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("已中断", 130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gktool")
+def main():
+    """政府信息公开工作年度报告工具：生成填报工作簿、校验、生成 Word 报告。"""
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出文件名（默认：{单位}{年度}年政府信息公开工作年度报告.xlsx）")
+@click.option("--unit", help="单位名称，如：中宁县")
+@click.option("--year", type=click.IntRange(2021, 2100), help="报告年度（默认：上一年）")
+@click.option("--password", help="工作表保护密码（可选；仅防误改，不是加密）")
+@click.option("--fill", "fill", type=click.Path(dir_okay=False), help="用 JSON 文件预填数据（见 README）")
+@click.option("--format", "format_name", default="national-2021", show_default=True, help="报告格式")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件")
+def new(output, unit, year, password, fill, format_name, force):
+    """生成一个锁定的填报工作簿（官方表格格式，只有浅黄色单元格可填写）。
+
+    Example: gktool new --unit 中宁县 --year 2023
+    """
+    from .spec import load_spec
+    from .writer import default_filename, new_workbook
+
+    spec = load_spec(format_name)
+    values = {}
+    if fill:
+        from .filldata import load_fill
+        values = load_fill(spec, fill)
+    unit_cell, year_cell = spec.field_cells["unit"], spec.field_cells["year"]
+    unit = unit or values.get((unit_cell.sheet, unit_cell.cell)) or None
+    year = year or values.get((year_cell.sheet, year_cell.cell)) or datetime.date.today().year - 1
+    path = Path(output) if output else Path(default_filename(unit, year))
+    new_workbook(spec, path, unit=unit, year=year, password=password, values=values, force=force)
+    click.echo(f"已生成：{path}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式：text（中文说明）或 json（每个文件一行）")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
+def validate(files, fmt, jobs):
+    """检查填好的工作簿：结构、数据类型、公式、勾稽关系、文字与表格是否一致。
+
+    可以给多个文件或文件夹（检查其中所有 .xlsx）。退出码：0 没有错误；1 有错误；2 有文件无法读取。
+
+    Example: gktool validate 中宁县2023年政府信息公开工作年度报告.xlsx
+    """
+    from .findings import render_text
+    from .validate import expand_paths, validate_files
+
+    paths = expand_paths(files)
+    color = fmt == "text" and sys.stdout.isatty()
+    worst = 0
+    total_ok = 0
+    for result in validate_files(paths, jobs):
+        if fmt == "json":
+            click.echo(result.to_json())
+        else:
+            click.echo(render_text(result, color=color))
+        total_ok += result.ok
+        worst = max(worst, EXIT_INPUT if result.unreadable else (0 if result.ok else EXIT_FINDINGS))
+    if fmt == "text" and len(paths) > 1:
+        click.echo(f"共检查 {len(paths)} 个文件：{total_ok} 个通过，{len(paths) - total_ok} 个未通过。")
+    sys.exit(worst)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出 .docx（默认：工作簿旁边，{单位}{年度}年政府信息公开工作年度报告.docx）")
+@click.option("--force", is_flag=True, help="有错误也生成；覆盖已存在的文件")
+def report(file, output, force):
+    """根据填好的工作簿生成 Word 年度报告（先校验，有错误时拒绝生成）。
+
+    Example: gktool report 中宁县2023年政府信息公开工作年度报告.xlsx
+    """
+    from .findings import render_text
+    from .report import default_report_path, write_report
+    from .validate import analyse_file
+
+    analysis = analyse_file(file)
+    result = analysis.result
+    if result.findings:
+        click.echo(render_text(result), err=True)
+    if analysis.spec is None:
+        raise GkError("无法识别工作簿的格式，不能生成报告", EXIT_FINDINGS)
+    if result.errors and not force:
+        raise GkError(f"工作簿有 {result.errors} 个错误，未生成报告；请改正后重试（或加 --force 强制生成）", EXIT_FINDINGS)
+    if result.errors:
+        click.echo(f"注意：工作簿有 {result.errors} 个错误，按 --force 仍然生成了报告，发布前务必改正。", err=True)
+    path = Path(output) if output else default_report_path(analysis, Path(file))
+    write_report(analysis, path, force=force)
+    click.echo(f"已生成：{path}")
+
+
+@main.command()
+@click.option("--markdown", is_flag=True, help="输出 Markdown 表格（用于 README）")
+def rules(markdown):
+    """列出全部检查规则（编号、类别、级别、内容）。"""
+    from .rules import catalogue, catalogue_markdown
+    from .spec import load_spec
+
+    spec = load_spec()
+    if markdown:
+        click.echo(catalogue_markdown(spec))
+        return
+    for r in catalogue(spec):
+        click.echo(f"{r.id}\t{r.topic}\t{'错误' if r.severity == 'error' else '警告'}\t{r.title}")

@@ -1,0 +1,76 @@
+"""Findings are data: frozen records collected per file and rendered at the edge."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str                 # "error" | "warning"
+    sheet: str
+    cells: tuple[str, ...]
+    message: str                  # Chinese: where, what, how to fix
+    expected: float | int | None = None
+    actual: float | int | str | None = None
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "severity": self.severity, "sheet": self.sheet,
+                "cells": list(self.cells), "message": self.message,
+                "expected": self.expected, "actual": self.actual}
+
+
+@dataclass
+class Result:
+    """The verdict on one file."""
+    file: str
+    format: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    unreadable: bool = False
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0 and not self.unreadable
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "ok": self.ok, "format": self.format, "errors": self.errors,
+                "warnings": self.warnings, "findings": [f.as_dict() for f in self.findings]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), ensure_ascii=False)
+
+
+SEVERITY_ZH = {"error": "错误", "warning": "警告"}
+
+
+def render_text(result: Result, color: bool = False) -> str:
+    """Chinese text for a person: findings grouped by sheet, then a summary line."""
+    def paint(text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+    lines = [paint(f"== {result.file}", "1")]
+    by_sheet: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        by_sheet.setdefault(f.sheet or "（整个文件）", []).append(f)
+    for sheet, items in by_sheet.items():
+        lines.append(f"【{sheet}】")
+        for f in items:
+            tag = paint(f"[{SEVERITY_ZH[f.severity]} {f.rule}]", "31" if f.severity == "error" else "33")
+            lines.append(f"  {tag} {f.message}")
+    if result.unreadable:
+        summary = paint("无法读取，未检查", "31;1")
+    elif result.ok:
+        summary = paint("通过", "32;1") + (f"（{result.warnings} 个警告，请核实）" if result.warnings else "")
+    else:
+        summary = paint(f"不通过：{result.errors} 个错误", "31;1") + (f"，{result.warnings} 个警告" if result.warnings else "")
+    lines.append(f"结论：{summary}")
+    return "\n".join(lines)

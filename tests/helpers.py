@@ -1,0 +1,91 @@
+"""Test helpers: fill a workbook the way a person does (by finding labelled cells),
+and save it through LibreOffice headless the way a user's spreadsheet program does."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import openpyxl
+
+
+def _norm(text) -> str:
+    return "".join(unicodedata.normalize("NFKC", str(text or "")).split())
+
+
+def _find(ws, text, max_row=60, max_col=20, before_row=None):
+    hits = []
+    for row in ws.iter_rows(min_row=1, max_row=max_row, max_col=max_col):
+        for cell in row:
+            if isinstance(cell.value, str) and _norm(cell.value) == _norm(text):
+                if before_row is None or cell.row < before_row:
+                    hits.append(cell)
+    return hits
+
+
+def _merged_span(ws, cell):
+    for rng in ws.merged_cells.ranges:
+        if cell.coordinate in rng:
+            return rng.min_col, rng.max_col
+    return cell.column, cell.column
+
+
+def locate(ws, row_label: str, col_label=None):
+    """The input cell at a row label × column header, as a person finds it on screen.
+
+    `col_label` may be a tuple (parent header, header) for repeated headers
+    such as 表四's 结果维持."""
+    rows = _find(ws, row_label)
+    assert rows, f"row label {row_label!r} not found on {ws.title}"
+    row_cell = rows[0]
+    if col_label is None:                       # form sheets and single-value rows
+        col = _merged_span(ws, row_cell)[1] + 1
+        return ws.cell(row=row_cell.row, column=col)
+    parent, label = col_label if isinstance(col_label, tuple) else (None, col_label)
+    heads = _find(ws, label, before_row=row_cell.row)
+    if parent:
+        p = _find(ws, parent, before_row=row_cell.row)[0]
+        lo, hi = _merged_span(ws, p)
+        heads = [h for h in heads if lo <= h.column <= hi]
+    assert heads, f"column header {label!r} not found on {ws.title}"
+    head = max(heads, key=lambda h: h.row)      # the nearest header block above
+    return ws.cell(row=row_cell.row, column=head.column)
+
+
+def locate_header_value(ws, col_label):
+    """表四: one value row under the headers; `col_label` is (parent, header)."""
+    parent, label = col_label
+    p = _find(ws, parent)[0]
+    lo, hi = _merged_span(ws, p)
+    head = [h for h in _find(ws, label) if lo <= h.column <= hi][0]
+    return ws.cell(row=4, column=head.column)
+
+
+def fill(path, out, entries):
+    """Write `entries` {(sheet, row label, col label or None): value} into a copy of `path`."""
+    wb = openpyxl.load_workbook(path)
+    for (sheet, row_label, col_label), value in entries.items():
+        ws = wb[sheet]
+        cell = locate_header_value(ws, col_label) if row_label is None else locate(ws, row_label, col_label)
+        cell.value = value
+    wb.save(out)
+    return Path(out)
+
+
+def soffice_available() -> bool:
+    return shutil.which("soffice") is not None
+
+
+def soffice_convert(files, outdir, to="xlsx"):
+    """Convert several files in one LibreOffice call (a throwaway profile each run)."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as profile:
+        env = dict(os.environ, HOME=profile)
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
+                        "--convert-to", to, "--outdir", str(outdir), *map(str, files)],
+                       check=True, capture_output=True, timeout=300, env=env)
+    return [outdir / (Path(f).stem + "." + to.split(":")[0]) for f in files]
