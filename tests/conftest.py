@@ -1,0 +1,41 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gktool.filldata import load_fill
+from gktool.spec import load_spec
+from gktool.writer import new_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_JSON = ROOT / "examples" / "zhongning-2023.json"
+
+
+@pytest.fixture(scope="session")
+def spec():
+    return load_spec()
+
+
+@pytest.fixture(scope="session")
+def blank_workbook(tmp_path_factory, spec):
+    path = tmp_path_factory.mktemp("blank") / "blank.xlsx"
+    return new_workbook(spec, path, unit="测试县", year=2023)
+
+
+@pytest.fixture(scope="session")
+def example_values(spec):
+    return load_fill(spec, EXAMPLE_JSON)
+
+
+@pytest.fixture(scope="session")
+def filled_workbook(tmp_path_factory, spec, example_values):
+    path = tmp_path_factory.mktemp("filled") / "filled.xlsx"
+    return new_workbook(spec, path, values=example_values)
+
+
+def pytest_collection_modifyitems(config, items):
+    if shutil.which("soffice") is None:
+        skip = pytest.mark.skip(reason="LibreOffice (soffice) not installed")
+        for item in items:
+            if "libreoffice" in item.keywords:
+                item.add_marker(skip)
