@@ -65,8 +65,7 @@ def locate_sheet(spec_sheet: Sheet, raw: RawSheet, wb: RawWorkbook) -> LocatedSh
         (sr, sc), (ar, ac) = parse_cell(c.cell), parse_cell(target[1])
         loc.row_map.setdefault(sr, ar)
         loc.col_map.setdefault(sc, ac)
-    if len(loc.row_map) < len({parse_cell(c.cell)[0] for c in spec_sheet.cells}):
-        _map_by_labels(loc)
+    _map_by_labels(loc)   # rows and columns that hold no named cell (headers) follow their labels
     return loc
 
 

@@ -89,3 +89,31 @@ def soffice_convert(files, outdir, to="xlsx"):
                         "--convert-to", to, "--outdir", str(outdir), *map(str, files)],
                        check=True, capture_output=True, timeout=300, env=env)
     return [outdir / (Path(f).stem + "." + to.split(":")[0]) for f in files]
+
+
+def rewrite_zip(src, dst, edit):
+    """Copy an .xlsx part by part; `edit(name, data)` returns new bytes, or None to drop the part.
+    Extra parts can be added by returning them from edit("", b"") as a dict."""
+    import zipfile
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = edit(info.filename, zin.read(info.filename))
+            if data is not None:
+                zout.writestr(info.filename, data)
+        extra = edit("", b"")
+        if isinstance(extra, dict):
+            for name, data in extra.items():
+                zout.writestr(name, data)
+    return Path(dst)
+
+
+def sheet_part(path, sheet_name):
+    """The zip part name of a worksheet, found through workbook.xml and its rels."""
+    import re
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        wb = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+    rid = re.search(rf'<sheet name="{re.escape(sheet_name)}" sheetId="\d+" r:id="(rId\d+)"', wb).group(1)
+    target = re.search(rf'Id="{rid}"[^>]*Target="([^"]+)"|Target="([^"]+)"[^>]*Id="{rid}"', rels)
+    return "xl/" + (target.group(1) or target.group(2)).lstrip("/").removeprefix("xl/")

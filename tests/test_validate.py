@@ -1,0 +1,309 @@
+"""`gktool validate`: every rule fails and passes by its id; properties; CLI contract."""
+import json
+import re
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gktool.cli import main
+from gktool.livechecks import CHECK_SHEET
+from gktool.rules import catalogue, catalogue_markdown
+from gktool.validate import validate_file
+from gktool.writer import new_workbook
+
+from .helpers import rewrite_zip, sheet_part
+
+A, B, C, S6 = "二、主动公开", "三、依申请公开", "四、复议诉讼", "六、其他事项"
+
+
+def rules_of(result):
+    return {f.rule for f in result.findings}
+
+
+def edited(src, dst, **cells):
+    """A copy of `src` with cells changed by openpyxl, the way a script would fill it.
+    Keyword names are 'Sheet__A1' with '__' for '!'; None clears the cell."""
+    wb = openpyxl.load_workbook(src)
+    for key, value in cells.items():
+        sheet, cell = key.split("__")
+        wb[{"A": A, "B": B, "C": C, "S6": S6, "cover": "封面", "s1": "一、总体情况", "chk": CHECK_SHEET}[sheet]][cell] = value
+    wb.save(dst)
+    return dst
+
+
+# --------------------------------------------------------------- failing cases, by rule id
+def case_E0(src, tmp):
+    p = tmp / "e0.xlsx"
+    p.write_bytes(src.read_bytes()[:3000])
+    return p
+
+
+def case_S1(src, tmp):
+    return rewrite_zip(src, tmp / "s1.xlsx", lambda n, d: None if n == "docProps/custom.xml" else d)
+
+
+def case_S2(src, tmp):
+    wb = openpyxl.load_workbook(src)
+    wb.remove(wb[C])
+    wb.save(tmp / "s2.xlsx")
+    return tmp / "s2.xlsx"
+
+
+def case_S3(src, tmp):
+    return edited(src, tmp / "s3.xlsx", A__A3="规章制度")
+
+
+def case_S4(src, tmp):
+    """A row inserted in 表二 above 第二十条第（五）项, as Excel does it: cells and names move."""
+    wb = openpyxl.load_workbook(src)
+    ws = wb[A]
+    for rng in [r for r in ws.merged_cells.ranges if r.min_row >= 5]:
+        ws.unmerge_cells(str(rng))
+    ws.move_range("A5:D14", rows=1)
+    for name, dn in list(wb.defined_names.items()):
+        m = re.fullmatch(r"'二、主动公开'!\$([A-Z])\$(\d+)", dn.attr_text)
+        if m and int(m.group(2)) >= 5:
+            dn.attr_text = f"'二、主动公开'!${m.group(1)}${int(m.group(2)) + 1}"
+    wb.save(tmp / "s4.xlsx")
+    return tmp / "s4.xlsx"
+
+
+def case_S5(src, tmp):
+    return rewrite_zip(src, tmp / "s5.xlsx", lambda n, d: {"xl/vbaProject.bin": b"\0" * 64} if n == "" else d)
+
+
+def case_S6(src, tmp):
+    link = b'<?xml version="1.0"?><externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
+    return rewrite_zip(src, tmp / "s6.xlsx", lambda n, d: {"xl/externalLinks/externalLink1.xml": link} if n == "" else d)
+
+
+def case_S7(src, tmp):
+    return rewrite_zip(src, tmp / "s7.xlsx", lambda n, d: re.sub(rb"[0-9a-f]{16}</vt:lpwstr>", b"0000000000000000</vt:lpwstr>", d)
+                       if n == "docProps/custom.xml" else d)
+
+
+def case_C1(src, tmp):
+    return edited(src, tmp / "c1.xlsx", cover__B9=None)
+
+
+def case_R1(src, tmp):
+    return edited(src, tmp / "r1.xlsx", B__E28=1)
+
+
+def case_R2(src, tmp):
+    return edited(src, tmp / "r2.xlsx", B__D27=30)
+
+
+def case_R3(src, tmp):
+    return edited(src, tmp / "r3.xlsx", B__J6=13)
+
+
+def case_R4(src, tmp):
+    return edited(src, tmp / "r4.xlsx", C__E4=3)
+
+
+def case_R5(src, tmp):
+    return edited(src, tmp / "r5.xlsx", B__F6="12件", B__G6=-1, A__B7=1.5)
+
+
+def case_R6(src, tmp):
+    return edited(src, tmp / "r6.xlsx", A__D4=2)
+
+
+def case_R7(src, tmp):
+    return edited(src, tmp / "r7.xlsx", A__B14=21577900.129)
+
+
+def case_R9(src, tmp):
+    return edited(src, tmp / "r9.xlsx", s1__B7="全年办结政府信息公开申请25件，结转下年度继续办理4件。")
+
+
+def case_F1(src, tmp):
+    return edited(src, tmp / "f1.xlsx", B__J27="=SUM(D27:H27)")
+
+
+def case_F2(src, tmp):
+    part = sheet_part(src, B)
+    return rewrite_zip(src, tmp / "f2.xlsx", lambda n, d: re.sub(rb"(<c r=\"D27\"[^>]*><f>[^<]*</f><v>)24(</v>)",
+                                                             rb"\g<1>25\g<2>", d) if n == part else d)
+
+
+def case_F3(src, tmp):
+    return edited(src, tmp / "f3.xlsx", chk__H4="通过")
+
+
+def case_X1(src, tmp):
+    return edited(src, tmp / "x1.xlsx", S6__B4=40, S6__B5=100)
+
+
+def case_X2(src, tmp):
+    return edited(src, tmp / "x2.xlsx", S6__B4=1)
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def test_every_rule_in_the_catalogue_has_a_failing_case(spec):
+    assert {r.id for r in catalogue(spec)} == set(CASES)
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_fails(rule, filled_workbook, tmp_path, spec):
+    result = validate_file(CASES[rule](filled_workbook, tmp_path))
+    assert rule in rules_of(result), [f.message for f in result.findings]
+    finding = next(f for f in result.findings if f.rule == rule)
+    assert finding.message and re.search(r"[\u4e00-\u9fff]", finding.message)
+    assert finding.severity == {r.id: r.severity for r in catalogue(spec)}[rule]
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_passes_on_the_seed_report(rule, filled_workbook):
+    assert rule not in rules_of(validate_file(filled_workbook))
+
+
+def test_seed_report_validates_clean(filled_workbook):
+    result = validate_file(filled_workbook)
+    assert result.ok and result.findings == [], result.findings
+
+
+def test_findings_name_the_cells_to_look_at(filled_workbook, tmp_path):
+    r5 = validate_file(case_R5(filled_workbook, tmp_path))
+    text = next(f for f in r5.findings if f.actual == "12件")
+    assert text.cells == ("F6",) and "12件" in text.message and text.sheet == B
+    assert {f.cells for f in r5.findings if f.rule == "R5"} >= {("F6",), ("G6",), ("B7",)}
+    r2 = validate_file(case_R2(filled_workbook, tmp_path))
+    f1 = next(f for f in r2.findings if f.rule == "F1")
+    assert f1.cells[0] == "D27" and "D6" in f1.cells and "D26" in f1.cells
+    r2f = next(f for f in r2.findings if f.rule == "R2" and "自然人" in f.message)
+    assert (r2f.expected, r2f.actual) == (24, 30)
+
+
+def test_moved_rows_are_read_through_their_names(filled_workbook, tmp_path):
+    result = validate_file(case_S4(filled_workbook, tmp_path))
+    assert rules_of(result) == {"S4"}, [f.message for f in result.findings]
+
+
+def test_moved_rows_without_names_are_found_by_their_labels(filled_workbook, tmp_path):
+    moved = case_S4(filled_workbook, tmp_path)
+    nameless = rewrite_zip(moved, tmp_path / "nameless.xlsx", lambda n, d: re.sub(
+        rb"<definedName name=\"GK_[^\"]+\"[^>]*>[^<]*</definedName>", b"", d) if n == "xl/workbook.xml" else d)
+    result = validate_file(nameless)
+    assert rules_of(result) == {"S4"}, [f.message for f in result.findings]
+
+
+def test_blank_workbook_is_clean_apart_from_required_cover(spec, tmp_path):
+    path = new_workbook(spec, tmp_path / "b.xlsx")
+    assert rules_of(validate_file(path)) == {"C1"}
+
+
+def test_input_file_is_not_modified(filled_workbook):
+    before = filled_workbook.read_bytes()
+    validate_file(filled_workbook)
+    assert filled_workbook.read_bytes() == before
+
+
+# --------------------------------------------------------------- properties
+def _consistent(draw_counts, carry_in, carry_out):
+    values = {}
+    for col_i, col in enumerate("DEFGHI"):
+        outcomes = draw_counts[col_i]
+        for row, n in zip(range(6, 27), outcomes):
+            values[(B, f"{col}{row}")] = n
+        values[(B, f"{col}5")] = carry_in[col_i]
+        values[(B, f"{col}28")] = carry_out[col_i]
+        values[(B, f"{col}4")] = sum(outcomes) + carry_out[col_i] - carry_in[col_i]
+    return values
+
+
+counts = st.integers(min_value=0, max_value=50)
+
+
+@st.composite
+def consistent_tables(draw):
+    outcomes = [draw(st.lists(counts, min_size=21, max_size=21)) for _ in range(6)]
+    carry_out = [draw(counts) for _ in range(6)]
+    carry_in = [draw(st.integers(0, sum(o) + co)) for o, co in zip(outcomes, carry_out)]
+    values = _consistent(outcomes, carry_in, carry_out)
+    for cell in ["B3", "C3", "B4", "C4", "B7", "B10", "B11"]:
+        values[(A, cell)] = draw(counts)
+    values[(A, "D3")] = values[(A, "B3")] + draw(counts)
+    values[(A, "D4")] = values[(A, "B4")] + draw(counts)
+    values[(A, "B14")] = draw(st.integers(0, 10**6)) / 100
+    for cell in ["A4", "B4", "C4", "D4", "F4", "G4", "H4", "I4", "K4", "L4", "M4", "N4"]:
+        values[(C, cell)] = draw(counts)
+    values[("封面", "B9")] = "某县"
+    values[("封面", "B10")] = 2024
+    return values
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=consistent_tables())
+def test_random_consistent_data_validates_clean(values, spec, tmp_path_factory):
+    path = new_workbook(spec, tmp_path_factory.mktemp("p") / "p.xlsx", values=values)
+    result = validate_file(path)
+    assert result.ok and result.findings == [], [f.message for f in result.findings]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=consistent_tables(), pick=st.data())
+def test_a_single_changed_cell_is_caught_at_that_cell(values, pick, spec, tmp_path_factory):
+    inputs = [c.cell for c in spec.sheet(B).inputs]
+    cell = pick.draw(st.sampled_from(inputs))
+    delta = pick.draw(st.sampled_from([-3, -1, 1, 2, 7]))
+    old = values[(B, cell)]
+    if old + delta < 0:
+        delta = -delta
+    values = dict(values)
+    values[(B, cell)] = old + delta
+    path = new_workbook(spec, tmp_path_factory.mktemp("q") / "q.xlsx", values=values)
+    result = validate_file(path)
+    assert not result.ok
+    assert any(f.rule == "R1" and cell in f.cells for f in result.findings)
+
+
+# --------------------------------------------------------------- CLI contract
+def test_cli_exit_codes_and_json_lines(filled_workbook, tmp_path):
+    runner = CliRunner()
+    bad = case_R1(filled_workbook, tmp_path)
+    broken = tmp_path / "坏 文件.xlsx"
+    broken.write_bytes(b"not a workbook")
+    ok = runner.invoke(main, ["validate", str(filled_workbook)])
+    assert ok.exit_code == 0 and "通过" in ok.output
+    wrong = runner.invoke(main, ["validate", str(bad)])
+    assert wrong.exit_code == 1 and "R1" in wrong.output and "三、依申请公开!" not in wrong.output.split("R1")[0]
+    mixed = runner.invoke(main, ["validate", "--format", "json", str(filled_workbook), str(bad), str(broken)])
+    assert mixed.exit_code == 2
+    lines = [json.loads(line) for line in mixed.output.splitlines()]
+    assert [l["file"] for l in lines] == [str(filled_workbook), str(bad), str(broken)]
+    for line in lines:
+        assert set(line) == {"file", "ok", "format", "errors", "warnings", "findings"}
+        for f in line["findings"]:
+            assert set(f) == {"rule", "severity", "sheet", "cells", "message", "expected", "actual"}
+            assert f["severity"] in ("error", "warning") and isinstance(f["cells"], list)
+    assert [l["ok"] for l in lines] == [True, False, False]
+    assert lines[2]["findings"][0]["rule"] == "E0" and lines[2]["errors"] == 1
+    assert runner.invoke(main, ["validate"]).exit_code == 2
+    assert runner.invoke(main, ["validate", "--format", "xml", str(filled_workbook)]).exit_code == 2
+
+
+def test_cli_folder_and_parallel_jobs(filled_workbook, tmp_path):
+    folder = tmp_path / "收到的工作簿"
+    folder.mkdir()
+    for i in range(20):
+        (folder / f"单位{i:02d}.xlsx").write_bytes(filled_workbook.read_bytes())
+    (folder / "~$单位00.xlsx").write_bytes(b"lock")
+    (folder / "说明.txt").write_text("x")
+    out = CliRunner().invoke(main, ["validate", "--format", "json", "--jobs", "2", str(folder)])
+    assert out.exit_code == 0
+    lines = [json.loads(l) for l in out.output.splitlines()]
+    assert len(lines) == 20 and all(l["ok"] for l in lines)
+    assert [l["file"] for l in lines] == sorted(l["file"] for l in lines)
+
+
+def test_readme_rule_table_is_generated_from_the_catalogue(spec):
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert catalogue_markdown(spec) in readme
