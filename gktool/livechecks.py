@@ -70,8 +70,18 @@ def input_blocks(sheet: Sheet) -> list[str]:
     return [f"{cell_name(b[0], b[1])}:{cell_name(b[2], b[3])}" for b in blocks]
 
 
+_ROWS: dict[tuple[str, str], list[CheckRow]] = {}
+
+
 def check_rows(spec: Spec) -> list[CheckRow]:
     """The 校验 sheet's rows, in order: every rule instance, then one R5 row per table."""
+    key = (spec.format_name, spec.fingerprint)
+    if key not in _ROWS:
+        _ROWS[key] = _build_rows(spec)
+    return _ROWS[key]
+
+
+def _build_rows(spec: Spec) -> list[CheckRow]:
     rows = [CheckRow(c.rule, c.severity, c.title, c.where, sum_formula(c.left), c.op,
                      sum_formula(c.right), c.hint, check=c) for c in spec.checks]
     for sheet in spec.sheets:

@@ -22,6 +22,7 @@ class LocatedSheet:
     raw: RawSheet
     row_map: dict[int, int] = field(default_factory=dict)
     col_map: dict[int, int] = field(default_factory=dict)
+    _where: dict[str, str] = field(default_factory=dict)   # filled once the maps are complete
 
     def _map(self, mapping: dict[int, int], index: int) -> int:
         if index in mapping:
@@ -38,8 +39,11 @@ class LocatedSheet:
 
     def where(self, cell: str) -> str:
         """The actual address of a spec cell."""
-        row, col = parse_cell(cell)
-        return cell_name(self._map(self.row_map, row), self._map(self.col_map, col))
+        found = self._where.get(cell)
+        if found is None:
+            row, col = parse_cell(cell)
+            found = self._where[cell] = cell_name(self._map(self.row_map, row), self._map(self.col_map, col))
+        return found
 
     def raw_cell(self, cell: str) -> RawCell | None:
         row, col = parse_cell(self.where(cell))

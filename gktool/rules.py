@@ -133,9 +133,16 @@ class _Validation:
     def _input_value(self, loc: LocatedSheet, c, raw: RawCell | None):
         name = loc.spec.name
         t = self.spec.types[c.type]
+        value = None if raw is None else raw.value
+        if t.key in TEXT_TYPES and isinstance(value, str) and (value.strip() or not c.field):
+            return value.strip()
+        if t.key not in TEXT_TYPES and isinstance(value, float) and not raw.damaged and not raw.formula \
+                and value >= (t.min or 0) and (t.max is None or value <= t.max) \
+                and (not t.integer or value.is_integer()) and (t.decimals is None or round(value, t.decimals) == value) \
+                and (t.plausible_max is None or value <= t.plausible_max):
+            return value      # the common case: a valid number, nothing to report
         where = self.place(name, c.cell)
         cells = [loc.where(c.cell)]
-        value = None if raw is None else raw.value
         if t.key in TEXT_TYPES:
             text = "" if value is None else (str(int(value)) if isinstance(value, float) and value.is_integer() else str(value))
             field = next(f for f in loc.spec.fields if f.key == c.field) if c.field else None
@@ -181,11 +188,11 @@ class _Validation:
         for name, loc in self.located.items():
             for c in loc.spec.computed:
                 raw = loc.raw_cell(c.cell)
-                where, cells = self.place(name, c.cell), [loc.where(c.cell)] + self._addends(name, c.cell)
                 expected = self._expected_formula(loc, c)
                 found = raw.formula if raw is not None else None
                 if normalize_formula(found) == normalize_formula(expected):
                     continue
+                where, cells = self.place(name, c.cell), [loc.where(c.cell)] + self._addends(name, c.cell)
                 self.replaced.add((name, c.cell))
                 value = None if raw is None else raw.value
                 self.values[(name, c.cell)] = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None

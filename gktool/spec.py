@@ -12,7 +12,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -42,6 +42,7 @@ def col_letters(index: int) -> str:
     return out
 
 
+@lru_cache(maxsize=65536)
 def parse_cell(a1: str) -> tuple[int, int]:
     """'D27' -> (27, 4) as (row, col)."""
     m = _CELL_RE.match(a1.upper())
