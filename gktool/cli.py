@@ -135,3 +135,7 @@ def rules(markdown):
         return
     for r in catalogue(spec):
         click.echo(f"{r.id}\t{r.topic}\t{'错误' if r.severity == 'error' else '警告'}\t{r.title}")
+
+
+if __name__ == "__main__":
+    main()
