@@ -5,6 +5,7 @@ recalculate a filled workbook in LibreOffice and compare the two verdicts.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .compute import TOLERANCE
@@ -46,9 +47,18 @@ def condition(left: str, op: str, right: str) -> str:
     return f"({left}){op}({right})"
 
 
+def _absolute(refs: tuple[Ref, ...]) -> tuple[Ref, ...]:
+    return tuple(Ref(r.sheet, ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", p) for p in r.range.split(":")))
+                 for r in refs)
+
+
 def violated_formula(check: Check, local: str) -> str:
-    """Conditional-format formula: true while `check` fails (same-sheet rules only)."""
-    return "NOT(" + condition(sum_formula(check.left, local), check.op, sum_formula(check.right, local)) + ")"
+    """Conditional-format formula: true while `check` fails (same-sheet rules only).
+
+    References are absolute: one formula serves every highlighted cell, and Excel
+    would otherwise shift relative references from the first cell to each other one."""
+    return "NOT(" + condition(sum_formula(_absolute(check.left), local), check.op,
+                              sum_formula(_absolute(check.right), local)) + ")"
 
 
 def input_blocks(sheet: Sheet) -> list[str]:

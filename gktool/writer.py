@@ -21,6 +21,12 @@ PROPS = {"format": "gktool.format", "version": "gktool.format_version",
 SEVERITY_TEXT = {"error": "错误", "warning": "警告"}
 
 
+def _lines(text: str, width: float) -> int:
+    """Wrapped lines of `text` in a column `width` characters wide (a CJK character is two)."""
+    units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return max(1, -(-units // int(width)))
+
+
 def default_filename(unit: str | None, year: int | None, suffix: str = ".xlsx") -> str:
     return f"{unit or ''}{year}年政府信息公开工作年度报告{suffix}"
 
@@ -102,13 +108,14 @@ class _Writer:
 
     # ------------------------------------------------------------ sheets
     def _form(self, ws, sheet: Sheet) -> None:
-        ws.set_column("A:A", 26)
-        ws.set_column("B:B", 72)
-        ws.set_column("C:C", 34)
+        ws.set_column("A:A", 24)
+        ws.set_column("B:B", 64)
+        ws.set_column("C:C", 28)
         ws.merge_range("A1:C1", sheet.labels[0].text, self.f_title)
         ws.set_row(0, 30)
         for i, line in enumerate(sheet.instructions):
             ws.merge_range(1 + i, 0, 1 + i, 2, line, self.f_text)
+            ws.set_row(1 + i, 16 * _lines(line, 24 + 64 + 28) + 2)
         rows, _ = form_layout({"instructions": sheet.instructions,
                                "fields": [{"key": f.key} for f in sheet.fields]})
         for (row, _), f in zip(rows, sheet.fields):
@@ -208,11 +215,11 @@ class _Writer:
     def _check_sheet(self, ws) -> None:
         ws.set_column("A:A", 6)
         ws.set_column("B:B", 6)
-        ws.set_column("C:C", 36)
-        ws.set_column("D:D", 34)
+        widths = {"C": 36, "D": 44, "I": 60}
+        for col, width in widths.items():
+            ws.set_column(f"{col}:{col}", width)
         ws.set_column("E:G", 8)
         ws.set_column("H:H", 9)
-        ws.set_column("I:I", 50)
         ws.merge_range("A1:I1", "校验结果（自动计算，随填随查；请勿修改本表）", self.f_title)
         rows = check_rows(self.spec)
         last = CHECK_FIRST_ROW + len(rows) - 1
@@ -238,6 +245,8 @@ class _Writer:
             ws.write_formula(f"H{r}", "=" + row.status_formula(r),
                              self.f_label_c, "通过" if ok else "不通过")
             ws.write(f"I{r}", row.hint, self.f_note)
+            lines = max(_lines(row.title, widths["C"]), _lines(row.where, widths["D"]), _lines(row.hint, widths["I"] * 1.2))
+            ws.set_row(r - 1, 15 * lines + 3)
         for rng in (status_range, OVERALL_CELL):
             ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": '"不通过"', "format": self.f_bad})
             ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": '"通过"', "format": self.f_ok})
