@@ -274,10 +274,10 @@ class _Validation:
                     label = sheet.col_label(cells[0])
                 else:
                     label = sheet.describe(cells[0])
-                out.append(f"{label}（{self.actual(r.sheet, cells[0])}）{_num_text(self.evaluator.value(r.sheet, cells[0]))}")
+                out.append(f"{label}（{r.sheet}!{self.actual(r.sheet, cells[0])}）{_num_text(self.evaluator.value(r.sheet, cells[0]))}")
             else:
                 a, b = self.actual(r.sheet, cells[0]), self.actual(r.sheet, cells[-1])
-                out.append(f"{a}:{b} 各项之和 {_num_text(self.evaluator.sum((r,)))}")
+                out.append(f"{r.sheet}!{a}:{b} 各项之和 {_num_text(self.evaluator.sum((r,)))}")
         return " + ".join(out)
 
     def _report_check(self, check: Check, left: float, right: float) -> None:

@@ -273,7 +273,8 @@ def test_cli_exit_codes_and_json_lines(filled_workbook, tmp_path):
     ok = runner.invoke(main, ["validate", str(filled_workbook)])
     assert ok.exit_code == 0 and "通过" in ok.output
     wrong = runner.invoke(main, ["validate", str(bad)])
-    assert wrong.exit_code == 1 and "R1" in wrong.output and "三、依申请公开!" not in wrong.output.split("R1")[0]
+    assert wrong.exit_code == 1 and "R1" in wrong.output and "【三、依申请公开】" in wrong.output
+    assert "（七）总计（三、依申请公开!E27）" in wrong.output and "不通过" in wrong.output.splitlines()[-1]
     mixed = runner.invoke(main, ["validate", "--format", "json", str(filled_workbook), str(bad), str(broken)])
     assert mixed.exit_code == 2
     lines = [json.loads(line) for line in mixed.output.splitlines()]

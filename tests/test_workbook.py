@@ -1,5 +1,6 @@
 """`gktool new`: the locked official workbook, checked with openpyxl and LibreOffice."""
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -74,6 +75,20 @@ def test_totals_are_formulas_with_correct_cached_values(filled_workbook, spec):
     statuses = [values[CHECK_SHEET].cell(row=CHECK_FIRST_ROW + i, column=8).value
                 for i in range(len(check_rows(spec)))]
     assert set(statuses) == {"通过"} and values[CHECK_SHEET][OVERALL_CELL].value == "通过"
+
+
+def test_live_highlighting_uses_absolute_references(book, spec):
+    """One formula serves all highlighted cells, so relative references would drift."""
+    for sheet in spec.sheets:
+        for cf in book[sheet.name].conditional_formatting:
+            cells = [c for rng in cf.sqref.ranges for c in range_cells(str(rng))]
+            for rule in cf.rules:
+                formula = rule.formula[0]
+                if formula.startswith("NOT("):
+                    refs = re.findall(r"\$?[A-Z]{1,2}\$?\d+", formula)
+                    assert refs and all(r.count("$") == 2 for r in refs), (sheet.name, formula)
+                else:   # the text/negative check is written for the block's top-left cell
+                    assert re.search(r"ISTEXT\(([A-Z]+\d+)\)", formula).group(1) == cells[0]
 
 
 def test_identity_names_and_print_setup(book, spec):
