@@ -276,11 +276,8 @@ class Sheet:
             if found and lab is found[-1]:
                 continue
             found.append(lab)
-            if texts.count(lab.text) == 1 or lab.text == "信息内容":
+            if texts.count(lab.text) == 1:   # a repeated header (结果维持) needs its parent
                 break
-        # table 二 repeats 本年处理决定数量 in two blocks; the row label already says which
-        if found and found[-1].text.startswith("第二十条"):
-            found.pop()
         return " ".join(l.text for l in reversed(found))
 
 
