@@ -1,0 +1,694 @@
+"""`gktool report`: the publishable Word report, typeset after GB/T 9704, from an analysed workbook.
+
+The report is built in two steps. `report_blocks` turns the analysis into a
+plain list of blocks (title, headings, paragraphs, tables) — all wording and
+every number is decided there, so it can be tested without Word. `_Renderer`
+then lays the blocks out with python-docx: page, fonts, indents, line spacing,
+page numbers and the official tables, whose rows, columns, merged headers and
+labels come from the spec sheets, never from code.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_LINE_SPACING, WD_PARAGRAPH_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.table import _Cell
+from docx.shared import Emu, Mm, Pt
+
+from .compute import tidy
+from .errors import GkError, EXIT_FINDINGS
+from .fsutil import atomic_output
+from .spec import Label, Sheet, Spec, cell_name, col_index, parse_range
+
+# ----------------------------------------------------------------- typesetting (GB/T 9704-2012)
+FONT_TITLE = "方正小标宋简体"   # 2号 title
+FONT_BODY = "仿宋_GB2312"       # 3号 body
+FONT_H1 = "黑体"                # 一、 headings
+FONT_H2 = "楷体_GB2312"         # （一） headings
+FONT_TABLE = "宋体"             # table text
+FONT_PAGE = "宋体"              # page number
+FONT_LATIN = "Times New Roman"  # digits and Latin letters in body and tables
+
+SIZE_TITLE = Pt(22)    # 2号
+SIZE_BODY = Pt(16)     # 3号
+SIZE_TABLE = Pt(10.5)  # 五号
+SIZE_PAGE = Pt(14)     # 4号
+LINE = Pt(28.95)       # 225 mm text block / 22 lines
+
+PAGE_W, PAGE_H = Mm(210), Mm(297)
+MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = Mm(37), Mm(35), Mm(28), Mm(26)
+TEXT_WIDTH = PAGE_W - MARGIN_LEFT - MARGIN_RIGHT            # 156 mm
+CELL_MARGIN_TWIPS = 57                                       # 1 mm left and right in table cells
+TWIPS_PER_EMU = 1 / 635
+KEEP_TOGETHER_ROWS = 16     # tables up to this many rows are kept on one page
+
+CN_DIGITS = "一二三四五六七八九十"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of the report: kind is title | para | h1 | h2 | table | closing."""
+    kind: str
+    text: str = ""
+    sheet: Sheet | None = None
+
+
+# ----------------------------------------------------------------- public API
+def report_title(analysis) -> str:
+    unit, year = _unit(analysis), _year(analysis)
+    return analysis.spec.report_title.format(unit=unit, year=year if year else "")
+
+
+def default_report_path(analysis, workbook_path: Path) -> Path:
+    """`{单位}{年度}年政府信息公开工作年度报告.docx` beside the workbook."""
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", report_title(analysis)).strip(" .") or "政府信息公开工作年度报告"
+    return Path(workbook_path).parent / f"{name}.docx"
+
+
+def write_report(analysis, path: Path, force: bool = False) -> Path:
+    """Write the Word report for `analysis` to `path` atomically; never replaces a file without `force`."""
+    if analysis.spec is None:
+        raise GkError("无法识别工作簿的格式，不能生成报告", EXIT_FINDINGS)
+    path = Path(path)
+    with atomic_output(path, force) as tmp:
+        build_document(analysis).save(str(tmp))
+    return path
+
+
+def build_document(analysis):
+    """The python-docx Document of the report (not saved)."""
+    return _Renderer(analysis).render(report_blocks(analysis))
+
+
+# ----------------------------------------------------------------- wording
+def report_blocks(analysis) -> list[Block]:
+    """Everything the report says, in order: numbers are taken from the analysis only."""
+    spec: Spec = analysis.spec
+    blocks = [Block("title", report_title(analysis)), Block("para", _opening(analysis))]
+    for sheet in spec.sheets:
+        if not sheet.section:
+            continue
+        blocks.append(Block("h1", f"{sheet.section}、{sheet.heading}"))
+        if sheet.kind == "table":
+            blocks.append(Block("table", sheet=sheet))
+            continue
+        blocks.extend(_form_blocks(analysis, sheet))
+    closing = _closing(analysis)
+    if closing:
+        blocks.append(Block("closing", closing))
+    return blocks
+
+
+def narrative_paragraphs(text: str) -> list[str]:
+    """A narrative cell as paragraphs: one per non-empty line, surrounding (full-width) spaces removed."""
+    text = re.sub(r"\r\n?|[\x0b\x0c\u2028\u2029]", "\n", str(text or ""))
+    return [line.strip() for line in _xml_safe(text).split("\n") if line.strip()]
+
+
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_safe(text: str) -> str:
+    """Drop characters XML cannot hold (control characters pasted into a cell), which python-docx refuses."""
+    return _XML_UNSAFE.sub("", text)
+
+
+def _field(analysis, key: str, default=""):
+    if key not in analysis.spec.field_cells:
+        return default
+    value = analysis.field(key)
+    return default if value is None else value
+
+
+def _unit(analysis) -> str:
+    return str(_field(analysis, "unit") or "").strip()
+
+
+def _year(analysis) -> int:
+    try:
+        return int(_field(analysis, "year", 0) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _num(x: float) -> str:
+    t = tidy(x)
+    return str(t) if isinstance(t, int) else f"{x:.2f}"
+
+
+def _opening(analysis) -> str:
+    spec = analysis.spec
+    unit, year = _unit(analysis), _year(analysis)
+    who = unit or "本机关"
+    parts = [f"本报告依据{spec.law}的规定，按照{spec.notice_title}（{spec.notice}）规定的格式编制，"
+             f"报告{who}{year}年度政府信息公开工作情况。"]
+    parts.append(f"报告中所列数据的统计期限为{year}年1月1日至12月31日。")
+    name, site = str(_field(analysis, "website_name")).strip(), str(_field(analysis, "website")).strip()
+    if name and site:
+        parts.append(f"本报告的电子版可在{name}（{site}）下载。")
+    elif name or site:
+        parts.append(f"本报告的电子版可在{name or site}下载。")
+    return "".join(parts)
+
+
+def _closing(analysis) -> str:
+    office = str(_field(analysis, "contact_office")).strip() or _unit(analysis)
+    details = [(label, str(_field(analysis, key)).strip()) for key, label in
+               (("address", "地址"), ("postcode", "邮编"), ("phone", "电话"), ("email", "邮箱"))]
+    details = [f"{label}：{value}" for label, value in details if value]
+    if not office and not details:
+        return ""
+    text = f"如对本报告有疑问，请与{office or '我们'}联系"
+    if details:
+        text += "（" + "；".join(details) + "）"
+    return text + "。"
+
+
+def _form_blocks(analysis, sheet: Sheet) -> list[Block]:
+    out: list[Block] = []
+    fields = sheet.fields
+    narratives = [f for f in fields if f.type == "narrative"]
+    empty_section = all(not narrative_paragraphs(_field(analysis, f.key)) for f in narratives)
+    fee_done = False
+    sub = 0
+    for f in fields:
+        if f.key in ("fee_count", "fee_amount"):
+            if not fee_done:
+                out.append(Block("para", _fee_sentence(analysis)))
+                fee_done = True
+            continue
+        if f.type != "narrative":
+            value = analysis.field(f.key)
+            shown = value if isinstance(value, str) else _num(value)
+            if shown:
+                out.append(Block("para", f"{f.label}：{shown}"))
+            continue
+        if f.heading:
+            sub += 1
+            label = f.label if f.label.startswith(("（", "(")) else f"（{_cn(sub)}）{f.heading}"
+            out.append(Block("h2", label))
+        paras = narrative_paragraphs(_field(analysis, f.key))
+        if not paras:
+            text = _generated(analysis, sheet, f, empty_section)
+            paras = [text] if text else []
+        out.extend(Block("para", p) for p in paras)
+    return out
+
+
+def _cn(n: int) -> str:
+    if n <= 10:
+        return CN_DIGITS[n - 1]
+    return ("" if n < 20 else CN_DIGITS[n // 10 - 1]) + "十" + (CN_DIGITS[n % 10 - 1] if n % 10 else "")
+
+
+def _generated(analysis, sheet: Sheet, f, empty_section: bool) -> str:
+    """A paragraph for an empty narrative cell: facts from the tables, or a neutral sentence."""
+    unit, year = _unit(analysis), _year(analysis)
+    who = unit or "本机关"
+    if f.key == "overview":
+        return f"现将{who}{year}年政府信息公开工作情况报告如下。"
+    if f.key == "active":
+        text = _active_summary(analysis)
+        if text:
+            return text
+    if f.key == "request":
+        text = _request_summary(analysis)
+        if text:
+            return text
+    if f.key == "other":
+        return "无其他需要报告的事项。"
+    if f.key in ("problems", "improvements"):
+        # one sentence for an empty section 五; a filled half speaks for itself
+        if empty_section and f is next(x for x in sheet.fields if x.type == "narrative"):
+            return "本年度没有需要专门报告的问题及改进情况。"
+        return ""
+    topic = f.heading or f.label
+    return f"本年度{topic}方面没有需要专门说明的情况。"
+
+
+def _fee_sentence(analysis) -> str:
+    spec = analysis.spec
+    count, amount = float(_field(analysis, "fee_count", 0) or 0), float(_field(analysis, "fee_amount", 0) or 0)
+    if count <= 0 and amount <= 0:
+        return f"按照{spec.fee_notice}的规定，本年度没有收取信息处理费。"
+    return (f"按照{spec.fee_notice}的规定，本年度对{_num(count)}件政府信息公开申请收取了信息处理费，"
+            f"信息处理费金额合计{_num(amount)}元。")
+
+
+# ----------------------------------------------------------------- facts from the tables
+def _table_sheet(spec: Spec, *words: str) -> Sheet | None:
+    for s in spec.sheets:
+        if s.kind == "table" and all(w in s.heading + s.name for w in words):
+            return s
+    return None
+
+
+def _value_text(analysis, sheet: Sheet, cell: str) -> str:
+    c = sheet.spec_cell(cell)
+    return format_number(analysis.spec, c.type if c else "count", analysis.number(sheet.name, cell))
+
+
+def format_number(spec: Spec, type_key: str, value: float) -> str:
+    """A table number as printed: counts as integers, amounts with their decimals; 0 as 0."""
+    t = spec.types.get(type_key)
+    value = float(value or 0)
+    if t is not None and t.decimals is not None and not t.integer:
+        return f"{value:.{t.decimals}f}"
+    return _num(value)
+
+
+def _active_summary(analysis) -> str:
+    """表二 in one sentence: every data row with its column headings, e.g. 行政规范性文件本年制发3件."""
+    sheet = _table_sheet(analysis.spec, "主动公开")
+    if sheet is None:
+        return ""
+    rows: dict[int, list] = {}
+    for c in sheet.inputs + sheet.computed:
+        row, _ = parse_range(c.cell)[:2]
+        rows.setdefault(row, []).append(c)
+    items = []
+    for row in sorted(rows):
+        cells = sorted(rows[row], key=lambda c: parse_range(c.cell)[1])
+        parts = []
+        for c in cells:
+            measure, unit = _measure(_column_heading(sheet, c.cell))
+            parts.append(f"{measure}{_value_text(analysis, sheet, c.cell)}{unit}")
+        items.append(_row_heading(sheet, cells[0].cell) + "、".join(parts))
+    if not items:
+        return ""
+    year = _year(analysis)
+    return f"{year}年主动公开政府信息的主要数据为：" + "；".join(items) + f"。详见本报告第{sheet.section}部分。"
+
+
+def _label_at(sheet: Sheet, row: int, col: int) -> Label | None:
+    for lab in sheet.labels:
+        r1, c1, r2, c2 = parse_range(lab.range)
+        if r1 <= row <= r2 and c1 <= col <= c2:
+            return lab
+    return None
+
+
+def _column_heading(sheet: Sheet, cell: str) -> str:
+    """The nearest header label above a cell: '本年制发件数' for 表二 B3."""
+    row, col = parse_range(cell)[:2]
+    for r in range(row - 1, 0, -1):
+        lab = _label_at(sheet, r, col)
+        if lab is not None and lab.header:
+            return lab.text
+    return ""
+
+
+def _row_heading(sheet: Sheet, cell: str) -> str:
+    """The nearest row label left of a cell: '行政规范性文件' for 表二 B4."""
+    row, col = parse_range(cell)[:2]
+    for c in range(col - 1, 0, -1):
+        lab = _label_at(sheet, row, c)
+        if lab is not None and not lab.header:
+            return lab.text
+    return ""
+
+
+def _measure(header: str) -> tuple[str, str]:
+    """'本年收费金额（单位：万元）' -> ('本年收费金额', '万元'); '本年制发件数' -> ('本年制发', '件')."""
+    m = re.search(r"[（(]\s*单位[:：]\s*(.+?)\s*[）)]", header)
+    unit = m.group(1) if m else "件"
+    base = re.sub(r"[（(]\s*单位[:：].*?[）)]", "", header).strip()
+    if not m:
+        base = re.sub(r"(件数|数量|数)$", "", base)
+    return base, unit
+
+
+def _labels(sheet: Sheet, header: bool) -> list[Label]:
+    return [lab for lab in sheet.labels if lab.header == header]
+
+
+def _row_sum(analysis, sheet: Sheet, rows: range, col: int) -> float:
+    return sum(analysis.number(sheet.name, cell_name(r, col)) for r in rows)
+
+
+def _short_name(text: str) -> str:
+    """'（二）部分公开（区分处理的，…）' -> '部分公开'."""
+    text = re.sub(r"^\s*[（(][一二三四五六七八九十]+[）)]\s*", "", text)
+    return re.sub(r"\s*[（(][^（）()]*[）)]\s*$", "", text).strip()
+
+
+def _request_summary(analysis) -> str:
+    """Applications (表三) and the reviews and lawsuits they led to (表四), found by their labels."""
+    spec = analysis.spec
+    sheet = _table_sheet(spec, "申请")
+    if sheet is None:
+        return ""
+    totals = [parse_range(l.range)[1] for l in _labels(sheet, True) if l.text.strip() == "总计"]
+    if not totals:
+        return ""
+    col = totals[0]
+
+    def rows_of(word: str) -> range | None:
+        for lab in _labels(sheet, False):
+            if word in lab.text:
+                r1, _, r2, _ = parse_range(lab.range)
+                return range(r1, r2 + 1)
+        return None
+
+    new_rows, in_rows, out_rows = rows_of("新收"), rows_of("上年结转"), rows_of("结转下年度")
+    result = next((l for l in _labels(sheet, False) if "办理结果" in l.text), None)
+    if None in (new_rows, in_rows, out_rows) or result is None:
+        return ""
+    new, carried_in, carried_out = (_row_sum(analysis, sheet, r, col) for r in (new_rows, in_rows, out_rows))
+    r1, _, r2, c2 = parse_range(result.range)
+    outcomes, resolved = [], 0.0
+    for lab in _labels(sheet, False):
+        lr1, lc1, lr2, _ = parse_range(lab.range)
+        if lc1 != c2 + 1 or lr1 < r1 or lr2 > r2:
+            continue
+        value = _row_sum(analysis, sheet, range(lr1, lr2 + 1), col)
+        if "总计" in lab.text:
+            resolved = value
+        elif value:
+            outcomes.append(f"{_short_name(lab.text)}{_num(value)}件")
+    year, who = _year(analysis), _unit(analysis) or "本机关"
+    if not (new or carried_in or resolved or carried_out):
+        text = f"{year}年，{who}没有收到政府信息公开申请，也没有上年结转的申请。"
+    else:
+        text = f"{year}年，{who}新收政府信息公开申请{_num(new)}件，"
+        text += f"上年结转{_num(carried_in)}件。" if carried_in else "没有上年结转的申请。"
+        text += f"本年度办结{_num(resolved)}件"
+        text += "，其中" + "、".join(outcomes) if outcomes else ""
+        text += f"；结转下年度继续办理{_num(carried_out)}件。" if carried_out else "；没有需要结转下年度办理的申请。"
+    return text + _review_sentence(analysis)
+
+
+def _review_sentence(analysis) -> str:
+    sheet = _table_sheet(analysis.spec, "行政复议")
+    if sheet is None:
+        return ""
+    heads = _labels(sheet, True)
+
+    def total(word: str) -> float | None:
+        block = next((l for l in heads if l.text.strip() == word), None)
+        if block is None:
+            return None
+        _, b1, _, b2 = parse_range(block.range)
+        cols = [parse_range(l.range)[1] for l in heads
+                if l.text.strip() == "总计" and b1 <= parse_range(l.range)[1] <= b2]
+        cells = [c.cell for c in sheet.cells if parse_range(c.cell)[1] in cols]
+        return sum(analysis.number(sheet.name, c) for c in cells)
+
+    reviews, suits = total("行政复议"), total("行政诉讼")
+    if reviews is None or suits is None:
+        return ""
+    if not reviews and not suits:
+        return "本年度没有因政府信息公开引起的行政复议和行政诉讼。"
+    return f"因政府信息公开引起行政复议{_num(reviews)}件、行政诉讼{_num(suits)}件。"
+
+
+# ----------------------------------------------------------------- layout
+def _set_fonts(rpr, east_asia: str, latin: str) -> None:
+    """Explicit font names on an rPr: East Asian name in w:eastAsia, theme attributes removed."""
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attr), None)
+    fonts.set(qn("w:ascii"), latin)
+    fonts.set(qn("w:hAnsi"), latin)
+    fonts.set(qn("w:eastAsia"), east_asia)
+    fonts.set(qn("w:cs"), latin)
+    fonts.set(qn("w:hint"), "eastAsia")
+
+
+def _set_lang(rpr) -> None:
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), "en-US")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+
+def _indent(paragraph, chars: int, size) -> None:
+    """First-line indent of `chars` characters: twips for every program, firstLineChars for Word."""
+    pf = paragraph.paragraph_format
+    pf.first_line_indent = Pt(chars * size.pt) if chars else Pt(0)
+    ind = paragraph._p.get_or_add_pPr().find(qn("w:ind"))
+    ind.set(qn("w:firstLineChars"), str(chars * 100))
+
+
+class _Renderer:
+    ROLES = {   # role: (east asian font, latin font, size)
+        "title": (FONT_TITLE, FONT_TITLE, SIZE_TITLE),
+        "h1": (FONT_H1, FONT_H1, SIZE_BODY),
+        "h2": (FONT_H2, FONT_H2, SIZE_BODY),
+        "para": (FONT_BODY, FONT_LATIN, SIZE_BODY),
+        "closing": (FONT_BODY, FONT_LATIN, SIZE_BODY),
+        "table": (FONT_TABLE, FONT_LATIN, SIZE_TABLE),
+        "page": (FONT_PAGE, FONT_PAGE, SIZE_PAGE),
+    }
+
+    def __init__(self, analysis):
+        self.analysis = analysis
+        self.spec: Spec = analysis.spec
+        self.doc = Document()
+
+    def render(self, blocks: list[Block]):
+        self._page()
+        self._styles()
+        self._properties(blocks)
+        for b in blocks:
+            if b.kind == "table":
+                self._table(b.sheet)
+            else:
+                self._paragraph(b.kind, b.text)
+        return self.doc
+
+    # ------------------------------------------------------------ document setup
+    def _page(self) -> None:
+        section = self.doc.sections[0]
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = PAGE_W, PAGE_H
+        section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
+        section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
+        section.header_distance = Mm(15)
+        section.footer_distance = Mm(24)   # number's top edge about 7 mm below the text block
+        p = section.footer.paragraphs[0]
+        self._plain(p, WD_PARAGRAPH_ALIGNMENT.CENTER)
+        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        self._run(p, "— ", "page")
+        self._field(p, "PAGE", "1")
+        self._run(p, " —", "page")
+
+    def _styles(self) -> None:
+        styles_el = self.doc.styles.element
+        for fonts in styles_el.iter(qn("w:rFonts")):   # theme fonts override explicit names: drop them
+            for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+                fonts.attrib.pop(qn(attr), None)
+        defaults = styles_el.find(qn("w:docDefaults"))
+        rpr_default = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+        _set_fonts(rpr_default, FONT_BODY, FONT_LATIN)
+        _set_lang(rpr_default)
+        normal = self.doc.styles["Normal"]
+        normal.font.size = SIZE_BODY
+        rpr = normal.element.get_or_add_rPr()
+        _set_fonts(rpr, FONT_BODY, FONT_LATIN)
+        _set_lang(rpr)
+        pf = normal.paragraph_format
+        pf.space_before = pf.space_after = Pt(0)
+        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        pf.line_spacing = LINE
+        pf.alignment = WD_PARAGRAPH_ALIGNMENT.JUSTIFY
+        pf.first_line_indent = Pt(2 * SIZE_BODY.pt)
+        normal.element.get_or_add_pPr().find(qn("w:ind")).set(qn("w:firstLineChars"), "200")
+
+    def _properties(self, blocks: list[Block]) -> None:
+        props = self.doc.core_properties
+        now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+        props.title = blocks[0].text
+        props.author = props.last_modified_by = _unit(self.analysis) or "gktool"
+        props.subject = self.spec.title
+        props.comments = "由 gktool report 根据填报工作簿生成"
+        props.language = "zh-CN"
+        props.created = props.modified = now
+        props.revision = 1
+
+    # ------------------------------------------------------------ paragraphs
+    def _run(self, paragraph, text: str, role: str):
+        east, latin, size = self.ROLES[role]
+        run = paragraph.add_run(_xml_safe(text))
+        run.font.size = size
+        _set_fonts(run._element.get_or_add_rPr(), east, latin)
+        return run
+
+    def _field(self, paragraph, instruction: str, shown: str) -> None:
+        def fld(kind):
+            run = self._run(paragraph, "", "page")
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+            run._element.append(el)
+
+        fld("begin")
+        run = self._run(paragraph, "", "page")
+        instr = OxmlElement("w:instrText")
+        instr.set(qn("xml:space"), "preserve")
+        instr.text = f" {instruction} "
+        run._element.append(instr)
+        fld("separate")
+        self._run(paragraph, shown, "page")
+        fld("end")
+
+    @staticmethod
+    def _plain(paragraph, alignment) -> None:
+        """No first-line indent (overrides Normal's 2 characters)."""
+        paragraph.alignment = alignment
+        _indent(paragraph, 0, SIZE_BODY)
+
+    def _paragraph(self, kind: str, text: str) -> None:
+        p = self.doc.add_paragraph()
+        pf = p.paragraph_format
+        if kind == "title":
+            self._plain(p, WD_PARAGRAPH_ALIGNMENT.CENTER)
+            pf.line_spacing = Pt(36)
+            pf.space_after = LINE
+            pf.keep_with_next = True
+        elif kind in ("h1", "h2"):
+            pf.keep_with_next = True
+            outline = OxmlElement("w:outlineLvl")
+            outline.set(qn("w:val"), "0" if kind == "h1" else "1")
+            p._p.get_or_add_pPr().append(outline)
+        elif re.search(r"[\x21-\x7e—]{12,}", text):
+            # a long unbreakable run (URL, e-mail, phone) would stretch a justified line apart
+            p.alignment = WD_PARAGRAPH_ALIGNMENT.LEFT
+        self._run(p, text, kind)
+
+    # ------------------------------------------------------------ tables
+    def _table(self, sheet: Sheet) -> None:
+        n_rows, n_cols = sheet.bounds
+        table = self.doc.add_table(rows=n_rows, cols=n_cols)
+        table.style = self.doc.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        widths = column_widths(sheet, int(TEXT_WIDTH), SIZE_TABLE)
+        tbl = table._tbl
+        tbl_pr = tbl.tblPr
+        tbl_w = tbl_pr.find(qn("w:tblW"))
+        tbl_w.set(qn("w:type"), "dxa")
+        tbl_w.set(qn("w:w"), str(round(sum(widths) * TWIPS_PER_EMU)))
+        margins = OxmlElement("w:tblCellMar")
+        for side in ("left", "right"):
+            m = OxmlElement(f"w:{side}")
+            m.set(qn("w:w"), str(CELL_MARGIN_TWIPS))
+            m.set(qn("w:type"), "dxa")
+            margins.append(m)
+        look = tbl_pr.find(qn("w:tblLook"))   # schema order: tblCellMar comes before tblLook
+        look.addprevious(margins) if look is not None else tbl_pr.append(margins)
+        for col, w in zip(table.columns, widths):
+            col.width = Emu(w)
+        # work on the w:tc grid directly: python-docx's table.cell() rescans the table on every call
+        grid = [list(tr.tc_lst) for tr in tbl.tr_lst]
+        for row in grid:
+            for tc, w in zip(row, widths):
+                tc.width = Emu(w)               # merging adds the widths of the swallowed cells
+        for i, tr in enumerate(tbl.tr_lst):
+            tr_pr = tr.get_or_add_trPr()
+            tr_pr.append(OxmlElement("w:cantSplit"))
+            if i < sheet.header_rows:
+                tr_pr.append(OxmlElement("w:tblHeader"))
+            height = OxmlElement("w:trHeight")
+            height.set(qn("w:val"), str(round(Mm(6) * TWIPS_PER_EMU)))
+            height.set(qn("w:hRule"), "atLeast")
+            tr_pr.append(height)
+        contents: list[tuple[str, str, str, bool]] = []   # (range, text, alignment, header)
+        for lab in sheet.labels:
+            align = "center" if lab.header or _is_vertical(lab.range) else "left"
+            contents.append((lab.range, lab.text, align, lab.header))
+        for c in sheet.cells:
+            contents.append((c.merge or c.cell, _value_text(self.analysis, sheet, c.cell), "center", False))
+        for rng, text, align, header in contents:   # ranges never overlap, so corner cells survive merges
+            r1, c1, r2, c2 = parse_range(rng)
+            tc = grid[r1 - 1][c1 - 1]
+            if (r1, c1) != (r2, c2):
+                tc = tc.merge(grid[r2 - 1][c2 - 1])
+            cell = _Cell(tc, table)
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            p = cell.paragraphs[0]
+            self._table_paragraph(p, align)
+            lines = [text]
+            if header:   # a short heading in a narrow column: break it evenly, not 3 + 1 characters
+                usable = sum(widths[c1 - 1:c2]) - Pt(2 * CELL_MARGIN_TWIPS / 20)
+                lines = balanced_lines(text, int(usable // SIZE_TABLE))
+            for i, line in enumerate(lines):
+                run = self._run(p, line, "table")
+                if i < len(lines) - 1:
+                    run.add_break()
+        # header rows stay with the first data row; a short table stays on one page, except
+        # that it may break before a full-width sub-heading row (表二's 第二十条第（五）项 …)
+        block_starts = {parse_range(l.range)[0] for l in sheet.labels
+                        if l.header and parse_range(l.range)[1] == 1 and parse_range(l.range)[3] == n_cols}
+        for i, tr in enumerate(tbl.tr_lst):
+            keep = i < n_rows - 1 and (i < sheet.header_rows or
+                                       (n_rows <= KEEP_TOGETHER_ROWS and (i + 2) not in block_starts))
+            for tc in tr.tc_lst:
+                cell = _Cell(tc, table)
+                for p in cell.paragraphs:
+                    if not p.runs:
+                        self._table_paragraph(p, "center")
+                    if keep:
+                        p.paragraph_format.keep_with_next = True
+        # one short empty line after a table so the next heading does not touch it
+        after = self.doc.add_paragraph()
+        after.paragraph_format.line_spacing = Pt(14)
+
+    @staticmethod
+    def _table_paragraph(p, align: str) -> None:
+        _indent(p, 0, SIZE_TABLE)
+        pf = p.paragraph_format
+        pf.alignment = WD_PARAGRAPH_ALIGNMENT.CENTER if align == "center" else WD_PARAGRAPH_ALIGNMENT.LEFT
+        pf.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        pf.space_before = pf.space_after = Pt(0)
+
+
+def balanced_lines(text: str, per_line: int) -> list[str]:
+    """'商业企业' in a 3-character column -> ['商业', '企业']; only for texts of at most two lines."""
+    if per_line < 1 or len(text) <= per_line or len(text) > 2 * per_line or re.search(r"[\x21-\x7e\s]", text):
+        return [text]
+    half = (len(text) + 1) // 2
+    return [text[:half], text[half:]]
+
+
+def _is_vertical(rng: str) -> bool:
+    r1, c1, r2, c2 = parse_range(rng)
+    return r2 > r1 and c1 == c2
+
+
+def column_widths(sheet: Sheet, total: int, font_size) -> list[int]:
+    """Column widths (EMU) summing to `total`: the spec's Excel widths, scaled, with narrow
+    columns widened to hold three characters of table text where the page allows."""
+    n_cols = sheet.bounds[1]
+    excel = {i: 8.43 for i in range(1, n_cols + 1)}
+    for key, width in sheet.widths:
+        a, _, b = key.partition(":")
+        for i in range(col_index(a), col_index(b or a) + 1):
+            if i in excel:
+                excel[i] = float(width)
+    minimum = min(total / n_cols, 3 * font_size + Pt(2 * CELL_MARGIN_TWIPS / 20))
+    fixed: dict[int, float] = {}
+    while True:
+        free = [i for i in excel if i not in fixed]
+        room = total - sum(fixed.values())
+        scale = room / sum(excel[i] for i in free)
+        narrow = [i for i in free if excel[i] * scale < minimum]
+        if not narrow:
+            break
+        for i in narrow:
+            fixed[i] = minimum
+    widths = [int(fixed.get(i, excel[i] * scale)) for i in range(1, n_cols + 1)]
+    widths[-1] += total - sum(widths)
+    return widths
