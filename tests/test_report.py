@@ -1,0 +1,556 @@
+"""`gktool report`: the Word report's numbers, wording, structure, typesetting, CLI and rendering."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.shared import Mm, Pt
+from click.testing import CliRunner
+from docx.oxml.ns import qn
+
+from gktool.cli import main
+from gktool.compute import Evaluator
+from gktool.errors import GkError
+from gktool.findings import Result
+from gktool.report import (balanced_lines, build_document, column_widths, default_report_path,
+                           narrative_paragraphs, report_blocks, write_report)
+from gktool.rules import Analysis
+from gktool.spec import load_spec, load_spec_text, parse_cell, parse_range
+from gktool.validate import analyse_file
+from gktool.writer import new_workbook
+
+from .helpers import soffice_available, soffice_convert
+
+A, B, C = "二、主动公开", "三、依申请公开", "四、复议诉讼"
+COVER, S1, S5, S6 = "封面", "一、总体情况", "五、问题及改进", "六、其他事项"
+EXAMPLE_XLSX = Path(__file__).parent.parent / "examples" / "中宁县2023年政府信息公开工作年度报告.xlsx"
+
+# consistent figures (every rule holds): several applicant columns, so row and column totals differ
+NUMBERS = {
+    (A, "B3"): 1, (A, "C3"): 0, (A, "D3"): 4,
+    (A, "B4"): 3, (A, "C4"): 10, (A, "D4"): 28,
+    (A, "B7"): 153644, (A, "B10"): 4035, (A, "B11"): 1982, (A, "B14"): 2157.7,
+    (B, "D4"): 28, (B, "E4"): 3, (B, "F4"): 1, (B, "H4"): 2, (B, "I4"): 1,
+    (B, "D5"): 2, (B, "E5"): 1,
+    (B, "D6"): 12, (B, "D7"): 3, (B, "D11"): 2, (B, "D16"): 5, (B, "D19"): 2, (B, "D24"): 1,
+    (B, "E6"): 2, (B, "E13"): 1, (B, "F6"): 1, (B, "H7"): 2, (B, "I26"): 1,
+    (B, "D28"): 5, (B, "E28"): 1,
+    (C, "A4"): 1, (C, "C4"): 2, (C, "D4"): 1, (C, "G4"): 1, (C, "H4"): 3, (C, "K4"): 1,
+}
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec()
+
+
+def field_values(spec, **fields) -> dict:
+    """{(sheet, cell): value} for form fields given by key."""
+    return {(spec.field_cells[k].sheet, spec.field_cells[k].cell): v for k, v in fields.items()}
+
+
+def base_values(spec, **fields) -> dict:
+    values = dict(NUMBERS)
+    values.update(field_values(spec, unit="测试县", year=2023, website_name="测试县人民政府网站",
+                               website="http://www.example.gov.cn", contact_office="测试县人民政府办公室",
+                               address="人民路1号", postcode="100000", phone="010-12345678"))
+    values.update(field_values(spec, **fields))
+    return values
+
+
+def make_analysis(spec, tmp_path, name="t.xlsx", **fields) -> tuple[Analysis, Path]:
+    path = tmp_path / name
+    new_workbook(spec, path, values=base_values(spec, **fields))
+    return analyse_file(path), path
+
+
+def body_items(document):
+    """('p', text, outline level or None) and ('tbl', Table) in document order."""
+    out = []
+    tables = iter(document.tables)
+    for el in document.element.body.iterchildren():
+        if el.tag == qn("w:p"):
+            lvl = el.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
+            text = "".join(t.text or "" for t in el.iter(qn("w:t")))
+            out.append(("p", text, None if lvl is None else int(lvl.get(qn("w:val")))))
+        elif el.tag == qn("w:tbl"):
+            out.append(("tbl", next(tables), None))
+    return out
+
+
+def paragraphs(document) -> list[str]:
+    return [p.text for p in document.paragraphs if p.text]
+
+
+@pytest.fixture(scope="module")
+def full(spec, tmp_path_factory):
+    """A workbook with every narrative filled (multi-paragraph cells) and its report."""
+    tmp = tmp_path_factory.mktemp("full")
+    analysis, path = make_analysis(
+        spec, tmp, overview="第一段概述。\n\n　　第二段概述。  ",
+        active="主动公开第一段。\n主动公开第二段。", request="依申请公开情况的说明。",
+        management="管理情况。", platform="平台情况。", supervision="监督情况。",
+        problems="一是问题甲；二是问题乙。", improvements="改进一。\n改进二。", other="其他事项说明。",
+        fee_count=2, fee_amount=150.5, email="gk@example.gov.cn")
+    out = write_report(analysis, tmp / "report.docx")
+    return analysis, out, docx.Document(str(out))
+
+
+@pytest.fixture(scope="module")
+def empty(spec, tmp_path_factory):
+    """The same figures with every narrative cell empty and no fee."""
+    tmp = tmp_path_factory.mktemp("empty")
+    analysis, _ = make_analysis(spec, tmp)
+    out = write_report(analysis, tmp / "empty.docx")
+    return analysis, out, docx.Document(str(out))
+
+
+# ----------------------------------------------------------------- numbers in the tables
+def test_tables_carry_exactly_the_workbook_numbers(spec, full):
+    analysis, _, document = full
+    assert analysis.result.ok and not analysis.result.findings
+    sheets = [s for s in spec.sheets if s.kind == "table"]
+    assert len(document.tables) == len(sheets)
+    checked = 0
+    for sheet, table in zip(sheets, document.tables):
+        rows, cols = sheet.bounds
+        assert (len(table.rows), len(table.columns)) == (rows, cols)
+        for c in sheet.cells:
+            r, col = parse_cell(c.cell)
+            text = table.cell(r - 1, col - 1).text
+            want = analysis.number(sheet.name, c.cell)
+            assert text.strip(), f"{sheet.name}!{c.cell} is blank"
+            assert float(text) == pytest.approx(want), f"{sheet.name}!{c.cell}"
+            if spec.types[c.type].decimals and not spec.types[c.type].integer:
+                assert re.fullmatch(r"\d+\.\d{2}", text), text          # amounts: two decimals
+            else:
+                assert re.fullmatch(r"\d+", text), text                  # counts: integers, 0 as 0
+            checked += 1
+    assert checked == sum(len(s.cells) for s in sheets)
+    assert document.tables[0].cell(13, 1).text == "2157.70"
+    assert document.tables[1].cell(26, 9).text == str(int(analysis.number(B, "J27"))) == "32"
+
+
+def test_table_labels_come_from_the_spec(spec, full):
+    _, _, document = full
+    sheets = [s for s in spec.sheets if s.kind == "table"]
+    for sheet, table in zip(sheets, document.tables):
+        for lab in sheet.labels:
+            r1, c1, _, _ = parse_range(lab.range)
+            assert table.cell(r1 - 1, c1 - 1).text.replace("\n", "") == lab.text
+
+
+def test_merged_headers_in_table_three(spec, full):
+    _, _, document = full
+    sheet = spec.sheet(B)
+    table = document.tables[[s.name for s in spec.sheets if s.kind == "table"].index(B)]
+    header = [tr for tr in table._tbl.tr_lst[:sheet.header_rows]]
+    assert header[0].tc_lst[0].grid_span == 3            # A1:C3
+    assert header[0].tc_lst[0].vMerge == "restart"
+    assert header[0].tc_lst[1].grid_span == 7            # D1:J1 申请人情况
+    assert header[1].tc_lst[0].vMerge == "continue"
+    spans = [tc.grid_span for tc in header[1].tc_lst]
+    assert spans == [3, 1, 5, 1]                         # (A:C), 自然人, 法人或其他组织 E2:I2, 总计
+    assert header[1].tc_lst[1].vMerge == "restart" and header[2].tc_lst[1].vMerge == "continue"
+    # every merged label of every table is a merged cell
+    for s, t in zip([s for s in spec.sheets if s.kind == "table"], document.tables):
+        for lab in s.labels:
+            r1, c1, r2, c2 = parse_range(lab.range)
+            tc = t.cell(r1 - 1, c1 - 1)._tc
+            assert tc.grid_span == c2 - c1 + 1, lab
+            assert tc.vMerge == ("restart" if r2 > r1 else None), lab
+
+
+def test_table_rows_repeat_headers_and_never_split(spec, full):
+    _, _, document = full
+    for sheet, table in zip([s for s in spec.sheets if s.kind == "table"], document.tables):
+        for i, tr in enumerate(table._tbl.tr_lst):
+            trpr = tr.trPr
+            assert trpr.find(qn("w:cantSplit")) is not None
+            assert (trpr.find(qn("w:tblHeader")) is not None) == (i < sheet.header_rows)
+        tblpr = table._tbl.tblPr
+        assert tblpr.find(qn("w:jc")).get(qn("w:val")) == "center"
+        assert tblpr.find(qn("w:tblStyle")).get(qn("w:val")) == "TableGrid"
+
+
+def test_tables_fit_the_text_width(spec):
+    total = int(Mm(156))
+    for sheet in [s for s in spec.sheets if s.kind == "table"]:
+        widths = column_widths(sheet, total, Pt(10.5))
+        assert sum(widths) == total and len(widths) == sheet.bounds[1]
+        assert min(widths) > int(Mm(9))      # two characters of 五号 and the margins
+
+
+def test_balanced_lines():
+    assert balanced_lines("商业企业", 3) == ["商业", "企业"]
+    assert balanced_lines("社会公益组织", 3) == ["社会公", "益组织"]
+    assert balanced_lines("自然人", 3) == ["自然人"]
+    assert balanced_lines("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", 3)[0].startswith("（本列")
+
+
+# ----------------------------------------------------------------- structure and wording
+def test_sections_in_official_order(spec, full):
+    analysis, _, document = full
+    items = body_items(document)
+    h1 = [t for kind, t, lvl in items if kind == "p" and lvl == 0]
+    assert h1 == ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
+                  "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
+    assert h1 == [f"{s.section}、{s.heading}" for s in spec.sheets if s.section]
+    h2 = [t for kind, t, lvl in items if kind == "p" and lvl == 1]
+    assert h2 == ["（一）主动公开", "（二）依申请公开", "（三）政府信息管理", "（四）政府信息公开平台建设", "（五）监督保障"]
+    # each table directly follows its section heading
+    outline = ["TABLE" if kind == "tbl" else text for kind, text, lvl in items if kind == "tbl" or lvl == 0]
+    assert outline == ["一、总体情况", "二、主动公开政府信息情况", "TABLE", "三、收到和处理政府信息公开申请情况", "TABLE",
+                       "四、政府信息公开行政复议、行政诉讼情况", "TABLE", "五、存在的主要问题及改进情况",
+                       "六、其他需要报告的事项"]
+    assert [t for kind, t, _ in items if kind == "p" and t][0] == "测试县2023年政府信息公开工作年度报告"
+
+
+def test_opening_and_closing(spec, full):
+    _, _, document = full
+    texts = paragraphs(document)
+    assert texts[0] == "测试县2023年政府信息公开工作年度报告"
+    opening = texts[1]
+    for part in (spec.law, spec.notice_title, "国办公开办函〔2021〕30号", "2023年1月1日至12月31日",
+                 "测试县人民政府网站", "http://www.example.gov.cn"):
+        assert part in opening
+    assert texts[-1] == ("如对本报告有疑问，请与测试县人民政府办公室联系（地址：人民路1号；邮编：100000；"
+                         "电话：010-12345678；邮箱：gk@example.gov.cn）。")
+
+
+def test_closing_skips_empty_parts(spec, empty):
+    _, _, document = empty
+    closing = paragraphs(document)[-1]
+    assert closing.startswith("如对本报告有疑问，请与测试县人民政府办公室联系（地址：人民路1号")
+    assert "邮箱" not in closing and "；）" not in closing
+
+
+def test_narrative_cells_become_paragraphs(full):
+    _, _, document = full
+    texts = paragraphs(document)
+    i = texts.index("一、总体情况")
+    assert texts[i + 1:i + 6] == ["第一段概述。", "第二段概述。", "（一）主动公开", "主动公开第一段。", "主动公开第二段。"]
+    assert texts[texts.index("（二）依申请公开") + 1] == "依申请公开情况的说明。"
+    j = texts.index("五、存在的主要问题及改进情况")
+    assert texts[j + 1:j + 4] == ["一是问题甲；二是问题乙。", "改进一。", "改进二。"]
+    k = texts.index("六、其他需要报告的事项")
+    assert "信息处理费" in texts[k + 1] and texts[k + 2] == "其他事项说明。"
+    assert narrative_paragraphs("甲\r\n\r\n　乙\x0b\n") == ["甲", "乙"]
+    assert narrative_paragraphs("甲\x0b乙\x01丙\r丁") == ["甲", "乙丙", "丁"]     # XML-unsafe characters dropped
+
+
+def test_empty_narrative_is_generated_from_the_tables(spec, empty):
+    analysis, _, document = empty
+    texts = paragraphs(document)
+    n = lambda sheet, *cells: str(int(sum(analysis.number(sheet, c) for c in cells)))
+    request = texts[texts.index("（二）依申请公开") + 1]
+    assert f"新收政府信息公开申请{n(B, 'J4')}件" in request          # 35
+    assert f"上年结转{n(B, 'J5')}件" in request                      # 3
+    assert f"办结{n(B, 'J27')}件" in request                         # 32
+    assert f"予以公开{n(B, 'J6')}件" in request
+    assert f"部分公开{n(B, 'J7')}件" in request
+    assert f"不予公开{n(B, *[f'J{r}' for r in range(8, 16)])}件" in request
+    assert f"无法提供{n(B, 'J16', 'J17', 'J18')}件" in request
+    assert f"不予处理{n(B, *[f'J{r}' for r in range(19, 24)])}件" in request
+    assert f"其他处理{n(B, 'J24', 'J25', 'J26')}件" in request
+    assert f"结转下年度继续办理{n(B, 'J28')}件" in request
+    assert f"行政复议{n(C, 'E4')}件" in request
+    assert f"行政诉讼{n(C, 'J4', 'O4')}件" in request
+    # the generated text passes the validator's own figure checks (R9 patterns)
+    for nc in spec.narrative_checks:
+        for m in re.finditer(nc.pattern, request):
+            assert float(m.group(1)) == analysis.evaluator.sum(nc.cells), nc.what
+    active = texts[texts.index("（一）主动公开") + 1]
+    assert "行政规范性文件本年制发3件、本年废止10件、现行有效28件" in active
+    assert "行政许可本年处理决定153644件" in active and "2157.70万元" in active
+    for heading in ("（三）政府信息管理", "（四）政府信息公开平台建设", "（五）监督保障"):
+        assert texts[texts.index(heading) + 1]                      # a short neutral sentence
+    j = texts.index("五、存在的主要问题及改进情况")
+    assert texts[j + 2] == "六、其他需要报告的事项"                 # one neutral sentence for 五
+    k = texts.index("六、其他需要报告的事项")
+    assert texts[k + 1] == f"按照{spec.fee_notice}的规定，本年度没有收取信息处理费。"
+    assert texts[k + 2] == "无其他需要报告的事项。"
+
+
+def test_zero_only_outcomes_are_not_mentioned(spec, tmp_path):
+    values = {k: v for k, v in base_values(spec).items() if k[0] != B and k[0] != C}
+    values.update({(B, "D4"): 5, (B, "D6"): 4, (B, "D28"): 1})
+    path = tmp_path / "z.xlsx"
+    new_workbook(spec, path, values=values)
+    blocks = report_blocks(analyse_file(path))
+    request = blocks[[b.text for b in blocks].index("（二）依申请公开") + 1].text
+    assert "其中予以公开4件；" in request and "不予公开" not in request
+    assert "没有上年结转" in request
+    assert "没有因政府信息公开引起的行政复议和行政诉讼" in request
+
+
+def test_fee_sentence(spec, full):
+    _, _, document = full
+    texts = paragraphs(document)
+    fee = texts[texts.index("六、其他需要报告的事项") + 1]
+    assert spec.fee_notice in fee
+    assert "对2件政府信息公开申请收取了信息处理费" in fee and "150.50元" in fee
+
+
+# ----------------------------------------------------------------- typesetting
+def test_fonts_are_set_on_every_run_and_the_normal_style(full):
+    _, path, document = full
+    runs = list(document.element.body.iter(qn("w:r")))
+    runs += list(document.sections[0].footer._element.iter(qn("w:r")))
+    assert runs
+    for r in runs:
+        fonts = r.find(f"{qn('w:rPr')}/{qn('w:rFonts')}")
+        assert fonts is not None and fonts.get(qn("w:eastAsia")), r.xml[:200]
+    normal = document.styles["Normal"].element
+    fonts = normal.find(f"{qn('w:rPr')}/{qn('w:rFonts')}")
+    assert fonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
+    assert normal.find(f"{qn('w:rPr')}/{qn('w:lang')}").get(qn("w:eastAsia")) == "zh-CN"
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        for part in ("word/styles.xml", "word/document.xml"):
+            xml = z.read(part).decode()
+            assert not re.search(r"w:(ascii|hAnsi|eastAsia|cs)theme=", xml, re.I), part
+
+    def east(p):
+        return p.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")), p.runs[0].font.size.pt
+
+    ps = {p.text: p for p in document.paragraphs if p.text}
+    assert east(ps["测试县2023年政府信息公开工作年度报告"]) == ("方正小标宋简体", 22)
+    assert ps["测试县2023年政府信息公开工作年度报告"].alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert east(ps["一、总体情况"]) == ("黑体", 16)
+    assert east(ps["（一）主动公开"]) == ("楷体_GB2312", 16)
+    assert east(ps["第一段概述。"]) == ("仿宋_GB2312", 16)
+    cell = document.tables[1].cell(3, 3).paragraphs[0]
+    assert east(cell) == ("宋体", 10.5)
+    assert cell.paragraph_format.line_spacing_rule == WD_LINE_SPACING.SINGLE
+
+
+def test_page_indent_and_line_spacing(full):
+    _, _, document = full
+    s = document.sections[0]
+    mm = lambda x: round(x / 36000)
+    assert (mm(s.page_width), mm(s.page_height)) == (210, 297)
+    assert (mm(s.top_margin), mm(s.bottom_margin), mm(s.left_margin), mm(s.right_margin)) == (37, 35, 28, 26)
+    normal = document.styles["Normal"]
+    pf = normal.paragraph_format
+    assert pf.line_spacing_rule == WD_LINE_SPACING.EXACTLY
+    assert pf.line_spacing.pt == pytest.approx(28.95, abs=0.05)
+    ind = normal.element.pPr.find(qn("w:ind"))
+    assert ind.get(qn("w:firstLineChars")) == "200" and ind.get(qn("w:firstLine")) == "640"
+    title = document.paragraphs[0]._p.pPr.find(qn("w:ind"))
+    assert title.get(qn("w:firstLineChars")) == "0"
+    footer = s.footer._element.xml
+    assert "PAGE" in footer and "— " in footer and " —" in footer and 'fldCharType="begin"' in footer
+
+
+# ----------------------------------------------------------------- another spec, its own tables
+TOY_SPEC = '''
+id = "toy"
+version = "1"
+title = "测试格式"
+notice = "测试〔2024〕1号"
+law = "《测试条例》"
+notice_title = "《关于测试格式的通知》"
+fee_notice = "《测试收费办法》"
+report_title = "{unit}{year}年测试报告"
+
+[[sheets]]
+key = "cover"
+name = "封面"
+kind = "form"
+fields = [
+  { key = "unit", label = "单位名称", type = "text", required = true },
+  { key = "year", label = "报告年度", type = "year", required = true },
+]
+
+[[sheets]]
+key = "s1"
+name = "一、概况"
+kind = "form"
+section = "一"
+heading = "概况"
+fields = [ { key = "overview", label = "概述", type = "narrative" } ]
+
+[[sheets]]
+key = "T"
+name = "二、数据"
+kind = "table"
+section = "二"
+heading = "数据情况"
+short = "表二"
+header_rows = 2
+labels = [
+  { cell = "A1:A2", text = "项目", header = true },
+  { cell = "B1:C1", text = "数量", header = true },
+  { cell = "D1:D2", text = "合计", header = true },
+  { cell = "B2", text = "甲类", header = true },
+  { cell = "C2", text = "乙类", header = true },
+  { cell = "A3", text = "第一项" },
+  { cell = "A4", text = "第二项" },
+  { cell = "A5", text = "金额" },
+]
+inputs = [ { cells = "B3:C4", type = "count" }, { cells = "B5:D5", type = "amount", merged = true } ]
+computed = [ { cells = "D3:D4", formula = "SUM(B{row}:C{row})" } ]
+
+[[rules]]
+id = "R1"
+severity = "error"
+sheet = "二、数据"
+title = "合计等于各类之和"
+for_each = { row = "3:4" }
+left = ["D{row}"]
+op = "=="
+right = ["B{row}:C{row}"]
+
+[types.count]
+description = "整数"
+integer = true
+min = 0
+[types.amount]
+description = "金额"
+min = 0
+decimals = 2
+[types.year]
+description = "年份"
+integer = true
+min = 2000
+max = 2100
+'''
+
+
+def test_a_different_spec_produces_its_own_tables(tmp_path):
+    toy = load_spec_text(TOY_SPEC, "toy")
+    unit, year = toy.field_cells["unit"], toy.field_cells["year"]
+    values = {(unit.sheet, unit.cell): "样例市", (year.sheet, year.cell): 2024, ("二、数据", "B3"): 1,
+              ("二、数据", "C3"): 2, ("二、数据", "B4"): 0, ("二、数据", "C4"): 5, ("二、数据", "B5"): 7.5}
+    analysis = Analysis(toy, Result("toy.xlsx"), values, Evaluator(toy, values))
+    document = build_document(analysis)
+    assert len(document.tables) == 1
+    t = document.tables[0]
+    assert (len(t.rows), len(t.columns)) == (5, 4)
+    assert [t.cell(r, c).text for r in range(2, 5) for c in range(4)] == \
+        ["第一项", "1", "2", "3", "第二项", "0", "5", "5", "金额", "7.50", "7.50", "7.50"]
+    assert t.cell(0, 1)._tc.grid_span == 2 and t.cell(0, 0)._tc.vMerge == "restart"
+    texts = paragraphs(document)
+    assert texts[0] == "样例市2024年测试报告"
+    assert [x for x in texts if x.endswith(("概况", "数据情况"))] == ["一、概况", "二、数据情况"]
+    assert "《测试条例》" in texts[1]
+    path = default_report_path(analysis, tmp_path / "x.xlsx")
+    assert path == tmp_path / "样例市2024年测试报告.docx"
+
+
+# ----------------------------------------------------------------- writing and the CLI
+def test_default_path_is_beside_the_workbook(spec, empty, tmp_path):
+    analysis, _, _ = empty
+    assert default_report_path(analysis, tmp_path / "sub" / "any.xlsx") == \
+        tmp_path / "sub" / "测试县2023年政府信息公开工作年度报告.docx"
+
+
+def test_write_report_never_overwrites_without_force(empty, tmp_path):
+    analysis, _, _ = empty
+    target = tmp_path / "r.docx"
+    target.write_bytes(b"keep")
+    with pytest.raises(GkError):
+        write_report(analysis, target)
+    assert target.read_bytes() == b"keep"
+    write_report(analysis, target, force=True)
+    assert docx.Document(str(target)).paragraphs[0].text == "测试县2023年政府信息公开工作年度报告"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.docx"]          # no temporary files left
+
+
+def test_cli_report_writes_beside_the_workbook(spec, tmp_path):
+    _, path = make_analysis(spec, tmp_path, "in.xlsx")
+    result = CliRunner().invoke(main, ["report", str(path)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "测试县2023年政府信息公开工作年度报告.docx"
+    assert out.is_file() and "已生成" in result.output
+    again = CliRunner().invoke(main, ["report", str(path)])
+    assert again.exit_code == 2 and "已存在" in again.output
+    custom = tmp_path / "custom.docx"
+    assert CliRunner().invoke(main, ["report", str(path), "-o", str(custom)]).exit_code == 0
+    assert custom.is_file()
+
+
+def test_cli_refuses_a_workbook_with_errors_unless_forced(spec, tmp_path):
+    values = base_values(spec)
+    values[(B, "D4")] = 40                                  # breaks R1: new + carried ≠ resolved + carried out
+    path = tmp_path / "bad.xlsx"
+    new_workbook(spec, path, values=values)
+    out = tmp_path / "测试县2023年政府信息公开工作年度报告.docx"
+    result = CliRunner().invoke(main, ["report", str(path)])
+    assert result.exit_code == 1
+    assert "R1" in result.output and "未生成报告" in result.output
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.xlsx"]
+    forced = CliRunner().invoke(main, ["report", str(path), "--force"])
+    assert forced.exit_code == 0 and out.is_file()
+    assert "--force" in forced.output
+
+
+def test_cli_existing_report_is_not_overwritten(spec, tmp_path):
+    _, path = make_analysis(spec, tmp_path, "in.xlsx")
+    out = tmp_path / "测试县2023年政府信息公开工作年度报告.docx"
+    out.write_bytes(b"old")
+    result = CliRunner().invoke(main, ["report", str(path)])
+    assert result.exit_code == 2 and out.read_bytes() == b"old"
+    assert CliRunner().invoke(main, ["report", str(path), "--force"]).exit_code == 0
+    assert out.read_bytes()[:2] == b"PK"
+
+
+def test_shipped_example_is_clean_and_its_report_agrees(spec):
+    analysis = analyse_file(EXAMPLE_XLSX)
+    assert analysis.result.findings == []
+    document = docx.Document(str(default_report_path(analysis, EXAMPLE_XLSX)))
+    for sheet, table in zip([s for s in spec.sheets if s.kind == "table"], document.tables):
+        for c in sheet.cells:
+            r, col = parse_cell(c.cell)
+            assert float(table.cell(r - 1, col - 1).text) == pytest.approx(analysis.number(sheet.name, c.cell))
+    assert paragraphs(document)[0] == "中宁县2023年政府信息公开工作年度报告"
+
+
+# ----------------------------------------------------------------- LibreOffice rendering
+@pytest.fixture(scope="module")
+def pdfs(full, empty, tmp_path_factory):
+    if not soffice_available() or not shutil.which("pdftotext") or not shutil.which("pdffonts"):
+        pytest.skip("LibreOffice or poppler-utils not installed")
+    out = tmp_path_factory.mktemp("pdf")
+    return soffice_convert([full[1], empty[1]], out, to="pdf")      # one soffice call for both
+
+
+def _run(*args) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.libreoffice
+def test_pdf_embeds_chinese_fonts(pdfs):
+    for pdf in pdfs:
+        fonts = _run("pdffonts", str(pdf))
+        assert re.search(r"CJK|Song|Hei|Kai|Fang|Ming|Han|WenQuanYi|Fallback", fonts), fonts
+
+
+@pytest.mark.libreoffice
+def test_pdf_text_has_title_headings_and_table_labels(spec, pdfs):
+    text = "".join(_run("pdftotext", "-raw", str(pdfs[0]), "-").split())   # -raw: a cell's lines stay together
+    must = ["测试县2023年政府信息公开工作年度报告", "一、总体情况", "六、其他需要报告的事项"]
+    must += [lab.text for s in spec.sheets if s.kind == "table" for lab in s.labels]
+    for label in must:
+        assert "".join(label.split()) in text, label
+    assert "—1—" in text and "—2—" in text
+
+
+@pytest.mark.libreoffice
+def test_pdf_text_stays_inside_the_margins(pdfs):
+    """Every word (table 三 included) lies within the A4 text block: 28 mm left, 26 mm right."""
+    mm = 72 / 25.4
+    for pdf in pdfs:
+        html = _run("pdftotext", "-bbox", str(pdf), "-")
+        pages = re.findall(r'<page width="([\d.]+)" height="([\d.]+)">', html)
+        assert pages and all(abs(float(w) - 210 * mm) < 2 and abs(float(h) - 297 * mm) < 2 for w, h in pages)
+        words = re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"', html)
+        assert words
+        for x1, x2 in words:   # a full-width comma or full stop (16 pt) may hang past the margin
+            assert float(x1) >= 28 * mm - 2 and float(x2) <= (210 - 26) * mm + 18, (x1, x2)
