@@ -439,7 +439,7 @@ def _expand_rule(rule: dict, fields: dict[str, SpecCell], sheets: dict[str, Shee
 
 
 def _fingerprint(data: dict) -> str:
-    layout = {k: data[k] for k in ("id", "version", "sheets", "rules")}
+    layout = {k: data.get(k) for k in ("id", "version", "sheets", "rules")}
     blob = json.dumps(layout, ensure_ascii=False, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
