@@ -3,13 +3,19 @@
 A filled form is ~30 KB; what matters is that hostile or broken files are
 refused cheaply before any parser runs, that only the ranges the spec defines
 are kept, and that formulas and cached values come from one read. The zip is
-opened with `zipfile`, every XML part is size-capped and refused if it declares
-a DOCTYPE (so no entity can be expanded), and sheets are parsed incrementally.
+opened with `zipfile`; every XML part is size-capped, its element and attribute
+count is bounded (a byte count, before parsing), and it is parsed with expat
+with any DOCTYPE refused at the parser (so no entity can be expanded, whatever
+the encoding). Sheets and shared strings are parsed as streams that keep only
+the current cell, so time and memory stay bounded by the caps below whatever a
+file contains. Anything that goes wrong while reading becomes a GkError with a
+one-line message naming the file.
 """
 from __future__ import annotations
 
 import re
 import zipfile
+from pyexpat import ExpatError, ParserCreate
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree as ET
@@ -23,9 +29,17 @@ MAX_PART_BYTES = 30 * 1024 * 1024
 MAX_RATIO = 100
 RATIO_MIN_SIZE = 256 * 1024      # tiny parts compress well legitimately
 MAX_ENTRIES = 2000
+MAX_NODES_PART = 1_000_000       # elements ("<") or attributes ('="') in one XML part
+MAX_NODES_TREE = 200_000         # parts kept as a tree (workbook, relationships, properties)
+MAX_NODES_TOTAL = 2_000_000      # over all parts read: bounds the parse time of one file
+MAX_DEPTH = 200                  # nesting depth of XML elements (real parts: < 10)
+MAX_TEXT = 32767                 # Excel's limit on the characters in a cell
+MAX_MERGES = 10000
+MAX_ROW, MAX_COL = 1048576, 16384
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 _DTD_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
+_ROW_RE = re.compile(r"[0-9]{1,7}")
 MARGIN_ROWS = 40                 # how far beyond the spec's area we look for moved labels
 MARGIN_COLS = 10
 
@@ -71,8 +85,13 @@ def _attr(elem, name: str) -> str | None:
 
 
 # ------------------------------------------------------------------ pre-flight
+def _shown(path) -> str:
+    """The path as a message shows it: on one line, whatever the file is called."""
+    return "".join(ch if ch.isprintable() or ch == " " else "?" for ch in str(path))
+
+
 def _refuse(path: str, why: str) -> GkError:
-    return GkError(f"{path}：{why}", 2)
+    return GkError(f"{_shown(path)}：{why}", 2)
 
 
 def preflight(path: str | Path) -> zipfile.ZipFile:
@@ -81,9 +100,11 @@ def preflight(path: str | Path) -> zipfile.ZipFile:
     shown = str(path)
     try:
         if p.is_dir():
-            raise _refuse(shown, "这是一个文件夹，不是工作簿文件")
+            raise _refuse(shown, "这是一个文件夹，不是工作簿文件；请给出文件夹中的 .xlsx 文件")
         if not p.exists():
             raise _refuse(shown, "文件不存在，请检查路径和文件名")
+        if not p.is_file():
+            raise _refuse(shown, "这不是普通文件（可能是设备或管道），请给出 .xlsx 工作簿文件")
         size = p.stat().st_size
         if size == 0:
             raise _refuse(shown, "文件是空的（0 字节），可能没有保存或下载完整，请重新获取")
@@ -92,12 +113,17 @@ def preflight(path: str | Path) -> zipfile.ZipFile:
         with open(p, "rb") as fh:
             head = fh.read(4096)
     except PermissionError:
-        raise _refuse(shown, "没有读取该文件的权限") from None
+        raise _refuse(shown, "没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
     except OSError as exc:
-        raise _refuse(shown, f"无法读取文件（{exc.strerror or exc}）") from None
+        raise _refuse(shown, f"无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
+    except ValueError:       # e.g. a NUL character in the path
+        raise _refuse(shown, "文件路径无效，请检查路径和文件名") from None
     if head.startswith(CFB_MAGIC):
-        with open(p, "rb") as fh:
-            blob = fh.read(min(size, 4 * 1024 * 1024))
+        try:
+            with open(p, "rb") as fh:
+                blob = fh.read(min(size, 4 * 1024 * 1024))
+        except OSError as exc:
+            raise _refuse(shown, f"无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
         if "EncryptedPackage".encode("utf-16-le") in blob or b"EncryptionInfo" in blob \
                 or "EncryptionInfo".encode("utf-16-le") in blob:
             raise _refuse(shown, "工作簿设置了打开密码（已加密），请在 Excel/WPS 中取消密码后另存为 .xlsx 再提交")
@@ -110,7 +136,9 @@ def preflight(path: str | Path) -> zipfile.ZipFile:
     try:
         zf = zipfile.ZipFile(p)
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+    except PermissionError:
+        raise _refuse(shown, "没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
+    except Exception:   # zipfile raises many types on damage: BadZipFile, NotImplementedError, ValueError, ...
         raise _refuse(shown, "文件已损坏，无法打开（可能没有下载或复制完整），请重新获取原文件") from None
     try:
         _check_entries(shown, zf, infos)
@@ -144,36 +172,100 @@ def _check_entries(shown: str, zf: zipfile.ZipFile, infos) -> None:
 
 
 # ------------------------------------------------------------------ parts
+class _Refused(Exception):
+    """Raised inside expat callbacks; turned into a GkError naming the part."""
+
+
+def _no_dtd(*_args):
+    raise _Refused("dtd")
+
+
 class _Parts:
+    """The zip's parts, each read once through the caps; XML parsed by expat."""
+
     def __init__(self, shown: str, zf: zipfile.ZipFile):
         self.shown = shown
         self.zf = zf
         self.names = set(zf.namelist())
+        self.nodes = 0          # elements and attributes over all parts read so far
 
-    def read(self, name: str) -> bytes | None:
+    def refuse(self, why: str) -> GkError:
+        return _refuse(self.shown, why)
+
+    def damaged(self, name: str) -> GkError:
+        return self.refuse(f"文件已损坏，内部部件“{name}”不是有效的 XML，请重新获取原文件")
+
+    def read(self, name: str, max_nodes: int = MAX_NODES_PART) -> bytes | None:
         if name not in self.names:
             return None
         try:
             with self.zf.open(name) as fh:
                 data = fh.read(MAX_PART_BYTES + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
-            raise _refuse(self.shown, f"文件已损坏，内部部件“{name}”无法解压（{type(exc).__name__}），请重新获取原文件") from None
-        except Exception as exc:    # zlib.error and friends from a damaged stream
-            raise _refuse(self.shown, f"文件已损坏，内部部件“{name}”无法解压（{type(exc).__name__}），请重新获取原文件") from None
+        except Exception as exc:    # BadZipFile (CRC), zlib.error, NotImplementedError (method), EOFError, ...
+            raise self.refuse(f"文件已损坏，内部部件“{name}”无法解压（{type(exc).__name__}），请重新获取原文件") from None
         if len(data) > MAX_PART_BYTES:
-            raise _refuse(self.shown, "文件内部数据解压后异常巨大（疑似“压缩炸弹”），已拒绝读取")
+            raise self.refuse("文件内部数据解压后异常巨大（疑似“压缩炸弹”），已拒绝读取")
         if _DTD_RE.search(data):
-            raise _refuse(self.shown, "文件内部含有 DOCTYPE/实体声明（可能是恶意构造的文件），已拒绝读取")
+            raise self.refuse("文件内部含有 DOCTYPE/实体声明（可能是恶意构造的文件），已拒绝读取")
+        nodes = data.count(b"<") + data.count(b"=")
+        self.nodes += nodes
+        if nodes > max_nodes or self.nodes > MAX_NODES_TOTAL:
+            raise self.refuse(f"文件内部部件“{name}”包含的数据项异常多，不像正常的填报工作簿，已拒绝读取")
         return data
 
+    def parse(self, name: str, data: bytes, start, end, text=None, max_depth: int | None = None) -> None:
+        """Run expat over `data` with the given callbacks; DOCTYPE and entities refused.
+
+        Tree parts (`max_depth` given) get "uri}local" tags; stream parsers get
+        the names as written ("c" or "x:c") and keep no tree, so need no depth cap."""
+        if max_depth is None:      # streams: raw names, callbacks drop any "x:" prefix themselves
+            parser = ParserCreate()
+            parser.StartElementHandler = start
+            parser.EndElementHandler = end
+        else:
+            parser = ParserCreate(namespace_separator="}")
+            depth = 0
+
+            def on_start(tag, attrs):
+                nonlocal depth
+                depth += 1
+                if depth > max_depth:
+                    raise _Refused("depth")
+                start(tag, attrs)
+
+            def on_end(tag):
+                nonlocal depth
+                depth -= 1
+                end(tag)
+
+            parser.StartElementHandler = on_start
+            parser.EndElementHandler = on_end
+        parser.buffer_text = True
+        parser.StartDoctypeDeclHandler = _no_dtd
+        parser.EntityDeclHandler = _no_dtd
+        parser.ExternalEntityRefHandler = _no_dtd
+        if text is not None:
+            parser.CharacterDataHandler = text
+        try:
+            parser.Parse(data, True)
+        except _Refused as exc:
+            if exc.args[0] == "dtd":
+                raise self.refuse("文件内部含有 DOCTYPE/实体声明（可能是恶意构造的文件），已拒绝读取") from None
+            raise self.refuse(f"文件内部部件“{name}”的结构异常（嵌套过深），已拒绝读取") from None
+        except (ExpatError, ValueError, LookupError, UnicodeError):   # bad XML, unknown encoding
+            raise self.damaged(name) from None
+
     def xml(self, name: str):
-        data = self.read(name)
+        """A small part (workbook, relationships, properties) as an element tree."""
+        data = self.read(name, MAX_NODES_TREE)
         if data is None:
             return None
+        builder = ET.TreeBuilder()
+        self.parse(name, data, builder.start, builder.end, builder.data, MAX_DEPTH)
         try:
-            return ET.fromstring(data)
-        except ET.ParseError:
-            raise _refuse(self.shown, f"文件已损坏，内部部件“{name}”不是有效的 XML，请重新获取原文件") from None
+            return builder.close()
+        except Exception:    # no root element
+            raise self.damaged(name) from None
 
 
 def _rels(parts: _Parts, name: str) -> dict[str, str]:
@@ -204,27 +296,64 @@ def _rels(parts: _Parts, name: str) -> dict[str, str]:
     return out
 
 
-def _text_of(elem) -> str:
-    """Text of a shared/inline string: all <t> runs, skipping phonetic <rPh>."""
-    out = []
-    for child in elem:
-        tag = _local(child.tag)
-        if tag == "t":
-            out.append(child.text or "")
-        elif tag == "r":
-            for t in child:
-                if _local(t.tag) == "t":
-                    out.append(t.text or "")
-    return "".join(out)
+class _StringText:
+    """Collects the text of a string item (<si> or <is>) from expat events:
+    the <t> runs directly inside it or inside its <r> runs, not phonetic <rPh>."""
+
+    def __init__(self):
+        self.path: list[str] = []     # local tags below the item
+        self.pieces: list[str] = []
+        self.size = 0
+
+    def start(self, tag: str) -> None:
+        self.path.append(tag)
+
+    def end(self) -> None:
+        self.path.pop()
+
+    def text(self, data: str) -> None:
+        if self.path in (["t"], ["r", "t"]) and self.size < MAX_TEXT:
+            self.pieces.append(data)
+            self.size += len(data)
+
+    def value(self) -> str:
+        return "".join(self.pieces)[:MAX_TEXT]
 
 
 def _shared_strings(parts: _Parts, path: str | None) -> list[str]:
     if not path:
         return []
-    root = parts.xml(path)
-    if root is None:
-        return []
-    return [_text_of(si) for si in root if _local(si.tag) == "si"]
+    data = parts.read(path)
+    if data is None:
+        raise parts.refuse(f"文件已损坏，缺少共享字符串部件“{path}”，单元格中的文字无法读出，请重新获取原文件")
+    out: list[str] = []
+    item: _StringText | None = None
+
+    def start(tag, attrs):
+        nonlocal item
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
+        if item is not None:
+            item.start(tag)
+        elif tag == "si":
+            item = _StringText()
+
+    def end(tag):
+        nonlocal item
+        if item is None:
+            return
+        if item.path:
+            item.end()
+        else:
+            out.append(item.value())
+            item = None
+
+    def text(data):
+        if item is not None:
+            item.text(data)
+
+    parts.parse(path, data, start, end, text)
+    return out
 
 
 _REF_RE = re.compile(r"(?<![A-Za-z0-9_.'!\"])(\$?)([A-Z]{1,3})(\$?)([0-9]{1,7})(?![0-9A-Za-z_(])")
@@ -247,76 +376,128 @@ def _col(i: int) -> str:
     return col_letters(max(i, 1))
 
 
+def _cell_ref(ref: str | None) -> tuple[int, int] | None:
+    """(row, col) of an A1 reference inside Excel's grid; None for anything else."""
+    if not ref:
+        return None
+    try:
+        row, col = parse_cell(ref)
+    except ValueError:
+        return None
+    return (row, col) if 1 <= row <= MAX_ROW and 1 <= col <= MAX_COL else None
+
+
+def _row_number(r: str | None, previous: int) -> int:
+    if r and _ROW_RE.fullmatch(r) and 1 <= int(r) <= MAX_ROW:
+        return int(r)
+    return min(previous + 1, MAX_ROW)
+
+
+class _CellBuilder:
+    """The parts of one <c> as expat reports them."""
+
+    def __init__(self, attrs: dict):
+        self.attrs = attrs
+        self.path: list[str] = []
+        self.v: list[str] | None = None
+        self.f: list[str] | None = None
+        self.f_attrs: dict = {}
+        self.size = 0             # characters kept in v and f together
+        self.inline: _StringText | None = None
+
+    def start(self, tag: str, attrs: dict) -> None:
+        if self.inline is not None:
+            self.inline.start(tag)
+        elif not self.path:
+            if tag == "v":
+                self.v = []
+            elif tag == "f":
+                self.f, self.f_attrs = [], attrs
+            elif tag == "is":
+                self.inline = _StringText()
+        self.path.append(tag)
+
+    def end(self) -> None:
+        self.path.pop()
+        if self.inline is not None and self.path:
+            self.inline.end()
+
+    def text(self, data: str) -> None:
+        if len(self.path) == 1:
+            target = self.v if self.path[0] == "v" else self.f if self.path[0] == "f" else None
+            if target is not None and self.size < 2 * MAX_TEXT:
+                target.append(data)
+                self.size += len(data)
+        elif self.inline is not None:
+            self.inline.text(data)
+
+
 def _parse_sheet(parts: _Parts, path: str, name: str, strings: list[str], keep: tuple[int, int]) -> RawSheet:
     sheet = RawSheet(name)
     data = parts.read(path)
     if data is None:
-        raise _refuse(parts.shown, f"文件已损坏，缺少工作表“{name}”的数据，请重新获取原文件")
+        raise parts.refuse(f"文件已损坏，缺少工作表“{name}”的数据，请重新获取原文件")
     max_row, max_col = keep
     shared: dict[str, tuple[str, int, int]] = {}
-    row_no = 0
-    try:
-        parser = ET.XMLPullParser(events=("end",))
-        step = 1 << 16
-        for i in range(0, len(data), step):
-            parser.feed(data[i:i + step])
-            for _, elem in parser.read_events():
-                tag = _local(elem.tag)
-                if tag == "row":
-                    r = elem.get("r")
-                    row_no = int(r) if r and r.isdigit() else row_no + 1
-                    col_no = 0
-                    for c in elem:
-                        if _local(c.tag) != "c":
-                            continue
-                        ref = c.get("r")
-                        if ref:
-                            try:
-                                rr, cc = parse_cell(ref)
-                            except ValueError:
-                                rr, cc = row_no, col_no + 1
-                        else:
-                            rr, cc = row_no, col_no + 1
-                        col_no = cc
-                        sheet.max_row = max(sheet.max_row, rr)
-                        sheet.max_col = max(sheet.max_col, cc)
-                        cell = _decode_cell(c, rr, cc, strings, shared)
-                        if cell is None:
-                            continue
-                        if rr <= max_row and cc <= max_col:
-                            sheet.cells[(rr, cc)] = cell
-                        else:
-                            sheet.outside += 1
-                    elem.clear()
-                elif tag == "mergeCell":
-                    ref = elem.get("ref")
-                    if ref and len(sheet.merges) < 10000:
-                        sheet.merges.append(ref.replace("$", ""))
-        parser.close()
-    except ET.ParseError:
-        raise _refuse(parts.shown, f"文件已损坏，工作表“{name}”的数据不是有效的 XML，请重新获取原文件") from None
+    row_no = col_no = 0
+    cell: _CellBuilder | None = None
+
+    def start(tag, attrs):
+        nonlocal row_no, col_no, cell
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
+        if cell is not None:
+            cell.start(tag, attrs)
+        elif tag == "c":
+            cell = _CellBuilder(attrs)
+        elif tag == "row":
+            row_no = _row_number(attrs.get("r"), row_no)
+            col_no = 0
+        elif tag == "mergeCell":
+            ref = attrs.get("ref")
+            if ref and len(sheet.merges) < MAX_MERGES:
+                sheet.merges.append(ref.replace("$", ""))
+
+    def end(tag):
+        nonlocal col_no, cell
+        if cell is None:
+            return
+        if cell.path:
+            cell.end()
+            return
+        c, cell = cell, None
+        rr, cc = _cell_ref(c.attrs.get("r")) or (max(row_no, 1), min(col_no + 1, MAX_COL))
+        col_no = cc
+        sheet.max_row = max(sheet.max_row, rr)
+        sheet.max_col = max(sheet.max_col, cc)
+        raw = _decode_cell(c, rr, cc, strings, shared)
+        if raw is None:
+            return
+        if rr <= max_row and cc <= max_col:
+            sheet.cells[(rr, cc)] = raw
+        else:
+            sheet.outside += 1
+
+    def text(data):
+        if cell is not None:
+            cell.text(data)
+
+    parts.parse(path, data, start, end, text)
     return sheet
 
 
-def _decode_cell(c, row: int, col: int, strings: list[str], shared: dict) -> RawCell | None:
-    kind = c.get("t") or "n"
-    v = f = None
-    inline = None
-    for child in c:
-        tag = _local(child.tag)
-        if tag == "v":
-            v = child.text
-        elif tag == "f":
-            f = child
-        elif tag == "is":
-            inline = _text_of(child)
+def _decode_cell(c: _CellBuilder, row: int, col: int, strings: list[str], shared: dict) -> RawCell | None:
+    kind = c.attrs.get("t") or "n"
+    v = None if c.v is None else "".join(c.v)[:MAX_TEXT]
+    inline = None if c.inline is None else c.inline.value()
     formula = None
-    if f is not None:
-        formula = (f.text or "").strip()
-        if f.get("t") == "shared":
-            si = f.get("si") or ""
+    if c.f is not None:
+        formula = "".join(c.f)[:MAX_TEXT].strip()
+        if c.f_attrs.get("t") == "shared":
+            si = c.f_attrs.get("si") or ""
             if formula:
-                shared[si] = (formula, row, col)
+                if len(shared) < MAX_MERGES:
+                    shared[si] = (formula, row, col)
             elif si in shared:
                 master, mr, mc = shared[si]
                 formula = translate_formula(master, row - mr, col - mc)
@@ -325,9 +506,10 @@ def _decode_cell(c, row: int, col: int, strings: list[str], shared: dict) -> Raw
         return None
     damaged = False
     if kind == "s":
-        try:
-            value = strings[int(v)]
-        except (TypeError, ValueError, IndexError):
+        index = v.strip() if v else ""
+        if index.isascii() and index.isdigit() and len(index) < 10 and int(index) < len(strings):
+            value = strings[int(index)]
+        else:
             value, damaged = v, True
     elif kind == "inlineStr":
         value = inline if inline is not None else v
@@ -420,9 +602,7 @@ def parse_defined_name(text: str) -> tuple[str, str] | None:
     sheet = sheet.strip()
     if sheet.startswith("'") and sheet.endswith("'"):
         sheet = sheet[1:-1].replace("''", "'")
-    ref = ref.replace("$", "")
-    try:
-        row, col = parse_cell(ref)
-    except ValueError:
+    found = _cell_ref(ref.replace("$", ""))
+    if found is None:
         return None
-    return sheet, cell_name(row, col)
+    return sheet, cell_name(*found)
