@@ -30,11 +30,11 @@ class LocatedSheet:
         below = [k for k in mapping if k < index]
         if below:
             k = max(below)
-            return index + mapping[k] - k
+            return max(1, index + mapping[k] - k)
         above = [k for k in mapping if k > index]
         if above:
-            k = min(above)
-            return index + mapping[k] - k
+            k = min(above)     # a damaged name can map row/column k near 1: stay on the sheet
+            return max(1, index + mapping[k] - k)
         return index
 
     def where(self, cell: str) -> str:
