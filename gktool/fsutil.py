@@ -31,12 +31,15 @@ def atomic_output(path: Path, force: bool = False):
     """
     path = Path(path)
     check_target(path, force)
-    fd, tmp = tempfile.mkstemp(prefix=".gktool-", suffix=path.suffix, dir=path.parent or ".")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; outputs are ordinary files
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".gktool-", suffix=path.suffix, dir=path.parent or ".")
+    except OSError as exc:
+        raise GkError(f"无法在“{path.parent}”中写入文件（{exc.strerror or exc}），请换一个位置") from None
+    os.close(fd)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; outputs are ordinary files
         yield Path(tmp)
         if force:
             os.replace(tmp, path)
@@ -49,10 +52,17 @@ def atomic_output(path: Path, force: bool = False):
                 if path.exists():
                     raise GkError(f"文件“{path}”已存在，未覆盖；如确需覆盖请加 --force") from None
                 os.replace(tmp, path)
+    except GkError:
+        raise
     except PermissionError as exc:
         raise GkError(f"无法写入“{path}”：没有权限（{exc.strerror}）") from None
     except OSError as exc:
-        raise GkError(f"无法写入“{path}”：{exc.strerror or exc}") from None
+        raise GkError(f"无法写入“{path}”：{exc.strerror or exc}，请检查磁盘空间和文件夹后重试") from None
+    except Exception as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, OSError):   # a writer's wrapper round a write error (xlsxwriter's FileCreateError)
+            raise GkError(f"无法写入“{path}”：{cause.strerror or cause}，请检查磁盘空间和文件夹后重试") from None
+        raise
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
