@@ -85,9 +85,12 @@ def _attr(elem, name: str) -> str | None:
 
 
 # ------------------------------------------------------------------ pre-flight
+_LINE_BREAKING = {i for i in range(32) if i != 9} | {0x7F, 0x85, 0x2028, 0x2029}
+
+
 def _shown(path) -> str:
     """The path as a message shows it: on one line, whatever the file is called."""
-    return "".join(ch if ch.isprintable() or ch == " " else "?" for ch in str(path))
+    return str(path).translate(dict.fromkeys(_LINE_BREAKING, "?"))
 
 
 def _refuse(path: str, why: str) -> GkError:
