@@ -88,13 +88,13 @@ def _attr(elem, name: str) -> str | None:
 _LINE_BREAKING = {i for i in range(32) if i != 9} | {0x7F, 0x85, 0x2028, 0x2029}
 
 
-def _shown(path) -> str:
+def shown_path(path) -> str:
     """The path as a message shows it: on one line, whatever the file is called."""
     return str(path).translate(dict.fromkeys(_LINE_BREAKING, "?"))
 
 
 def _refuse(path: str, why: str) -> GkError:
-    return GkError(f"{_shown(path)}：{why}", 2)
+    return GkError(f"{shown_path(path)}：{why}", 2)
 
 
 def preflight(path: str | Path) -> zipfile.ZipFile:

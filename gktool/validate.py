@@ -7,10 +7,11 @@ from pathlib import Path
 
 from .errors import GkError
 from .findings import Finding, Result
-from .reader import read_workbook
+from .reader import read_workbook, shown_path
 from .rules import Analysis, analyse, check_workbook, sheet_areas
 
 PARALLEL_THRESHOLD = 16   # below this, starting worker processes costs more than it saves
+INTERNAL_ERROR = "检查时发生内部错误"
 
 
 def validate_file(path: str | Path) -> Result:
@@ -21,7 +22,10 @@ def validate_file(path: str | Path) -> Result:
     except GkError as exc:
         return Result(str(path), None, [Finding("E0", "error", "", (), exc.message)], unreadable=True)
     except RecursionError:
-        return Result(str(path), None, [Finding("E0", "error", "", (), f"{path}：文件结构异常，无法读取")], unreadable=True)
+        return Result(str(path), None, [Finding("E0", "error", "", (), f"{shown_path(path)}：文件结构异常，无法读取")], unreadable=True)
+    except Exception as exc:   # a bug in gktool, not the user's fault: still one verdict, so a batch goes on
+        return Result(str(path), None, [Finding("E0", "error", "", (), f"{shown_path(path)}：{INTERNAL_ERROR}"
+                                                f"（{type(exc).__name__}），请把这个文件发给 gktool 的维护者")], unreadable=True)
 
 
 def analyse_file(path: str | Path) -> Analysis:
