@@ -1,0 +1,125 @@
+"""Seeded mutation fuzzing of a filled workbook, small enough for CI (~1,000 mutants).
+
+Every mutant (see tests/mutants.py for the kinds) goes through the reader and the
+rules in this process, and through `validate_files` in worker processes as a
+batch. Nothing but GkError may escape; every file gets a Result; a refusal is
+one line naming the file; no mutant takes more than a few seconds; the files
+are not modified. The longer run is bench/fuzz_long.py.
+"""
+from __future__ import annotations
+
+import collections
+import hashlib
+import signal
+import time
+import traceback
+from pathlib import Path
+
+import pytest
+
+from gktool.errors import GkError
+from gktool.findings import Result
+from gktool.reader import read_workbook
+from gktool.rules import analyse, sheet_areas
+from gktool.validate import INTERNAL_ERROR, validate_files
+
+from .mutants import MUTATORS, build_filled, mutants
+
+SEED = 20240521
+COUNT = 66 * len(MUTATORS)       # 1,056: every kind 66 times
+PER_MUTANT_SECONDS = 10
+
+
+class _TooSlow(BaseException):   # not Exception: no handler in gktool may swallow it
+    pass
+
+
+def _alarm(signum, frame):
+    raise _TooSlow()
+
+
+def check_one(path: Path, kind: str, index: int, crashes: list) -> tuple[bool, list[str]] | None:
+    """(unreadable, rule ids) for one mutant, or None after recording a crash."""
+    try:
+        try:
+            wb = read_workbook(path, sheet_areas())
+        except GkError as exc:
+            assert exc.exit_code == 2, exc
+            assert str(path) in exc.message and "\n" not in exc.message, exc.message
+            return True, ["E0"]
+        analysis = analyse(wb)
+        assert isinstance(analysis.result, Result)
+        return False, [f.rule for f in analysis.result.findings]
+    except _TooSlow:
+        crashes.append((kind, "TooSlow", "", index, f"> {PER_MUTANT_SECONDS} s"))
+    except Exception as exc:   # noqa: BLE001 - that is the point: record anything that escapes
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        crashes.append((kind, type(exc).__name__, f"{Path(frame.filename).name}:{frame.lineno}", index, str(exc)[:200]))
+    return None
+
+
+def test_mutants_get_a_verdict_and_nothing_escapes(tmp_path):
+    base = build_filled(tmp_path / "filled.xlsx")
+    folder = tmp_path / "mutants"
+    folder.mkdir()
+    started = time.perf_counter()
+    files: list[tuple[Path, str, int, str]] = []
+    for index, kind, blob in mutants(base, SEED, COUNT):
+        path = folder / f"m{index:04d} {kind}.xlsx"
+        path.write_bytes(blob)
+        files.append((path, kind, index, hashlib.sha256(blob).hexdigest()))
+    generated = time.perf_counter()
+
+    crashes: list[tuple] = []
+    verdicts: dict[Path, tuple[bool, list[str]]] = {}
+    tally: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    use_alarm = hasattr(signal, "SIGALRM")
+    old = signal.signal(signal.SIGALRM, _alarm) if use_alarm else None
+    try:
+        for path, kind, index, _ in files:
+            if use_alarm:
+                signal.alarm(PER_MUTANT_SECONDS)
+            try:
+                verdict = check_one(path, kind, index, crashes)
+            finally:
+                if use_alarm:
+                    signal.alarm(0)
+            if verdict is not None:
+                verdicts[path] = verdict
+                tally[kind]["unreadable" if verdict[0] else "findings" if verdict[1] else "ok"] += 1
+    finally:
+        if use_alarm:
+            signal.signal(signal.SIGALRM, old)
+    in_process = time.perf_counter()
+
+    # the same files as one batch in worker processes, as `gktool validate -j 2 folder/` runs them
+    results = list(validate_files([str(p) for p, *_ in files], jobs=2))
+    batch = time.perf_counter()
+
+    summary = "\n".join(f"{k}: {dict(v)}" for k, v in sorted(tally.items()))
+    print(f"\n{COUNT} mutants: generate {generated - started:.1f} s, read+analyse {in_process - generated:.1f} s, "
+          f"validate_files -j2 {batch - in_process:.1f} s\n{summary}")
+    assert not crashes, "exceptions escaped:\n" + "\n".join(map(repr, crashes[:30]))
+
+    assert len(results) == len(files)
+    for (path, kind, index, digest), result in zip(files, results):
+        assert isinstance(result, Result) and result.file == str(path)
+        assert not any(INTERNAL_ERROR in f.message for f in result.findings), (kind, index, result.findings)
+        unreadable, rules = verdicts[path]
+        assert result.unreadable == unreadable, (kind, index)
+        assert [f.rule for f in result.findings] == rules, (kind, index)
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, "a mutant was modified"
+
+    # the mutants must exercise the rules, not only the pre-flight checks
+    readable = sum(not u for u, _ in verdicts.values())
+    assert readable > COUNT // 4, summary
+    assert sum(tally[k]["findings"] for k in tally) > COUNT // 10, summary
+    assert all(sum(tally[k].values()) == COUNT // len(MUTATORS) for k in MUTATORS)
+
+
+@pytest.mark.parametrize("kind", sorted(MUTATORS))
+def test_mutators_are_deterministic(kind, tmp_path):
+    base = build_filled(tmp_path / "filled.xlsx")
+    first = [blob for _, k, blob in mutants(base, 7, 2 * len(MUTATORS)) if k == kind]
+    again = [blob for _, k, blob in mutants(base, 7, 2 * len(MUTATORS)) if k == kind]
+    assert first == again and first[0] != base
