@@ -564,7 +564,7 @@ def read_workbook(path: str | Path, keep: dict[str, tuple[int, int]] | None = No
                 wb_path = target
         root = parts.xml(wb_path)
         if root is None:
-            raise _refuse(shown, "这不是 Excel 工作簿（缺少工作簿主体部件）")
+            raise _refuse(shown, "这不是 Excel 工作簿（缺少工作簿主体部件），请确认提交的是填报工作簿")
         rels = _rels(parts, wb_path)
         sheet_paths: dict[str, str] = {}
         names: list[str] = []

@@ -334,17 +334,22 @@ def test_zip_bomb_ratio(tmp_path, parts):
 
 
 def test_zip_bomb_many_parts(tmp_path, parts):
-    blob = bytes(range(256)) * (40 * 1024)                  # 10 MB each, barely compressible
-    extra = {f"xl/media/pad{i}.bin": blob for i in range(6)}
-    path = write(tmp_path, "many.xlsx", with_parts(parts, extra))
+    """Six 9 MB parts that compress only ~7x: no single part is a bomb, the total (54 MB) is."""
+    blob = os.urandom(9 * 1024 * 1024).translate(bytes(b"01"[i & 1] for i in range(256)))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, data in list(parts.items()) + [(f"xl/media/pad{i}.bin", blob) for i in range(6)]:
+            zf.writestr(name, data)
+    path = write(tmp_path, "many.xlsx", buf.getvalue())
+    assert path.stat().st_size < 20 * 1024 * 1024
     out = _bounded(path)
-    assert out["unreadable"]
+    assert out["unreadable"] and "解压后过大" in out["message"]
 
 
 def test_many_tiny_elements_are_bounded(tmp_path, parts):
     """Under the size caps but millions of elements: refused cheaply, not parsed for minutes."""
-    rng = random.Random(0)
-    filler = b"".join(b"<x%d/>" % rng.randrange(10**6) for _ in range(2_400_000))   # 24 MB, not a "bomb"
+    # 24 MB of <x3f9/><x1c/>...: random names, so it compresses ~2x and is no "bomb"; 1.2 M elements
+    filler = b"<x" + os.urandom(10 * 1024 * 1024).hex().encode().replace(b"0", b"/><x") + b"/>"
     sheet = parts[_sheet(parts, 4)].replace(b"<sheetData>", b"<sheetData>" + filler, 1)
     path = write(tmp_path, "tiny.xlsx", with_parts(parts, {_sheet(parts, 4): sheet}))
     out = _bounded(path)
