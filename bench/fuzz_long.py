@@ -87,9 +87,8 @@ def main(argv=None) -> int:
     slowest = (0.0, -1, "")
     started = time.monotonic()
     n = 0
-    stream = mutants(base, args.seed)
-    for index, kind, blob in stream:
-        if index < args.start or (args.kind and kind not in args.kind):
+    for index, kind, blob in mutants(base, args.seed, start=args.start):
+        if args.kind and kind not in args.kind:
             continue
         if time.monotonic() - started > args.seconds or (args.count is not None and n >= args.count):
             break

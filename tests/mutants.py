@@ -329,12 +329,13 @@ XML_KINDS = ["cut_xml", "xml_byte_flips", "rename_tags", "garble_attrs", "garbag
              "shared_formula_junk", "bad_string_index", "garble_names", "drop_part"]
 
 
-def mutants(blob: bytes, seed: int, count: int | None = None):
-    """Yield (index, kind, bytes): kinds in turn, so every kind gets its share."""
+def mutants(blob: bytes, seed: int, count: int | None = None, start: int = 0):
+    """Yield (index, kind, bytes) from index `start`: kinds in turn, so every kind gets its share.
+    Mutant i depends only on (seed, i), so any one can be made again alone."""
     parts = split(blob)
     kinds = list(MUTATORS)
-    i = 0
-    while count is None or i < count:
+    i = start
+    while count is None or i < start + count:
         rng = random.Random(f"{seed}:{i}")
         kind = kinds[i % len(kinds)]
         yield i, kind, MUTATORS[kind](blob, parts, rng)
