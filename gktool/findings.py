@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
+
+
+def _json_number(x):
+    """inf/nan (sums of absurd values) are not JSON numbers: give them as text."""
+    return str(x) if isinstance(x, float) and not math.isfinite(x) else x
 
 
 @dataclass(frozen=True)
@@ -18,7 +24,7 @@ class Finding:
     def as_dict(self) -> dict:
         return {"rule": self.rule, "severity": self.severity, "sheet": self.sheet,
                 "cells": list(self.cells), "message": self.message,
-                "expected": self.expected, "actual": self.actual}
+                "expected": _json_number(self.expected), "actual": _json_number(self.actual)}
 
 
 @dataclass

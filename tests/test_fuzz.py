@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import json
 import signal
 import time
 import traceback
@@ -32,6 +33,10 @@ PER_MUTANT_SECONDS = 10
 
 class _TooSlow(BaseException):   # not Exception: no handler in gktool may swallow it
     pass
+
+
+def _not_json(token):
+    raise AssertionError(f"not standard JSON: {token}")
 
 
 def _alarm(signum, frame):
@@ -104,6 +109,7 @@ def test_mutants_get_a_verdict_and_nothing_escapes(tmp_path):
     assert len(results) == len(files)
     for (path, kind, index, digest), result in zip(files, results):
         assert isinstance(result, Result) and result.file == str(path)
+        json.loads(result.to_json(), parse_constant=_not_json)     # standard JSON: no NaN/Infinity
         assert not any(INTERNAL_ERROR in f.message for f in result.findings), (kind, index, result.findings)
         unreadable, rules = verdicts[path]
         assert result.unreadable == unreadable, (kind, index)

@@ -523,6 +523,24 @@ def test_garbage_values_are_findings(tmp_path, parts, garbage):
     assert r.exit_code in (0, 1)
 
 
+def strict_json(line: str):
+    def refuse(token):
+        raise AssertionError(f"not JSON: {token}")
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_absurd_numbers_keep_the_json_valid(tmp_path, parts):
+    """Values near Excel's largest number add up to infinity: still standard JSON, still findings."""
+    new = {}
+    for name in (n for n in parts if n.startswith("xl/worksheets/")):
+        new[name] = re.sub(rb'(<c r="[B-I][0-9]+" s="[0-9]+"><v>)[0-9.]+(</v>)', rb"\g<1>1.7e308\g<2>", parts[name])
+    path = write(tmp_path, "huge.xlsx", with_parts(parts, new))
+    r = run("validate", "--format", "json", str(path))
+    assert r.exit_code == 1
+    data = strict_json(r.stdout)
+    assert data["errors"] > 0
+
+
 def test_bad_shared_string_indices_are_findings(tmp_path, parts):
     name = _sheet(parts, 4)
     junk = iter([b"abc", b"-1", b"99999", b"1.5", b"9" * 5000, b"", b"\xd9\xa1"])
