@@ -9,10 +9,18 @@ Form sheets are keyed by field label, table sheets by cell address.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from .errors import GkError
 from .spec import Spec
+
+
+def _finite(x: int | float) -> bool:
+    try:
+        return math.isfinite(x)
+    except OverflowError:      # an int too large for a float
+        return False
 
 
 def load_fill(spec: Spec, path: str | Path) -> dict[tuple[str, str], object]:
@@ -20,8 +28,10 @@ def load_fill(spec: Spec, path: str | Path) -> dict[tuple[str, str], object]:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise GkError(f"预填数据文件“{path}”不存在") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:     # JSONDecodeError, UnicodeDecodeError, ints past 4300 digits
         raise GkError(f"预填数据文件“{path}”无法读取：{exc}") from None
+    except RecursionError:
+        raise GkError(f"预填数据文件“{path}”无法读取：嵌套层次过深，不是预填数据的格式") from None
     if not isinstance(data, dict):
         raise GkError(f"预填数据文件“{path}”的内容应是一个 JSON 对象")
     values: dict[tuple[str, str], object] = {}
@@ -43,7 +53,8 @@ def load_fill(spec: Spec, path: str | Path) -> dict[tuple[str, str], object]:
                 c = sheet.spec_cell(cell)
                 if c is None or c.kind != "input":
                     raise GkError(f"预填数据中的“{sheet_name}!{key}”不是可填写的单元格")
-            if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool) \
+                    or isinstance(value, (int, float)) and not _finite(value):
                 raise GkError(f"预填数据中“{sheet_name}!{key}”的值只能是数字或文字")
             values[(sheet.name, cell)] = value
     return values

@@ -686,3 +686,30 @@ def test_report_output_is_atomic(tmp_path, good):
     r = run("report", str(src), "-o", str(tmp_path / "无此目录" / "报告.docx"))
     assert r.exit_code == 2 and "不存在" in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src.name, target.name])
+
+
+@pytest.mark.parametrize("name, content", [
+    ("deep", "[" * 100_000 + "]" * 100_000),
+    ("infinite", '{"三、依申请公开": {"D4": 1e400}}'),
+    ("nan", '{"三、依申请公开": {"D4": NaN}}'),
+    ("huge int", '{"三、依申请公开": {"D4": 1' + "0" * 400 + "}}"),
+    ("huger int", '{"三、依申请公开": {"D4": 1' + "0" * 5000 + "}}"),
+    ("utf-16", '\ufeff{"封面": {}}'.encode("utf-16").decode("latin-1")),
+    ("list", "[1, 2]"),
+    ("folder", None),
+])
+def test_new_fill_with_hostile_json(tmp_path, name, content):
+    """`gktool new --fill` reads a file too: one line, exit 2, no workbook left behind."""
+    fill = tmp_path / f"{name}.json"
+    if content is None:
+        fill.mkdir()
+    else:
+        fill.write_bytes(content.encode("latin-1") if name == "utf-16" else content.encode("utf-8"))
+    target = tmp_path / "out.xlsx"
+    r = run("new", "--fill", str(fill), "-o", str(target))
+    assert r.exit_code == 2, r.output
+    if content is None:      # click's own usage error for a folder: exit 2, names it
+        assert str(fill) in r.stderr
+    else:
+        assert len(r.stderr.strip().splitlines()) == 1 and "预填数据" in r.stderr
+    assert not target.exists()
