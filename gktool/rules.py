@@ -9,7 +9,7 @@ from .findings import Finding, Result
 from .livechecks import CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_SHEET, check_rows
 from .locate import LocatedSheet, label_at, located_sheets, normalize_label
 from .reader import RawCell, RawWorkbook
-from .spec import Check, Ref, Spec, TEXT_TYPES, parse_cell, parse_sum_formula, spec_for_format_id, load_spec
+from .spec import Check, Ref, Spec, TEXT_TYPES, cell_name, parse_cell, parse_sum_formula, spec_for_format_id, load_spec
 
 PROP_FORMAT, PROP_VERSION, PROP_FINGERPRINT = "gktool.format", "gktool.format_version", "gktool.fingerprint"
 
@@ -32,6 +32,7 @@ BUILTIN = [
     RuleInfo("S5", "结构", "error", "工作簿包含宏（VBA）"),
     RuleInfo("S6", "结构", "error", "工作簿包含外部链接"),
     RuleInfo("S7", "结构", "warning", "工作簿由另一版本的模板生成（版式指纹不同）"),
+    RuleInfo("S8", "结构", "warning", "表格区域以外还有内容（不会被读取）"),
     RuleInfo("C1", "封面", "error", "必填的封面信息未填写或不正确"),
     RuleInfo("R5", "数据类型", "error", "数量须为不小于0的整数，金额须为不小于0的数；不能填文字"),
     RuleInfo("R7", "数据类型", "warning", "金额超过两位小数，或大得不合常理（可能把“元”填成了“万元”）"),
@@ -115,6 +116,7 @@ class _Validation:
                 self.add("S4", "error", name, [a for _, a in moved[:10]],
                          f"{loc.spec.short}中插入或删除了行或列（如{loc.spec.describe(spec_cell)}原在 {spec_cell}，现在 {actual}）。"
                          "请撤销插入或删除，保持官方表格的行列不变。")
+            self._outside(loc)
             for lab in loc.spec.labels:
                 actual, value = label_at(loc, lab.range)
                 if normalize_label(value) != normalize_label(lab.text):
@@ -122,6 +124,20 @@ class _Validation:
                     self.add("S3", "error", name, [actual],
                              f"标签被修改：{name}!{actual} 应为“{lab.text}”，现在是{shown}。请恢复官方标签文字。",
                              None, None if value is None else str(value))
+
+    def _outside(self, loc: LocatedSheet) -> None:
+        """Content a person typed beside the form: kept out of the numbers, but worth a word."""
+        rows, cols = loc.spec.bounds
+        max_row, max_col = parse_cell(loc.where(cell_name(rows, cols)))
+        stray = sorted((r, c) for (r, c), cell in loc.raw.cells.items()
+                       if (r > max_row or c > max_col) and cell.value not in (None, ""))
+        count = len(stray) + loc.raw.outside
+        if count:
+            shown = [cell_name(r, c) for r, c in stray[:5]]
+            self.add("S8", "warning", loc.spec.name, shown,
+                     f"工作表“{loc.spec.name}”在表格区域以外还有 {count} 个单元格有内容"
+                     f"{'（如 ' + '、'.join(shown) + '）' if shown else ''}，这些内容不会被读取，也不会进入报告；"
+                     "需要说明的情况请写在文字说明栏中。")
 
     # ------------------------------------------------------------ cell types
     def types(self) -> None:

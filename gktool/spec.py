@@ -36,7 +36,7 @@ def col_index(letters: str) -> int:
 def col_letters(index: int) -> str:
     """1 -> 'A', 27 -> 'AA'."""
     out = ""
-    while index:
+    while index > 0:
         index, rem = divmod(index - 1, 26)
         out = chr(65 + rem) + out
     return out
@@ -479,13 +479,19 @@ def load_spec(format_name: str = DEFAULT_FORMAT) -> Spec:
     if format_name in _CACHE:
         return _CACHE[format_name]
     if format_name.endswith(".toml"):
-        text = Path(format_name).read_text(encoding="utf-8")
+        try:
+            text = Path(format_name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise GkError(f"格式定义文件“{format_name}”无法读取（{getattr(exc, 'strerror', None) or exc}）") from None
     else:
         res = resources.files(TEMPLATE_PACKAGE) / f"{format_name}.toml"
         if not res.is_file():
             raise GkError(f"未知的报告格式“{format_name}”，可用的格式：{'、'.join(available_formats())}", 2)
         text = res.read_text(encoding="utf-8")
-    spec = load_spec_text(text, Path(format_name).stem)
+    try:
+        spec = load_spec_text(text, Path(format_name).stem)
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, re.error) as exc:
+        raise GkError(f"格式定义文件“{format_name}”有误：{type(exc).__name__} {exc}") from None
     _CACHE[format_name] = spec
     return spec
 

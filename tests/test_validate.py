@@ -85,6 +85,10 @@ def case_S7(src, tmp):
                        if n == "docProps/custom.xml" else d)
 
 
+def case_S8(src, tmp):
+    return edited(src, tmp / "s8.xlsx", B__M30="备注：另有2件电话咨询")
+
+
 def case_C1(src, tmp):
     return edited(src, tmp / "c1.xlsx", cover__B9=None)
 
