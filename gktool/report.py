@@ -288,19 +288,11 @@ def _active_summary(analysis) -> str:
     return f"{year}年主动公开政府信息的主要数据为：" + "；".join(items) + f"。详见本报告第{sheet.section}部分。"
 
 
-def _label_at(sheet: Sheet, row: int, col: int) -> Label | None:
-    for lab in sheet.labels:
-        r1, c1, r2, c2 = parse_range(lab.range)
-        if r1 <= row <= r2 and c1 <= col <= c2:
-            return lab
-    return None
-
-
 def _column_heading(sheet: Sheet, cell: str) -> str:
     """The nearest header label above a cell: '本年制发件数' for 表二 B3."""
     row, col = parse_range(cell)[:2]
     for r in range(row - 1, 0, -1):
-        lab = _label_at(sheet, r, col)
+        lab = sheet.label_at(r, col)
         if lab is not None and lab.header:
             return lab.text
     return ""
@@ -310,7 +302,7 @@ def _row_heading(sheet: Sheet, cell: str) -> str:
     """The nearest row label left of a cell: '行政规范性文件' for 表二 B4."""
     row, col = parse_range(cell)[:2]
     for c in range(col - 1, 0, -1):
-        lab = _label_at(sheet, row, c)
+        lab = sheet.label_at(row, c)
         if lab is not None and not lab.header:
             return lab.text
     return ""

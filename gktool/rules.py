@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from .compute import Evaluator, tidy
 from .findings import Finding, Result
 from .livechecks import CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_SHEET, check_rows
 from .locate import LocatedSheet, label_at, located_sheets, normalize_label
 from .reader import RawCell, RawWorkbook
-from .spec import Check, Ref, Spec, TEXT_TYPES, cell_name, parse_cell, parse_sum_formula, spec_for_format_id, load_spec
+from .spec import (TEXT_TYPES, Check, Ref, Spec, available_formats, cell_name, load_spec, parse_cell,
+                   parse_sum_formula, spec_for_format_id)
 
 PROP_FORMAT, PROP_VERSION, PROP_FINGERPRINT = "gktool.format", "gktool.format_version", "gktool.fingerprint"
 
@@ -346,26 +348,20 @@ class _Validation:
                                      tidy(want), tidy(got))
 
 
-SHEET_AREAS: dict[str, tuple[int, int]] | None = None
-
-
+@cache
 def sheet_areas() -> dict[str, tuple[int, int]]:
     """The area of every sheet any shipped spec defines, so one read serves all formats."""
-    global SHEET_AREAS
-    if SHEET_AREAS is None:
-        from .spec import available_formats
-        areas: dict[str, tuple[int, int]] = {}
-        for name in available_formats():
-            spec = load_spec(name)
-            for s in spec.sheets:
-                r, c = s.bounds
-                pr, pc = areas.get(s.name, (0, 0))
-                areas[s.name] = (max(r, pr), max(c, pc))
-            rows = CHECK_FIRST_ROW + len(check_rows(spec))
-            pr, pc = areas.get(CHECK_SHEET, (0, 0))
-            areas[CHECK_SHEET] = (max(rows, pr), max(CHECK_COLUMNS, pc))
-        SHEET_AREAS = areas
-    return SHEET_AREAS
+    areas: dict[str, tuple[int, int]] = {}
+    for name in available_formats():
+        spec = load_spec(name)
+        for s in spec.sheets:
+            r, c = s.bounds
+            pr, pc = areas.get(s.name, (0, 0))
+            areas[s.name] = (max(r, pr), max(c, pc))
+        rows = CHECK_FIRST_ROW + len(check_rows(spec))
+        pr, pc = areas.get(CHECK_SHEET, (0, 0))
+        areas[CHECK_SHEET] = (max(rows, pr), max(CHECK_COLUMNS, pc))
+    return areas
 
 
 def select_spec(wb: RawWorkbook, result: Result, default: Spec | None) -> Spec | None:

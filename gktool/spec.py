@@ -201,6 +201,10 @@ class Sheet:
                     grid[(r, c)] = lab
         return grid
 
+    def label_at(self, row: int, col: int) -> Label | None:
+        """The label covering a cell (merged ranges included), if any."""
+        return self._label_grid.get((row, col))
+
     def spec_cell(self, cell: str) -> SpecCell | None:
         return self._cell_map.get(cell)
 
