@@ -108,21 +108,21 @@ def test_identity_names_and_print_setup(book, spec):
     assert book["三、依申请公开"].freeze_panes == "D4"
 
 
-def test_cli_default_name_and_no_overwrite(tmp_path):
+def test_cli_default_name_and_no_overwrite(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        result = runner.invoke(main, ["new", "--unit", "中宁县", "--year", "2023"])
-        assert result.exit_code == 0, result.output
-        path = Path("中宁县2023年政府信息公开工作年度报告.xlsx")
-        assert path.is_file()
-        before = path.read_bytes()
-        again = runner.invoke(main, ["new", "--unit", "中宁县", "--year", "2023"])
-        assert again.exit_code == 2 and "已存在" in again.output and "--force" in again.output
-        assert path.read_bytes() == before
-        forced = runner.invoke(main, ["new", "--unit", "中宁县", "--year", "2023", "--force", "--password", "pw"])
-        assert forced.exit_code == 0
-        assert openpyxl.load_workbook(path)["封面"].protection.password
-        assert [p.name for p in Path(".").iterdir()] == [path.name], "no temporary files left behind"
+    result = runner.invoke(main, ["new", "--unit", "中宁县", "--year", "2023"])
+    assert result.exit_code == 0, result.output
+    path = Path("中宁县2023年政府信息公开工作年度报告.xlsx")
+    assert path.is_file()
+    before = path.read_bytes()
+    again = runner.invoke(main, ["new", "--unit", "中宁县", "--year", "2023"])
+    assert again.exit_code == 2 and "已存在" in again.output and "--force" in again.output
+    assert path.read_bytes() == before
+    forced = runner.invoke(main, ["new", "--unit", "中宁县", "--year", "2023", "--force", "--password", "pw"])
+    assert forced.exit_code == 0
+    assert openpyxl.load_workbook(path)["封面"].protection.password
+    assert [p.name for p in Path(".").iterdir()] == [path.name], "no temporary files left behind"
 
 
 def test_prefill_rejects_unknown_cells(tmp_path, spec):
