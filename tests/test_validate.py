@@ -312,3 +312,29 @@ def test_readme_rule_table_is_generated_from_the_catalogue(spec):
     from pathlib import Path
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert catalogue_markdown(spec) in readme
+
+
+def test_excel_style_shared_formulas_and_inline_strings_read_clean(filled_workbook, tmp_path):
+    """Excel stores a filled-down column as one shared formula, and may write text inline."""
+    part = sheet_part(filled_workbook, B)
+
+    def excelify(name, data):
+        if name != part:
+            return data
+        text = data.decode()
+        text = text.replace("<f>SUM(D4:I4)</f>", '<f t="shared" ref="J4:J28" si="0">SUM(D4:I4)</f>')
+        text = re.sub(r'(<c r="J(?:[5-9]|1\d|2[0-8])" s="\d+">)<f>SUM\(D\d+:I\d+\)</f>',
+                      r'\1<f t="shared" si="0"/>', text)
+        label = "二、上年结转政府信息公开申请数量"
+        text = re.sub(r'<c r="A5" (s="\d+") t="s"><v>\d+</v></c>',
+                      rf'<c r="A5" \1 t="inlineStr"><is><t>{label}</t></is></c>', text)
+        assert text.count('si="0"/>') == 24 and "inlineStr" in text
+        return text.encode()
+
+    result = validate_file(rewrite_zip(filled_workbook, tmp_path / "excel.xlsx", excelify))
+    assert result.ok and result.findings == [], [f.message for f in result.findings]
+    broken = rewrite_zip(filled_workbook, tmp_path / "shifted.xlsx", lambda n, d: d.replace(
+        b"<f>SUM(D4:I4)</f>", b'<f t="shared" ref="J4:J28" si="0">SUM(D4:H4)</f>').replace(
+        b"<f>SUM(D5:I5)</f>", b'<f t="shared" si="0"/>') if n == part else d)
+    f1 = [f for f in validate_file(broken).findings if f.rule == "F1"]
+    assert [f.cells[0] for f in f1] == ["J4", "J5"] and "SUM(D5:H5)" in f1[1].message
