@@ -141,7 +141,7 @@ def preflight(path: str | Path) -> zipfile.ZipFile:
         infos = zf.infolist()
     except PermissionError:
         raise _refuse(shown, "没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
-    except Exception:   # zipfile raises many types on damage: BadZipFile, NotImplementedError, ValueError, ...
+    except Exception:   # zipfile raises many types on damage: BadZipFile, ValueError, an unsupported method or version, ...
         raise _refuse(shown, "文件已损坏，无法打开（可能没有下载或复制完整），请重新获取原文件") from None
     try:
         _check_entries(shown, zf, infos)
@@ -204,7 +204,7 @@ class _Parts:
         try:
             with self.zf.open(name) as fh:
                 data = fh.read(MAX_PART_BYTES + 1)
-        except Exception as exc:    # BadZipFile (CRC), zlib.error, NotImplementedError (method), EOFError, ...
+        except Exception as exc:    # BadZipFile (CRC), zlib.error, an unsupported compression method, EOFError, ...
             raise self.refuse(f"文件已损坏，内部部件“{name}”无法解压（{type(exc).__name__}），请重新获取原文件") from None
         if len(data) > MAX_PART_BYTES:
             raise self.refuse("文件内部数据解压后异常巨大（疑似“压缩炸弹”），已拒绝读取")
