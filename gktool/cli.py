@@ -126,6 +126,7 @@ def report(file, output, force):
 @click.option("--markdown", is_flag=True, help="输出 Markdown 表格（用于 README）")
 def rules(markdown):
     """列出全部检查规则（编号、类别、级别、内容）。"""
+    from .findings import SEVERITY_ZH
     from .rules import catalogue, catalogue_markdown
     from .spec import load_spec
 
@@ -134,7 +135,7 @@ def rules(markdown):
         click.echo(catalogue_markdown(spec))
         return
     for r in catalogue(spec):
-        click.echo(f"{r.id}\t{r.topic}\t{'错误' if r.severity == 'error' else '警告'}\t{r.title}")
+        click.echo(f"{r.id}\t{r.topic}\t{SEVERITY_ZH[r.severity]}\t{r.title}")
 
 
 if __name__ == "__main__":

@@ -9,11 +9,15 @@ from pathlib import Path
 from .errors import GkError
 
 
+def _exists(path: Path) -> GkError:
+    return GkError(f"文件“{path}”已存在，未覆盖；如确需覆盖请加 --force，或用 -o 指定其他文件名")
+
+
 def check_target(path: Path, force: bool) -> None:
     if path.is_dir():
         raise GkError(f"输出路径“{path}”是一个文件夹，请给出文件名")
     if path.exists() and not force:
-        raise GkError(f"文件“{path}”已存在，未覆盖；如确需覆盖请加 --force，或用 -o 指定其他文件名")
+        raise _exists(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise GkError(f"输出文件夹“{folder}”不存在，请先创建或换一个位置")
@@ -47,10 +51,10 @@ def atomic_output(path: Path, force: bool = False):
             try:
                 os.link(tmp, path)
             except FileExistsError:
-                raise GkError(f"文件“{path}”已存在，未覆盖；如确需覆盖请加 --force") from None
+                raise _exists(path) from None
             except OSError:   # file systems without hard links
                 if path.exists():
-                    raise GkError(f"文件“{path}”已存在，未覆盖；如确需覆盖请加 --force") from None
+                    raise _exists(path) from None
                 os.replace(tmp, path)
     except GkError:
         raise

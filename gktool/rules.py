@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from .compute import Evaluator, tidy
-from .findings import Finding, Result
+from .findings import SEVERITY_ZH, Finding, Result
 from .livechecks import CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_SHEET, check_rows
 from .locate import LocatedSheet, label_at, located_sheets, normalize_label
 from .reader import RawCell, RawWorkbook
@@ -62,7 +62,7 @@ def catalogue(spec: Spec) -> list[RuleInfo]:
 def catalogue_markdown(spec: Spec) -> str:
     lines = ["| 编号 | 类别 | 级别 | 检查内容 |", "| --- | --- | --- | --- |"]
     for r in catalogue(spec):
-        lines.append(f"| {r.id} | {r.topic} | {'错误' if r.severity == 'error' else '警告'} | {r.title} |")
+        lines.append(f"| {r.id} | {r.topic} | {SEVERITY_ZH[r.severity]} | {r.title} |")
     return "\n".join(lines)
 
 

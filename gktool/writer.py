@@ -9,6 +9,7 @@ import xlsxwriter
 from . import __version__
 from .compute import Evaluator, tidy
 from .errors import GkError
+from .findings import SEVERITY_ZH
 from .fsutil import atomic_output
 from .livechecks import (CHECK_FIRST_ROW, CHECK_SHEET, OP_TEXT, OVERALL_CELL, CheckRow, check_rows,
                          input_blocks, violated_formula)
@@ -18,7 +19,6 @@ FONT = "宋体"
 PROPS = {"format": "gktool.format", "version": "gktool.format_version",
          "tool": "gktool.tool_version", "fingerprint": "gktool.fingerprint",
          "name": "gktool.format_name"}
-SEVERITY_TEXT = {"error": "错误", "warning": "警告"}
 
 
 def _lines(text: str, width: float) -> int:
@@ -236,7 +236,7 @@ class _Writer:
         for i, (row, (left, right, ok)) in enumerate(zip(rows, verdicts)):
             r = CHECK_FIRST_ROW + i
             ws.write(f"A{r}", row.rule, self.f_label_c)
-            ws.write(f"B{r}", SEVERITY_TEXT[row.severity], self.f_label_c)
+            ws.write(f"B{r}", SEVERITY_ZH[row.severity], self.f_label_c)
             ws.write(f"C{r}", row.title, self.f_label)
             ws.write(f"D{r}", row.where, self.f_label)
             ws.write_formula(f"E{r}", "=" + row.left_formula, self.f_total, tidy(left))
