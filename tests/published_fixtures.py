@@ -405,3 +405,30 @@ def _docx_text(cell, text: str) -> None:
             for line in lines[1:]:
                 run.add_break()
                 run.add_text(line)
+
+
+def printed(text: str) -> str:
+    """A label's marks as a reader gives them: runs joined, paragraphs and breaks as "\\n"."""
+    return text.replace("|", "").replace("¶", "\n")
+
+
+def expected_grids(rep: Report, *, split: bool = False, variants: dict | None = None,
+                   nested: bool = False) -> list[tuple[dict[tuple[int, int], str], set]]:
+    """Per table in document order: {(row, col): text} of every cell (1-based) and the merges."""
+    v = variants or {}
+    out = []
+    for key, blocks in (("二", table_two(rep, v)), ("三", table_three(rep, v)), ("四", table_four(rep, v))):
+        parts = blocks if split else [[row for b in blocks for row in b]]
+        for rows in parts:
+            if nested and key == "四":
+                out.append(({(1, 1): "（表格如下）"}, set()))
+            placed, _ = _place(rows)
+            cells = {(r + 1, c + 1): printed(cell.text) for r, c, cell in placed}
+            merges = {(r + 1, c + 1, r + cell.rowspan, c + cell.colspan) for r, c, cell in placed
+                      if cell.rowspan > 1 or cell.colspan > 1}
+            out.append((cells, merges))
+    return out
+
+
+def heading_lines() -> list[str]:
+    return [h for h, _ in SECTIONS]

@@ -299,8 +299,8 @@ def _article(body):
         best = max(children, key=lambda c: size.get(c, 0))
         if size.get(best, 0) < 0.6 * total or _tag(best) not in _CONTAINERS:
             break
-        if _tag(best) == "table" and _is_data_table(best):
-            break
+        if _tag(best) == "table" and not _is_layout_table(best):
+            break                    # a table of figures or labels is read as a grid, never entered
         node = best
     tables = [t for t in body.iter("table") if _is_data_table(t)]
     for t in tables:
@@ -310,13 +310,16 @@ def _article(body):
     return node
 
 
+def _is_layout_table(table) -> bool:
+    """A table that lays out the page (holds tables or running text), not one of the report's."""
+    if any(_tag(d) == "table" for d in table.iterdescendants()):
+        return True
+    return max((len(td.text_content()) for td in table.iter("td", "th")), default=0) > 300
+
+
 def _narrative_skip(node, tag) -> bool:
-    """Tables are read as grids; only a table that wraps the page's text is read as text."""
-    if tag != "table":
-        return False
-    if any(_tag(d) == "table" for d in node.iterdescendants()):
-        return False
-    return max((len(td.text_content()) for td in node.iter("td", "th")), default=0) <= 300
+    """Tables are read as grids; only a table that lays out the page's text is read as text."""
+    return tag == "table" and not _is_layout_table(node)
 
 
 def _meta_title(root) -> str:

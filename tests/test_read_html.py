@@ -1,0 +1,208 @@
+"""Saved web pages read into grids and narrative: every cell's text at its place, chrome left out."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gktool.errors import GkError
+from gktool.readers.html import decode_html, read_html
+
+from .published_fixtures import consistent_report, expected_grids, heading_lines, html_report, title
+
+SHAPES = {
+    "plain utf-8": dict(),
+    "gbk declared in meta": dict(encoding="gbk"),
+    "gbk declared by http-equiv": dict(encoding="gbk", declare="http-equiv"),
+    "gb18030 undeclared": dict(encoding="gb18030", declare=None),
+    "utf-8 declared gb2312": dict(declared_as="gb2312"),
+    "gbk declared utf-8": dict(encoding="gbk", declared_as="utf-8"),
+    "word export, gbk": dict(word=True, encoding="gbk"),
+    "several tables per section": dict(split=True),
+    "numbers padded with nbsp and font": dict(pad=True, split=True),
+    "article in a layout table": dict(layout_table=True),
+    "no chrome": dict(chrome=False),
+}
+
+
+def assert_grids(doc, rep, **kw):
+    want = expected_grids(rep, **kw)
+    assert len(doc.grids) == len(want)
+    for i, (grid, (cells, merges)) in enumerate(zip(doc.grids, want), start=1):
+        assert grid.name == f"第{i}个表格"
+        assert {k: c.text for k, c in grid.cells.items()} == cells, grid.name
+        assert set(grid.merges) == merges, grid.name
+        for (r, c), cell in grid.cells.items():
+            assert cell.at == f"第{i}个表格 第{r}行第{c}列"
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_cell_read_at_its_place(tmp_path, shape):
+    kw = SHAPES[shape]
+    rep = consistent_report(seed=len(shape), big=shape.startswith("word"))
+    path = html_report(tmp_path / "report.html", rep, **kw)
+    doc = read_html(path)
+    assert doc.kind == "html"
+    assert doc.title == title(rep)
+    assert_grids(doc, rep, split=kw.get("split", False))
+    lines = doc.text.splitlines()
+    assert [line for line in lines if line in heading_lines()] == heading_lines()
+    assert f"全年新收政府信息公开申请{int(rep.values[('三', '一、本年新收政府信息公开申请数量', '总计')])}件。" in lines
+    for chrome in ("首页", "当前位置", "假标题", "相关文章", "主办单位", "请启用脚本", "栏目导航", "星期五"):
+        assert chrome not in doc.text
+    assert doc.findings == []
+
+
+def test_labels_broken_by_markup_read_as_printed(tmp_path):
+    page = """<html><body><div><p>一、总体情况</p><p>正文。</p><table>
+    <tr><td>商业<p>企业</p></td><td>结果<br/>纠正</td><td>三、本<p>年度办 &nbsp;<p>理结果</td>
+        <td><span>申请人情</span><span>况</span></td><td><font>社会</font>\n   <font>公益组织</font></td></tr>
+    <tr><td><p class=MsoNormal><span lang=EN-US>12<o:p></o:p></span></p></td><td>&nbsp;</td><td> 1\n2 </td>
+        <td>1 234</td><td>&#12288;7&#12288;</td></tr>
+    </table></div></body></html>"""
+    path = tmp_path / "labels.html"
+    path.write_text(page, encoding="utf-8")
+    grid = read_html(path).grids[0]
+    assert [grid.cells[(1, c)].text for c in range(1, 6)] == [
+        "商业\n企业", "结果\n纠正", "三、本\n年度办\n理结果", "申请人情况", "社会公益组织"]
+    # a source line break between Chinese characters vanishes (as in a browser); between digits it is a space,
+    # so run-together numbers stay visibly two numbers for the matcher to refuse
+    assert [grid.cells[(2, c)].text for c in range(1, 6)] == ["12", "", "1 2", "1 234", "7"]
+
+
+def test_rowspan_colspan_and_nested_tables(tmp_path):
+    page = """<html><body><table>
+    <tr><td rowspan=2 colspan=2>A</td><td>B</td></tr>
+    <tr><td>C<table><tr><td>inner</td><td>9</td></tr></table></td></tr>
+    <tr><td>D</td><td rowspan=5>E</td><td colspan="0">F</td></tr>
+    </table></body></html>"""
+    path = tmp_path / "spans.html"
+    path.write_text(page, encoding="utf-8")
+    outer, inner = read_html(path).grids
+    assert {k: c.text for k, c in outer.cells.items()} == {(1, 1): "A", (1, 3): "B", (2, 3): "C", (3, 1): "D",
+                                                           (3, 2): "E", (3, 3): "F"}
+    assert outer.merges == [(1, 1, 2, 2)]            # a rowspan past the last row ends with the table
+    assert {k: c.text for k, c in inner.cells.items()} == {(1, 1): "inner", (1, 2): "9"}
+    assert inner.name == "第2个表格"
+
+
+def test_narrative_headings_each_on_its_own_line(tmp_path):
+    page = ("<html><body><div class=nav><a href=/>首页</a></div><div class=content>"
+            "<p><strong>一、总体情况</strong></p><p>　　本年度…</p><div>二、主动公开政府信息情况</div>"
+            "<p>三、收到和处理政府信息公开申请情况<br>正文甲<br/>正文乙</p>" + "<p>正文。</p>" * 20 + "</div></body></html>")
+    path = tmp_path / "n.html"
+    path.write_text(page, encoding="utf-8")
+    lines = read_html(path).text.splitlines()
+    assert lines[:5] == ["一、总体情况", "本年度…", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "正文甲"]
+    assert "首页" not in lines
+
+
+def test_title_sources(tmp_path):
+    for page, want in (
+            ("<html><head><title>甲县2023年政府信息公开工作年度报告_年报_甲县人民政府</title></head><body><p>x</p></body></html>",
+             "甲县2023年政府信息公开工作年度报告"),
+            ("<html><head><title>站点</title></head><body><div><h1>乙市2024年政府信息公开工作年度报告</h1><p>正文</p>"
+             "</div></body></html>", "乙市2024年政府信息公开工作年度报告")):
+        path = tmp_path / "t.html"
+        path.write_text(page, encoding="utf-8")
+        assert read_html(path).title == want
+
+
+def test_decoding():
+    text = "<p>商业企业 行政复议</p>"
+    assert decode_html(text.encode("utf-8"))[:2] == (text, "utf-8")
+    assert decode_html(text.encode("gbk"))[:2] == (text, "gb18030")
+    declared = '<meta charset="gbk">' + text
+    assert decode_html(declared.encode("utf-8"))[0] == declared        # declared gbk, saved as UTF-8
+    assert decode_html(b"\xef\xbb\xbf" + text.encode("utf-8"))[0] == text
+    assert decode_html("\ufeff".encode("utf-16-le") + text.encode("utf-16-le"))[0] == text
+    broken = text.encode("gbk") + b"\xff\xff<p>12</p>"
+    out, _, replaced = decode_html(broken)
+    assert replaced and "商业企业" in out and "12" in out
+
+
+def test_undecodable_bytes_are_a_warning(tmp_path):
+    path = tmp_path / "bad.html"
+    path.write_bytes("<table><tr><td>商业企业</td><td>".encode("gbk") + b"\xff\xff" + b"</td></tr></table>")
+    doc = read_html(path)
+    assert [f.rule for f in doc.findings] == ["D1"] and "�" in doc.grids[0].cells[(1, 2)].text
+
+
+# ------------------------------------------------------------------ hostile pages
+def refused(path, words: str) -> str:
+    with pytest.raises(GkError) as info:
+        read_html(path)
+    message = info.value.message
+    assert "\n" not in message and words in message and info.value.exit_code == 2
+    return message
+
+
+def test_wrong_kinds_and_empty(tmp_path):
+    cases = {"zip.html": (b"PK\x03\x04" + bytes(100), "Word/Excel"),
+             "old.html": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), ".doc/.xls"),
+             "pdf.html": (b"%PDF-1.7\n" + bytes(100), "PDF"),
+             "empty.html": (b"", "空的"),
+             "bin.html": (bytes(range(256)) * 4, "二进制")}
+    for name, (data, words) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        refused(tmp_path / name, words)
+    refused(tmp_path, "文件夹")
+    refused(tmp_path / "missing.html", "不存在")
+
+
+def test_huge_page_refused_before_parsing(tmp_path):
+    path = tmp_path / "huge.html"
+    with open(path, "wb") as fh:
+        fh.truncate(21 * 1024 * 1024)
+    t = time.perf_counter()
+    refused(path, "过大")
+    assert time.perf_counter() - t < 1
+
+
+def test_deep_nesting_refused(tmp_path):
+    path = tmp_path / "deep.html"
+    path.write_text("<html><body>" + "<div>" * 100_000 + "<table><tr><td>1</td></tr></table>" + "</div>" * 100_000
+                    + "</body></html>", encoding="utf-8")
+    t = time.perf_counter()
+    refused(path, "嵌套层数")
+    assert time.perf_counter() - t < 5
+
+
+def test_many_tags_refused(tmp_path):
+    path = tmp_path / "tags.html"
+    path.write_bytes(b"<html><body>" + b"<b></b>" * 1_100_000 + b"</body></html>")
+    t = time.perf_counter()
+    refused(path, "异常多")
+    assert time.perf_counter() - t < 5
+
+
+def test_huge_spans_bounded(tmp_path):
+    path = tmp_path / "spans.html"
+    rows = "".join(f'<tr><td rowspan="65534" colspan="1000">{i}</td></tr>' for i in range(200))
+    path.write_text(f"<html><body><table>{rows}</table></body></html>", encoding="utf-8")
+    t = time.perf_counter()
+    refused(path, "合并单元格")
+    assert time.perf_counter() - t < 5
+
+
+def test_input_never_modified(tmp_path):
+    rep = consistent_report(seed=3)
+    path = html_report(tmp_path / "r.html", rep, word=True, encoding="gbk")
+    before = path.read_bytes()
+    read_html(path)
+    assert path.read_bytes() == before
+
+
+def test_speed(tmp_path):
+    """A report page (chrome, Word markup, three tables) reads in well under 0.2 s."""
+    rep = consistent_report(seed=4)
+    path = html_report(tmp_path / "r.html", rep, word=True, encoding="gbk")
+    read_html(path)
+    best = min(_timed(read_html, path) for _ in range(5))
+    assert best < 0.2, best
+
+
+def _timed(fn, *args) -> float:
+    t = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - t
