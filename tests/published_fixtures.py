@@ -384,10 +384,11 @@ def _docx_table(parent, rows: list[list[Cell]]) -> None:
     placed, width = _place(rows)
     table = parent.add_table(rows=len(rows), cols=width)
     table.style = "Table Grid"
-    for r, c, cell in placed:
-        target = table.cell(r, c)
+    grid = table._cells          # once: table.cell() recomputes the whole grid per call
+    for r, c, cell in placed:    # merges never overlap, so the corner cells stay valid
+        target = grid[r * width + c]
         if cell.rowspan > 1 or cell.colspan > 1:
-            target = target.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+            target = target.merge(grid[(r + cell.rowspan - 1) * width + c + cell.colspan - 1])
         _docx_text(target, cell.text)
 
 

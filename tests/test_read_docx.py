@@ -1,0 +1,264 @@
+"""Word reports read into grids and narrative: merged cells, split labels, headings typed or styled."""
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+
+from gktool.errors import GkError
+from gktool.readers.docx import read_docx
+
+from .published_fixtures import consistent_report, docx_report, expected_grids, heading_lines, title
+from .test_hostile import cfb
+
+SHAPES = {
+    "typed headings": dict(),
+    "styled headings": dict(styled=True),
+    "table in a table": dict(nested=True),
+    "several tables per section": dict(split=True),
+    "half-width variants": dict(variants={"numbering": "、", "t2_norm": "规范性文件",
+                                          "t3_heads": ["自然人", "商业|企业", "科研¶机构", "社会公益¶组织",
+                                                       "法律服务¶机构", "其他", "总 计"]}),
+}
+
+
+def assert_grids(doc, rep, **kw):
+    want = expected_grids(rep, **kw)
+    assert len(doc.grids) == len(want)
+    for i, (grid, (cells, merges)) in enumerate(zip(doc.grids, want), start=1):
+        assert grid.name == f"第{i}个表格"
+        assert {k: c.text for k, c in grid.cells.items()} == cells, grid.name
+        assert set(grid.merges) == merges, grid.name
+        assert all(c.at == f"第{i}个表格 第{r}行第{col}列" for (r, col), c in grid.cells.items())
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_cell_read_at_its_place(tmp_path, shape):
+    kw = SHAPES[shape]
+    rep = consistent_report(seed=10 + len(shape))
+    doc = read_docx(docx_report(tmp_path / "r.docx", rep, **kw))
+    assert doc.kind == "docx" and doc.title == title(rep)
+    assert_grids(doc, rep, split=kw.get("split", False), nested=kw.get("nested", False),
+                 variants=kw.get("variants"))
+    lines = doc.text.splitlines()
+    assert [line for line in lines if line in heading_lines()] == heading_lines()
+    assert "（表格如下）" not in lines                    # a table's text is not narrative
+    assert lines[-1] == f"{rep.unit}人民政府办公室"
+
+
+def _body_xml(d, xml: str) -> None:
+    d.element.body.insert(len(d.element.body) - 1, parse_xml(xml))
+
+
+W = nsdecls("w")
+
+
+def test_runs_breaks_paragraphs_hidden_and_deleted_text(tmp_path):
+    d = docx.Document()
+    _body_xml(d, f"""<w:tbl {W}><w:tblGrid><w:gridCol/><w:gridCol/><w:gridCol/></w:tblGrid>
+      <w:tr><w:tc><w:p><w:r><w:t>申请人情</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>况</w:t></w:r></w:p></w:tc>
+            <w:tc><w:p><w:r><w:t>结果</w:t><w:br/><w:t>纠正</w:t></w:r></w:p></w:tc>
+            <w:tc><w:p><w:r><w:t>商业</w:t></w:r></w:p><w:p/><w:p><w:r><w:t xml:space="preserve"> 企业 </w:t></w:r></w:p></w:tc></w:tr>
+      <w:tr><w:tc><w:p><w:r><w:t>1</w:t></w:r><w:del w:id="1" w:author="a"><w:r><w:delText>9</w:delText></w:r></w:del>
+                           <w:ins w:id="2" w:author="a"><w:r><w:t>2</w:t></w:r></w:ins></w:p></w:tc>
+            <w:tc><w:p><w:r><w:rPr><w:vanish/></w:rPr><w:t>88</w:t></w:r><w:r><w:t>7</w:t></w:r></w:p></w:tc>
+            <w:tc><w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> = 1+1 </w:instrText></w:r>
+                           <w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>2</w:t></w:r>
+                           <w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:tc></w:tr></w:tbl>""")
+    path = tmp_path / "runs.docx"
+    d.save(str(path))
+    grid = read_docx(path).grids[0]
+    assert {k: c.text for k, c in grid.cells.items()} == {
+        (1, 1): "申请人情况", (1, 2): "结果\n纠正", (1, 3): "商业\n企业", (2, 1): "12", (2, 2): "7", (2, 3): "2"}
+
+
+def test_grid_before_hmerge_and_vmerge_continue_text_ignored(tmp_path):
+    d = docx.Document()
+    _body_xml(d, f"""<w:tbl {W}>
+      <w:tr><w:tc><w:tcPr><w:gridSpan w:val="2"/></w:tcPr><w:p><w:r><w:t>A</w:t></w:r></w:p></w:tc>
+            <w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr><w:p><w:r><w:t>B</w:t></w:r></w:p></w:tc></w:tr>
+      <w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr>
+            <w:tc><w:p><w:r><w:t>C</w:t></w:r></w:p></w:tc>
+            <w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p><w:r><w:t>stale</w:t></w:r></w:p></w:tc></w:tr>
+      <w:tr><w:tc><w:tcPr><w:hMerge w:val="restart"/></w:tcPr><w:p><w:r><w:t>D</w:t></w:r></w:p></w:tc>
+            <w:tc><w:tcPr><w:hMerge/></w:tcPr><w:p/></w:tc>
+            <w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc></w:tr></w:tbl>""")
+    path = tmp_path / "merge.docx"
+    d.save(str(path))
+    grid = read_docx(path).grids[0]
+    assert {k: c.text for k, c in grid.cells.items()} == {(1, 1): "A", (1, 3): "B", (2, 2): "C", (3, 1): "D"}
+    assert set(grid.merges) == {(1, 1, 1, 2), (1, 3, 3, 3), (3, 1, 3, 2)}
+
+
+def _numbered(d, fmt_top="chineseCounting", text_top="%1、", fmt_sub="chineseCounting", text_sub="（%2）"):
+    numbering = d.part.numbering_part.element
+    numbering.insert(0, parse_xml(f"""<w:abstractNum {W} w:abstractNumId="90">
+        <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="{fmt_top}"/><w:lvlText w:val="{text_top}"/><w:suff w:val="nothing"/></w:lvl>
+        <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="{fmt_sub}"/><w:lvlText w:val="{text_sub}"/><w:suff w:val="nothing"/></w:lvl>
+      </w:abstractNum>"""))
+    numbering.append(parse_xml(f'<w:num {W} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    return "90"
+
+
+def _numbered_paragraph(d, text, num_id, ilvl, style=None):
+    p = d.add_paragraph(text, style=style)
+    p._p.get_or_add_pPr().append(parse_xml(
+        f'<w:numPr {W}><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>'))
+    return p
+
+
+def test_automatic_numbering_is_read_as_printed(tmp_path):
+    """Headings numbered by Word itself ("一、" drawn, not typed) read as the reader sees them."""
+    d = docx.Document()
+    num = _numbered(d)
+    _numbered_paragraph(d, "总体情况", num, 0, style="Heading 1")
+    _numbered_paragraph(d, "主动公开", num, 1)
+    _numbered_paragraph(d, "依申请公开", num, 1)
+    _numbered_paragraph(d, "主动公开政府信息情况", num, 0, style="Heading 1")
+    for _ in range(9):
+        _numbered_paragraph(d, "x", num, 0)
+    _numbered_paragraph(d, "第十三", num, 0)
+    _numbered_paragraph(d, "子项", num, 1)
+    path = tmp_path / "num.docx"
+    d.save(str(path))
+    lines = read_docx(path).text.splitlines()
+    assert lines[:4] == ["一、总体情况", "（一）主动公开", "（二）依申请公开", "二、主动公开政府信息情况"]
+    assert lines[-2:] == ["十二、第十三", "（一）子项"]
+
+
+def test_numbering_from_a_style_and_decimal_labels_in_cells(tmp_path):
+    d = docx.Document()
+    num = _numbered(d, "decimal", "%1.", "decimal", "%1.%2")
+    style = d.styles["List Number"]
+    ppr = style.element.get_or_add_pPr()
+    for old in ppr.findall(qn("w:numPr")):
+        ppr.remove(old)
+    ppr.append(parse_xml(f'<w:numPr {W}><w:numId w:val="{num}"/></w:numPr>'))
+    table = d.add_table(rows=2, cols=1)
+    table.cell(0, 0).paragraphs[0].style = style
+    table.cell(0, 0).paragraphs[0].add_run("属于国家秘密")
+    table.cell(1, 0).paragraphs[0].style = style
+    table.cell(1, 0).paragraphs[0].add_run("其他法律行政法规禁止公开")
+    path = tmp_path / "cells.docx"
+    d.save(str(path))
+    grid = read_docx(path).grids[0]
+    assert [grid.cells[(r, 1)].text for r in (1, 2)] == ["1.属于国家秘密", "2.其他法律行政法规禁止公开"]
+
+
+def test_text_box_read_once(tmp_path):
+    d = docx.Document()
+    d.add_paragraph("一、总体情况")
+    box = f"""<w:p {W} xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"
+        xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+        xmlns:v="urn:schemas-microsoft-com:vml"><w:r><mc:AlternateContent>
+      <mc:Choice Requires="wps"><w:drawing><wps:txbx><w:txbxContent><w:p><w:r><w:t>框内文字</w:t></w:r></w:p>
+      </w:txbxContent></wps:txbx></w:drawing></mc:Choice>
+      <mc:Fallback><w:pict><v:textbox><w:txbxContent><w:p><w:r><w:t>框内文字</w:t></w:r></w:p></w:txbxContent>
+      </v:textbox></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>"""
+    _body_xml(d, box)
+    d.add_paragraph("二、主动公开政府信息情况")
+    path = tmp_path / "box.docx"
+    d.save(str(path))
+    assert read_docx(path).text.splitlines() == ["一、总体情况", "框内文字", "二、主动公开政府信息情况"]
+
+
+# ------------------------------------------------------------------ refused files
+def refused(path, words: str) -> None:
+    with pytest.raises(GkError) as info:
+        read_docx(path)
+    assert "\n" not in info.value.message and words in info.value.message, info.value.message
+    assert info.value.exit_code == 2
+
+
+def _docx_with(tmp_path, name: str, changes: dict[str, bytes], compress=zipfile.ZIP_DEFLATED) -> Path:
+    d = docx.Document()
+    d.add_paragraph("甲县2023年政府信息公开工作年度报告")
+    buf = io.BytesIO()
+    d.save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", compress) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, changes.pop(info.filename, src.read(info.filename)))
+        for n, data in changes.items():
+            dst.writestr(n, data)
+    path = tmp_path / name
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def test_legacy_doc_and_encrypted_docx(tmp_path):
+    (tmp_path / "old.doc").write_bytes(cfb(["WordDocument"]))
+    refused(tmp_path / "old.doc", "这是旧版 Word .doc 文件，请在 Word/WPS 中另存为 .docx 后再检查")
+    (tmp_path / "old.docx").write_bytes(cfb(["WordDocument"]))
+    refused(tmp_path / "old.docx", "旧版 Word .doc")
+    (tmp_path / "locked.docx").write_bytes(cfb(["EncryptionInfo", "EncryptedPackage"]))
+    refused(tmp_path / "locked.docx", "打开密码")
+
+
+def test_wrong_kinds(tmp_path):
+    (tmp_path / "page.docx").write_text("<html><body>x</body></html>", encoding="utf-8")
+    refused(tmp_path / "page.docx", "不是 Word 文件")
+    book = io.BytesIO()
+    with zipfile.ZipFile(book, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+    (tmp_path / "book.docx").write_bytes(book.getvalue())
+    refused(tmp_path / "book.docx", "Excel 工作簿")
+    (tmp_path / "cut.docx").write_bytes(b"PK\x03\x04" + bytes(50))
+    refused(tmp_path / "cut.docx", "损坏")
+    (tmp_path / "empty.docx").write_bytes(b"")
+    refused(tmp_path / "empty.docx", "空的")
+    refused(tmp_path, "文件夹")
+
+
+def test_zip_bomb(tmp_path):
+    body = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>' \
+           + b" " * (40 * 1024 * 1024) + b"</w:body></w:document>"
+    path = _docx_with(tmp_path, "bomb.docx", {"word/document.xml": body})
+    assert path.stat().st_size < 1024 * 1024
+    t = time.perf_counter()
+    refused(path, "压缩炸弹")
+    assert time.perf_counter() - t < 2
+
+
+def test_doctype_and_entities_refused(tmp_path):
+    body = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+            b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r>'
+            b'<w:t>&b;</w:t></w:r></w:p></w:body></w:document>')
+    refused(_docx_with(tmp_path, "dtd.docx", {"word/document.xml": body}), "DOCTYPE")
+
+
+def test_deep_nesting_and_many_elements_refused(tmp_path):
+    deep = (b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+            + b"<w:tbl><w:tr><w:tc>" * 5000 + b"</w:tc></w:tr></w:tbl>" * 5000 + b"</w:body></w:document>")
+    refused(_docx_with(tmp_path, "deep.docx", {"word/document.xml": deep}, zipfile.ZIP_STORED), "嵌套过深")
+    many = (b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p>'
+            + b"<w:r><w:t>1</w:t></w:r>" * 400_000 + b"</w:p></w:body></w:document>")
+    t = time.perf_counter()
+    refused(_docx_with(tmp_path, "many.docx", {"word/document.xml": many}, zipfile.ZIP_STORED), "异常多")
+    assert time.perf_counter() - t < 5
+
+
+def test_damaged_xml(tmp_path):
+    refused(_docx_with(tmp_path, "bad.docx", {"word/document.xml": b"<w:document><w:body>"}), "不是有效的 XML")
+
+
+def test_input_never_modified_and_speed(tmp_path):
+    rep = consistent_report(seed=5, big=True)
+    path = docx_report(tmp_path / "r.docx", rep, styled=True)
+    before = path.read_bytes()
+    read_docx(path)
+    best = min(_timed(read_docx, path) for _ in range(5))
+    assert path.read_bytes() == before
+    assert best < 0.2, best
+
+
+def _timed(fn, *args) -> float:
+    t = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - t
