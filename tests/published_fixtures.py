@@ -433,3 +433,25 @@ def expected_grids(rep: Report, *, split: bool = False, variants: dict | None = 
 
 def heading_lines() -> list[str]:
     return [h for h, _ in SECTIONS]
+
+
+def run_extract(*paths) -> dict[str, dict]:
+    """`gktool extract` (JSON Lines) over the files, in-process; one object per file, by file name."""
+    import json
+
+    from click.testing import CliRunner
+
+    from gktool.cli import main
+
+    result = CliRunner().invoke(main, ["extract", "-j", "1"] + [str(p) for p in paths])
+    assert result.exit_code in (0, 1), result.output
+    out = {}
+    for line in result.output.splitlines():
+        if line.startswith("{"):
+            obj = json.loads(line)
+            out[Path(obj["file"]).name] = obj
+    return out
+
+
+def values_read(obj: dict) -> dict[tuple[str, str, str], float | None]:
+    return {(v["table"], v["row"], v["column"]): v["value"] for v in obj["values"]}

@@ -262,3 +262,68 @@ def _timed(fn, *args) -> float:
     t = time.perf_counter()
     fn(*args)
     return time.perf_counter() - t
+
+
+# ------------------------------------------------------------------ through `gktool extract` and `validate`
+def test_extract_gives_exactly_the_fixture_values(tmp_path):
+    from .published_fixtures import expected, run_extract, values_read
+
+    reps = {}
+    for i, shape in enumerate(SHAPES):
+        rep = consistent_report(seed=200 + i, big=i % 2 == 1)
+        if i % 2 == 0:
+            for key in list(rep.values)[45:80:5]:
+                rep.printed[key] = ""
+        name = f"{i:02d}.docx"
+        docx_report(tmp_path / name, rep, **SHAPES[shape])
+        reps[name] = (shape, rep)
+    out = run_extract(*(tmp_path / n for n in reps))
+    for name, (shape, rep) in reps.items():
+        obj = out[name]
+        assert obj["kind"] == "docx", shape
+        assert values_read(obj) == expected(rep), shape
+        assert (obj["unit"], obj["year"]) == (rep.unit, rep.year), shape
+
+
+def test_validate_runs_the_arithmetic_rules(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from gktool.cli import main
+
+    rep = consistent_report(seed=8)
+    rep.values[("三", "（七）总计", "自然人")] += 1          # R1 and R2 both fail in that column
+    docx_report(tmp_path / "broken.docx", rep)
+    result = CliRunner().invoke(main, ["validate", "--format", "json", str(tmp_path / "broken.docx")])
+    line = json.loads(next(x for x in result.output.splitlines() if x.startswith("{")))
+    assert {"R1", "R2"} <= {f["rule"] for f in line["findings"] if f["severity"] == "error"}
+    assert not line["ok"] and result.exit_code == 1
+
+
+@pytest.mark.libreoffice
+def test_report_output_reads_back_with_the_workbook_values(tmp_path, filled_workbook):
+    """`gktool report` output, and the same .docx converted to HTML by LibreOffice, read back exactly."""
+    import shutil
+    import subprocess
+
+    from click.testing import CliRunner
+
+    from gktool.cli import main
+
+    from .published_fixtures import run_extract, values_read
+
+    out = tmp_path / "report.docx"
+    result = CliRunner().invoke(main, ["report", str(filled_workbook), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    files = [filled_workbook, out]
+    if shutil.which("soffice"):
+        subprocess.run(["soffice", "--headless", "--convert-to", "html", "--outdir", str(tmp_path / "lo"), str(out)],
+                       check=True, capture_output=True, timeout=180)
+        files.append(tmp_path / "lo" / "report.html")
+    got = run_extract(*files)
+    truth = values_read(got[filled_workbook.name])
+    assert truth and all(v is not None for v in truth.values())
+    for f in files[1:]:
+        assert values_read(got[f.name]) == truth, f.name
+        assert not [x for x in got[f.name]["findings"] if x["rule"] in ("R1", "R2", "R3", "R4")]

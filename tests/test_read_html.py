@@ -206,3 +206,47 @@ def _timed(fn, *args) -> float:
     t = time.perf_counter()
     fn(*args)
     return time.perf_counter() - t
+
+
+# ------------------------------------------------------------------ through `gktool extract` and `validate`
+def test_extract_gives_exactly_the_fixture_values(tmp_path):
+    from .published_fixtures import expected, run_extract, values_read
+
+    reps = {}
+    for i, shape in enumerate(SHAPES):
+        rep = consistent_report(seed=100 + i, big=i % 2 == 0)
+        if i % 3 == 0:                      # blanks and "/" where real reports print them
+            for key in list(rep.values)[41:70:4]:
+                rep.printed[key] = "" if i % 2 else "/"
+        name = f"{i:02d}.html"
+        html_report(tmp_path / name, rep, **SHAPES[shape])
+        reps[name] = (shape, rep)
+    out = run_extract(*(tmp_path / n for n in reps))
+    for name, (shape, rep) in reps.items():
+        obj = out[name]
+        assert obj["kind"] == "html", shape
+        assert values_read(obj) == expected(rep), shape
+        assert (obj["unit"], obj["year"]) == (rep.unit, rep.year), shape
+
+
+def test_validate_runs_the_arithmetic_rules(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from gktool.cli import main
+
+    rep = consistent_report(seed=7)
+    html_report(tmp_path / "clean.html", rep, word=True, encoding="gbk")
+    key = ("四", "行政复议", "总计")
+    rep.values[key] += 5                    # the real case: parts that do not add up to the printed 总计
+    html_report(tmp_path / "broken.html", rep, word=True, encoding="gbk")
+    result = CliRunner().invoke(main, ["validate", "--format", "json", "-j", "1",
+                                       str(tmp_path / "clean.html"), str(tmp_path / "broken.html")])
+    lines = {json.loads(line)["file"].rsplit("/", 1)[-1]: json.loads(line)
+             for line in result.output.splitlines() if line.startswith("{")}
+    arithmetic = {"R1", "R2", "R3", "R4"}
+    assert not [f for f in lines["clean.html"]["findings"] if f["rule"] in arithmetic]
+    r4 = [f for f in lines["broken.html"]["findings"] if f["rule"] == "R4"]
+    assert r4 and r4[0]["severity"] == "error"
+    assert not lines["broken.html"]["ok"]

@@ -276,12 +276,20 @@ def _own_text_sizes(root) -> dict:
     return size
 
 
+_LABEL = re.compile(f"[{_CJK}]{{4,}}")
+
+
 def _is_data_table(table) -> bool:
-    """A table of figures (no table inside it, some cell a number), not a layout table."""
+    """A table of figures with labels (a number cell and a label of 4+ Chinese characters, no table
+    inside), not a layout table nor a calendar widget ("日 一 二 …" over 1–31)."""
     if any(_tag(d) == "table" for d in table.iterdescendants()):
         return False
-    for td in table.iter():
-        if _tag(td) in _CELL and _NUMBER.match(td.text_content() or ""):
+    number = label = False
+    for td in table.iter("td", "th"):
+        text = td.text_content() or ""
+        number = number or bool(_NUMBER.match(text))
+        label = label or bool(_LABEL.search(_SPACES.sub("", text)))
+        if number and label:
             return True
     return False
 
