@@ -328,3 +328,60 @@ def test_report_output_reads_back_with_the_workbook_values(tmp_path, filled_work
     for f in files[1:]:
         assert values_read(got[f.name]) == truth, f.name
         assert not [x for x in got[f.name]["findings"] if x["rule"] in ("R1", "R2", "R3", "R4")]
+
+
+# ------------------------------------------------------------------ fuzz: damaged documents never crash
+def _mutants(data: bytes, rng, n: int):
+    """Damaged copies of an XML part: cut, repeated and swapped spans, hostile attribute values."""
+    hostile = [b'w:val="-3"', b'w:val="99999999999"', b'w:val="x"', b'w:val=""', b'w:val="restart"', b'w:val="0"']
+    for _ in range(n):
+        d = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            i, j = sorted(rng.randrange(len(d)) for _ in range(2))
+            op = rng.randrange(5)
+            if op == 0:
+                del d[i:j]
+            elif op == 1:
+                d[i:i] = d[i:min(j, i + 2000)]
+            elif op == 2:
+                d[i:i] = rng.choice([b"<w:tc>", b"</w:tr>", b"<w:tbl>", b"</w:tbl>", b"<w:vMerge/>", b"<w:p>",
+                                     b"<w:gridSpan w:val=\"40\"/>", b"<w:br/>", b"</w:tc>", b"<w:gridBefore w:val=\"7\"/>"])
+            elif op == 3:
+                k = d.find(b'w:val="', i)
+                if k > 0:
+                    end = d.find(b'"', k + 7)
+                    d[k:end + 1] = rng.choice(hostile)
+            else:
+                d[i] = rng.randrange(256)
+        yield bytes(d)
+
+
+def test_damaged_documents_read_or_refused_in_one_line(tmp_path):
+    import random
+
+    rng = random.Random(10)
+    rep = consistent_report(seed=11)
+    source = docx_report(tmp_path / "base.docx", rep, nested=True)
+    with zipfile.ZipFile(source) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    outcomes = {"read": 0, "refused": 0}
+    for k, mutant in enumerate(_mutants(parts["word/document.xml"], rng, 60)):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in parts.items():
+                zf.writestr(name, mutant if name == "word/document.xml" else data)
+        path = tmp_path / f"m{k}.docx"
+        path.write_bytes(buf.getvalue())
+        try:
+            doc = read_docx(path)
+        except GkError as exc:
+            assert "\n" not in exc.message and exc.exit_code == 2
+            outcomes["refused"] += 1
+            continue
+        for grid in doc.grids:
+            for (r, c), cell in grid.cells.items():
+                assert r >= 1 and c >= 1 and cell.at.endswith(f"第{r}行第{c}列")
+            for r1, c1, r2, c2 in grid.merges:
+                assert 1 <= r1 <= r2 and 1 <= c1 <= c2 and (r1, c1) in grid.cells
+        outcomes["read"] += 1
+    assert outcomes["read"] > 5 and outcomes["refused"] > 5, outcomes

@@ -250,3 +250,37 @@ def test_validate_runs_the_arithmetic_rules(tmp_path):
     r4 = [f for f in lines["broken.html"]["findings"] if f["rule"] == "R4"]
     assert r4 and r4[0]["severity"] == "error"
     assert not lines["broken.html"]["ok"]
+
+
+# ------------------------------------------------------------------ fuzz: damaged pages never crash
+def test_damaged_pages_read_or_refused_in_one_line(tmp_path):
+    import random
+
+    rng = random.Random(20)
+    rep = consistent_report(seed=21)
+    base = html_report(tmp_path / "base.html", rep, word=True, encoding="gbk").read_bytes()
+    pieces = [b"<table>", b"</table>", b"<tr>", b"<td rowspan=99999>", b"<td colspan=-4>", b"<td rowspan=x>",
+              b"</td>", b"<p>", b"<br>", b"<o:p>", b"<!--", b"<script>", b"&#0;", b"&#xD800;", b"\x00", b"<meta charset=utf-16>"]
+    for k in range(60):
+        d = bytearray(base)
+        for _ in range(rng.randint(1, 4)):
+            i, j = sorted(rng.randrange(len(d)) for _ in range(2))
+            op = rng.randrange(4)
+            if op == 0:
+                del d[i:j]
+            elif op == 1:
+                d[i:i] = d[i:min(j, i + 3000)]
+            elif op == 2:
+                d[i:i] = rng.choice(pieces)
+            else:
+                d[i] = rng.randrange(256)
+        path = tmp_path / f"m{k}.html"
+        path.write_bytes(bytes(d))
+        try:
+            doc = read_html(path)
+        except GkError as exc:
+            assert "\n" not in exc.message and exc.exit_code == 2
+            continue
+        for grid in doc.grids:
+            for r1, c1, r2, c2 in grid.merges:
+                assert 1 <= r1 <= r2 and 1 <= c1 <= c2 and (r1, c1) in grid.cells
