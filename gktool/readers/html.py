@@ -30,7 +30,7 @@ from .grid import Document, Grid, GridCell
 MAX_HTML_BYTES = 20 * 1024 * 1024
 MAX_TAGS = 2_000_000            # "<" in the bytes: bounds the parse before it starts
 MAX_ELEMENTS = 500_000
-MAX_GRID_MARKS = 2_000_000      # grid positions covered by all tables' cells (rowspan x colspan)
+MAX_GRID_MARKS = 200_000        # grid positions covered by all tables' cells (rowspan x colspan); a report has ~300
 MAX_SPAN_COLS = 1000
 MAX_TITLE = 200
 
