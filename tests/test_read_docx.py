@@ -385,3 +385,22 @@ def test_damaged_documents_read_or_refused_in_one_line(tmp_path):
                 assert 1 <= r1 <= r2 and 1 <= c1 <= c2 and (r1, c1) in grid.cells
         outcomes["read"] += 1
     assert outcomes["read"] > 5 and outcomes["refused"] > 5, outcomes
+
+
+def test_refusals_reach_the_user_through_validate(tmp_path):
+    """The reader's one line is what `gktool validate` prints, also for a .docx that is really a .doc."""
+    import json
+
+    from click.testing import CliRunner
+
+    from gktool.cli import main
+
+    (tmp_path / "old.docx").write_bytes(cfb(["WordDocument"]))
+    (tmp_path / "locked.docx").write_bytes(cfb(["EncryptionInfo", "EncryptedPackage"]))
+    (tmp_path / "old.doc").write_bytes(cfb(["WordDocument"]))
+    result = CliRunner().invoke(main, ["validate", "--format", "json", "-j", "1", str(tmp_path)])
+    assert result.exit_code == 2
+    lines = {Path(d["file"]).name: d for d in map(json.loads, (x for x in result.output.splitlines() if x.startswith("{")))}
+    assert "旧版 Word .doc" in lines["old.docx"]["findings"][0]["message"]
+    assert "旧版 Word .doc" in lines["old.doc"]["findings"][0]["message"]
+    assert "打开密码" in lines["locked.docx"]["findings"][0]["message"]

@@ -67,6 +67,8 @@ def sniff(path: str | Path) -> str:
     if head.startswith(CFB_MAGIC):
         if suffix in (".doc", ".wps"):
             return "doc"
+        if suffix == ".docx":       # an encrypted .docx, or a .doc renamed: read_docx says which
+            return "docx"
         if suffix == ".et":
             return "et"
         return "xls"
