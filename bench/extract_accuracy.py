@@ -152,16 +152,32 @@ def html_docx_cases(tmp: Path, args) -> list[Case]:
         "variants": dict(variants={"numbering": "、", "t2_norm": "规范性文件",
                                    "t3_heads": ["自然人", "商业|企业", "科研¶机构", "社会公益¶组织", "法律服务¶机构", "其他", "总 计"]}),
     }
+    hard = {"relabel": fx.HARD_LABELS, "halfwidth": True, "numbering": "、"}
+    html_shapes["hard-labels"] = dict(variants=hard, word=True)
+    docx_shapes["hard-labels"] = dict(variants=hard)
+
+    def hard_cells(rep):
+        """Cells as real reports print them: a note inside a number, "—" and blank for nothing."""
+        note = ("二", "行政规范性文件", "本年制发件数")
+        rep.printed[note] = f"{int(rep.values[note])}（其中修订{int(rep.values[note]) // 2}件）"
+        for key in [k for k in rep.values if k[0] == "三" and k[2] == "科研机构"][:6]:
+            if rep.values[key] == 0:
+                rep.printed[key] = "—"
+
     for seed in range(args.seeds):
         for name, kw in html_shapes.items():
             rep = fx.consistent_report(seed * 100 + len(name), big=seed % 2 == 1)
             if seed == 2:          # blanks and "/" as real reports print them in 法人 columns
                 for key in list(rep.values)[40:60:3]:
                     rep.printed[key] = "" if key[2] != "其他" else "/"
+            if name == "hard-labels":
+                hard_cells(rep)
             path = fx.html_report(tmp / f"{seed}-{name}.html", rep, **kw)
             cases.append(Case(path.name, path, fx.expected(rep)))
         for name, kw in docx_shapes.items():
             rep = fx.consistent_report(seed * 100 + 50 + len(name), big=seed % 2 == 0)
+            if name == "hard-labels":
+                hard_cells(rep)
             path = fx.docx_report(tmp / f"{seed}-{name}.docx", rep, **kw)
             cases.append(Case(path.name, path, fx.expected(rep)))
     return cases
@@ -227,6 +243,15 @@ def main(argv=None) -> int:
             pct = 100 * s.exact / s.cells if s.cells else 0.0
             print(f"{case.group[:4]}:{case.name:<35} {s.cells:>6} {s.exact:>6} {s.unread:>5} {s.flagged:>8} "
                   f"{s.silent:>8} {pct:>7.2f}%")
+        kinds: dict[str, Score] = {}
+        for case in cases:
+            s = score(case, results[str(case.path)])
+            k = kinds.setdefault(case.path.suffix.lstrip(".").lower(), Score())
+            for f in ("cells", "exact", "unread", "flagged", "silent"):
+                setattr(k, f, getattr(k, f) + getattr(s, f))
+        for kind, k in sorted(kinds.items()):
+            print(f"{'小计 .' + kind:<40} {k.cells:>6} {k.exact:>6} {k.unread:>5} {k.flagged:>8} {k.silent:>8} "
+                  f"{100 * k.exact / max(k.cells, 1):>7.2f}%")
         pct = 100 * total.exact / total.cells if total.cells else 0.0
         print(f"{'合计':<40} {total.cells:>6} {total.exact:>6} {total.unread:>5} {total.flagged:>8} "
               f"{total.silent:>8} {pct:>7.2f}%")

@@ -119,6 +119,33 @@ class Cell:
     number: bool = False
 
 
+HALF = str.maketrans("（）：，", "():,")
+# Label variants real reports print (published-reports.md), for variants={"relabel": HARD_LABELS}
+HARD_LABELS = {
+    "2.其他法律行政法规禁止公开": "2.其他法律行政止公开",        # typo seen in a published report
+    "（六）其他处理": "(六) 其他处理",
+    "第二十条第（一）项": "第二十条 第（一）项",
+    "（二）部分公开（区分处理的，只计这一情形，不计其他情形）": "（二）部分公开（区分处理的，只计这一情 形，不计其他情形）",
+    "现行有效件数": "现行有效件数（历史累计）",
+    "总计": "总 计",
+}
+
+
+def official_tables(rep: Report, v: dict) -> dict[str, list[list[list[Cell]]]]:
+    """The three tables as row blocks, label variants applied: v["relabel"] {official: printed},
+    v["halfwidth"] half-width brackets and punctuation in every label."""
+    blocks = {"二": table_two(rep, v), "三": table_three(rep, v), "四": table_four(rep, v)}
+    relabel = v.get("relabel", {})
+    for rows in (row for bs in blocks.values() for b in bs for row in b):
+        for cell in rows:
+            if cell.number:
+                continue
+            cell.text = relabel.get(cell.text, cell.text)
+            if v.get("halfwidth"):
+                cell.text = cell.text.translate(HALF)
+    return blocks
+
+
 def table_two(rep: Report, v: dict) -> list[list[list[Cell]]]:
     """表二 as four row blocks; one table, or four when the page splits it."""
     def head(t):
@@ -281,7 +308,7 @@ def html_report(path: Path, rep: Report, *, encoding: str = "utf-8", declare: st
     wrapped in &nbsp; and <font>. layout_table: the article inside an old-style layout table.
     """
     v = variants or {}
-    blocks = {"二": table_two(rep, v), "三": table_three(rep, v), "四": table_four(rep, v)}
+    blocks = official_tables(rep, v)
     paras = []
     for heading, ps in narrative(rep):
         paras.append(f"<p style=\"text-indent: 2em;\"><strong>{heading}</strong></p>" if not word else
@@ -333,7 +360,7 @@ def docx_report(path: Path, rep: Report, *, styled: bool = False, nested: bool =
     d = docx.Document()
     d.add_paragraph(title(rep))
     d.add_paragraph(f"本报告依据《中华人民共和国政府信息公开条例》编制。统计期限为{rep.year}年1月1日至12月31日。")
-    blocks = {"二": table_two(rep, v), "三": table_three(rep, v), "四": table_four(rep, v)}
+    blocks = official_tables(rep, v)
     for heading, ps in narrative(rep):
         if styled:
             d.add_heading(heading, level=1)
@@ -418,7 +445,7 @@ def expected_grids(rep: Report, *, split: bool = False, variants: dict | None = 
     """Per table in document order: {(row, col): text} of every cell (1-based) and the merges."""
     v = variants or {}
     out = []
-    for key, blocks in (("二", table_two(rep, v)), ("三", table_three(rep, v)), ("四", table_four(rep, v))):
+    for key, blocks in official_tables(rep, v).items():
         parts = blocks if split else [[row for b in blocks for row in b]]
         for rows in parts:
             if nested and key == "四":

@@ -14,7 +14,7 @@ from docx.oxml.ns import nsdecls, qn
 from gktool.errors import GkError
 from gktool.readers.docx import read_docx
 
-from .published_fixtures import consistent_report, docx_report, expected_grids, heading_lines, title
+from .published_fixtures import HARD_LABELS, consistent_report, docx_report, expected_grids, heading_lines, title
 from .test_hostile import cfb
 
 SHAPES = {
@@ -25,6 +25,7 @@ SHAPES = {
     "half-width variants": dict(variants={"numbering": "、", "t2_norm": "规范性文件",
                                           "t3_heads": ["自然人", "商业|企业", "科研¶机构", "社会公益¶组织",
                                                        "法律服务¶机构", "其他", "总 计"]}),
+    "hard labels": dict(variants={"relabel": HARD_LABELS, "halfwidth": True, "numbering": "、"}),
 }
 
 

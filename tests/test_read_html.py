@@ -8,7 +8,7 @@ import pytest
 from gktool.errors import GkError
 from gktool.readers.html import decode_html, read_html
 
-from .published_fixtures import consistent_report, expected_grids, heading_lines, html_report, title
+from .published_fixtures import HARD_LABELS, consistent_report, expected_grids, heading_lines, html_report, title
 
 SHAPES = {
     "plain utf-8": dict(),
@@ -22,6 +22,7 @@ SHAPES = {
     "numbers padded with nbsp and font": dict(pad=True, split=True),
     "article in a layout table": dict(layout_table=True),
     "no chrome": dict(chrome=False),
+    "hard labels, word export": dict(word=True, variants={"relabel": HARD_LABELS, "halfwidth": True, "numbering": "、"}),
 }
 
 
@@ -44,7 +45,7 @@ def test_every_cell_read_at_its_place(tmp_path, shape):
     doc = read_html(path)
     assert doc.kind == "html"
     assert doc.title == title(rep)
-    assert_grids(doc, rep, split=kw.get("split", False))
+    assert_grids(doc, rep, split=kw.get("split", False), variants=kw.get("variants"))
     lines = doc.text.splitlines()
     assert [line for line in lines if line in heading_lines()] == heading_lines()
     assert f"全年新收政府信息公开申请{int(rep.values[('三', '一、本年新收政府信息公开申请数量', '总计')])}件。" in lines
