@@ -162,7 +162,7 @@ def test_huge_page_refused_before_parsing(tmp_path):
 
 def test_deep_nesting_refused(tmp_path):
     path = tmp_path / "deep.html"
-    path.write_text("<html><body>" + "<div>" * 100_000 + "<table><tr><td>1</td></tr></table>" + "</div>" * 100_000
+    path.write_text("<html><body>" + "<div>" * 20_000 + "<table><tr><td>1</td></tr></table>" + "</div>" * 20_000
                     + "</body></html>", encoding="utf-8")
     t = time.perf_counter()
     refused(path, "嵌套层数")
@@ -173,8 +173,21 @@ def test_many_tags_refused(tmp_path):
     path = tmp_path / "tags.html"
     path.write_bytes(b"<html><body>" + b"<b></b>" * 1_100_000 + b"</body></html>")
     t = time.perf_counter()
-    refused(path, "异常多")
+    refused(path, "标签异常多")
     assert time.perf_counter() - t < 5
+
+
+@pytest.mark.parametrize("what, page, words", [
+    ("elements under the tag cap, many per tag", b"<html><body>" + b"<p>x" * 70_000 + b"</body></html>", "元素异常多"),
+    ("cells", b"<table>" + b"<tr>" + b"<td>1" * 25_000 + b"</table>", "单元格异常多"),
+    ("one huge text node", b"<p>" + "字".encode() * 4_000_000 + b"</p>", "超出读取上限"),
+])
+def test_page_bounds_each_a_clear_line(tmp_path, what, page, words):
+    path = tmp_path / "bounds.html"
+    path.write_bytes(page)
+    t = time.perf_counter()
+    refused(path, words)
+    assert time.perf_counter() - t < 5, what
 
 
 def test_huge_spans_bounded(tmp_path):
@@ -182,7 +195,7 @@ def test_huge_spans_bounded(tmp_path):
     rows = "".join(f'<tr><td rowspan="65534" colspan="1000">{i}</td></tr>' for i in range(200))
     path.write_text(f"<html><body><table>{rows}</table></body></html>", encoding="utf-8")
     t = time.perf_counter()
-    refused(path, "合并单元格")
+    refused(path, "单元格")
     assert time.perf_counter() - t < 5
 
 
