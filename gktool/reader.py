@@ -170,7 +170,8 @@ def preflight(path: str | Path, kind: str = "xlsx") -> zipfile.ZipFile:
 
 def _check_entries(shown: str, zf: zipfile.ZipFile, infos, kind: str = "xlsx") -> None:
     if len(infos) > MAX_ENTRIES:
-        raise _refuse(shown, "文件内部包含的部件过多，不像正常的填报工作簿，已拒绝读取")
+        what = "年度报告 Word 文件" if kind == "docx" else "填报工作簿"
+        raise _refuse(shown, f"文件内部包含的部件过多，不像正常的{what}，已拒绝读取")
     total = 0
     for info in infos:
         name = info.filename
@@ -209,8 +210,9 @@ def _no_dtd(*_args):
 class _Parts:
     """The zip's parts, each read once through the caps; XML parsed by expat."""
 
-    def __init__(self, shown: str, zf: zipfile.ZipFile):
+    def __init__(self, shown: str, zf: zipfile.ZipFile, what: str = "填报工作簿"):
         self.shown = shown
+        self.what = what        # what the messages call the file: "填报工作簿", "年度报告 Word 文件"
         self.zf = zf
         self.names = set(zf.namelist())
         self.nodes = 0          # elements and attributes over all parts read so far
@@ -236,7 +238,7 @@ class _Parts:
         nodes = data.count(b"<") + data.count(b"=")
         self.nodes += nodes
         if nodes > max_nodes or self.nodes > MAX_NODES_TOTAL:
-            raise self.refuse(f"文件内部部件“{name}”包含的数据项异常多，不像正常的填报工作簿，已拒绝读取")
+            raise self.refuse(f"文件内部部件“{name}”包含的数据项异常多，不像正常的{self.what}，已拒绝读取")
         return data
 
     def parse(self, name: str, data: bytes, start, end, text=None, max_depth: int | None = None) -> None:

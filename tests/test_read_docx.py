@@ -245,6 +245,23 @@ def test_deep_nesting_and_many_elements_refused(tmp_path):
     assert time.perf_counter() - t < 5
 
 
+def test_many_paragraphs_or_cells_under_the_node_cap_refused(tmp_path):
+    """Under the zip's node cap but far beyond any report: refused by count, quickly."""
+    import random
+
+    rng = random.Random(3)
+    head = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+    paras = b"".join(b"<w:p><w:r><w:t>%d</w:t></w:r></w:p>" % rng.randrange(10**9) for _ in range(60_000))
+    cells = b"<w:tbl>" + b"".join(b"<w:tr>" + b"".join(b"<w:tc><w:p><w:r><w:t>%d</w:t></w:r></w:p></w:tc>"
+                                                      % rng.randrange(10**9) for _ in range(12)) + b"</w:tr>"
+                                  for _ in range(2000)) + b"</w:tbl>"
+    for name, body in (("paras.docx", paras), ("cells.docx", cells)):
+        path = _docx_with(tmp_path, name, {"word/document.xml": head + body + b"</w:body></w:document>"})
+        t = time.perf_counter()
+        refused(path, "异常多")
+        assert time.perf_counter() - t < 5
+
+
 def test_damaged_xml(tmp_path):
     refused(_docx_with(tmp_path, "bad.docx", {"word/document.xml": b"<w:document><w:body>"}), "不是有效的 XML")
 

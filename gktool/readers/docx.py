@@ -29,7 +29,8 @@ _W_NAMESPACES = ("http://schemas.openxmlformats.org/wordprocessingml/2006/main",
                  "http://purl.oclc.org/ooxml/wordprocessingml/main")
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 MAX_TABLES = 2000
-MAX_CELLS = 200_000
+MAX_CELLS = 20_000         # a report's three tables have ~300 cells
+MAX_PARAGRAPHS = 50_000    # a 100-page report has ~2,000
 MAX_GRID_COLS = 1000       # Word itself allows 63 columns
 MAX_TEXT_CHARS = 5_000_000
 
@@ -282,6 +283,7 @@ class _Reader:
         self.hidden = False
         self.chars = 0
         self.cells = 0
+        self.n_paras = 0
         self.grids: dict[int, Grid] = {}
 
     # -- events
@@ -302,6 +304,9 @@ class _Reader:
             self.skip = 1
             return
         if local == "p":
+            self.n_paras += 1
+            if self.n_paras > MAX_PARAGRAPHS:
+                raise _TooMuch("paragraphs")
             self.paras.append([])
             self.para_props.append({"style": None, "num": None, "ilvl": None})
         elif local == "pStyle" and parent == "pPr" and self.para_props:
@@ -445,7 +450,7 @@ def read_docx(path: str | Path) -> Document:
     shown = shown_path(path)
     zf = preflight(path, "docx")
     try:
-        parts = _Parts(shown, zf)
+        parts = _Parts(shown, zf, "年度报告 Word 文件")
         data = parts.read("word/document.xml")
         if data is None:
             raise parts.refuse("这不是 Word 文件（缺少文档主体部件 word/document.xml），请确认文件是否完整")
