@@ -298,3 +298,12 @@ def test_damaged_pages_read_or_refused_in_one_line(tmp_path):
         for grid in doc.grids:
             for r1, c1, r2, c2 in grid.merges:
                 assert 1 <= r1 <= r2 and 1 <= c1 <= c2 and (r1, c1) in grid.cells
+
+
+def test_xhtml_declaration_and_big5_declared(tmp_path):
+    page = '<?xml version="1.0" encoding="gb2312"?><html><body><table><tr><td>商业企业</td><td>3</td></tr></table></body></html>'
+    (tmp_path / "x.html").write_bytes(page.encode("gb2312"))
+    assert read_html(tmp_path / "x.html").grids[0].cells[(1, 1)].text == "商业企业"
+    page = '<meta charset="big5"><table><tr><td>行政復議</td><td>3</td></tr></table>'
+    (tmp_path / "b.html").write_bytes(page.encode("big5"))
+    assert read_html(tmp_path / "b.html").grids[0].cells[(1, 1)].text == "行政復議"

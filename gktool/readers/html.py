@@ -51,6 +51,7 @@ _CJK_BREAK = re.compile(f"(?<=[{_CJK}])[ \\t\\r\\f]*\\n[ \\t\\r\\n\\f]*(?=[{_CJK
 _SPACES = re.compile("[ \\t\\r\\n\\f\\v\u00a0\u3000\u200b\ufeff]+")
 _BREAK = "\x1e"                 # a hard line break while text is assembled
 _CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]{1,40})""", re.I)
 _NUMBER = re.compile(r"^[\s　]*[-+−]?\d[\d,，]*(\.\d+)?[\s　]*$")
 
 
@@ -95,7 +96,7 @@ def _read_bytes(path: str | Path, shown: str) -> bytes:
 
 def _declared(data: bytes) -> str | None:
     """The charset a <meta> declares in the page's head (the bytes a browser sniffs)."""
-    m = _CHARSET.search(data[:8192])
+    m = _XML_ENCODING.match(data[:512]) or _CHARSET.search(data[:8192])     # XHTML's declaration, else <meta>
     if not m:
         return None
     name = m.group(1).decode("ascii", "replace").lower()
