@@ -422,3 +422,20 @@ def test_refusals_reach_the_user_through_validate(tmp_path):
     assert "旧版 Word .doc" in lines["old.docx"]["findings"][0]["message"]
     assert "旧版 Word .doc" in lines["old.doc"]["findings"][0]["message"]
     assert "打开密码" in lines["locked.docx"]["findings"][0]["message"]
+
+
+def test_bold_heading_running_into_its_text_gets_its_own_line(tmp_path):
+    d = docx.Document()
+    p = d.add_paragraph()
+    p.add_run("一、总体情况").bold = True
+    p.add_run("2023年，本县深入推进政务公开。")
+    p = d.add_paragraph()
+    p.add_run("（一）主动公开").bold = True
+    p.add_run("全年公开信息。")
+    p = d.add_paragraph()
+    p.add_run("重点").bold = True                 # bold words that are no heading stay in their paragraph
+    p.add_run("工作取得进展。")
+    path = tmp_path / "bold.docx"
+    d.save(str(path))
+    assert read_docx(path).text.splitlines() == ["一、总体情况", "2023年，本县深入推进政务公开。", "（一）主动公开",
+                                                 "全年公开信息。", "重点工作取得进展。"]

@@ -307,3 +307,11 @@ def test_xhtml_declaration_and_big5_declared(tmp_path):
     page = '<meta charset="big5"><table><tr><td>行政復議</td><td>3</td></tr></table>'
     (tmp_path / "b.html").write_bytes(page.encode("big5"))
     assert read_html(tmp_path / "b.html").grids[0].cells[(1, 1)].text == "行政復議"
+
+
+def test_bold_heading_running_into_its_text_gets_its_own_line(tmp_path):
+    page = ("<html><body><div><p><strong>一、总体情况</strong>2023年，本县深入推进政务公开。</p>"
+            "<p><b>（一）主动公开</b>全年公开信息。</p><p><strong>重点</strong>工作取得进展。</p></div></body></html>")
+    (tmp_path / "b.html").write_text(page, encoding="utf-8")
+    assert read_html(tmp_path / "b.html").text.splitlines() == [
+        "一、总体情况", "2023年，本县深入推进政务公开。", "（一）主动公开", "全年公开信息。", "重点工作取得进展。"]

@@ -24,6 +24,7 @@ from lxml import etree
 
 from ..reader import MAX_DEPTH, _Parts, preflight, shown_path
 from .grid import Document, Grid, GridCell
+from .html import HEADING_START
 
 _W_NAMESPACES = ("http://schemas.openxmlformats.org/wordprocessingml/2006/main",
                  "http://purl.oclc.org/ooxml/wordprocessingml/main")
@@ -281,6 +282,7 @@ class _Reader:
         self.cell: list | None = None
         self.cells_stack: list[list | None] = []
         self.hidden = False
+        self.bold = False
         self.chars = 0
         self.cells = 0
         self.n_paras = 0
@@ -308,7 +310,7 @@ class _Reader:
             if self.n_paras > MAX_PARAGRAPHS:
                 raise _TooMuch("paragraphs")
             self.paras.append([])
-            self.para_props.append({"style": None, "num": None, "ilvl": None})
+            self.para_props.append({"style": None, "num": None, "ilvl": None, "bold": 0, "open": True})
         elif local == "pStyle" and parent == "pPr" and self.para_props:
             self.para_props[-1]["style"] = _wattr(attrs, "val")
         elif local == "numId" and parent == "numPr" and self.para_props and self.stack[-3] == "pPr":
@@ -317,6 +319,9 @@ class _Reader:
             self.para_props[-1]["ilvl"] = _int(_wattr(attrs, "val"), 0, 0, 8)
         elif local == "r":
             self.hidden = False
+            self.bold = False
+        elif local == "b" and parent == "rPr" and len(self.stack) >= 3 and self.stack[-3] == "r":
+            self.bold = _on(attrs)
         elif local == "vanish" and parent == "rPr" and len(self.stack) >= 3 and self.stack[-3] == "r":
             self.hidden = _on(attrs)
         elif local in ("br", "cr") and self.paras:
@@ -365,6 +370,9 @@ class _Reader:
             text = "".join(self.paras.pop())
             props = self.para_props.pop()
             label = self.numbering.label(props["style"], props["num"], props["ilvl"])
+            bold = props["bold"]
+            if 0 < bold < len(text.rstrip()) and HEADING_START.match("".join((label + text[:bold]).split())):
+                text = text[:bold] + "\n" + text[bold:]     # a bold heading with the text running on
             lines = [line.strip() for line in (label + text).split("\n")]
             self.containers[-1].append("\n".join(line for line in lines if line))
         elif local == "tc" and self.cell is not None and self.table_stack:
@@ -395,6 +403,12 @@ class _Reader:
         if self.chars > MAX_TEXT_CHARS:
             raise _TooMuch("text")
         self.paras[-1].append(s)
+        props = self.para_props[-1]
+        if props["open"]:           # the bold runs a paragraph starts with
+            if self.bold:
+                props["bold"] += len(s)
+            elif s.strip():
+                props["open"] = False
 
 
 class _TooMuch(Exception):

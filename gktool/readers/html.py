@@ -157,8 +157,14 @@ def _finish(raw: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def _flat_text(el, skip) -> str:
-    """The text under `el` with _BREAK at block boundaries, leaving out subtrees `skip` says."""
+# A heading at the start of a paragraph, in bold, with the text running on after it:
+# "<p><strong>一、总体情况</strong>2023年，…</p>". The narrative puts it on its own line.
+HEADING_START = re.compile(r"^(?:[一二三四五六七八九十]{1,2}[、.．]|[（(][一二三四五六七八九十]{1,2}[）)])\S.{0,38}$")
+
+
+def _flat_text(el, skip, headings: bool = False) -> str:
+    """The text under `el` with _BREAK at block boundaries, leaving out subtrees `skip` says;
+    `headings`: also after a bold run that reads as a section heading."""
     out: list[str] = []
     stack = [(el, False)]
     while stack:
@@ -169,6 +175,8 @@ def _flat_text(el, skip) -> str:
                 out.append(_BREAK)
             elif tag in _CELL:
                 out.append(" ")
+            elif headings and tag in ("strong", "b") and HEADING_START.match(_SPACES.sub("", _all_text(node))):
+                out.append(_BREAK)
             if node.tail and node is not el:
                 out.append(node.tail)
             continue
@@ -417,7 +425,7 @@ def read_html(path: str | Path) -> Document:
             grids.append(_table_grid(table, f"第{i}个表格", budget))
     except _TooBig:
         raise _refuse(shown, "网页表格的单元格（含合并范围）异常多，不像正常的年度报告网页，已拒绝读取") from None
-    narrative = "\n".join(_finish(_flat_text(article, _narrative_skip)))
+    narrative = "\n".join(_finish(_flat_text(article, _narrative_skip, headings=True)))
     findings = []
     if replaced:
         findings.append(Finding("D1", "warning", "网页", (), f"网页中有无法按 {encoding} 识别的字符，已用“�”代替；"
