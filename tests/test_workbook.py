@@ -171,24 +171,68 @@ def _python_failed(result, row) -> bool:
     return any(f.rule == row.rule and row.check.where in f.message for f in result.findings)
 
 
+def _dependency_dirs(requirements: list[str]) -> set[str]:
+    """The site directories where this interpreter finds the given requirements and theirs, recursively."""
+    import importlib.metadata as md
+
+    dirs, seen, todo = set(), set(), list(requirements)
+    while todo:
+        req = todo.pop()
+        if "extra ==" in req:
+            continue
+        name = re.match(r"[A-Za-z0-9._-]+", req).group(0).lower()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            dist = md.distribution(name)
+        except md.PackageNotFoundError:
+            assert ";" in req, f"{name} is required but not installed here"
+            continue        # a requirement for another platform or Python version
+        dirs.add(str(Path(dist.locate_file("")).resolve()))
+        todo.extend(dist.requires or [])
+    return dirs
+
+
 def test_wheel_ships_the_spec_and_works_from_any_folder(tmp_path):
+    # Offline and without borrowing the system site-packages: the wheel is built with this venv's
+    # setuptools (a test extra), installed without dependencies into a venv that sees only itself,
+    # and the dependencies the wheel declares are made visible from where this interpreter has them.
+    import shutil
+
     root = Path(__file__).resolve().parent.parent
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                    "-w", str(tmp_path / "dist"), str(root)], check=True, capture_output=True)
+    src = tmp_path / "src"        # a copy, so that no stale build/ in the tree can end up in the wheel
+    shutil.copytree(root, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "out"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                            "-q", "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
     wheel = next((tmp_path / "dist").glob("gktool-*.whl"))
-    assert "gktool/workbook_templates/national-2021.toml" in zipfile.ZipFile(wheel).namelist()
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        metadata = zf.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "gktool/workbook_templates/national-2021.toml" in names
+    assert not any(n.startswith("tests/") for n in names)
+
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
-                   check=True, capture_output=True)
+    installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps",
+                                "--no-index", str(wheel)], capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr
+    requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    assert requires, "the wheel declares its dependencies"
+    inner_site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    (Path(inner_site) / "_outer_deps.pth").write_text("\n".join(sorted(_dependency_dirs(requires))) + "\n")
+
     work = tmp_path / "elsewhere"
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     out = subprocess.run([str(venv / "bin" / "gktool"), "new", "--unit", "某县", "--year", "2024"],
                          cwd=work, capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert (work / "某县2024年政府信息公开工作年度报告.xlsx").is_file()
     origin = subprocess.run([str(py), "-c", "import gktool; print(gktool.__file__)"], cwd=work,
                             capture_output=True, text=True, env=env).stdout
-    assert str(venv) in origin, "the installed wheel, not the source tree, must have been used"
+    assert origin.startswith(str(venv)), "the installed wheel, not the source tree, must have been used"
