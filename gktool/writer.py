@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from pathlib import Path
 
 import xlsxwriter
@@ -9,6 +10,7 @@ import xlsxwriter
 from . import __version__
 from .compute import Evaluator, tidy
 from .errors import GkError
+from .filldata import check_value
 from .findings import SEVERITY_ZH
 from .fsutil import atomic_output
 from .livechecks import (CHECK_FIRST_ROW, CHECK_SHEET, OP_TEXT, OVERALL_CELL, CheckRow, check_rows,
@@ -27,8 +29,22 @@ def _lines(text: str, width: float) -> int:
     return max(1, -(-units // int(width)))
 
 
+NAME_MAX_BYTES = 200   # under the usual 255-byte limit, leaving room for atomic_output's temporary prefix
+
+
 def default_filename(unit: str | None, year: int | None, suffix: str = ".xlsx") -> str:
-    return f"{unit or ''}{year}年政府信息公开工作年度报告{suffix}"
+    """`{单位}{年度}年政府信息公开工作年度报告.xlsx`, safe as one file name on any system.
+
+    Path separators and characters Windows refuses become "_"; a unit name too long for
+    a file name is shortened (with "…") so the name stays within NAME_MAX_BYTES of UTF-8."""
+    unit = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', "_", unit or "").strip(" .")
+    tail = f"{year}年政府信息公开工作年度报告{suffix}"
+    if len((unit + tail).encode("utf-8")) > NAME_MAX_BYTES:
+        room = NAME_MAX_BYTES - len(("…" + tail).encode("utf-8"))
+        while len(unit.encode("utf-8")) > room:
+            unit = unit[:-1]
+        unit += "…"
+    return unit + tail
 
 
 def new_workbook(spec: Spec, path: Path, *, unit: str | None = None, year: int | None = None,
@@ -46,10 +62,11 @@ def new_workbook(spec: Spec, path: Path, *, unit: str | None = None, year: int |
     if year:
         c = spec.field_cells["year"]
         values[(c.sheet, c.cell)] = int(year)
-    for key in values:
+    for key in list(values):
         sheet = spec.sheet(key[0]) if key[0] in {s.name for s in spec.sheets} else None
         if sheet is None or sheet.spec_cell(key[1]) is None or sheet.spec_cell(key[1]).kind != "input":
             raise GkError(f"预填数据中的“{key[0]}!{key[1]}”不是可填写的单元格")
+        values[key] = check_value(spec.types[sheet.spec_cell(key[1]).type], values[key], sheet.describe(key[1]))
     with atomic_output(Path(path), force) as tmp:
         _Writer(spec, values, password).write(tmp)
     return Path(path)
