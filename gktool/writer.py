@@ -15,7 +15,7 @@ from .findings import SEVERITY_ZH
 from .fsutil import atomic_output
 from .livechecks import (CHECK_FIRST_ROW, CHECK_SHEET, OP_TEXT, OVERALL_CELL, CheckRow, check_rows,
                          input_blocks, violated_formula)
-from .spec import Sheet, Spec, col_letters, form_layout, parse_cell, quote_sheet
+from .spec import InputType, Sheet, Spec, col_letters, form_layout, parse_cell, quote_sheet
 
 FONT = "宋体"
 PROPS = {"format": "gktool.format", "version": "gktool.format_version",
@@ -23,10 +23,33 @@ PROPS = {"format": "gktool.format", "version": "gktool.format_version",
          "name": "gktool.format_name"}
 
 
+FOOTER = "&C第 &P 页"
+HEADER_FONT = f'&"{FONT},加粗"&12'
+FORM_WIDTHS = (24, 64, 28)          # cover: label, value, note
+# Narrative sheets (一、五、六): one unmerged wrapping cell per field, as tall as Excel allows
+# (409 pt) and wide enough that such a cell shows about 2,500 Chinese characters at 10 pt
+# (the real 中宁县 section 六 is that long) on screen and, at the print scale, on the page.
+NARRATIVE_WIDTHS = (16, 160, 2)
+NARRATIVE_ROW_HEIGHT = 409
+NARRATIVE_FONT_SIZE = 10
+
+
 def _lines(text: str, width: float) -> int:
     """Wrapped lines of `text` in a column `width` characters wide (a CJK character is two)."""
     units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
     return max(1, -(-units // int(width)))
+
+
+def type_message(t: InputType) -> str:
+    """What a cell of type `t` accepts, in words: its description, its range, and what to type for
+    "nothing happened" where zero means that (counts and amounts, not a year)."""
+    text = t.description
+    if t.max is not None:
+        text += f"（{tidy(t.min or 0)}–{tidy(t.max)}）"
+    text += "。"
+    if t.min == 0:
+        text += "没有发生的请填 0。"
+    return text
 
 
 NAME_MAX_BYTES = 200   # under the usual 255-byte limit, leaving room for atomic_output's temporary prefix
@@ -110,6 +133,8 @@ class _Writer:
         self.f_form_label = add({**box, "bold": True, "align": "left", "bg_color": "#DDEBF7"})
         self.f_input_text = add({**box, "locked": False, "bg_color": "#FFF2CC", "align": "left",
                                  "valign": "top"})
+        self.f_narrative = add({**box, "locked": False, "bg_color": "#FFF2CC", "align": "left",
+                                "valign": "top", "font_size": NARRATIVE_FONT_SIZE})
         self.f_inputs = {}
         for key, t in self.spec.types.items():
             if t.numeric:
@@ -121,30 +146,43 @@ class _Writer:
         self.f_ok = add({"bg_color": "#C6EFCE", "font_color": "#006100"})
 
     def _input_format(self, type_key: str):
+        if type_key == "narrative":
+            return self.f_narrative
         return self.f_inputs.get(type_key, self.f_input_text)
 
     # ------------------------------------------------------------ sheets
     def _form(self, ws, sheet: Sheet) -> None:
-        ws.set_column("A:A", 24)
-        ws.set_column("B:B", 64)
-        ws.set_column("C:C", 28)
+        narrative = any(f.type == "narrative" for f in sheet.fields)
+        widths = NARRATIVE_WIDTHS if narrative else FORM_WIDTHS
+        for col, width in zip("ABC", widths):
+            ws.set_column(f"{col}:{col}", width)
         ws.merge_range("A1:C1", sheet.labels[0].text, self.f_title)
-        ws.set_row(0, 30)
+        if sheet.section:
+            # The section title is the sheet tab on screen and the page header in print, as on
+            # the table sheets (表三 starts at A1, so no table can have a title row); the title
+            # label stays in row 1 for the reader, hidden so that no sheet shows it twice.
+            ws.set_row(0, None, None, {"hidden": True})
+        else:
+            ws.set_row(0, 30)
         for i, line in enumerate(sheet.instructions):
             ws.merge_range(1 + i, 0, 1 + i, 2, line, self.f_text)
-            ws.set_row(1 + i, 16 * _lines(line, 24 + 64 + 28) + 2)
+            ws.set_row(1 + i, 16 * _lines(line, sum(widths)) + 2)
         rows, _ = form_layout({"instructions": sheet.instructions,
                                "fields": [{"key": f.key} for f in sheet.fields]})
         for (row, _), f in zip(rows, sheet.fields):
             cell = sheet.field_cell(f.key)
             ws.write(f"A{row}", f.label, self.f_form_label)
             self._write_input(ws, sheet, cell.cell, f.type)
-            if f.note or f.required:
-                ws.write(f"C{row}", ("必填。" if f.required else "") + f.note, self.f_note)
+            note = ("必填。" if f.required else "") + f.note
             if f.type == "narrative":
-                ws.set_row(row - 1, 160)
-            else:
-                ws.set_row(row - 1, 22)
+                # no note column beside a narrative (its width would shrink the printed text):
+                # the note shows when the cell is selected
+                ws.data_validation(cell.cell, {"validate": "any", "input_title": f.label,
+                                               "input_message": (note or "请填写文字说明。")[:250]})
+            elif note:
+                ws.write(f"C{row}", note, self.f_note)
+            label_height = 15 * _lines(f.label, widths[0] - 1) + 6
+            ws.set_row(row - 1, NARRATIVE_ROW_HEIGHT if f.type == "narrative" else max(22, label_height))
 
     def _table(self, ws, sheet: Sheet) -> None:
         for cols, width in sheet.widths:
@@ -178,7 +216,6 @@ class _Writer:
         ws.set_landscape() if sheet.bounds[1] > 6 else ws.set_portrait()
         if sheet.header_rows:
             ws.repeat_rows(0, sheet.header_rows - 1)
-        ws.set_header(f'&C&"{FONT},加粗"&12{sheet.section}、{sheet.heading}')
         for r in range(rows):
             ws.set_row(r, 30 if sheet.key != "B" or r > 2 else 24)
 
@@ -197,9 +234,8 @@ class _Writer:
         if not t.numeric:
             return
         what = sheet.describe(cell)
-        prompt = f"{what}：{t.description}"[:250]
-        options = {"input_title": "请输入", "input_message": prompt, "error_title": "输入错误",
-                   "error_message": f"这里只能填{t.description}。没有发生的请填 0。"[:250],
+        options = {"input_title": "请输入", "input_message": f"{what}：{type_message(t)}"[:250],
+                   "error_title": "输入错误", "error_message": f"这里只能填{type_message(t)}"[:250],
                    "error_type": "stop"}
         if t.decimals is not None and not t.integer:
             options.update(validate="custom",
@@ -219,11 +255,15 @@ class _Writer:
     def _finish(self, ws, sheet: Sheet) -> None:
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+        side = 0.3 if sheet.kind == "form" and sheet.section else 0.5
+        ws.set_margins(left=side, right=side, top=0.75, bottom=0.75)
         ws.center_horizontally()
-        ws.set_footer("&C第 &P 页")
+        ws.set_footer(FOOTER)
+        if sheet.section:     # every section sheet, table or form, prints its title the same way
+            ws.set_header(f"&C{HEADER_FONT}{sheet.section}、{sheet.heading}")
         if sheet.kind == "form":
-            ws.set_portrait()
+            wide = any(f.type == "narrative" for f in sheet.fields)
+            ws.set_landscape() if wide else ws.set_portrait()
         if sheet.freeze:
             ws.freeze_panes(sheet.freeze)
         ws.protect(self.password, {"format_columns": True, "format_rows": True,
