@@ -15,7 +15,7 @@ from .findings import SEVERITY_ZH
 from .fsutil import atomic_output
 from .livechecks import (CHECK_FIRST_ROW, CHECK_SHEET, OP_TEXT, OVERALL_CELL, CheckRow, check_rows,
                          input_blocks, violated_formula)
-from .spec import InputType, Sheet, Spec, col_letters, form_layout, parse_cell, quote_sheet
+from .spec import InputType, Sheet, Spec, col_index, col_letters, parse_range, form_layout, parse_cell, quote_sheet
 
 FONT = "宋体"
 PROPS = {"format": "gktool.format", "version": "gktool.format_version",
@@ -50,6 +50,50 @@ def type_message(t: InputType) -> str:
     if t.min == 0:
         text += "没有发生的请填 0。"
     return text
+
+
+# Print geometry (A4, the margins _finish sets), in points, for placing page breaks.
+A4 = (595.3, 841.9)
+MARGIN_TOP_BOTTOM = 0.75 * 72
+MARGIN_SIDES = 0.5 * 72
+
+
+def _column_width(widths: dict[str, float], col: int) -> float:
+    """A column's width in characters from the spec's `widths` ("A" or "A:O" keys); Excel's default otherwise."""
+    for key, width in widths.items():
+        first, _, last = key.partition(":")
+        if col_index(first) <= col <= col_index(last or first):
+            return width
+    return 8.43
+
+
+def page_breaks(sheet: Sheet, heights: list[float], widths: list[float], landscape: bool) -> tuple[int, list[int]]:
+    """(print scale %, rows after which to break) so that a table's pages end between groups.
+
+    The scale fits the width to the page. A page ends only where no merged row label spans the
+    boundary (（五）不予处理 stays whole, with its label), unless that label is itself taller
+    than a page (三、本年度办理结果). The header rows repeat on every page."""
+    paper_w, paper_h = (A4[1], A4[0]) if landscape else A4
+    width_pt = sum(int(w * 7 + 5) for w in widths) * 0.75          # Excel: 7 px a character + 5 px padding
+    scale = min(100, int(100 * (paper_w - 2 * MARGIN_SIDES) / width_pt))
+    room = (paper_h - 2 * MARGIN_TOP_BOTTOM) * 100 / scale
+    head = sum(heights[:sheet.header_rows])
+    spans = []
+    for lab in sheet.labels:
+        r1, _, r2, _ = parse_range(lab.range)
+        if r2 > r1 and not lab.header and sum(heights[r1 - 1:r2]) <= room - head:
+            spans.append((r1, r2))
+    allowed = [r for r in range(sheet.header_rows + 1, len(heights))
+               if not any(r1 <= r < r2 for r1, r2 in spans)]       # a break after row r (1-based)
+    breaks, used, last = [], head, sheet.header_rows
+    for r in allowed + [len(heights)]:
+        block = sum(heights[last:r])
+        if used + block > room and last > sheet.header_rows and (not breaks or breaks[-1] != last):
+            breaks.append(last)
+            used = head
+        used += block
+        last = r
+    return scale, breaks
 
 
 NAME_MAX_BYTES = 200   # under the usual 255-byte limit, leaving room for atomic_output's temporary prefix
@@ -127,6 +171,7 @@ class _Writer:
         self.f_header = add({**box, "bold": True, "align": "center", "bg_color": "#DDEBF7"})
         self.f_label = add({**box, "align": "left"})
         self.f_label_c = add({**box, "align": "center"})
+        self.f_label_top = add({**box, "align": "center", "valign": "top"})
         self.f_title = add({**base, "bold": True, "font_size": 16, "align": "center"})
         self.f_text = add({**base, "align": "left"})
         self.f_note = add({**base, "font_size": 9, "font_color": "#595959", "align": "left"})
@@ -142,6 +187,9 @@ class _Writer:
                                           "align": "center", "num_format": t.number_format})
         self.f_total = add({**box, "bg_color": "#E7E6E6", "bold": True, "align": "center",
                             "num_format": "0"})
+        self.f_verdict = add({**box, "bold": True, "font_size": 22, "align": "center"})
+        self.f_verdict_label = add({**box, "bold": True, "font_size": 16, "align": "center",
+                                    "bg_color": "#DDEBF7"})
         self.f_bad = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.f_ok = add({"bg_color": "#C6EFCE", "font_color": "#006100"})
 
@@ -187,9 +235,29 @@ class _Writer:
     def _table(self, ws, sheet: Sheet) -> None:
         for cols, width in sheet.widths:
             ws.set_column(cols if ":" in cols else f"{cols}:{cols}", width)
+        rows = sheet.bounds[0]
+        landscape = sheet.bounds[1] > 6
+        ws.set_landscape() if landscape else ws.set_portrait()
+        heights = [30 if sheet.key != "B" or r > 2 else 24 for r in range(rows)]
+        for r, height in enumerate(heights):
+            ws.set_row(r, height)
+        breaks: list[int] = []
+        if sheet.header_rows:
+            ws.repeat_rows(0, sheet.header_rows - 1)
+            widths = dict(sheet.widths)
+            _, breaks = page_breaks(sheet, heights, [_column_width(widths, c) for c in range(1, sheet.bounds[1] + 1)],
+                                    landscape)
+            # Fit to one page wide, height "automatic" (_finish): Excel and LibreOffice keep these
+            # manual breaks, and a font wider than expected only makes each page hold more rows.
+            ws.set_h_pagebreaks(breaks)
         for lab in sheet.labels:
-            fmt = self.f_header if lab.header else (self.f_label if parse_cell(lab.cell)[1] > 1 or
-                                                    ":" not in lab.range else self.f_label_c)
+            r1, _, r2, _ = parse_range(lab.range)
+            if lab.header:
+                fmt = self.f_header
+            elif any(r1 <= b < r2 for b in breaks):     # a label longer than a page: on its first page
+                fmt = self.f_label_top
+            else:
+                fmt = self.f_label if parse_cell(lab.cell)[1] > 1 or ":" not in lab.range else self.f_label_c
             if lab.merged:
                 ws.merge_range(lab.range, lab.text, fmt)
             else:
@@ -212,12 +280,6 @@ class _Writer:
             top = block.split(":")[0]
             ws.conditional_format(block, {"type": "formula", "criteria": f"=OR(ISTEXT({top}),N({top})<0)",
                                           "format": self.f_bad})
-        rows = sheet.bounds[0]
-        ws.set_landscape() if sheet.bounds[1] > 6 else ws.set_portrait()
-        if sheet.header_rows:
-            ws.repeat_rows(0, sheet.header_rows - 1)
-        for r in range(rows):
-            ws.set_row(r, 30 if sheet.key != "B" or r > 2 else 24)
 
     def _write_input(self, ws, sheet: Sheet, cell: str, type_key: str, merge: str | None = None) -> None:
         fmt = self._input_format(type_key)
@@ -270,24 +332,27 @@ class _Writer:
                                    "select_locked_cells": True, "select_unlocked_cells": True})
 
     def _check_sheet(self, ws) -> None:
-        ws.set_column("A:A", 6)
-        ws.set_column("B:B", 6)
-        widths = {"C": 36, "D": 44, "I": 60}
+        widths = {"A": 6, "B": 6, "C": 30, "D": 30, "E": 7, "F": 5, "G": 7, "H": 8, "I": 46}
         for col, width in widths.items():
             ws.set_column(f"{col}:{col}", width)
-        ws.set_column("E:G", 8)
-        ws.set_column("H:H", 9)
-        ws.merge_range("A1:I1", "校验结果（自动计算，随填随查；请勿修改本表）", self.f_title)
         rows = check_rows(self.spec)
         last = CHECK_FIRST_ROW + len(rows) - 1
         status_range = f"H{CHECK_FIRST_ROW}:H{last}"
         verdicts = [self._verdict(r) for r in rows]
         overall = "通过" if all(v[2] for v, r in zip(verdicts, rows) if r.severity == "error") else "不通过"
-        ws.write("A2", "总体", self.f_form_label)
+        # row 1: the overall verdict, large, before anything else
+        ws.merge_range("A1:B1", "总体结论", self.f_verdict_label)
         error_range = f"B{CHECK_FIRST_ROW}:B{last}"
+        end = f"{chr(ord(OVERALL_CELL[0]) + 1)}{OVERALL_CELL[1:]}"
+        ws.merge_range(f"{OVERALL_CELL}:{end}", "", self.f_verdict)
         ws.write_formula(OVERALL_CELL, f'=IF(COUNTIFS({error_range},"错误",{status_range},"不通过")=0,"通过","不通过")',
-                         self.f_label_c, overall)
-        ws.merge_range("C2:I2", "“错误”必须全部通过才能提交；“警告”请核实后在报告中说明。", self.f_note)
+                         self.f_verdict, overall)
+        ws.merge_range("E1:I1", "“错误”必须全部通过才能提交；“警告”请核实，确属实际情况的在报告中说明。",
+                       self.f_text)
+        ws.set_row(0, 42)
+        ws.merge_range("A2:I2", "本表随填随算，请勿修改。文字说明中引用的数字是否与表格一致（R9）本表不检查，"
+                       "只在用 gktool validate 检查工作簿时检查。", self.f_text)
+        ws.set_row(1, 20)
         for col, text in enumerate(["编号", "级别", "检查内容", "位置", "左边", "关系", "右边", "状态", "怎样改正"]):
             ws.write(2, col, text, self.f_header)
         for i, (row, (left, right, ok)) in enumerate(zip(rows, verdicts)):
@@ -301,9 +366,9 @@ class _Writer:
             ws.write_formula(f"G{r}", "=" + row.right_formula, self.f_total, tidy(right))
             ws.write_formula(f"H{r}", "=" + row.status_formula(r),
                              self.f_label_c, "通过" if ok else "不通过")
-            ws.write(f"I{r}", row.hint, self.f_note)
-            lines = max(_lines(row.title, widths["C"]), _lines(row.where, widths["D"]), _lines(row.hint, widths["I"] * 1.2))
-            ws.set_row(r - 1, 15 * lines + 3)
+            ws.write(f"I{r}", row.hint, self.f_label)
+            lines = max(_lines(t, widths[c] - 1) for c, t in (("C", row.title), ("D", row.where), ("I", row.hint)))
+            ws.set_row(r - 1, 15 * lines + 5)
         for rng in (status_range, OVERALL_CELL):
             ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": '"不通过"', "format": self.f_bad})
             ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": '"通过"', "format": self.f_ok})
@@ -312,6 +377,10 @@ class _Writer:
         ws.set_landscape()
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+        ws.center_horizontally()
+        ws.set_header(f"&C{HEADER_FONT}{CHECK_SHEET}")
+        ws.set_footer(FOOTER)
         ws.protect(self.password, {"format_columns": True, "format_rows": True})
 
     def _verdict(self, row: CheckRow) -> tuple[float, float, bool]:
