@@ -176,8 +176,7 @@ class _Writer:
         self.f_text = add({**base, "align": "left"})
         self.f_note = add({**base, "font_size": 9, "font_color": "#595959", "align": "left"})
         self.f_form_label = add({**box, "bold": True, "align": "left", "bg_color": "#DDEBF7"})
-        self.f_input_text = add({**box, "locked": False, "bg_color": "#FFF2CC", "align": "left",
-                                 "valign": "top"})
+        self.f_input_text = add({**box, "locked": False, "bg_color": "#FFF2CC", "align": "left"})
         self.f_narrative = add({**box, "locked": False, "bg_color": "#FFF2CC", "align": "left",
                                 "valign": "top", "font_size": NARRATIVE_FONT_SIZE})
         self.f_inputs = {}
