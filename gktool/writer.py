@@ -128,7 +128,7 @@ def new_workbook(spec: Spec, path: Path, *, unit: str | None = None, year: int |
         values[(c.sheet, c.cell)] = unit
     if year:
         c = spec.field_cells["year"]
-        values[(c.sheet, c.cell)] = int(year)
+        values[(c.sheet, c.cell)] = year
     for key in list(values):
         sheet = spec.sheet(key[0]) if key[0] in {s.name for s in spec.sheets} else None
         if sheet is None or sheet.spec_cell(key[1]) is None or sheet.spec_cell(key[1]).kind != "input":
