@@ -32,6 +32,7 @@ FORM_WIDTHS = (24, 64, 28)          # cover: label, value, note
 NARRATIVE_WIDTHS = (16, 160, 2)
 NARRATIVE_ROW_HEIGHT = 409
 NARRATIVE_FONT_SIZE = 10
+NARRATIVE_CAPACITY = 2500      # characters such a cell shows (checked by rendering in tests)
 
 
 def _lines(text: str, width: float) -> int:
@@ -222,10 +223,16 @@ class _Writer:
             self._write_input(ws, sheet, cell.cell, f.type)
             note = ("必填。" if f.required else "") + f.note
             if f.type == "narrative":
-                # no note column beside a narrative (its width would shrink the printed text):
-                # the note shows when the cell is selected
-                ws.data_validation(cell.cell, {"validate": "any", "input_title": f.label,
-                                               "input_message": (note or "请填写文字说明。")[:250]})
+                # No note column beside a narrative (its width would shrink the printed text): the
+                # note shows when the cell is selected. Past the cell's room a warning (not a stop:
+                # the text is still kept and read in full) says the end would not show.
+                room = f"本格可显示约 {NARRATIVE_CAPACITY} 字，超出部分在屏幕和打印中看不到。"
+                ws.data_validation(cell.cell, {
+                    "validate": "length", "criteria": "<=", "value": NARRATIVE_CAPACITY,
+                    "input_title": f.label[:32], "input_message": ((note + "\n") if note else "") + room,
+                    "error_type": "warning", "error_title": "文字较长",
+                    "error_message": f"文字超过 {NARRATIVE_CAPACITY} 字，单元格中可能显示不全、打印不全；"
+                                     "请精简。选“是”仍保留全部文字。"})
             elif note:
                 ws.write(f"C{row}", note, self.f_note)
             label_height = 15 * _lines(f.label, widths[0] - 1) + 6

@@ -14,7 +14,7 @@ from gktool.cli import main
 from gktool.livechecks import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL, check_rows
 from gktool.spec import parse_range, range_cells
 from gktool.validate import validate_file
-from gktool.writer import new_workbook
+from gktool.writer import NARRATIVE_CAPACITY, new_workbook
 
 from .helpers import fill, soffice_convert
 from .seed import SEED_ENTRIES, SEED_TOTALS
@@ -51,10 +51,10 @@ def test_only_input_cells_are_unlocked_and_every_number_is_validated(book, spec)
         for dv in ws.data_validations.dataValidation:
             for rng in dv.sqref.ranges:
                 validated.update(range_cells(str(rng)))
-            if dv.type:          # a rule, not only a prompt (a narrative's note)
-                assert dv.errorStyle in (None, "stop") and dv.error and dv.prompt
+            if dv.type == "textLength":      # a narrative's room: warns, keeps the text
+                assert dv.errorStyle == "warning" and dv.error and dv.prompt
             else:
-                assert dv.prompt
+                assert dv.errorStyle in (None, "stop") and dv.error and dv.prompt
         for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=ws.max_column):
             for cell in row:
                 if cell.coordinate in inputs:
@@ -222,7 +222,7 @@ def test_a_narrative_cell_has_room_for_2500_characters(book, spec):
         width_px = ws.column_dimensions[cell.column_letter].width * 7 + 5
         per_line = int(width_px // (size * 4 / 3))      # a Chinese character is one em wide
         lines = int(height // (size * 1.35))            # Excel's line height for 宋体
-        assert per_line * lines >= 2500, (sheet.name, f.label, per_line, lines)
+        assert per_line * lines >= NARRATIVE_CAPACITY >= 2500, (sheet.name, f.label, per_line, lines)
 
 
 def test_sheet_titles_are_consistent_and_every_sheet_numbers_its_pages(book, spec):
