@@ -266,6 +266,8 @@ def new(output, unit, year, password, fill, format_name, force):
     from .spec import load_spec
     from .writer import default_filename, new_workbook
 
+    if output and Path(output).suffix.lower() != ".xlsx":
+        raise GkError(f"输出文件“{output}”的扩展名应为 .xlsx（工作簿只能保存为 .xlsx 格式）")
     spec = load_spec(format_name)
     values = {}
     if fill:

@@ -12,9 +12,9 @@ from .compute import TOLERANCE
 from .spec import Check, Ref, Sheet, Spec, cell_name, parse_cell, quote_sheet
 
 CHECK_SHEET = "校验"
-CHECK_FIRST_ROW = 4          # 1-based row of the first check on the 校验 sheet
+CHECK_FIRST_ROW = 4          # 1-based row of the first check on the 校验 sheet (row 3: headers)
 CHECK_COLUMNS = 9            # A:I
-OVERALL_CELL = "B2"
+OVERALL_CELL = "C1"          # the overall verdict, the first thing on the sheet (merged C1:D1)
 OP_TEXT = {"==": "=", ">=": "≥", "<=": "≤"}
 
 
@@ -84,7 +84,7 @@ _ROWS: dict[tuple[str, str], list[CheckRow]] = {}
 
 
 def check_rows(spec: Spec) -> list[CheckRow]:
-    """The 校验 sheet's rows, in order: every rule instance, then one R5 row per table."""
+    """The 校验 sheet's rows, ordered by rule id (R1…R6, then X1); instances keep the spec's order."""
     key = (spec.format_name, spec.fingerprint)
     if key not in _ROWS:
         _ROWS[key] = _build_rows(spec)
@@ -104,4 +104,10 @@ def _build_rows(spec: Spec) -> list[CheckRow]:
         rows.append(CheckRow("R5", "error", "数字单元格只能填写不小于0的数（文字、负数的个数）", sheet.short,
                              f"{text}+{negative}", "==", "0",
                              "把文字、负数改为不小于0的数字；没有发生的填0", type_sheet=sheet.name))
-    return rows
+    return sorted(rows, key=lambda r: _rule_order(r.rule))
+
+
+def _rule_order(rule: str) -> tuple[str, int]:
+    """'R5' -> ('R', 5): R10 after R9, not after R1."""
+    m = re.fullmatch(r"([A-Z]+)(\d+)", rule)
+    return (m.group(1), int(m.group(2))) if m else (rule, 0)
