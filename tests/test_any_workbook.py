@@ -206,7 +206,7 @@ def test_same_data_in_every_form_gives_the_same_extract_and_findings(spec, value
     kinds = ["gktool", "xlsx", "ods", "ods", "xls"]
     want = expected(spec, values)
     first = None
-    for path, kind in zip(files, kinds):
+    for path, kind in zip(files, kinds, strict=True):
         result = validate_file(path)
         assert result.kind == kind and result.ok, (path, [f.message for f in result.findings])
         assert result.unit == "某某县" and result.year == 2024, path

@@ -361,7 +361,6 @@ def test_rendered_workbook_shows_every_character_and_keeps_groups_whole(blank_wo
 
 # ---------------------------------------------------------------- gktool new: bad input, one line
 def _new(tmp_path, *args):
-    import json as _json
     runner = CliRunner()
     return runner.invoke(main, ["new", *args])
 
