@@ -8,7 +8,7 @@ from pathlib import Path
 import xlsxwriter
 
 from . import __version__
-from .compute import Evaluator, tidy
+from .compute import Evaluator, holds, tidy
 from .errors import GkError
 from .filldata import check_value
 from .findings import SEVERITY_ZH
@@ -392,13 +392,8 @@ class _Writer:
     def _verdict(self, row: CheckRow) -> tuple[float, float, bool]:
         if row.check is not None:
             return self.eval.check(row.check)
-        sheet = self.spec.sheet(row.type_sheet)
-        bad = 0
-        for c in sheet.inputs:
-            v = self.values.get((sheet.name, c.cell))
-            if isinstance(v, str) and v != "" or (isinstance(v, (int, float)) and v < 0):
-                bad += 1
-        return bad, 0, bad == 0
+        left, right = row.compute(self.values)
+        return left, right, holds(left, row.op, right)
 
     def _identity(self) -> None:
         spec = self.spec
