@@ -323,7 +323,7 @@ def _form_blocks(analysis, sheet: Sheet) -> list[Block]:
         # the clerk numbered the section: the fee sentence becomes the next item, set the same way,
         # instead of an unnumbered paragraph in front of （一）
         fee = out.pop(fee_at)
-        n = max(_cn_value(_SUBHEAD.match(b.text or b.lead).group(1)) for b in numbered) + 1
+        n = max(_cn_value(_SUBHEAD.match(b.lead or b.text).group(1)) for b in numbered) + 1
         heading = f"（{_cn(n)}）收取信息处理费情况"
         if any(b.kind == "h2" for b in numbered):
             out += [Block("h2", heading), fee]
