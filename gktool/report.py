@@ -200,6 +200,8 @@ def _stable_zip(data: bytes, when: tuple) -> bytes:
 
 
 def _clip(text: str, limit: int = PROPERTY_CHARS) -> str:
+    """A document property: XML-safe and within Word's length limit (python-docx raises beyond 255)."""
+    text = _xml_safe(text)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 

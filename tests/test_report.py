@@ -897,3 +897,16 @@ def test_pdf_draft_is_marked_on_every_page(pdfs):
         assert "草稿——未通过校验" in "".join(page.split()), f"page {i}"
     normal = [p for p in _run("pdftotext", "-layout", str(pdfs[0]), "-").split("\f") if p.strip()]
     assert not any("草稿" in p for p in normal)
+
+
+@pytest.mark.parametrize("unit, year", [("测试\x01县\x0b", 2023), ("县" * 400, 99999), ("a/b:c*?", -5), ("", None)])
+def test_odd_unit_and_year_never_crash(spec, tmp_path, unit, year):
+    """Control characters, 400 characters, an impossible year: a report, a safe file name, no traceback."""
+    u, y = spec.field_cells["unit"], spec.field_cells["year"]
+    values = {(u.sheet, u.cell): unit, (y.sheet, y.cell): year}
+    analysis = Analysis(spec, Result("x.xlsx"), values, Evaluator(spec, values))
+    document = docx.Document(__import__("io").BytesIO(document_bytes(analysis)))
+    assert len(document.core_properties.title) <= 255
+    name = default_report_path(analysis, tmp_path / "x.xlsx").name
+    assert len(name.encode()) <= 255 and name.endswith(".docx") and not re.search(r'[\x00-\x1f/\\:*?"<>|]', name)
+    write_report(analysis, tmp_path / name)
