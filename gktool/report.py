@@ -27,7 +27,6 @@ from docx.table import _Cell
 from docx.shared import Emu, Mm, Pt, RGBColor
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 
-from . import __version__
 from .compute import tidy
 from .errors import GkError, EXIT_FINDINGS
 from .fsutil import atomic_output
@@ -879,11 +878,12 @@ def balanced_width(text: str, per_line: int) -> int:
 
 
 def _app_xml() -> bytes:
-    """docProps/app.xml naming gktool (python-docx's template says Microsoft Macintosh Word)."""
+    """docProps/app.xml naming gktool (python-docx's template says Microsoft Macintosh Word); no version,
+    so a new gktool release does not change the bytes of an unchanged report."""
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
             'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
-            f'<Application>gktool {_xml_escape(__version__)}</Application><DocSecurity>0</DocSecurity>'
+            '<Application>gktool</Application><DocSecurity>0</DocSecurity>'
             '<ScaleCrop>false</ScaleCrop><LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>'
             '<HyperlinksChanged>false</HyperlinksChanged></Properties>').encode("utf-8")
 
