@@ -376,8 +376,9 @@ def extract(files, fmt, output, force, jobs, format_name):
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出 .docx（默认：工作簿旁边，{单位}{年度}年政府信息公开工作年度报告.docx）")
-@click.option("--force", is_flag=True, help="有错误也生成；覆盖已存在的文件")
-def report(file, output, force):
+@click.option("--force", is_flag=True, help="覆盖已存在的报告文件")
+@click.option("--draft", is_flag=True, help="工作簿有错误也生成报告，每页页眉标明“草稿——未通过校验”，不得发布")
+def report(file, output, force, draft):
     """根据填好的工作簿生成 Word 年度报告（先校验，有错误时拒绝生成）。
 
     Example: gktool report 中宁县2023年政府信息公开工作年度报告.xlsx
@@ -386,18 +387,23 @@ def report(file, output, force):
     from .report import default_report_path, write_report
     from .validate import analyse_file
 
+    if output and Path(output).suffix.lower() != ".docx":
+        raise GkError(f"报告只能写成 Word 文件（.docx），“{output}”不行；需要 PDF 时请用 Word、WPS 或 LibreOffice 另存为",
+                      EXIT_INPUT)
     analysis = analyse_file(file)
     result = analysis.result
     if result.findings:
         click.echo(render_text(result), err=True)
     if analysis.spec is None:
         raise GkError("无法识别工作簿的格式，不能生成报告", EXIT_FINDINGS)
-    if result.errors and not force:
-        raise GkError(f"工作簿有 {result.errors} 个错误，未生成报告；请改正后重试（或加 --force 强制生成）", EXIT_FINDINGS)
-    if result.errors:
-        click.echo(f"注意：工作簿有 {result.errors} 个错误，按 --force 仍然生成了报告，发布前务必改正。", err=True)
+    if result.errors and not draft:
+        raise GkError(f"工作簿有 {result.errors} 个错误，未生成报告；请改正后重试（或加 --draft 生成标明草稿的报告）",
+                      EXIT_FINDINGS)
     path = Path(output) if output else default_report_path(analysis, Path(file))
-    write_report(analysis, path, force=force)
+    write_report(analysis, path, force=force, draft=bool(result.errors))
+    if result.errors:
+        click.echo(f"注意：工作簿有 {result.errors} 个错误，按 --draft 生成的是草稿（每页页眉标明“草稿——未通过校验”），"
+                   "改正后请重新生成再发布。", err=True)
     click.echo(f"已生成：{path}")
 
 
