@@ -1,6 +1,7 @@
 """Measure `gktool extract` on published reports against hand-checked values: cell accuracy.
 
     python bench/extract_accuracy.py [--real DIR] [--no-real] [--no-soffice] [--seeds 3] [--show 20] [--strict]
+                                     [--only docx,html]
 
 The gold set:
   - the real published reports in DIR (default /work/shared/reference/real-reports): every
@@ -221,6 +222,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, default=3, help="rounds of generated fixtures")
     ap.add_argument("--show", type=int, default=30, help="how many wrong/unread cells to list")
     ap.add_argument("--strict", action="store_true", help="exit 1 below 99.5 %% or on any silent wrong cell")
+    ap.add_argument("--only", default="", help="file kinds to measure, e.g. docx,html (default: all)")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="gk-acc-") as tmpdir:
@@ -229,6 +231,9 @@ def main(argv=None) -> int:
         for source in CASE_SOURCES:
             cases += source(tmp, args)
         cases += roundtrip_cases(tmp, not args.no_soffice)
+        if args.only:
+            kinds = {k.strip().lstrip(".").lower() for k in args.only.split(",")}
+            cases = [c for c in cases if c.path.suffix.lstrip(".").lower() in kinds]
         t = time.perf_counter()
         results = extract([c.path for c in cases])
         seconds = time.perf_counter() - t
