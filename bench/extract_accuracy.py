@@ -199,9 +199,14 @@ def roundtrip_cases(tmp: Path, soffice: bool) -> list[Case]:
         out = tmp / "lo"
         subprocess.run(["soffice", "--headless", "--convert-to", "html", "--outdir", str(out), str(report)],
                        capture_output=True, timeout=180)
+        subprocess.run(["soffice", "--headless", "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(tmp / "lo-docx"),
+                        str(report)], capture_output=True, timeout=180)
         html = out / "rt-report.html"
         if html.exists():
             cases.append(Case("report.docx→LibreOffice.html", html, truth, "roundtrip"))
+        resaved = tmp / "lo-docx" / "rt-report.docx"
+        if resaved.exists():
+            cases.append(Case("report.docx→LibreOffice.docx", resaved, truth, "roundtrip"))
     return cases
 
 
