@@ -449,3 +449,21 @@ def test_bold_heading_running_into_its_text_gets_its_own_line(tmp_path):
     d.save(str(path))
     assert read_docx(path).text.splitlines() == ["一、总体情况", "2023年，本县深入推进政务公开。", "（一）主动公开",
                                                  "全年公开信息。", "重点工作取得进展。"]
+
+
+def test_struck_out_and_footnote_marks_never_merge_into_a_number(tmp_path):
+    d = docx.Document()
+    table = d.add_table(rows=1, cols=3)
+    p = table.cell(0, 0).paragraphs[0]
+    p.add_run("5").font.strike = True
+    p.add_run("6")
+    p = table.cell(0, 1).paragraphs[0]
+    p.add_run("22")
+    p.add_run("1").font.superscript = True
+    p = table.cell(0, 2).paragraphs[0]
+    p.add_run("3").font.double_strike = True
+    p.add_run("4")
+    path = tmp_path / "marks.docx"
+    d.save(str(path))
+    grid = read_docx(path).grids[0]
+    assert [grid.cells[(1, c)].text for c in (1, 2, 3)] == ["6", "22 1", "4"]

@@ -315,3 +315,11 @@ def test_bold_heading_running_into_its_text_gets_its_own_line(tmp_path):
     (tmp_path / "b.html").write_text(page, encoding="utf-8")
     assert read_html(tmp_path / "b.html").text.splitlines() == [
         "一、总体情况", "2023年，本县深入推进政务公开。", "（一）主动公开", "全年公开信息。", "重点工作取得进展。"]
+
+
+def test_struck_out_and_footnote_marks_never_merge_into_a_number(tmp_path):
+    page = ("<table><tr><td><del>5</del>6</td><td>22<sup>1</sup></td><td><s>3</s>4</td><td><strike>7</strike>8</td>"
+            "<td>H<sub>2</sub>O</td></tr></table>")
+    (tmp_path / "m.html").write_text(page, encoding="utf-8")
+    grid = read_html(tmp_path / "m.html").grids[0]
+    assert [grid.cells[(1, c)].text for c in range(1, 6)] == ["6", "22 1", "4", "8", "H 2 O"]

@@ -283,6 +283,7 @@ class _Reader:
         self.cells_stack: list[list | None] = []
         self.hidden = False
         self.bold = False
+        self.apart = False
         self.chars = 0
         self.cells = 0
         self.n_paras = 0
@@ -320,10 +321,15 @@ class _Reader:
         elif local == "r":
             self.hidden = False
             self.bold = False
+            self.apart = False
         elif local == "b" and parent == "rPr" and len(self.stack) >= 3 and self.stack[-3] == "r":
             self.bold = _on(attrs)
-        elif local == "vanish" and parent == "rPr" and len(self.stack) >= 3 and self.stack[-3] == "r":
-            self.hidden = _on(attrs)
+        elif local in ("vanish", "strike", "dstrike") and parent == "rPr" and len(self.stack) >= 3 \
+                and self.stack[-3] == "r":
+            # hidden text is not printed; struck-out text is withdrawn ("5" struck, "6" typed: 6, never 56)
+            self.hidden = self.hidden or _on(attrs)
+        elif local == "vertAlign" and parent == "rPr" and len(self.stack) >= 3 and self.stack[-3] == "r":
+            self.apart = (_wattr(attrs, "val") or "") in ("superscript", "subscript")
         elif local in ("br", "cr") and self.paras:
             self._add("\n")
         elif local == "tab" and parent == "r" and self.paras:
@@ -396,7 +402,8 @@ class _Reader:
     def text(self, data: str) -> None:
         if self.skip or not self.paras or self.hidden or not self.stack or self.stack[-1] != "t":
             return
-        self._add(data)
+        # a footnote mark set in superscript is kept apart: "5" + superscript "1" reads "5 1", never 51
+        self._add(f" {data} " if self.apart else data)
 
     def _add(self, s: str) -> None:
         self.chars += len(s)

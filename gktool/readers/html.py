@@ -37,12 +37,15 @@ MAX_TITLE = 200
 # Elements whose content is never the report: page chrome and machinery.
 _DROP = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
          "nav", "header", "footer", "aside", "select", "button", "input", "textarea", "head",
-         "map", "audio", "video"}      # not <form>: ASP.NET sites wrap the whole page in one
+         "map", "audio", "video",      # not <form>: ASP.NET sites wrap the whole page in one
+         "del", "s", "strike"}         # struck-out text is withdrawn: "<del>5</del>6" means 6, never 56
 # Elements that start a new line in what a reader sees.
 _BLOCK = {"p", "div", "br", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
           "tr", "table", "section", "article", "main", "blockquote", "pre", "center", "address",
           "hr", "caption", "tbody", "thead", "tfoot", "body", "html", "figure", "figcaption"}
 _CELL = {"td", "th"}
+# Footnote marks and indices: set apart, so "5<sup>1</sup>" reads "5 1" (refused), never 51.
+_APART = {"sup", "sub"}
 # What may hold an article (a layout table's cell included); paragraphs and runs may not.
 _CONTAINERS = {"div", "section", "article", "main", "td", "th", "tr", "tbody", "table", "center",
                "blockquote", "body", "form", "span", "font"}
@@ -173,7 +176,7 @@ def _flat_text(el, skip, headings: bool = False) -> str:
         if closing:
             if tag in _BLOCK:
                 out.append(_BREAK)
-            elif tag in _CELL:
+            elif tag in _CELL or tag in _APART:
                 out.append(" ")
             elif headings and tag in ("strong", "b") and HEADING_START.match(_SPACES.sub("", _all_text(node))):
                 out.append(_BREAK)
@@ -186,6 +189,8 @@ def _flat_text(el, skip, headings: bool = False) -> str:
             continue
         if tag in _BLOCK:
             out.append(_BREAK)
+        elif tag in _APART:
+            out.append(" ")
         if tag and node.text:
             out.append(node.text)
         stack.append((node, True))
