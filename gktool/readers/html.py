@@ -266,7 +266,7 @@ def _clean(root) -> None:
             doomed.append(el)
         else:
             style = (el.get("style") or "").replace(" ", "").lower()
-            if "display:none" in style or el.get("hidden") is not None:
+            if "display:none" in style or "visibility:hidden" in style or el.get("hidden") is not None:
                 doomed.append(el)
     for el in doomed:
         parent = el.getparent()
