@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import GkError
 from lxml import etree
 
 from ..reader import MAX_DEPTH, _Parts, preflight, shown_path
@@ -489,4 +488,4 @@ def read_docx(path: str | Path) -> Document:
     return Document("docx", grids, text=text, title=title)
 
 
-__all__ = ["read_docx", "GkError"]
+__all__ = ["read_docx"]
