@@ -323,3 +323,27 @@ def test_struck_out_and_footnote_marks_never_merge_into_a_number(tmp_path):
     (tmp_path / "m.html").write_text(page, encoding="utf-8")
     grid = read_html(tmp_path / "m.html").grids[0]
     assert [grid.cells[(1, c)].text for c in range(1, 6)] == ["6", "22 1", "4", "8", "H 2 O"]
+
+
+@pytest.mark.parametrize("encoding, charset_param", [("utf-8", False), ("gbk", True)])
+def test_single_file_save_mhtml(tmp_path, encoding, charset_param):
+    """Chrome's "单个文件" save (.mhtml): the page is a quoted-printable part of a MIME message."""
+    import quopri
+    from email.header import Header
+
+    rep = consistent_report(seed=41)
+    page = html_report(tmp_path / "page.html", rep, encoding=encoding).read_bytes()
+    boundary = "----MultipartBoundary--abc123----"
+    ctype = "text/html" + (f"; charset={encoding}" if charset_param else "")
+    mhtml = (f"From: <Saved by Blink>\r\nSubject: {Header(title(rep), 'utf-8').encode()}\r\nMIME-Version: 1.0\r\n"
+             f'Content-Type: multipart/related;\r\n\ttype="text/html";\r\n\tboundary="{boundary}"\r\n\r\n\r\n'
+             f"--{boundary}\r\nContent-Type: {ctype}\r\nContent-ID: <frame-1@mhtml.blink>\r\n"
+             f"Content-Transfer-Encoding: quoted-printable\r\nContent-Location: https://www.example.gov.cn/a.htm\r\n\r\n"
+             ).encode("ascii") + quopri.encodestring(page) + (
+             f"\r\n--{boundary}\r\nContent-Type: text/css\r\nContent-Location: https://www.example.gov.cn/a.css\r\n\r\n"
+             f"td {{ border: 1px }}\r\n--{boundary}--\r\n").encode("ascii")
+    path = tmp_path / "page.mhtml"
+    path.write_bytes(mhtml)
+    doc = read_html(path)
+    assert doc.title == title(rep)
+    assert_grids(doc, rep)

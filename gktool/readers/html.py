@@ -111,6 +111,29 @@ def _declared(data: bytes) -> str | None:
     return "gb18030" if name in ("gbk", "gb2312", "gb18030", "hz") else name
 
 
+def _from_mhtml(data: bytes) -> bytes | None:
+    """The page inside a single-file save (.mhtml/.mht: Chrome's "单个文件", IE, Word's 单个文件网页):
+    the first text/html part with its transfer encoding undone, its charset put in front as a <meta>."""
+    head = data[:4096].lower()
+    if b"multipart/related" not in head or b"mime-version" not in head:
+        return None
+    import email
+    import email.policy
+
+    try:
+        msg = email.message_from_bytes(data, policy=email.policy.compat32)
+        for part in msg.walk():
+            if part.get_content_type() == "text/html":
+                body = part.get_payload(decode=True)
+                if not isinstance(body, bytes):
+                    return None
+                charset = part.get_content_charset()
+                return (f'<meta charset="{charset}">'.encode("ascii", "replace") + body) if charset else body
+    except Exception:       # a damaged MIME structure: fall back to reading the bytes as they are
+        return None
+    return None
+
+
 def decode_html(data: bytes) -> tuple[str, str, bool]:
     """The page as text, the encoding used, and whether characters had to be replaced."""
     for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
@@ -392,6 +415,11 @@ def read_html(path: str | Path) -> Document:
         raise _refuse(shown, "网页中的标签异常多，不像正常的年度报告网页，已拒绝读取")
     if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise _refuse(shown, "这不是网页文件（内容是二进制数据），请确认文件类型")
+    inner = _from_mhtml(data)
+    if inner is not None:
+        data = inner
+        if data.count(b"<") > MAX_TAGS:
+            raise _refuse(shown, "网页中的标签异常多，不像正常的年度报告网页，已拒绝读取")
     text, encoding, replaced = decode_html(data)
     # The text is handed over as UTF-8 with the encoding given, so the page's own <meta>
     # (possibly wrong) is not obeyed a second time.
