@@ -467,3 +467,20 @@ def test_struck_out_and_footnote_marks_never_merge_into_a_number(tmp_path):
     d.save(str(path))
     grid = read_docx(path).grids[0]
     assert [grid.cells[(1, c)].text for c in (1, 2, 3)] == ["6", "22 1", "4"]
+
+
+def test_title_is_the_line_that_ends_in_report(tmp_path):
+    d = docx.Document()
+    d.add_paragraph("本报告依据《中华人民共和国政府信息公开条例》编制，内容如下报告")
+    d.add_paragraph("甲县交通运输局")
+    d.add_paragraph("2023年政府信息公开工作\n年度报告")
+    d.add_paragraph("一、总体情况")
+    d.core_properties.title = "文档标题"
+    path = tmp_path / "t.docx"
+    d.save(str(path))
+    assert read_docx(path).title == "2023年政府信息公开工作年度报告"
+    d2 = docx.Document()
+    d2.add_paragraph("一、总体情况")
+    d2.core_properties.title = "乙县2023年政府信息公开工作年度报告"
+    d2.save(str(tmp_path / "t2.docx"))
+    assert read_docx(tmp_path / "t2.docx").title == "乙县2023年政府信息公开工作年度报告"

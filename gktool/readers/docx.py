@@ -458,9 +458,11 @@ def _core_title(parts: _Parts) -> str:
 
 
 def _title(paragraphs: list[str], fallback: str) -> str:
+    """The title line among the first paragraphs: one that ends in 报告 and is no sentence."""
     for p in paragraphs[:8]:
-        line = p.replace("\n", "").strip()
-        if "报告" in line and len(line) <= 80:
+        line = "".join(p.split())
+        if line.rstrip("（）()草稿征求意见稿").endswith("报告") and len(line) <= 80 \
+                and not any(ch in line for ch in "，。；《"):       # a sentence about the report is no title
             return line
     return fallback
 
