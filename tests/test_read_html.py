@@ -347,3 +347,11 @@ def test_single_file_save_mhtml(tmp_path, encoding, charset_param):
     doc = read_html(path)
     assert doc.title == title(rep)
     assert_grids(doc, rep)
+
+
+def test_table_sections_in_display_order(tmp_path):
+    page = ("<table><tfoot><tr><td>注</td></tr></tfoot><tbody><tr><td>2</td></tr></tbody>"
+            "<thead><tr><th>表头</th></tr></thead></table>")
+    (tmp_path / "t.html").write_text(page, encoding="utf-8")
+    grid = read_html(tmp_path / "t.html").grids[0]
+    assert [grid.cells[(r, 1)].text for r in (1, 2, 3)] == ["表头", "2", "注"]

@@ -236,14 +236,15 @@ def _span(value, default: int, hi: int) -> int:
 
 def _rows(table) -> list:
     """The table's own rows, not those of tables nested in its cells."""
-    rows = []
+    head, body, foot = [], [], []
     for child in table:
         tag = _tag(child)
         if tag == "tr":
-            rows.append(child)
+            body.append(child)
         elif tag in ("thead", "tbody", "tfoot"):
-            rows.extend(c for c in child if _tag(c) == "tr")
-    return rows
+            # shown head first and foot last, wherever the source puts them (HTML 4 wrote <tfoot> first)
+            {"thead": head, "tbody": body, "tfoot": foot}[tag].extend(c for c in child if _tag(c) == "tr")
+    return head + body + foot
 
 
 def _table_grid(table, name: str, budget: list[int]) -> Grid:
