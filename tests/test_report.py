@@ -28,7 +28,7 @@ from gktool.spec import load_spec, load_spec_text, parse_cell, parse_range
 from gktool.validate import analyse_file
 from gktool.writer import new_workbook
 
-from .helpers import soffice_available, soffice_convert
+from .helpers import soffice_available
 
 A, B, C = "二、主动公开", "三、依申请公开", "四、复议诉讼"
 COVER, S1, S5, S6 = "封面", "一、总体情况", "五、问题及改进", "六、其他事项"
