@@ -384,7 +384,7 @@ def report(file, output, force, draft):
     Example: gktool report 中宁县2023年政府信息公开工作年度报告.xlsx
     """
     from .findings import render_text
-    from .report import default_report_path, write_report
+    from .report import default_report_path, refuse_unless_publishable, write_report
     from .validate import analyse_file
 
     if output and Path(output).suffix.lower() != ".docx":
@@ -394,11 +394,7 @@ def report(file, output, force, draft):
     result = analysis.result
     if result.findings:
         click.echo(render_text(result), err=True)
-    if analysis.spec is None:
-        raise GkError("无法识别工作簿的格式，不能生成报告", EXIT_FINDINGS)
-    if result.errors and not draft:
-        raise GkError(f"工作簿有 {result.errors} 个错误，未生成报告；请改正后重试（或加 --draft 生成标明草稿的报告）",
-                      EXIT_FINDINGS)
+    refuse_unless_publishable(analysis, draft)
     path = Path(output) if output else default_report_path(analysis, Path(file))
     write_report(analysis, path, force=force, draft=bool(result.errors))
     if result.errors:

@@ -48,7 +48,7 @@ BUILTIN = [
     RuleInfo("X2", "跨表", "warning", "收取信息处理费的件数与金额不匹配（一个为0、另一个不为0）"),
     RuleInfo("C2", "封面", "warning", "报告年度与文字说明中的统计期限不一致"),
     RuleInfo("K1", "完整性", "error", "联系方式（地址、电话、网站）未填写"),
-    RuleInfo("K2", "完整性", "error", "必写的文字部分（总体情况、存在的主要问题）是空的"),
+    RuleInfo("K2", "完整性", "warning", "必写的文字部分（总体情况、存在的主要问题）是空的"),
     RuleInfo("K3", "完整性", "error", "三张表格都没有填写任何数字"),
     RuleInfo("K4", "完整性", "error", "信息处理费的件数或金额留空（没有收取应填 0）"),
     RuleInfo("R9", "文字与表格", "warning", "文字说明中引用的数字与表格不一致"),
@@ -183,8 +183,9 @@ class _Content:
                         missing_contact.append((home, cells[0], f.label))
                 elif f.type == "narrative":
                     if not (isinstance(value, str) and value.strip()):
-                        self.add("K2", "error", home, cells,
-                                 f"{r.describe(sheet.name, c.cell)}是空的。发布的报告必须写这一部分；请写明本单位的实际情况。")
+                        self.add("K2", "warning", home, cells,
+                                 f"{r.describe(sheet.name, c.cell)}是空的。生成报告时只能由表格数字写一段概述；"
+                                 "请写明本单位的实际情况后再发布。")
                 elif value is None:
                     self.add("K4", "error", home, cells,
                              f"{r.describe(sheet.name, c.cell)}是空白。没有收取的请填 0，留空无法确认是否收取过。")
