@@ -96,7 +96,7 @@ def consistent_report(seed: int, unit: str = "测试县", year: int = 2023, big:
         v[("三", leaf, "总计")] = sum(v[("三", leaf, c)] for c in APPLICANTS[:-1])
     for row in T4_ROWS:
         parts = [rnd.randint(0, 12) for _ in range(4)]
-        for col, n in zip(RESULTS, parts + [sum(parts)]):
+        for col, n in zip(RESULTS, parts + [sum(parts)], strict=True):
             v[("四", row, col)] = n
     return rep
 

@@ -32,7 +32,7 @@ SHAPES = {
 def assert_grids(doc, rep, **kw):
     want = expected_grids(rep, **kw)
     assert len(doc.grids) == len(want)
-    for i, (grid, (cells, merges)) in enumerate(zip(doc.grids, want), start=1):
+    for i, (grid, (cells, merges)) in enumerate(zip(doc.grids, want, strict=True), start=1):
         assert grid.name == f"第{i}个表格"
         assert {k: c.text for k, c in grid.cells.items()} == cells, grid.name
         assert set(grid.merges) == merges, grid.name
@@ -329,9 +329,7 @@ def test_report_output_reads_back_with_the_workbook_values(tmp_path, filled_work
 
     from gktool.cli import main
 
-    from .published_fixtures import run_extract, values_read
-
-    from .published_fixtures import expected
+    from .published_fixtures import expected, run_extract, values_read
 
     out = tmp_path / "report.docx"
     result = CliRunner().invoke(main, ["report", str(filled_workbook), "-o", str(out)])

@@ -29,7 +29,7 @@ SHAPES = {
 def assert_grids(doc, rep, **kw):
     want = expected_grids(rep, **kw)
     assert len(doc.grids) == len(want)
-    for i, (grid, (cells, merges)) in enumerate(zip(doc.grids, want), start=1):
+    for i, (grid, (cells, merges)) in enumerate(zip(doc.grids, want, strict=True), start=1):
         assert grid.name == f"第{i}个表格"
         assert {k: c.text for k, c in grid.cells.items()} == cells, grid.name
         assert set(grid.merges) == merges, grid.name

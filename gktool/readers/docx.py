@@ -17,6 +17,7 @@ What a reader of real reports meets, and how it is read:
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lxml import etree
@@ -457,11 +458,14 @@ def _core_title(parts: _Parts) -> str:
     return ""
 
 
+_DRAFT = re.compile(r"[（(]?(?:征求意见稿|送审稿|草稿)[）)]?$")
+
+
 def _title(paragraphs: list[str], fallback: str) -> str:
     """The title line among the first paragraphs: one that ends in 报告 and is no sentence."""
     for p in paragraphs[:8]:
         line = "".join(p.split())
-        if line.rstrip("（）()草稿征求意见稿").endswith("报告") and len(line) <= 80 \
+        if _DRAFT.sub("", line).endswith("报告") and len(line) <= 80 \
                 and not any(ch in line for ch in "，。；《"):       # a sentence about the report is no title
             return line
     return fallback
