@@ -355,3 +355,19 @@ def test_table_sections_in_display_order(tmp_path):
     (tmp_path / "t.html").write_text(page, encoding="utf-8")
     grid = read_html(tmp_path / "t.html").grids[0]
     assert [grid.cells[(r, 1)].text for r in (1, 2, 3)] == ["表头", "2", "注"]
+
+
+def test_mht_with_a_base64_page_through_extract(tmp_path):
+    """IE/Word's .mht keeps the page in base64: nothing of it is visible in the first bytes."""
+    import base64
+
+    from .published_fixtures import expected, run_extract, values_read
+
+    rep = consistent_report(seed=42)
+    page = html_report(tmp_path / "p.html", rep, word=True, encoding="gbk").read_bytes()
+    mht = (b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="----=_NextPart_01"\r\n\r\n'
+           b"------=_NextPart_01\r\nContent-Location: file:///C:/report.htm\r\nContent-Transfer-Encoding: base64\r\n"
+           b'Content-Type: text/html; charset="gb2312"\r\n\r\n' + base64.encodebytes(page) + b"\r\n------=_NextPart_01--\r\n")
+    (tmp_path / "report.mht").write_bytes(mht)
+    obj = run_extract(tmp_path / "report.mht")["report.mht"]
+    assert obj["kind"] == "html" and values_read(obj) == expected(rep)
