@@ -482,3 +482,22 @@ def test_title_is_the_line_that_ends_in_report(tmp_path):
     d2.core_properties.title = "乙县2023年政府信息公开工作年度报告"
     d2.save(str(tmp_path / "t2.docx"))
     assert read_docx(tmp_path / "t2.docx").title == "乙县2023年政府信息公开工作年度报告"
+
+
+def test_list_number_left_on_a_value_cell_never_makes_a_decimal(tmp_path):
+    d = docx.Document()
+    num = _numbered(d, "decimal", "%1.", "decimal", "%1.%2")
+    numbering = d.part.numbering_part.element       # the same list, but Word's default: a tab after the number
+    numbering.insert(0, parse_xml(f"""<w:abstractNum {W} w:abstractNumId="91"><w:lvl w:ilvl="0"><w:start w:val="1"/>
+        <w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl></w:abstractNum>"""))
+    numbering.append(parse_xml(f'<w:num {W} w:numId="91"><w:abstractNumId w:val="91"/></w:num>'))
+    table = d.add_table(rows=1, cols=2)
+    for col, num_id in ((0, "91"), (1, num)):
+        p = table.cell(0, col).paragraphs[0]
+        p.add_run("12")
+        p._p.get_or_add_pPr().append(parse_xml(f'<w:numPr {W}><w:ilvl w:val="0"/><w:numId w:val="{num_id}"/></w:numPr>'))
+    path = tmp_path / "list.docx"
+    d.save(str(path))
+    grid = read_docx(path).grids[0]
+    assert grid.cells[(1, 1)].text == "1. 12"          # tab after the number: apart
+    assert grid.cells[(1, 2)].text == "1.12"           # suffix "nothing": Word itself prints 1.12

@@ -246,7 +246,9 @@ class _Numbering:
             k_start, k_fmt = levels.get(k, (1, "decimal", "", ""))[:2]
             n = k_start + max(counts[k], 1) - 1
             out = out.replace(f"%{k + 1}", _format_number(n, k_fmt))
-        if out and suff != "nothing" and out[-1] not in "、）).．:：":
+        if out and suff != "nothing":
+            # Word sets a tab or space after the number: keep it, so that a number list style left on
+            # a value cell reads "1. 12" (refused), never "1.12"
             out += " "
         return out
 
