@@ -143,52 +143,43 @@ class _Content:
     def cover(self) -> None:
         """C1: required cover fields (where the source has a cover at all)."""
         r = self.r
+        for sheet, f, c, value in self._fields(lambda f: f.required):
+            if value is None or (isinstance(value, str) and not value.strip()):
+                home = r.home(sheet.name)
+                extra = "（四位年份，如 2023）" if f.type == "year" else ""
+                self.add("C1", "error", home, [r.cell_ref(sheet.name, c.cell, home)],
+                         f"{r.describe(sheet.name, c.cell)}未填写，这是必填项{extra}。")
+
+    def _fields(self, predicate):
+        """(sheet, field, cell, value) of the form fields the source holds and could read."""
+        r = self.r
         for sheet in self.spec.sheets:
             if sheet.kind != "form" or not r.has(sheet.name):
                 continue
             for f in sheet.fields:
-                if not f.required:
-                    continue
                 c = sheet.field_cell(f.key)
-                key = (sheet.name, c.cell)
-                if key in r.unread:
-                    continue
-                value = r.values.get(key)
-                if value is None or (isinstance(value, str) and not value.strip()):
-                    home = r.home(sheet.name)
-                    extra = "（四位年份，如 2023）" if f.type == "year" else ""
-                    self.add("C1", "error", home, [r.cell_ref(sheet.name, c.cell, home)],
-                             f"{r.describe(sheet.name, c.cell)}未填写，这是必填项{extra}。")
+                if predicate(f) and (sheet.name, c.cell) not in r.unread:
+                    yield sheet, f, c, r.values.get((sheet.name, c.cell))
 
     # ------------------------------------------------------------ completeness
     def completeness(self) -> None:
         """K1–K4: what a publishable report cannot leave empty (fields the spec marks `publish`)."""
         r = self.r
         missing_contact = []
-        for sheet in self.spec.sheets:
-            if sheet.kind != "form" or not r.has(sheet.name):
-                continue
-            for f in sheet.fields:
-                if not f.publish:
-                    continue
-                c = sheet.field_cell(f.key)
-                key = (sheet.name, c.cell)
-                if key in r.unread:
-                    continue
-                value = r.values.get(key)
-                home = r.home(sheet.name)
-                cells = [r.cell_ref(sheet.name, c.cell, home)]
-                if f.type == "text":
-                    if not (isinstance(value, str) and value.strip()):
-                        missing_contact.append((home, cells[0], f.label))
-                elif f.type == "narrative":
-                    if not (isinstance(value, str) and value.strip()):
-                        self.add("K2", "warning", home, cells,
-                                 f"{r.describe(sheet.name, c.cell)}是空的。生成报告时只能由表格数字写一段概述；"
-                                 "请写明本单位的实际情况后再发布。")
-                elif value is None:
-                    self.add("K4", "error", home, cells,
-                             f"{r.describe(sheet.name, c.cell)}是空白。没有收取的请填 0，留空无法确认是否收取过。")
+        for sheet, f, c, value in self._fields(lambda f: f.publish):
+            home = r.home(sheet.name)
+            cells = [r.cell_ref(sheet.name, c.cell, home)]
+            if f.type == "text":
+                if not (isinstance(value, str) and value.strip()):
+                    missing_contact.append((home, cells[0], f.label))
+            elif f.type == "narrative":
+                if not (isinstance(value, str) and value.strip()):
+                    self.add("K2", "warning", home, cells,
+                             f"{r.describe(sheet.name, c.cell)}是空的。生成报告时只能由表格数字写一段概述；"
+                             "请写明本单位的实际情况后再发布。")
+            elif value is None:
+                self.add("K4", "error", home, cells,
+                         f"{r.describe(sheet.name, c.cell)}是空白。没有收取的请填 0，留空无法确认是否收取过。")
         if missing_contact:
             home = missing_contact[0][0]
             names = "、".join(label for _, _, label in missing_contact)
