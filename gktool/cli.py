@@ -69,23 +69,36 @@ def new(output, unit, year, password, fill, format_name, force):
               help="输出格式：text（中文说明）或 json（每个文件一行）")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
 @click.option("--spec", "format_name", default=None, help="按指定的报告格式检查（格式名称或 .toml 格式定义文件；默认按工作簿记录的格式）")
-def validate(files, fmt, jobs, format_name):
+@click.option("--previous", "previous", type=click.Path(dir_okay=False), default=None,
+              help="上年的报告（任何可读取的工作簿或报告），做跨年度检查（Y1–Y6）")
+@click.option("--previous-dir", "previous_dir", type=click.Path(file_okay=False), default=None,
+              help="上年报告所在的文件夹：按单位和年度为每个文件找到上年的报告，做跨年度检查")
+def validate(files, fmt, jobs, format_name, previous, previous_dir):
     """检查填好的工作簿或已发布的报告：结构、数据类型、勾稽关系、文字与表格是否一致。
 
     可以给多个文件或文件夹（检查其中所有文件，包括子文件夹；读不了的文件也各有一行结论）。
     读取 gktool 工作簿、其他 .xlsx/.xls/.ods/.xlsb 工作簿（按标签找到官方表格）。
     退出码：0 没有错误；1 有错误；2 有文件无法读取。
 
-    Example: gktool validate 中宁县2023年政府信息公开工作年度报告.xlsx
+    加 --previous 上年报告（或 --previous-dir 上年文件夹）时，再与上年的报告比较：上年结转、现行有效件数、
+    照抄上年的文字、数字大幅变化等（规则 Y0–Y6）。
+
+    Example: gktool validate 中宁县2023年政府信息公开工作年度报告.xlsx --previous 中宁县2022年政府信息公开工作年度报告.xlsx
     """
     from .findings import render_text
-    from .validate import expand_paths, validate_files
+    from .validate import expand_paths, index_previous, read_previous, validate_files
 
+    if previous and previous_dir:
+        raise GkError("--previous 和 --previous-dir 只能用一个：一个文件用 --previous，文件夹用 --previous-dir", EXIT_INPUT)
     paths = expand_paths(files)
+    if previous:
+        read_previous(previous, format_name)      # an unreadable previous report is one error, before any check
+    elif previous_dir:
+        previous = index_previous(previous_dir, jobs, format_name)
     color = fmt == "text" and sys.stdout.isatty()
     worst = 0
     passed, failed, unreadable = 0, [], []
-    for result in validate_files(paths, jobs, format_name):
+    for result in validate_files(paths, jobs, format_name, previous):
         if fmt == "json":
             click.echo(result.to_json())
         else:

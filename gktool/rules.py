@@ -58,7 +58,9 @@ def catalogue(spec: Spec) -> list[RuleInfo]:
             seen.add(c.rule)
             topic = "跨表" if c.rule.startswith("X") else "勾稽关系"
             rules.append(RuleInfo(c.rule, topic, c.severity, c.title))
-    order = ["E", "S", "T", "C", "R", "F", "X"]
+    from .crossyear import CATALOGUE      # the cross-year rules (validate --previous)
+    rules.extend(CATALOGUE)
+    order = ["E", "S", "T", "C", "R", "F", "X", "Y"]
     return sorted(rules, key=lambda r: (order.index(r.id[0]), int(r.id[1:])))
 
 

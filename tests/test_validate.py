@@ -196,7 +196,8 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 
 
 def test_every_rule_in_the_catalogue_has_a_failing_case(spec):
-    assert {r.id for r in catalogue(spec)} == set(CASES)
+    # the cross-year rules (Y*) need last year's report: their cases are in test_crossyear.py
+    assert {r.id for r in catalogue(spec) if not r.id.startswith("Y")} == set(CASES)
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))
