@@ -42,8 +42,13 @@ def main():
 @click.option("--fill", "fill", type=click.Path(dir_okay=False), help="用 JSON 文件预填数据（见 README）")
 @click.option("--format", "format_name", default="national-2021", show_default=True, help="报告格式")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
-def new(output, unit, year, password, fill, format_name, force):
+@click.option("--previous", "previous", type=click.Path(dir_okay=False), default=None,
+              help="上年的报告：填入上年结转、单位和联系方式，“校验”表同时与上年的数字比较")
+def new(output, unit, year, password, fill, format_name, force, previous):
     """生成一个锁定的填报工作簿（官方表格格式，只有浅黄色单元格可填写）。
+
+    加 --previous 上年报告：填入二、上年结转（逐列取上年的结转下年度继续办理）、单位名称、网站和联系方式，
+    文字说明留空；上年的数字保存在隐藏的“上年数据”表中，“校验”表随填随查上年结转和现行有效件数。
 
     Example: gktool new --unit 中宁县 --year 2023
     """
@@ -52,14 +57,23 @@ def new(output, unit, year, password, fill, format_name, force):
 
     spec = load_spec(format_name)
     values = {}
+    last = None
+    if previous:
+        from .crossyear import identity_problem, prefill
+        from .validate import read_previous
+        last = read_previous(previous, format_name)
+        values = prefill(spec, last)
     if fill:
         from .filldata import load_fill
-        values = load_fill(spec, fill)
+        values.update(load_fill(spec, fill))
     unit_cell, year_cell = spec.field_cells["unit"], spec.field_cells["year"]
     unit = unit or values.get((unit_cell.sheet, unit_cell.cell)) or None
-    year = year or values.get((year_cell.sheet, year_cell.cell)) or datetime.date.today().year - 1
+    year = (year or values.get((year_cell.sheet, year_cell.cell))
+            or (last.year + 1 if last is not None and last.year else datetime.date.today().year - 1))
+    if last is not None and (problem := identity_problem(unit, year, last)):
+        raise GkError(problem)
     path = Path(output) if output else Path(default_filename(unit, year))
-    new_workbook(spec, path, unit=unit, year=year, password=password, values=values, force=force)
+    new_workbook(spec, path, unit=unit, year=year, password=password, values=values, force=force, previous=last)
     click.echo(f"已生成：{path}")
 
 

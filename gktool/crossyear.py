@@ -12,12 +12,13 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .compute import TOLERANCE, tidy
+from .compute import TOLERANCE, Evaluator, holds, tidy
 from .findings import Finding
+from .livechecks import CheckRow, sum_formula
 from .model import FilledReport
 from .reader import shown_path
 from .rules import RuleInfo
-from .spec import Ref, Spec, SpecProblem, _parse_ref
+from .spec import Check, Ref, Spec, SpecProblem, _parse_ref
 
 TOPIC = "跨年度"
 CATALOGUE = [
@@ -211,8 +212,10 @@ def y2_stock(this: FilledReport, last: FilledReport) -> list[Finding]:
         first = s.this.cells()[0]
         home = this.home(s.this.sheet)
         col = sheet.col_label(first)
-        terms = "".join(f"加{sheet.col_label(r.cells()[0])} {_n(this.number(r.sheet, r.cells()[0]))}" for r in s.plus)
-        terms += "".join(f"减{sheet.col_label(r.cells()[0])} {_n(this.number(r.sheet, r.cells()[0]))}" for r in s.minus)
+        terms = "".join(f"，加本年{sheet.col_label(r.cells()[0]).removeprefix('本年')} {_n(this.number(r.sheet, r.cells()[0]))}"
+                        for r in s.plus)
+        terms += "".join(f"，减本年{sheet.col_label(r.cells()[0]).removeprefix('本年')} {_n(this.number(r.sheet, r.cells()[0]))}"
+                         for r in s.minus)
         cells = tuple(dict.fromkeys(this.cell_ref(*k, home) for k in this_keys)) + (_there(last, *last_keys[0]),)
         out.append(Finding(
             "Y2", "warning", home, cells,
@@ -344,3 +347,114 @@ def missing_in(this: FilledReport, folder: str, unreadable: int = 0) -> Finding:
     if not this.unit or this.year is None:
         return no_previous(this, f"本报告的单位或年度无法确定，没有找到上年报告（上年文件夹“{shown_path(folder)}”）{note}")
     return no_previous(this, f"没有找到上年报告：上年文件夹“{shown_path(folder)}”中没有“{this.unit}”{this.year - 1} 年度的报告{note}")
+
+
+# ----------------------------------------------------------------- gktool new --previous
+PREVIOUS_SHEET = "上年数据"      # hidden, locked: last year's figures the 校验 rows compare with
+PREVIOUS_FIRST_ROW = 4
+
+
+def identity_problem(unit: str | None, year: int | None, last: FilledReport) -> str | None:
+    """Why `last` cannot be last year's report of a new workbook for `unit`/`year` (None when it can)."""
+    if year is not None and last.year is not None and last.year != year - 1:
+        return f"上年报告“{_name(last)}”是 {last.year} 年度的，新工作簿是 {year} 年度的；请给出 {year - 1} 年度的报告"
+    if unit and last.unit and unit_key(unit) != unit_key(last.unit):
+        return f"上年报告“{_name(last)}”是“{last.unit}”的，新工作簿是“{unit}”的；请给出本单位上一年度的报告"
+    return None
+
+
+def prefill(spec: Spec, last: FilledReport) -> dict[tuple[str, str], object]:
+    """Values a new workbook starts with: the carry-over from last year, unit, website, contact details.
+
+    The narrative is never copied: each year's text is written afresh."""
+    values: dict[tuple[str, str], object] = {}
+    for tk, lk in links(spec).carry:
+        if _usable(last, lk):
+            values[tk] = tidy(last.number(*lk))
+    for key in spec.cross_year.get("carry_fields", []):
+        c = spec.field_cells.get(key)
+        if c is None or c.type != "text":
+            continue
+        v = last.values.get((c.sheet, c.cell))
+        if isinstance(v, str) and v.strip():
+            values[(c.sheet, c.cell)] = v.strip()
+    unit = spec.field_cells["unit"]
+    if last.unit and (unit.sheet, unit.cell) not in values:      # read from a title or file name
+        values[(unit.sheet, unit.cell)] = last.unit
+    return values
+
+
+def previous_cells(spec: Spec) -> list[tuple[str, str]]:
+    """Last year's cells the 校验 rows need, in the order of the hidden sheet's rows."""
+    found = links(spec)
+    keys = [lk for _, lk in found.carry] + [(s.last.sheet, x) for s in found.stock for x in s.last.cells()]
+    return list(dict.fromkeys(keys))
+
+
+def _previous_ref(spec: Spec, key: tuple[str, str]):
+    return Ref(PREVIOUS_SHEET, f"D{PREVIOUS_FIRST_ROW + previous_cells(spec).index(key)}")
+
+
+@dataclass(frozen=True)
+class LiveRow(CheckRow):
+    """A 校验 row against last year's figures; its verdict is worked out when the workbook is written."""
+    verdict: tuple | None = None
+
+
+def live_rows(spec: Spec, values: dict, last: FilledReport | None) -> list[LiveRow]:
+    """校验 rows comparing with last year's (Y1 per column, Y2 per row), each with its verdict now."""
+    if last is None:
+        return []
+    ev = Evaluator(spec, values)
+    info = {r.id: r for r in CATALOGUE}
+    rows = []
+    for tk, lk in links(spec).carry:
+        sheet = spec.sheet(tk[0])
+        left, right = (Ref(*tk),), (_previous_ref(spec, lk),)
+        a, b = ev.value(*tk), last.number(*lk) if _usable(last, lk) else 0.0
+        check = Check("Y1", "error", tk[0], info["Y1"].title, "", f"{sheet.short}“{sheet.col_label(tk[1])}”列", left, "==", right)
+        rows.append(LiveRow("Y1", "error", f"{sheet.row_label(tk[1])}等于上年报告的{spec.sheet(lk[0]).row_label(lk[1])}",
+                            check.where, sum_formula(left), "==", sum_formula(right),
+                            "请按上年报告填写上年结转（“上年数据”表中是上年报告的数字）", check=check,
+                            verdict=(a, b, holds(a, "==", b))))
+    for s in links(spec).stock:
+        sheet = spec.sheet(s.this.sheet)
+        first = s.this.cells()[0]
+        # this + removals = last + additions: the same equation, written with sums only
+        left = (s.this, *s.minus)
+        right = tuple(_previous_ref(spec, (s.last.sheet, x)) for x in s.last.cells()) + s.plus
+        a = ev.sum(left)
+        b = sum(last.number(s.last.sheet, x) for x in s.last.cells() if _usable(last, (s.last.sheet, x))) + ev.sum(s.plus)
+        title = (f"本年{sheet.col_label(first)}加{'、'.join(sheet.col_label(r.cells()[0]) for r in s.minus)}"
+                 f"等于上年{sheet.col_label(first)}加{'、'.join(sheet.col_label(r.cells()[0]) for r in s.plus)}")
+        check = Check("Y2", "warning", s.this.sheet, title, "", f"{sheet.short}“{sheet.row_label(first)}”行", left, "==", right)
+        rows.append(LiveRow("Y2", "warning", title, check.where, sum_formula(left), "==", sum_formula(right),
+                            "文件因有效期届满等原因失效时可能不相等，请核实", check=check,
+                            verdict=(a, b, holds(a, "==", b))))
+    return rows
+
+
+def write_previous_sheet(wb, spec: Spec, last: FilledReport, password: str, formats: dict) -> None:
+    """The hidden, locked sheet holding last year's figures (xlsxwriter workbook `wb`)."""
+    ws = wb.add_worksheet(PREVIOUS_SHEET)
+    ws.set_column("A:A", 8)
+    ws.set_column("B:B", 40)
+    ws.set_column("C:C", 24)
+    ws.set_column("D:D", 12)
+    ws.write("A1", "上年报告的数字（gktool new --previous 写入，供“校验”表比较；请勿修改）", formats["title"])
+    ws.write("A2", f"来源：{Path(shown_path(last.source)).name}（{last.unit or ''}{last.year or ''}年度）", formats["note"])
+    for col, text in enumerate(["表格", "行", "列", "上年数字"]):
+        ws.write(2, col, text, formats["header"])
+    for i, (sheet_name, cell) in enumerate(previous_cells(spec)):
+        sheet = spec.sheet(sheet_name)
+        r = PREVIOUS_FIRST_ROW + i
+        ws.write(f"A{r}", sheet.short, formats["label"])
+        ws.write(f"B{r}", sheet.row_label(cell), formats["label"])
+        ws.write(f"C{r}", sheet.col_label(cell), formats["label"])
+        key = (sheet_name, cell)
+        if _usable(last, key):
+            ws.write_number(f"D{r}", tidy(last.number(*key)), formats["value"])
+        else:
+            ws.write_blank(f"D{r}", None, formats["value"])
+    ws.hide()
+    ws.protect(password)

@@ -33,11 +33,12 @@ def default_filename(unit: str | None, year: int | None, suffix: str = ".xlsx") 
 
 def new_workbook(spec: Spec, path: Path, *, unit: str | None = None, year: int | None = None,
                  password: str | None = None, values: dict[tuple[str, str], object] | None = None,
-                 force: bool = False) -> Path:
+                 force: bool = False, previous=None) -> Path:
     """Write a new workbook for `spec` to `path` (atomically) and return the path.
 
     `values` pre-fills input cells, keyed by (sheet name, cell); cover fields
-    `unit` and `year` may also be given directly.
+    `unit` and `year` may also be given directly. `previous` (last year's FilledReport) adds
+    a hidden sheet of last year's figures and 校验 rows comparing with them (crossyear.py).
     """
     values = dict(values or {})
     if unit:
@@ -51,12 +52,13 @@ def new_workbook(spec: Spec, path: Path, *, unit: str | None = None, year: int |
         if sheet is None or sheet.spec_cell(key[1]) is None or sheet.spec_cell(key[1]).kind != "input":
             raise GkError(f"预填数据中的“{key[0]}!{key[1]}”不是可填写的单元格")
     with atomic_output(Path(path), force) as tmp:
-        _Writer(spec, values, password).write(tmp)
+        _Writer(spec, values, password, previous).write(tmp)
     return Path(path)
 
 
 class _Writer:
-    def __init__(self, spec: Spec, values: dict, password: str | None):
+    def __init__(self, spec: Spec, values: dict, password: str | None, previous=None):
+        self.previous = previous
         self.spec = spec
         self.values = values
         self.password = password or ""
@@ -76,6 +78,11 @@ class _Writer:
             self._names(sheet)
             self._finish(ws, sheet)
         self._check_sheet(wb.add_worksheet(CHECK_SHEET))
+        if self.previous is not None:
+            from .crossyear import write_previous_sheet
+            write_previous_sheet(wb, self.spec, self.previous, self.password,
+                                 {"title": self.f_text, "note": self.f_note, "header": self.f_header,
+                                  "label": self.f_label, "value": self.f_total})
         self._identity()
         wb.close()
 
@@ -221,7 +228,8 @@ class _Writer:
         ws.set_column("E:G", 8)
         ws.set_column("H:H", 9)
         ws.merge_range("A1:I1", "校验结果（自动计算，随填随查；请勿修改本表）", self.f_title)
-        rows = check_rows(self.spec)
+        from .crossyear import live_rows
+        rows = check_rows(self.spec) + live_rows(self.spec, self.values, self.previous)
         last = CHECK_FIRST_ROW + len(rows) - 1
         status_range = f"H{CHECK_FIRST_ROW}:H{last}"
         verdicts = [self._verdict(r) for r in rows]
@@ -258,6 +266,8 @@ class _Writer:
         ws.protect(self.password, {"format_columns": True, "format_rows": True})
 
     def _verdict(self, row: CheckRow) -> tuple[float, float, bool]:
+        if getattr(row, "verdict", None) is not None:      # rows against last year's figures
+            return row.verdict
         if row.check is not None:
             return self.eval.check(row.check)
         sheet = self.spec.sheet(row.type_sheet)

@@ -387,3 +387,58 @@ def test_compare_is_a_plain_function_of_two_reports(tmp_path, spec):
     last, _ = read_report(write(tmp_path, "last.xlsx", mismatched_last(spec), spec))
     assert {f.rule for f in compare(this, last)} == {"Y1", "Y2", "Y6"}
     assert compare(this, this)[0].rule == "Y5"
+
+
+# ----------------------------------------------------------------- gktool new --previous: live 校验 rows
+def test_new_with_previous_prefills_carry_over_and_contacts_never_narrative(tmp_path, spec):
+    last = write(tmp_path, "last.xlsx", last_values(spec) | {(B, "E28"): 1, (B, "E4"): 1}, spec)
+    out = subprocess.run([sys.executable, "-m", "gktool.cli", "new", "--previous", str(last), "-o", str(tmp_path / "new.xlsx")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    report, _ = read_report(tmp_path / "new.xlsx")
+    assert (report.unit, report.year) == ("中宁县", 2023)
+    assert [report.values.get((B, f"{c}5")) for c in "DEFGHI"] == [2, 1, 0, 0, 0, 0]
+    assert all(report.field(k) == "" for k in ("overview", "request", "problems", "other"))
+    import openpyxl
+    wb = openpyxl.load_workbook(tmp_path / "new.xlsx")
+    assert wb["上年数据"].sheet_state == "hidden" and wb["上年数据"].protection.sheet
+    # a previous report of another year or unit is refused in one line
+    wrong = subprocess.run([sys.executable, "-m", "gktool.cli", "new", "--previous", str(last), "--year", "2025",
+                            "-o", str(tmp_path / "x.xlsx")], capture_output=True, text=True)
+    assert wrong.returncode == 2 and "2024 年度" in wrong.stderr and not (tmp_path / "x.xlsx").exists()
+
+
+@pytest.mark.libreoffice
+def test_live_check_rows_in_libreoffice_agree_with_validate_previous(tmp_path, spec):
+    import openpyxl
+    from gktool.crossyear import live_rows, prefill
+    from gktool.livechecks import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL, check_rows
+    from .helpers import fill
+    from .seed import SEED_ENTRIES
+
+    last_path = write(tmp_path, "last.xlsx", last_values(spec), spec)
+    last, _ = read_report(last_path)
+    blank = tmp_path / "blank.xlsx"
+    new_workbook(spec, blank, values=prefill(spec, last), year=2023, previous=last)
+    good = dict(SEED_ENTRIES)
+    good[(B, "一、本年新收政府信息公开申请数量", "自然人")] = 26      # 26 + 2 carried over = 24 done + 4
+    bad = dict(good)
+    bad[(B, "二、上年结转政府信息公开申请数量", "自然人")] = 3          # last year carried 2 (Y1)
+    bad[(B, "一、本年新收政府信息公开申请数量", "自然人")] = 25
+    bad[(A, "行政规范性文件", "现行有效件数")] = 30                     # 35 + 3 − 10 = 28 (Y2)
+    files = [fill(blank, tmp_path / "good.xlsx", good), fill(blank, tmp_path / "bad.xlsx", bad)]
+    saved = soffice_convert(files, tmp_path / "lo")
+    base = len(check_rows(spec))
+    rows = live_rows(spec, {}, last)
+    assert [r.rule for r in rows] == ["Y1"] * 6 + ["Y2"] * 2
+    for path, expect in zip(saved, ({}, {"Y1": ["D5"], "Y2": ["D4"]})):
+        wb = openpyxl.load_workbook(path, data_only=True)
+        ws = wb[CHECK_SHEET]
+        statuses = [ws.cell(row=CHECK_FIRST_ROW + base + i, column=8).value for i in range(len(rows))]
+        assert set(statuses) <= {"通过", "不通过"}, statuses
+        result = validate_file(path, previous=str(last_path))
+        failed_py = {(f.rule, f.cells[0]) for f in result.findings if f.rule.startswith("Y")}
+        failed_live = {(row.rule, row.check.left[0].cells()[0]) for row, st in zip(rows, statuses) if st == "不通过"}
+        assert failed_live == failed_py == {(rule, c) for rule, cells in expect.items() for c in cells}
+        assert {f.rule for f in result.findings} == set(expect), result.findings
+        assert ws[OVERALL_CELL].value == ("不通过" if expect else "通过")
