@@ -186,8 +186,13 @@ def extract(files, fmt, output, force, jobs, format_name):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出 .docx（默认：工作簿旁边，{单位}{年度}年政府信息公开工作年度报告.docx）")
 @click.option("--force", is_flag=True, help="有错误也生成；覆盖已存在的文件")
-def report(file, output, force):
+@click.option("--previous", "previous", type=click.Path(dir_okay=False), default=None,
+              help="上年的报告：先做跨年度检查，自动生成的段落加上与上年比较的数字")
+def report(file, output, force, previous):
     """根据填好的工作簿生成 Word 年度报告（先校验，有错误时拒绝生成）。
+
+    加 --previous 上年报告：同时做跨年度检查（Y1 等错误同样拒绝生成），自动生成的依申请公开、主动公开段落
+    加上与上年比较的数字（如“较上年增加6件、增长27.3%”）；上年缺少的数字不写。
 
     Example: gktool report 中宁县2023年政府信息公开工作年度报告.xlsx
     """
@@ -195,7 +200,17 @@ def report(file, output, force):
     from .report import default_report_path, write_report
     from .validate import analyse_file
 
-    analysis = analyse_file(file)
+    last = None
+    if previous:
+        from .validate import read_previous
+        last = read_previous(previous)
+    analysis = analyse_file(file, previous=last)
+    if last is not None and analysis.report is not None:
+        from .crossyear import identity_problem
+        problem = identity_problem(analysis.report.unit, analysis.report.year, last)
+        if problem:
+            raise GkError(problem)
+        analysis.previous = last          # read by report.py for the year-on-year sentences
     result = analysis.result
     if result.findings:
         click.echo(render_text(result), err=True)

@@ -52,6 +52,13 @@ class Swing:
 
 
 @dataclass(frozen=True)
+class Figure:
+    section: str                 # the narrative field whose generated paragraph gets the sentence
+    what: str
+    cells: tuple[Ref, ...]
+
+
+@dataclass(frozen=True)
 class Links:
     """The spec's [cross_year] table, parsed: what is compared with what."""
     carry: tuple[tuple[tuple[str, str], tuple[str, str]], ...]    # (this key, last key), cell by cell
@@ -60,6 +67,7 @@ class Links:
     min_chars: int
     fixed: tuple[re.Pattern, ...]
     swings: tuple[Swing, ...]
+    year_on_year: tuple[Figure, ...] = ()
 
 
 def _refs(spec: Spec, value) -> tuple[Ref, ...]:
@@ -93,8 +101,13 @@ def _build(spec: Spec) -> Links:
     share = float(data.get("copied_share", 0.8))
     if not 0 < share <= 1:
         raise SpecProblem("[cross_year] copied_share 应在 0 和 1 之间")
+    figures = tuple(Figure(f["section"], f["what"], _refs(spec, f["cells"])) for f in data.get("year_on_year", []))
+    for f in figures:
+        c = spec.field_cells.get(f.section)
+        if c is None or c.type != "narrative":
+            raise SpecProblem(f"[cross_year] year_on_year “{f.what}”的 section “{f.section}”不是文字说明填报项")
     return Links(tuple(carry), stock, share, int(data.get("copied_min_chars", 30)),
-                 tuple(re.compile(p) for p in fixed), swings)
+                 tuple(re.compile(p) for p in fixed), swings, figures)
 
 
 _LINKS: dict[int, tuple[Spec, Links]] = {}
@@ -121,6 +134,7 @@ def spec_problems(spec: Spec) -> list[str]:
     cells = {(s.name, c.cell) for s in spec.sheets for c in s.cells}
     keys = [k for pair in found.carry for k in pair]
     refs = [r for s in found.stock for r in (s.this, s.last, *s.plus, *s.minus)] + [r for s in found.swings for r in s.cells]
+    refs += [r for f in found.year_on_year for r in f.cells]
     keys += [(r.sheet, x) for r in refs for x in r.cells()]
     return [f"[cross_year] 引用的 {s}!{c} 不是可填或合计单元格" for s, c in dict.fromkeys(keys) if (s, c) not in cells]
 
@@ -458,3 +472,41 @@ def write_previous_sheet(wb, spec: Spec, last: FilledReport, password: str, form
             ws.write_blank(f"D{r}", None, formats["value"])
     ws.hide()
     ws.protect(password)
+
+
+# ----------------------------------------------------------------- gktool report --previous
+def _count(x: float) -> str:
+    return str(tidy(x))
+
+
+def change_phrase(now: float, before: float) -> str:
+    """'较上年增加6件、增长27.3%'; no percentage where last year's figure was 0."""
+    diff = now - before
+    if abs(diff) <= TOLERANCE:
+        return "与上年持平"
+    word, rate = ("增加", "增长") if diff > 0 else ("减少", "下降")
+    text = f"较上年{word}{_count(abs(diff))}件"
+    if before > 0:
+        text += f"、{rate}{round(100 * abs(diff) / before, 1):g}%"
+    return text
+
+
+def year_on_year(this: FilledReport, last: FilledReport, section: str) -> str:
+    """The year-on-year sentence for a generated paragraph; empty when last year's figures are missing."""
+    if y5_identity(this, last):
+        return ""          # another year or unit: comparing would mislead
+    parts = []
+    for f in links(this.spec).year_on_year:
+        if f.section != section:
+            continue
+        keys = [(r.sheet, x) for r in f.cells for x in r.cells()]
+        if not all(_usable(this, k) and _usable(last, k) for k in keys):
+            continue       # never invent last year's figure
+        now, before = sum(this.number(*k) for k in keys), sum(last.number(*k) for k in keys)
+        if now == 0 and before == 0:
+            continue       # nothing either year: not worth a clause
+        parts.append(f"{f.what}{_count(now)}件，{change_phrase(now, before)}")
+    if not parts:
+        return ""
+    year = f"{last.year}年" if last.year else "上年"
+    return f"与{year}相比，" + "；".join(parts) + "。"

@@ -442,3 +442,64 @@ def test_live_check_rows_in_libreoffice_agree_with_validate_previous(tmp_path, s
         assert failed_live == failed_py == {(rule, c) for rule, cells in expect.items() for c in cells}
         assert {f.rule for f in result.findings} == set(expect), result.findings
         assert ws[OVERALL_CELL].value == ("不通过" if expect else "通过")
+
+
+# ----------------------------------------------------------------- gktool report --previous
+def _report_pair(tmp_path, spec, last_change=None):
+    request, active = spec.field_cells["request"], spec.field_cells["active"]
+    this = this_values(spec) | {(B, "D4"): 28, (B, "D28"): 6, (request.sheet, request.cell): "",
+                                (active.sheet, active.cell): ""}
+    last = last_values(spec) | {(B, "D4"): 22, (B, "D6"): 12} | (last_change or {})
+    return write(tmp_path, "this.xlsx", this, spec), write(tmp_path, "last.xlsx", last, spec)
+
+
+def _paragraphs(analysis):
+    from gktool.report import report_blocks
+    return [b.text for b in report_blocks(analysis) if b.kind == "para"]
+
+
+def test_report_previous_adds_year_on_year_figures(tmp_path, spec):
+    from gktool.validate import analyse_file, read_previous
+    this, last = _report_pair(tmp_path, spec)
+    analysis = analyse_file(this, previous=str(last))
+    assert analysis.result.ok, analysis.result.findings
+    plain = _paragraphs(analysis)
+    assert not any("较上年" in p for p in plain)           # without --previous: as before
+    analysis.previous = read_previous(last)
+    text = "\n".join(_paragraphs(analysis))
+    assert "与2022年相比，新收政府信息公开申请28件，较上年增加6件、增长27.3%" in text
+    assert "办结24件，较上年增加3件、增长14.3%" in text
+    assert "行政复议2件，较上年增加1件、增长100%" in text and "行政诉讼4件，较上年增加1件、增长33.3%" in text
+    assert "制发行政规范性文件3件，较上年减少2件、下降40%" in text and "规章" not in text.split("与2022年相比")[1].split("。")[0]
+
+
+def test_report_previous_never_invents_missing_figures(tmp_path, spec):
+    from gktool.crossyear import change_phrase, year_on_year
+    this_path, last_path = _report_pair(tmp_path, spec)
+    this, _ = read_report(this_path)
+    last, _ = read_report(last_path)
+    last.absent.add(C)                      # last year's report had no 表四
+    last.unread.add((B, "J27"))             # and its 办结 total could not be read
+    text = year_on_year(this, last, "request")
+    assert "新收政府信息公开申请28件" in text
+    assert "办结" not in text and "行政复议" not in text and "行政诉讼" not in text
+    last.unread.add((B, "J4"))
+    assert year_on_year(this, last, "request") == ""
+    assert change_phrase(5, 0) == "较上年增加5件"          # no percentage over nothing
+    assert change_phrase(0, 4) == "较上年减少4件、下降100%"
+
+
+def test_report_cli_with_previous(tmp_path, spec):
+    from docx import Document
+    this, last = _report_pair(tmp_path, spec)
+    out = subprocess.run([sys.executable, "-m", "gktool.cli", "report", str(this), "--previous", str(last),
+                          "-o", str(tmp_path / "r.docx")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    text = "\n".join(p.text for p in Document(tmp_path / "r.docx").paragraphs)
+    assert "较上年增加6件、增长27.3%" in text
+    # a carry-over that does not match last year's is an error: no report without --force
+    (tmp_path / "x").mkdir()
+    _, bad = _report_pair(tmp_path / "x", spec, {(B, "D28"): 3, (B, "D6"): 11})
+    out = subprocess.run([sys.executable, "-m", "gktool.cli", "report", str(this), "--previous", str(bad),
+                          "-o", str(tmp_path / "r2.docx")], capture_output=True, text=True)
+    assert out.returncode == 1 and "Y1" in out.stderr and not (tmp_path / "r2.docx").exists()
