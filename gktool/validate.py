@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .crossyear import compare, missing_in, no_previous, unit_key
@@ -59,9 +59,12 @@ def analyse_file(path: str | Path, format_name: str | None = None, previous=None
 # ----------------------------------------------------------------- last year's report
 @dataclass
 class PreviousIndex:
-    """Last year's reports in a folder, by unit and year (plain data: travels to worker processes)."""
+    """Last year's reports in a folder, by unit and year, each kept as read (without its spec,
+    so the index is small enough to hand to every worker process once)."""
     folder: str
     files: dict[tuple[str, int], str] = field(default_factory=dict)
+    reports: dict[str, FilledReport] = field(default_factory=dict)     # path -> report, spec detached
+    specs: dict[str, str] = field(default_factory=dict)                # path -> format name to re-attach
     unreadable: int = 0
 
     def find(self, unit: str | None, year: int | None) -> str | None:
@@ -70,29 +73,45 @@ class PreviousIndex:
             return None
         return self.files.get((unit_key(unit), year))
 
+    def report(self, path: str) -> FilledReport | None:
+        """Last year's report as read when the folder was indexed (None: read it again)."""
+        kept = self.reports.get(path)
+        if kept is None:
+            return None
+        try:
+            return replace(kept, spec=load_spec(self.specs[path]))
+        except GkError:
+            return None
 
-def _identity(path: str, format_name: str | None):
+
+def _detached(path: str, format_name: str | None):
+    """(path, unit, year, report without its spec, spec name) — or Nones for a file that cannot be read."""
     try:
         report, _ = read_report(path, load_spec(format_name) if format_name else None)
-    except GkError:
-        return path, None, None
-    except Exception:       # a file gktool cannot read is counted, never fatal to the batch
-        return path, None, None
+    except Exception:       # GkError or a bug: the file is counted as unreadable, never fatal to the batch
+        return path, None, None, None, None
     if report is None:
-        return path, None, None
-    return path, report.unit, report.year
+        return path, None, None, None, None
+    name = format_name or report.spec.format_name
+    shipped = format_name is not None or report.spec is load_spec(report.spec.format_name)
+    kept = replace(report, spec=None, _evaluator=None, _homes=None) if shipped else None
+    return path, report.unit, report.year, kept, name
 
 
 def index_previous(folder: str | Path, jobs: int | None = None, format_name: str | None = None) -> PreviousIndex:
-    """Read every file of last year's folder once for its unit and year."""
+    """Read every file of last year's folder once, for its unit and year and for the comparisons."""
     index = PreviousIndex(str(folder))
     if not Path(folder).is_dir():
         raise GkError(f"上年报告文件夹“{shown_path(folder)}”不存在或不是文件夹")
-    for path, unit, year in _map(_identity, expand_paths([str(folder)]), jobs, format_name):
+    for path, unit, year, kept, name in _map(_detached, expand_paths([str(folder)]), jobs, format_name):
         if not unit or year is None:
             index.unreadable += 1
             continue
-        index.files.setdefault((unit_key(unit), year), path)    # sorted paths: the first of duplicates wins
+        if (unit_key(unit), year) in index.files:
+            continue          # sorted paths: the first of duplicates wins
+        index.files[(unit_key(unit), year)] = path
+        if kept is not None:
+            index.reports[path], index.specs[path] = kept, name
     return index
 
 
@@ -113,7 +132,7 @@ def cross_year(report: FilledReport, previous, format_name: str | None = None) -
         found = previous.find(report.unit, None if report.year is None else report.year - 1)
         if found is None:
             return [missing_in(report, previous.folder, previous.unreadable)]
-        previous = found
+        previous = previous.report(found) or found
     if not isinstance(previous, FilledReport):
         try:
             previous = read_previous(previous, format_name)
@@ -140,16 +159,18 @@ def expand_paths(args: Iterable[str]) -> list[str]:
     return out
 
 
-def _map(func, paths: list[str], jobs: int | None, format_name: str | None, *extra):
+def _map(func, paths: list[str], jobs: int | None, format_name: str | None, *extra, initializer=None, initargs=()):
     jobs = jobs or os.cpu_count() or 1
     if format_name:
         load_spec(format_name)      # a bad format file is one error for the batch, before any worker starts
     if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
+        if initializer is not None:
+            initializer(*initargs)
         for p in paths:
             yield func(p, format_name, *extra)
         return
     from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=initializer, initargs=initargs) as pool:
         yield from pool.map(func, paths, [format_name] * len(paths), *([e] * len(paths) for e in extra),
                             chunksize=max(1, len(paths) // (jobs * 4)))
 
@@ -161,8 +182,24 @@ def validate_files(paths: list[str], jobs: int | None = None, format_name: str |
     `previous`: last year's report (a path) or a `PreviousIndex` of last year's folder."""
     if previous is None:
         yield from _map(validate_file, paths, jobs, format_name)
+    elif isinstance(previous, PreviousIndex):
+        # the index goes to each worker once, not with every chunk of files
+        yield from _map(_validate_with_installed, paths, jobs, format_name,
+                        initializer=_install_previous, initargs=(previous,))
     else:
         yield from _map(validate_file, paths, jobs, format_name, previous)
+
+
+_INSTALLED = None      # the PreviousIndex of this (worker) process
+
+
+def _install_previous(previous) -> None:
+    global _INSTALLED
+    _INSTALLED = previous
+
+
+def _validate_with_installed(path: str, format_name: str | None) -> Result:
+    return validate_file(path, format_name, _INSTALLED)
 
 
 def check_files(paths: list[str], jobs: int | None = None, format_name: str | None = None) -> Iterator[Analysis]:

@@ -367,8 +367,13 @@ def test_previous_index_travels_to_worker_processes(tmp_path, spec):
         write_foreign(now / f"{i}.xlsx", spec, this, Layout(), unit=f"乙{i}乡", year=2023)
         write_foreign(before / f"{i}.xlsx", spec, last, Layout(), unit=f"乙{i}乡", year=2022)
     paths = sorted(str(p) for p in now.iterdir())
-    results = list(validate_files(paths, jobs=2, previous=index_previous(before, jobs=2)))
+    index = index_previous(before, jobs=2)
+    assert len(index.reports) == 16 and all(r.spec is None for r in index.reports.values())   # small to send
+    results = list(validate_files(paths, jobs=2, previous=index))
     assert [r.file for r in results] == paths
+    # the report kept in the index gives exactly what reading the file again gives
+    again = validate_file(paths[0], previous=index.find("乙0乡", 2022))
+    assert again.findings == results[0].findings
     assert all([f.rule for f in r.findings if f.rule != "S9"] == ["Y1"] for r in results), [[f.rule for f in r.findings] for r in results]
 
 
