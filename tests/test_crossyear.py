@@ -508,3 +508,38 @@ def test_report_cli_with_previous(tmp_path, spec):
     out = subprocess.run([sys.executable, "-m", "gktool.cli", "report", str(this), "--previous", str(bad),
                           "-o", str(tmp_path / "r2.docx")], capture_output=True, text=True)
     assert out.returncode == 1 and "Y1" in out.stderr and not (tmp_path / "r2.docx").exists()
+
+
+def test_y3_never_flags_the_paragraphs_gktool_report_generates(tmp_path, spec):
+    """Two years of reports whose narrative is what `gktool report` writes for empty sections."""
+    from dataclasses import replace
+    from gktool.crossyear import _LINKS, y3_copied_text
+    from gktool.report import report_blocks
+    from gktool.validate import analyse_file
+    keys = [k for k, c in spec.field_cells.items() if c.type == "narrative"]
+    labels = {f.label: f.key for s in spec.sheets for f in s.fields}
+    cell = {k: (spec.field_cells[k].sheet, spec.field_cells[k].cell) for k in keys}
+
+    def generated(values, name):
+        blocks = report_blocks(analyse_file(write(tmp_path, name, values | {cell[k]: "" for k in keys}, spec)))
+        out, current = {}, None
+        for b in blocks:
+            if b.text.strip() in labels:
+                current = labels[b.text.strip()]
+            elif b.kind == "para" and current and b.text:
+                out.setdefault(current, b.text)
+        return out
+
+    now, before = generated(this_values(spec), "t0.xlsx"), generated(last_values(spec), "l0.xlsx")
+    assert {"active", "request", "management"} <= set(now)
+    this = this_values(spec) | {cell[k]: t for k, t in now.items()}
+    last = last_values(spec) | {cell[k]: t for k, t in before.items()}
+    this_path, last_path = write(tmp_path, "this.xlsx", this, spec), write(tmp_path, "last.xlsx", last, spec)
+    result = validate_file(this_path, previous=str(last_path))
+    assert not [f for f in result.findings if f.rule == "Y3"], result.findings
+    # without the fixed wording the same texts would count as copied: the exclusion is what passes them
+    bare = replace(spec, cross_year=spec.cross_year | {"fixed_wording": [], "copied_min_chars": 10})
+    r_this, r_last = read_report(this_path)[0], read_report(last_path)[0]
+    r_this.spec = r_last.spec = bare
+    assert {f.cells[0] for f in y3_copied_text(r_this, r_last)} >= {"B5", "B6"}
+    _LINKS.pop(id(bare), None)
