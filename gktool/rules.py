@@ -27,6 +27,7 @@ BUILTIN = [
     RuleInfo("S1", "结构", "error", "gktool 工作簿的格式版本未知"),
     RuleInfo("S9", "结构", "warning", "不是 gktool 生成的工作簿（按标签找到官方表格读取）"),
     RuleInfo("S10", "结构", "warning", "工作簿中多了工作表（其中的内容不会被读取）"),
+    RuleInfo("D1", "读取", "warning", "网页中有无法识别的字符（已用“�”代替）"),
     RuleInfo("T1", "表格识别", "error", "缺少官方表格或表格中的行"),
     RuleInfo("T2", "表格识别", "warning", "表格标签与官方文字不一致（按官方标签读取）"),
     RuleInfo("T3", "表格识别", "warning", "分组只有一行，没有官方格式的分项"),
@@ -64,7 +65,9 @@ def catalogue(spec: Spec) -> list[RuleInfo]:
             seen.add(c.rule)
             topic = "跨表" if c.rule.startswith("X") else "勾稽关系"
             rules.append(RuleInfo(c.rule, topic, c.severity, c.title))
-    order = ["E", "S", "T", "C", "K", "R", "F", "X"]
+    from .crossyear import CATALOGUE      # the cross-year rules (validate --previous)
+    rules.extend(CATALOGUE)
+    order = ["E", "D", "S", "T", "C", "K", "R", "F", "X", "Y"]
     return sorted(rules, key=lambda r: (order.index(r.id[0]), int(r.id[1:])))
 
 
@@ -371,6 +374,7 @@ class Analysis:
     """A checked report: the filled report (None when it could not be read) and the verdict."""
     report: FilledReport | None
     result: Result
+    previous: FilledReport | None = None     # last year's report, when one was given (report --previous)
 
     @property
     def spec(self) -> Spec | None:

@@ -275,9 +275,10 @@ class WorkbookReading:
         rows = check_rows(self.spec)
         sides = {normalize_formula(f) for row in rows for f in (row.left_formula, row.right_formula)}
         changed, present = [], 0
+        cross_year = {r for (r, col), cell in raw.cells.items() if col == 1 and str(cell.value or "").startswith("Y")}
         for (r, col), cell in sorted(raw.cells.items()):
-            if r < CHECK_FIRST_ROW or col not in (5, 7, 8):
-                continue
+            if r < CHECK_FIRST_ROW or col not in (5, 7, 8) or r in cross_year:
+                continue      # the Y rows compare with last year's hidden sheet (gktool new --previous)
             if not cell.formula:
                 if col == 8 and cell.value not in (None, ""):
                     changed.append(f"H{r}")      # a status typed over its formula
