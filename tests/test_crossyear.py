@@ -18,8 +18,8 @@ from gktool.writer import new_workbook
 
 from .conftest import EXAMPLE_JSON
 from .foreign import Layout, consistent_values, write_foreign
-from .test_validate import publishable
 from .helpers import soffice_convert
+from .test_validate import publishable
 
 A, B, C = "二、主动公开", "三、依申请公开", "四、复议诉讼"
 S1, S6 = "一、总体情况", "六、其他事项"
