@@ -38,11 +38,11 @@ class Shape:
     year: int = 2023
     paragraphs_before: int = 6          # narrative paragraphs in section 一 (pushes the tables down)
     repeat_header: bool = True          # table 三's header rows repeated on each page
-    label_widths_mm: tuple = (16, 14, 38)   # table 三's label columns: narrow, so labels wrap
+    label_widths_mm: tuple = (14, 12, 30)   # table 三's label columns: narrow, so labels wrap
     half_width_labels: bool = False     # "(三)不予公开", "1、" instead of "1."
     blank_cells: tuple = ()             # (table key, cell) printed empty
     slash_cells: tuple = ()             # (table key, cell) printed "/"
-    font_size: float = 10.5
+    font_size: float = 9
     seed: int = 1
     values: dict = field(default_factory=dict)
 
@@ -62,7 +62,7 @@ def consistent_values(spec: Spec, seed: int) -> dict[tuple[str, str], float]:
     cols = "DEFGHI"
     for c in cols:
         for r in range(6, 27):
-            v[("B", f"{c}{r}")] = rnd.choice([0, 0, 0, rnd.randint(0, 9), rnd.randint(0, 3000)])
+            v[("B", f"{c}{r}")] = rnd.choice([0, 0, 0, rnd.randint(0, 9), rnd.randint(0, 900)])
         v[("B", f"{c}27")] = sum(v[("B", f"{c}{r}")] for r in range(6, 27))
         v[("B", f"{c}28")] = rnd.randint(0, 120)
         v[("B", f"{c}5")] = rnd.randint(0, min(40, v[("B", f"{c}27")] + v[("B", f"{c}28")]))
@@ -163,6 +163,8 @@ def _table(doc, rows: int, cols: int, texts: dict, merges: list, widths_mm: list
     table.autofit = False
     for r1, c1, r2, c2 in merges:
         table.cell(r1 - 1, c1 - 1).merge(table.cell(r2 - 1, c2 - 1))
+    for j, w in enumerate(widths_mm):
+        table.columns[j].width = Mm(w)
     for i, row in enumerate(table.rows):
         if repeat_header and i < header_rows:
             trpr = row._tr.get_or_add_trPr()
@@ -201,7 +203,7 @@ def build_docx(spec: Spec, shape: Shape, path: Path) -> Path:
     for heading, key in zip(HEADINGS[1:4], "ABC"):
         _para(doc, heading, bold=True)
         rows, cols, texts, merges = table_layout(spec, key, shape, values)
-        _table(doc, rows, cols, texts, merges, widths[key], shape.font_size,
+        _table(doc, rows, cols, texts, merges, widths[key], shape.font_size if key != "C" else 9,
                {"A": 0, "B": 3, "C": 3}[key], shape.repeat_header)
     _para(doc, HEADINGS[4], bold=True)
     _para(doc, "一是政策解读质量仍需提升；二是队伍建设还需加强。" + FILLER)

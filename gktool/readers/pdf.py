@@ -46,6 +46,9 @@ _PAGE_NUMBER = re.compile(r"^[\s\-—–－―~～·•]*(第\s*)?\d{1,4}(\s*页
 _DASHED_NUMBER = re.compile(r"^\s*[\-—–－―~～]+\s*\d{1,4}\s*[\-—–－―~～]+\s*$")
 _HEADING = re.compile(r"^\s*[一二三四五六七八九十]{1,2}\s*[、.．]")
 _NUMBER = re.compile(r"^\s*[+-]?\d[\d,，]*(\.\d+)?\s*$")
+# what a value cell may hold (numbers, possibly wrapped or run together, or a "not applicable" mark):
+# never glued onto a label
+_VALUE_LIKE = re.compile(r"^[\d\s.,，+\-/／—–－]*$")
 
 
 def _refuse(path, why: str) -> GkError:
@@ -80,91 +83,92 @@ def _preflight(path: Path) -> None:
         raise _refuse(shown, "这不是 PDF 文件（文件内容无法识别，可能只是改了扩展名）")
 
 
-def _causes(exc: BaseException):
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        yield from (a for a in getattr(exc, "args", ()) if isinstance(a, BaseException))
-        exc = exc.__cause__ or exc.__context__
-
-
-def _content_too_big(page) -> bool:
-    """Inflate the page's drawing instructions with a cap before pdfminer inflates them without one."""
-    from pdfminer.pdftypes import resolve1
-    total = 0
-    try:
-        contents = resolve1(page.page_obj.attrs.get("Contents"))
-        streams = contents if isinstance(contents, list) else [contents]
-        for s in streams:
-            s = resolve1(s)
-            raw = getattr(s, "rawdata", None)
-            if raw is None:
-                total += len(getattr(s, "data", b"") or b"")
-                continue
-            filters = resolve1(s.attrs.get("Filter"))
-            names = [getattr(resolve1(f), "name", f) for f in (filters if isinstance(filters, list) else [filters])]
-            if names == ["FlateDecode"]:
-                d = zlib.decompressobj()
-                try:
-                    out = d.decompress(raw, MAX_CONTENT_PAGE + 1 - total)
-                except zlib.error:
-                    out = b""
-                total += len(out)
-            else:
-                total += len(raw)
-            if total > MAX_CONTENT_PAGE:
-                return True
-    except Exception:    # an odd content entry: let pdfminer judge it
-        return False
-    return False
-
-
-# ------------------------------------------------------------------ reading
 def read_pdf(path) -> Document:
     """Read a PDF report with a text layer into a Document; a scan, damage or oversize is one GkError line."""
     path = Path(path)
     _preflight(path)
     shown = str(path)
-    try:
-        import pdfplumber
-    except ImportError:   # pragma: no cover - a dependency of gktool
-        raise GkError("读取 PDF 需要 pdfplumber，请重新安装 gktool（pip install gktool）") from None
     deadline = time.monotonic() + TIME_BUDGET
+    _check_structure(path, shown)
+    import pypdfium2 as pdfium
     try:
-        with pdfplumber.open(path) as pdf:
-            count = _page_count(pdf)
-            if count > MAX_PAGES:
-                raise _refuse(shown, f"PDF 页数过多（{count} 页，上限 {MAX_PAGES} 页），年度报告一般只有几页到几十页，请确认文件是否正确")
-            pages = []
-            for page in pdf.pages[:MAX_PAGES]:
-                if time.monotonic() > deadline:
-                    raise _refuse(shown, f"PDF 读取超时（超过 {int(TIME_BUDGET)} 秒），文件可能异常复杂或已损坏")
-                if _content_too_big(page):
-                    raise _refuse(shown, f"PDF 第{page.page_number}页内容异常庞大，无法读取，请确认文件是否正确")
-                pages.append(_read_page(page, shown))
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise _refuse(shown, "PDF 设置了打开密码（已加密），请取消密码后再提交") from None
+        raise _refuse(shown, "PDF 文件已损坏，无法读取（可能没有下载完整），请重新获取原文件") from None
+    try:
+        count = len(pdf)
+        if count > MAX_PAGES:
+            raise _refuse(shown, f"PDF 页数过多（{count} 页，上限 {MAX_PAGES} 页），年度报告一般只有几页到几十页，请确认文件是否正确")
+        pages = []
+        for i in range(count):
+            if time.monotonic() > deadline:
+                raise _refuse(shown, f"PDF 读取超时（超过 {int(TIME_BUDGET)} 秒），文件可能异常复杂或已损坏")
+            page = pdf[i]
+            try:
+                pages.append(_read_page(page, i + 1, shown))
+            finally:
                 page.close()
-            title_meta = pdf.metadata.get("Title") if isinstance(pdf.metadata, dict) else None
     except GkError:
         raise
     except MemoryError:
         raise _refuse(shown, "PDF 内容过大，内存不足以读取，请确认文件是否正确") from None
+    except Exception:   # pdfium reports damage inside a page as PdfiumError or a failed call
+        raise _refuse(shown, "PDF 文件已损坏，无法读取（可能没有下载完整），请重新获取原文件") from None
+    finally:
+        pdf.close()
+    return _assemble(pages, shown)
+
+
+def _check_structure(path: Path, shown: str) -> None:
+    """Encryption, page count and the size of each page's drawing instructions, before anything is drawn."""
+    from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+    try:
+        with open(path, "rb") as fh:
+            doc = PDFDocument(PDFParser(fh))
+            for n, page in enumerate(PDFPage.create_pages(doc), 1):
+                if n > MAX_PAGES:
+                    raise _refuse(shown, f"PDF 页数过多（超过 {MAX_PAGES} 页），年度报告一般只有几页到几十页，请确认文件是否正确")
+                if _content_too_big(page):
+                    raise _refuse(shown, f"PDF 第{n}页内容异常庞大，无法读取，请确认文件是否正确")
+    except GkError:
+        raise
+    except PDFEncryptionError:
+        raise _refuse(shown, "PDF 设置了打开密码（已加密），请取消密码后再提交") from None
+    except MemoryError:
+        raise _refuse(shown, "PDF 内容过大，内存不足以读取，请确认文件是否正确") from None
     except RecursionError:
         raise _refuse(shown, "PDF 结构嵌套过深，文件可能已损坏或被构造") from None
-    except Exception as exc:
-        names = {type(e).__name__ for e in _causes(exc)}
-        if names & {"PDFPasswordIncorrect", "PDFEncryptionError", "PDFEncryptionWarning"}:
-            raise _refuse(shown, "PDF 设置了打开密码（已加密），请取消密码后再提交") from None
-        raise _refuse(shown, "PDF 文件已损坏，无法读取（可能没有下载完整），请重新获取原文件") from None
-    return _assemble(pages, shown, title_meta)
-
-
-def _page_count(pdf) -> int:
-    from pdfminer.pdftypes import resolve1
-    try:
-        return int(resolve1(resolve1(pdf.doc.catalog["Pages"])["Count"]))
     except Exception:
-        return 0
+        pass    # pdfminer is stricter than pdfium about damaged cross-references: let pdfium judge
+
+
+def _content_too_big(page) -> bool:
+    """Inflate the page's drawing instructions with a cap, so a small file cannot unpack into gigabytes."""
+    from pdfminer.pdftypes import resolve1
+    total = 0
+    contents = resolve1(page.attrs.get("Contents"))
+    streams = contents if isinstance(contents, list) else [contents]
+    for s in streams:
+        s = resolve1(s)
+        raw = getattr(s, "rawdata", None)
+        if raw is None:
+            continue
+        filters = resolve1(s.attrs.get("Filter"))
+        names = [getattr(resolve1(f), "name", f) for f in (filters if isinstance(filters, list) else [filters])]
+        if names == ["FlateDecode"]:
+            try:
+                total += len(zlib.decompressobj().decompress(raw, MAX_CONTENT_PAGE + 1 - total))
+            except zlib.error:
+                pass
+        else:
+            total += len(raw)
+        if total > MAX_CONTENT_PAGE:
+            return True
+    return False
 
 
 # ------------------------------------------------------------------ one page
@@ -200,59 +204,160 @@ class PageRead:
     chars: int
     images: int
     undecodable: int = 0
+    edges_skipped: bool = False
     dropped: list[Line] = field(default_factory=list)
 
 
-def _visible_rule(obj) -> bool:
-    """Keep glyphs and what draws a rule; drop filled backgrounds (paragraph and cell shading)."""
-    kind = obj.get("object_type")
-    if kind in ("rect", "curve"):
-        w, h = obj["x1"] - obj["x0"], obj["bottom"] - obj["top"]
-        if obj.get("stroke"):
-            return True
-        return min(w, h) <= 2.0 and obj.get("fill", False) and not _white(obj.get("non_stroking_color"))
-    return True
+class _PageView:
+    """What pdfplumber's table finder reads from a page: its ruling edges and bounding box."""
+
+    def __init__(self, edges, width, height):
+        self.edges = edges
+        self.chars = []
+        self.bbox = (0, 0, width, height)
 
 
-def _white(color) -> bool:
-    if color is None:
-        return False
-    vals = color if isinstance(color, (list, tuple)) else (color,)
+def _read_page(page, number: int, shown: str) -> PageRead:
+    import pypdfium2.raw as pdfium_c
+    width, height = page.get_size()
+    left, bottom = page.get_mediabox()[:2]
+    textpage = page.get_textpage()
     try:
-        nums = [float(v) for v in vals]
-    except (TypeError, ValueError):
-        return False
-    if len(nums) == 4:      # CMYK: white is no ink
-        return all(v < 0.05 for v in nums)
-    return all(v > 0.95 for v in nums)
-
-
-def _read_page(page, shown: str) -> PageRead:
-    chars_all = page.chars
-    if len(chars_all) > MAX_CHARS_PAGE:
-        raise _refuse(shown, f"PDF 第{page.page_number}页文字数量异常（{len(chars_all)} 个字符），无法读取，请确认文件是否正确")
-    edges = len(page.lines) + len(page.rects) + len(page.curves)
-    images = len(page.images)
-    clean = page.filter(_visible_rule).dedupe_chars()
-    chars = [c for c in clean.chars if c.get("upright", True) or c["text"].strip()]
-    undecodable = sum(1 for c in chars if c["text"].startswith("(cid:"))
+        n = pdfium_c.FPDFText_CountChars(textpage.raw)
+        if n > MAX_CHARS_PAGE:
+            raise _refuse(shown, f"PDF 第{number}页文字数量异常（{n} 个字符），无法读取，请确认文件是否正确")
+        chars, undecodable = _chars(textpage, n, left, bottom, height)
+    finally:
+        textpage.close()
+    edges, images, paths = _edges(page, left, bottom, height)
     parts: list[Part] = []
-    if edges <= MAX_EDGES_PAGE and chars:
-        for table in clean.find_tables(TABLE_SETTINGS):
-            part = _part(table, chars, page.page_number, len(parts) + 1)
+    skipped = len(edges) > MAX_EDGES_PAGE
+    if chars and edges and not skipped:
+        from pdfplumber.table import TableFinder
+        for table in TableFinder(_PageView(edges, width, height), TABLE_SETTINGS).tables:
+            part = _part(table, chars, number, len(parts) + 1)
             if part is not None:
                 parts.append(part)
     boxes = [(p.xs[0], p.top, p.xs[-1], p.bottom) for p in parts]
     rest = [c for c in chars if not any(_inside(c, b) for b in boxes)]
     lines = _lines(rest)
     if not parts:
-        aligned = _aligned_table(lines, page.page_number)
+        aligned = _aligned_table(lines, number)
         if aligned is not None:
             part, used = aligned
             parts.append(part)
             lines = [ln for ln in lines if id(ln) not in used]
-    return PageRead(page.page_number, float(page.height), float(page.width), lines, parts,
-                    len(chars), images, undecodable)
+    return PageRead(number, float(height), float(width), lines, parts, len(chars), images, undecodable, skipped)
+
+
+def _chars(textpage, n: int, left: float, bottom: float, height: float):
+    """The page's glyphs as dicts (text, x0, x1, top, bottom, size), top-down coordinates; generated ones left out."""
+    import ctypes
+    import pypdfium2.raw as pdfium_c
+    raw = textpage.raw
+    rect = pdfium_c.FS_RECTF()
+    out, seen, undecodable = [], set(), 0
+    for i in range(n):
+        code = pdfium_c.FPDFText_GetUnicode(raw, i)
+        if code in (0, 0xFFFE, 0xFFFF, 10, 13) or pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
+            continue
+        if pdfium_c.FPDFText_HasUnicodeMapError(raw, i) == 1:
+            undecodable += 1
+        if not pdfium_c.FPDFText_GetLooseCharBox(raw, i, ctypes.byref(rect)):
+            continue
+        text = chr(code)
+        x0, x1 = rect.left - left, rect.right - left
+        top, bot = height - (rect.top - bottom), height - (rect.bottom - bottom)
+        if x1 < x0:
+            x0, x1 = x1, x0
+        if bot < top:
+            top, bot = bot, top
+        key = (text, round(x0), round(top))     # a glyph drawn twice (fake bold) counts once
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append({"text": text, "x0": x0, "x1": x1, "top": top, "bottom": bot, "size": max(bot - top, 1.0)})
+    return out, undecodable
+
+
+def _edges(page, left: float, bottom: float, height: float):
+    """Ruling lines as pdfplumber edges: stroked straight segments, and thin filled bars; shading left out."""
+    import ctypes
+    import pypdfium2.raw as pdfium_c
+    edges, images, paths = [], 0, 0
+    fx, fy = ctypes.c_float(), ctypes.c_float()
+    mode, stroke = ctypes.c_int(), ctypes.c_int()
+    r, g, b, a = (ctypes.c_uint() for _ in range(4))
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            images += 1
+            continue
+        paths += 1
+        if paths > 4 * MAX_EDGES_PAGE:
+            break
+        raw = obj.raw
+        m = obj.get_matrix()
+        container = obj.container
+        while container is not None:
+            m = m.multiply(container.get_matrix())
+            container = container.container
+        pdfium_c.FPDFPath_GetDrawMode(raw, ctypes.byref(mode), ctypes.byref(stroke))
+        stroked, filled = bool(stroke.value), mode.value != 0
+        if not stroked and not filled:
+            continue
+        white = False
+        if filled and not stroked and pdfium_c.FPDFPageObj_GetFillColor(raw, *(ctypes.byref(x) for x in (r, g, b, a))):
+            white = min(r.value, g.value, b.value) > 242 or a.value == 0
+        pts_sub: list[list[tuple[float, float] | None]] = []
+        for k in range(pdfium_c.FPDFPath_CountSegments(raw)):
+            seg = pdfium_c.FPDFPath_GetPathSegment(raw, k)
+            if not pdfium_c.FPDFPathSegment_GetPoint(seg, ctypes.byref(fx), ctypes.byref(fy)):
+                continue
+            kind = pdfium_c.FPDFPathSegment_GetType(seg)
+            x = m.a * fx.value + m.c * fy.value + m.e - left
+            y = height - (m.b * fx.value + m.d * fy.value + m.f - bottom)
+            if kind == pdfium_c.FPDF_SEGMENT_MOVETO or not pts_sub:
+                pts_sub.append([(x, y)])
+            elif kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
+                pts_sub[-1].append(None)          # a curve breaks the straight run
+                pts_sub[-1].append((x, y))
+            else:
+                pts_sub[-1].append((x, y))
+            if pdfium_c.FPDFPathSegment_GetClose(seg) and pts_sub[-1][0] is not None:
+                pts_sub[-1].append(pts_sub[-1][0])
+        for sub in pts_sub:
+            pts = [p for p in sub if p is not None]
+            if not pts:
+                continue
+            if stroked:
+                for p, q in zip(sub, sub[1:]):
+                    if p is None or q is None:
+                        continue
+                    _add_edge(edges, p, q)
+            elif not white:
+                xs_, ys_ = [p[0] for p in pts], [p[1] for p in pts]
+                w, h = max(xs_) - min(xs_), max(ys_) - min(ys_)
+                if h <= 2.0 and w > 2.0:        # a bar drawn as a thin filled rectangle
+                    y = (min(ys_) + max(ys_)) / 2
+                    _add_edge(edges, (min(xs_), y), (max(xs_), y))
+                elif w <= 2.0 and h > 2.0:
+                    x = (min(xs_) + max(xs_)) / 2
+                    _add_edge(edges, (x, min(ys_)), (x, max(ys_)))
+    return edges, images, paths
+
+
+def _add_edge(edges: list, p, q) -> None:
+    (x0, y0), (x1, y1) = p, q
+    if abs(y1 - y0) < 1.0 and abs(x1 - x0) >= 1.0:
+        y = (y0 + y1) / 2
+        a, b = sorted((x0, x1))
+        edges.append({"x0": a, "x1": b, "top": y, "bottom": y, "width": b - a, "height": 0,
+                      "orientation": "h", "object_type": "line"})
+    elif abs(x1 - x0) < 1.0 and abs(y1 - y0) >= 1.0:
+        x = (x0 + x1) / 2
+        a, b = sorted((y0, y1))
+        edges.append({"x0": x, "x1": x, "top": a, "bottom": b, "width": 0, "height": b - a,
+                      "orientation": "v", "object_type": "line"})
 
 
 def _inside(c, box, pad: float = 1.0) -> bool:
@@ -278,7 +383,7 @@ def _part(table, chars, page_no: int, index: int) -> Part | None:
     bboxes = table.cells
     xs = _cluster([b[0] for b in bboxes] + [b[2] for b in bboxes], 2.0)
     ys = _cluster([b[1] for b in bboxes] + [b[3] for b in bboxes], 2.0)
-    if len(xs) < 3 or len(ys) < 3:      # one column or one row: a framed paragraph, not a table
+    if len(xs) < 3 or len(ys) < 2:      # one column: a framed paragraph, not a table
         return None
     spans = []
     owner: dict[tuple[int, int], int] = {}
@@ -317,34 +422,41 @@ def _cell_text(chars) -> str:
 
 
 def _lines(chars) -> list[Line]:
-    rows: list[list] = []
+    """Group glyphs into printed lines by vertical overlap (digits and CJK have different boxes)."""
+    rows: list[list] = []           # [top, bottom, chars]
     for ch in sorted(chars, key=lambda c: (c["top"], c["x0"])):
-        mid = (ch["top"] + ch["bottom"]) / 2
-        for row in reversed(rows[-3:]):
-            r_top = min(c["top"] for c in row[:1])
-            r_bot = row[0]["bottom"]
-            if r_top - 0.5 <= mid <= r_bot + 0.5 and abs(ch["size"] - row[0]["size"]) < 0.6 * row[0]["size"] + 1:
-                row.append(ch)
-                break
+        h = ch["bottom"] - ch["top"]
+        best, best_ov = None, 0.0
+        for row in rows[-4:]:
+            ov = min(row[1], ch["bottom"]) - max(row[0], ch["top"])
+            if ov > 0.5 * min(h, row[1] - row[0]) and ov > best_ov:
+                best, best_ov = row, ov
+        if best is None:
+            rows.append([ch["top"], ch["bottom"], [ch]])
         else:
-            rows.append([ch])
+            best[2].append(ch)
+            if h <= best[1] - best[0]:      # the row's box follows its smaller glyphs: keeps rows apart
+                best[0], best[1] = max(best[0], ch["top"]), min(best[1], ch["bottom"])
     out = []
-    for row in rows:
+    for _, _, row in rows:
         row.sort(key=lambda c: c["x0"])
         pieces = []
         prev = None
         for ch in row:
             t = ch["text"]
-            if prev is not None and ch["x0"] - prev["x1"] > 0.3 * max(ch["size"], 1) and not t.isspace() \
+            if prev is not None and ch["x0"] - prev["x1"] > 0.25 * max(ch["size"], 1) and not t.isspace() \
                     and not (pieces and pieces[-1].endswith(" ")):
                 pieces.append(" ")
             pieces.append(t)
             prev = ch
-        text = re.sub(r"[ \u3000\xa0]+", " ", "".join(pieces)).strip()
+        text = re.sub(r"[ \u3000\xa0\t]+", " ", "".join(pieces)).strip()
         if not text:
             continue
+        # the type size: a CJK glyph is one em wide; loose box heights differ from font to font
+        wide = [c["x1"] - c["x0"] for c in row if 0x3400 <= ord(c["text"]) <= 0x9FFF] or \
+            [0.8 * c["size"] for c in row]
         out.append(Line(text, row[0]["x0"], max(c["x1"] for c in row), min(c["top"] for c in row),
-                        max(c["bottom"] for c in row), statistics.median(c["size"] for c in row)))
+                        max(c["bottom"] for c in row), statistics.median(wide)))
     out.sort(key=lambda ln: (round(ln.top), ln.x0))
     return out
 
@@ -395,7 +507,7 @@ def _header_words(line: Line, n: int) -> list[str]:
 
 
 # ------------------------------------------------------------------ the whole document
-def _assemble(pages: list[PageRead], shown: str, title_meta) -> Document:
+def _assemble(pages: list[PageRead], shown: str) -> Document:
     total_chars = sum(p.chars for p in pages)
     if total_chars == 0:
         raise _refuse(shown, SCANNED)
@@ -490,33 +602,37 @@ def _column_map(xs_prev: list[float], xs_new: list[float]) -> list[int] | None:
 
 
 def _append(grid: Grid, st: dict, part: Part, colmap: list[int], first: bool = False) -> None:
+    """Add one page's part of a table to its Grid: header rows repeated from the first page dropped,
+    cells cut by the page break joined to their top half."""
     # by page-local row, then global column: (global c2, r1, r2, text, local c1)
     by_row: dict[int, dict[int, tuple]] = {}
     for r1, c1, r2, c2, text in part.cells:
         by_row.setdefault(r1, {})[colmap[c1 - 1] + 1] = (colmap[c2], r1, r2, text, c1)
-    drop = 0
-    if not first:
-        drop = _repeated_header_rows(st["header"], by_row, part.nrows)
+    drop = 0 if first else _repeated_header_rows(st["header"], by_row, part.nrows)
+    joined: set = set()
     offset = st["rows"] - drop
-    joined_rows = set()
-    if not first:
-        joined_rows = _continue_cells(grid, st, by_row.get(drop + 1, {}), offset, part)
+    if not first and drop < part.nrows:
+        pairs = _pairs(grid, st["rows"], by_row.get(drop + 1, {}))
+        split = _split_row(pairs, by_row.get(drop + 1, {}))
+        if split:
+            offset -= 1     # the first row here is the rest of the table's last row
+        joined = _join_cut_cells(grid, pairs, offset, split)
     for r in sorted(by_row):
         if r <= drop:
             continue
         for gc1, (gc2, r1, r2, text, local_col) in sorted(by_row[r].items()):
-            if (r, gc1) in joined_rows:
+            if (r1, gc1) in joined:
                 continue
-            cell = GridCell(text=text, at=f"第{part.page}页 表格{part.index} 第{r1}行第{local_col}列")
-            grid.cells[(r1 + offset, gc1)] = cell
+            grid.cells[(r1 + offset, gc1)] = GridCell(
+                text=text, at=f"第{part.page}页 表格{part.index} 第{r1}行第{local_col}列")
             if r2 > r1 or gc2 > gc1:
                 grid.merges.append((r1 + offset, gc1, r2 + offset, gc2))
     if first:
         st["header"] = [tuple(sorted((c, _norm(v[3])) for c, v in by_row.get(r, {}).items()))
                         for r in range(1, min(part.nrows, 4) + 1)]
+        st["xs"] = part.xs
     st["rows"] = offset + part.nrows
     st["last_part"] = part
-    st["xs"] = st["xs"] if not first else part.xs
 
 
 def _repeated_header_rows(header: list, by_row: dict, nrows: int) -> int:
@@ -531,28 +647,61 @@ def _repeated_header_rows(header: list, by_row: dict, nrows: int) -> int:
     return best
 
 
-def _continue_cells(grid: Grid, st: dict, first_row: dict, offset: int, part: Part) -> set:
-    """Join label cells cut by the page break (a merged label such as "（四）无" / "法提供")."""
-    last = st["rows"]
-    joined = set()
+def _pairs(grid: Grid, last: int, first_row: dict) -> dict:
+    """For each cell of a part's first row: the grid cell with the same columns that ends on the last row."""
+    ends = {}
+    for (r, c), cell in grid.cells.items():
+        ends[(r, c)] = (r, c, r, c)
+    for m in grid.merges:
+        ends[(m[0], m[1])] = m
+    by_cols = {(m[1], m[3]): m for m in ends.values() if m[2] == last}
+    out = {}
     for gc1, (gc2, r1, r2, text, _) in first_row.items():
-        hit = None
-        for (mr1, mc1, mr2, mc2) in grid.merges + [(r, c, r, c) for (r, c) in grid.cells]:
-            if mr2 == last and mc1 == gc1 and mc2 == gc2:
-                hit = (mr1, mc1, mr2, mc2)
-                break
-        if hit is None:
-            continue
-        old = grid.cells.get((hit[0], hit[1]))
-        if old is None or _NUMBER.match(old.text or "x") or _NUMBER.match(text or "x"):
-            continue
-        if not (hit[2] > hit[0] or r2 > r1):
-            continue
-        new_text = old.text + ("\n" + text if text and old.text else text)
-        grid.cells[(hit[0], hit[1])] = GridCell(text=new_text, at=old.at)
-        if hit in grid.merges:
-            grid.merges.remove(hit)
-        grid.merges.append((hit[0], hit[1], r2 + offset, gc2))
+        m = by_cols.get((gc1, gc2))
+        if m is not None:
+            out[gc1] = (m, grid.cells[(m[0], m[1])].text, text, r1, r2, gc2)
+    return out
+
+
+_ROW_START = re.compile(r"^\s*([0-9０-９]+\s*[.．、]|[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+\s*、)")
+
+
+def _split_row(pairs: dict, first_row: dict) -> bool:
+    """True when the first row of a page is the rest of a row the page break cut in two.
+
+    Every cell lines up with a cell of the last row; no column has a number on both sides or a number
+    beside text; and some label goes on from one side to the other without starting a new item.
+    """
+    if not first_row or len(pairs) != len(first_row):
+        return False
+    went_on = False
+    for m, old, new, *_ in pairs.values():
+        old_num, new_num = bool(old and _VALUE_LIKE.match(old)), bool(new and _VALUE_LIKE.match(new))
+        if (old_num and new) or (new_num and old):
+            return False
+        if old and new:
+            if _ROW_START.match(new):
+                return False
+            went_on = True
+    return went_on
+
+
+def _join_cut_cells(grid: Grid, pairs: dict, offset: int, split: bool) -> set:
+    """Join cells cut by the page break to their top half (a merged label such as "（四）无" / "法提供")."""
+    joined = set()
+    for gc1, (m, old, new, r1, r2, gc2) in pairs.items():
+        if not split:
+            if (old and _VALUE_LIKE.match(old)) or (new and (_VALUE_LIKE.match(new) or _ROW_START.match(new))) \
+                    or not (m[2] > m[0] or r2 > r1):
+                continue
+        cell = grid.cells[(m[0], m[1])]
+        text = old + "\n" + new if old and new else old or new
+        grid.cells[(m[0], m[1])] = GridCell(text=text, at=cell.at)
+        if m in grid.merges:
+            grid.merges.remove(m)
+        bottom = max(m[2], r2 + offset)
+        if bottom > m[0] or gc2 > m[1]:
+            grid.merges.append((m[0], m[1], bottom, gc2))
         joined.add((r1, gc1))
     return joined
 
@@ -563,25 +712,38 @@ def _narrative(pages: list[PageRead]) -> tuple[str, str]:
     if not lines:
         return "", ""
     body = statistics.median(ln.size for _, ln in lines)
-    lefts = [round(ln.x0) for _, ln in lines if abs(ln.size - body) < 1]
-    rights = [round(ln.x1) for _, ln in lines if abs(ln.size - body) < 1]
-    left = statistics.mode(lefts) if lefts else min(ln.x0 for _, ln in lines)
-    right = sorted(rights)[int(0.9 * (len(rights) - 1))] if rights else max(ln.x1 for _, ln in lines)
+    margins = {}
+    for p in pages:     # each page its own margins: scanned-and-OCRed or merged files shift pages
+        own = [ln for ln in p.lines if abs(ln.size - body) < 0.2 * body] or [ln for _, ln in lines]
+        lefts = [round(ln.x0) for ln in own]
+        rights = sorted(ln.x1 for ln in own)
+        margins[id(p)] = (min(lefts, key=lambda x: (-lefts.count(x), x)), rights[int(0.9 * (len(rights) - 1))])
     title_lines = []
     i = 0
-    while i < len(lines) and lines[i][0] is pages[0] and lines[i][1].size > 1.25 * body:
+    while i < len(lines) and lines[i][0] is pages[0] and lines[i][1].size > 1.3 * body:
         title_lines.append(lines[i][1].text)
         i += 1
     title = re.sub(r"\s+", "", "".join(title_lines))
     paras: list[str] = []
     prev: Line | None = None
-    for _, ln in lines[i:]:
-        new = (prev is None or ln.x0 > left + 0.8 * ln.size or prev.x1 < right - 1.5 * prev.size
-               or abs(ln.size - prev.size) > 1 or _HEADING.match(ln.text) and ln.x0 > left + 0.5 * ln.size)
+    prev_right = 0.0
+    prev_page = pages[0]
+    for p, ln in lines[i:]:
+        left, right = margins[id(p)]
+        new = (prev is None or ln.x0 > left + 0.8 * ln.size or prev.x1 < prev_right - 1.5 * prev.size
+               or abs(ln.size - prev.size) > 0.2 * prev.size or _table_between(prev_page, prev, p, ln)
+               or _HEADING.match(ln.text) and ln.x0 > left + 0.5 * ln.size)
         if new or not paras:
             paras.append(ln.text)
         else:
             joiner = " " if re.search(r"[A-Za-z0-9]$", paras[-1]) and re.match(r"[A-Za-z0-9]", ln.text) else ""
             paras[-1] += joiner + ln.text
-        prev = ln
+        prev, prev_right, prev_page = ln, right, p
     return title, "\n".join(paras)
+
+
+def _table_between(pa: PageRead, a: Line, pb: PageRead, b: Line) -> bool:
+    """A table printed between two lines ends the paragraph, on one page or over a page break."""
+    if pa is pb:
+        return any(a.bottom <= t.top + 2 and t.bottom - 2 <= b.top for t in pb.parts)
+    return any(t.top >= a.bottom - 2 for t in pa.parts) or any(t.bottom <= b.top + 2 for t in pb.parts)
