@@ -37,6 +37,7 @@ class Shape:
     unit: str = "测试县人民政府"
     year: int = 2023
     paragraphs_before: int = 6          # narrative paragraphs in section 一 (pushes the tables down)
+    lines_before_table4: int = 0       # short paragraphs after 表三 (to move 表四 about a page break)
     repeat_header: bool = True          # table 三's header rows repeated on each page
     label_widths_mm: tuple = (14, 12, 30)   # table 三's label columns: narrow, so labels wrap
     half_width_labels: bool = False     # "(三)不予公开", "1、" instead of "1."
@@ -71,7 +72,7 @@ def consistent_values(spec: Spec, seed: int) -> dict[tuple[str, str], float]:
         v[("B", f"J{r}")] = sum(v[("B", f"{c}{r}")] for c in cols)
     for group in ("ABCDE", "FGHIJ", "KLMNO"):
         for c in group[:4]:
-            v[("C", f"{c}4")] = rnd.randint(0, 400)
+            v[("C", f"{c}4")] = rnd.randint(0, 240)
         v[("C", f"{group[4]}4")] = sum(v[("C", f"{c}4")] for c in group[:4])
     return v
 
@@ -201,6 +202,9 @@ def build_docx(spec: Spec, shape: Shape, path: Path) -> Path:
     widths = {"A": [45, 35, 35, 35], "B": list(shape.label_widths_mm) + [(156 - sum(shape.label_widths_mm)) / 7] * 7,
               "C": [156 / 15] * 15}
     for heading, key in zip(HEADINGS[1:4], "ABC"):
+        if key == "C":
+            for i in range(shape.lines_before_table4):
+                _para(doc, f"注{i + 1}：以上数据截至{shape.year}年12月31日。")
         _para(doc, heading, bold=True)
         rows, cols, texts, merges = table_layout(spec, key, shape, values)
         _table(doc, rows, cols, texts, merges, widths[key], shape.font_size if key != "C" else 9,

@@ -549,56 +549,68 @@ def _norm(text: str) -> str:
 
 
 def _join_tables(pages: list[PageRead]) -> list[Grid]:
-    grids: list[Grid] = []
-    state: dict[int, dict] = {}     # id(grid) -> {"xs", "rows", "last_row_cells"}
-    prev_tail: Grid | None = None   # the table that ends page n-1 with nothing below it
+    """One Grid per table: a table that ends a page and one that starts the next page, with nothing
+    printed between them and the same outer edges, are one table going on over the page break."""
+    chains: list[list[Part]] = []
+    tail: list[Part] | None = None      # the chain whose last part ends page n-1 with nothing below it
     for p in pages:
-        items = sorted([("line", ln.top, ln) for ln in p.lines] + [("table", t.top, t) for t in p.parts],
-                       key=lambda x: x[1])
-        for pos, (kind, _, obj) in enumerate(items):
-            if kind != "table":
+        items = sorted([(ln.top, 0, ln) for ln in p.lines] + [(t.top, 1, t) for t in p.parts],
+                       key=lambda x: (x[0], x[1]))
+        for pos, (_, is_table, obj) in enumerate(items):
+            if not is_table:
                 continue
-            first_on_page = pos == 0
-            grid = None
-            if first_on_page and prev_tail is not None:
-                st = state[id(prev_tail)]
-                colmap = _column_map(st["xs"], obj.xs)
-                if colmap is not None:
-                    grid = prev_tail
-                    _append(grid, st, obj, colmap)
-            if grid is None:
-                grid = Grid(name=f"第{obj.page}页 表格{obj.index}", page=obj.page)
-                st = {"xs": obj.xs, "rows": 0, "header": []}
-                state[id(grid)] = st
-                grids.append(grid)
-                _append(grid, st, obj, list(range(len(obj.xs))), first=True)
-        prev_tail = None
-        if items and items[-1][0] == "table":
-            last = items[-1][2]
-            prev_tail = next(g for g in grids if state[id(g)].get("last_part") is last)
-    for g in grids:
-        g.merges.sort()
+            if pos == 0 and tail is not None and _same_edges(tail[-1].xs, obj.xs):
+                tail.append(obj)
+            else:
+                chains.append([obj])
+        tail = chains[-1] if items and items[-1][1] == 1 else None
+    grids = []
+    for chain in chains:
+        bounds, maps = _union_columns(chain)
+        grid = Grid(name=f"第{chain[0].page}页 表格{chain[0].index}", page=chain[0].page)
+        st = {"rows": 0, "header": []}
+        for k, part in enumerate(chain):
+            _append(grid, st, part, maps[k], first=k == 0)
+        grid.merges.sort()
+        grids.append(grid)
     return grids
 
 
-def _column_map(xs_prev: list[float], xs_new: list[float]) -> list[int] | None:
-    """Map each column boundary of a continuation onto the table's boundaries, or None if they differ."""
-    width = xs_prev[-1] - xs_prev[0]
-    if width <= 0 or abs((xs_new[-1] - xs_new[0]) - width) > max(8.0, 0.03 * width):
-        return None
-    out = []
-    for i, x in enumerate(xs_new):
-        tol = 8.0 if i in (0, len(xs_new) - 1) else max(4.0, 0.01 * width)
-        if i == 0:
-            j = 0
-        elif i == len(xs_new) - 1:
-            j = len(xs_prev) - 1
-        else:
-            j = min(range(len(xs_prev)), key=lambda k: abs(xs_prev[k] - x))
-        if abs(xs_prev[j] - x) > tol or (out and j <= out[-1]):
-            return None
-        out.append(j)
-    return out
+def _tolerance(xs: list[float]) -> float:
+    return max(4.0, 0.01 * (xs[-1] - xs[0]))
+
+
+def _same_edges(a: list[float], b: list[float]) -> bool:
+    width = a[-1] - a[0]
+    return width > 0 and abs(a[0] - b[0]) <= 8 and abs(a[-1] - b[-1]) <= 8 \
+        and abs((b[-1] - b[0]) - width) <= max(8.0, 0.03 * width)
+
+
+def _union_columns(chain: list[Part]) -> tuple[list[float], list[list[int]]]:
+    """The column boundaries of all parts of one table together (a part whose rows merge two columns
+    lacks the boundary between them), and for each part where its boundaries fall among them."""
+    first = chain[0].xs
+    bounds = list(first)
+    tol = _tolerance(first)
+    for part in chain[1:]:
+        shift = part.xs[0] - first[0]   # pages of one file can be placed a little apart
+        for x in part.xs[1:-1]:
+            x -= shift
+            if all(abs(b - x) > tol for b in bounds):
+                bisect.insort(bounds, x)
+    maps = []
+    for part in chain:
+        shift = part.xs[0] - first[0]
+        m = []
+        for i, x in enumerate(part.xs):
+            if i == 0:
+                m.append(0)
+            elif i == len(part.xs) - 1:
+                m.append(len(bounds) - 1)
+            else:
+                m.append(min(range(len(bounds)), key=lambda k: abs(bounds[k] - (x - shift))))
+        maps.append(m)
+    return bounds, maps
 
 
 def _append(grid: Grid, st: dict, part: Part, colmap: list[int], first: bool = False) -> None:
@@ -630,7 +642,6 @@ def _append(grid: Grid, st: dict, part: Part, colmap: list[int], first: bool = F
     if first:
         st["header"] = [tuple(sorted((c, _norm(v[3])) for c, v in by_row.get(r, {}).items()))
                         for r in range(1, min(part.nrows, 4) + 1)]
-        st["xs"] = part.xs
     st["rows"] = offset + part.nrows
     st["last_part"] = part
 
@@ -712,12 +723,16 @@ def _narrative(pages: list[PageRead]) -> tuple[str, str]:
     if not lines:
         return "", ""
     body = statistics.median(ln.size for _, ln in lines)
-    margins = {}
-    for p in pages:     # each page its own margins: scanned-and-OCRed or merged files shift pages
-        own = [ln for ln in p.lines if abs(ln.size - body) < 0.2 * body] or [ln for _, ln in lines]
+    def edges(own: list[Line]) -> tuple[float, float]:
         lefts = [round(ln.x0) for ln in own]
         rights = sorted(ln.x1 for ln in own)
-        margins[id(p)] = (min(lefts, key=lambda x: (-lefts.count(x), x)), rights[int(0.9 * (len(rights) - 1))])
+        return min(lefts, key=lambda x: (-lefts.count(x), x)), rights[int(0.9 * (len(rights) - 1))]
+
+    everywhere = edges([ln for _, ln in lines if abs(ln.size - body) < 0.2 * body] or [ln for _, ln in lines])
+    margins = {}
+    for p in pages:     # each page its own margins where it has enough text: merged files shift pages
+        own = [ln for ln in p.lines if abs(ln.size - body) < 0.2 * body]
+        margins[id(p)] = edges(own) if len(own) >= 6 else everywhere
     title_lines = []
     i = 0
     while i < len(lines) and lines[i][0] is pages[0] and lines[i][1].size > 1.3 * body:
@@ -732,7 +747,7 @@ def _narrative(pages: list[PageRead]) -> tuple[str, str]:
         left, right = margins[id(p)]
         new = (prev is None or ln.x0 > left + 0.8 * ln.size or prev.x1 < prev_right - 1.5 * prev.size
                or abs(ln.size - prev.size) > 0.2 * prev.size or _table_between(prev_page, prev, p, ln)
-               or _HEADING.match(ln.text) and ln.x0 > left + 0.5 * ln.size)
+               or _HEADING.match(ln.text) and (ln.x0 > left + 0.5 * ln.size or prev.text[-1:] in "。；：！？"))
         if new or not paras:
             paras.append(ln.text)
         else:
