@@ -68,10 +68,13 @@ def new(output, unit, year, password, fill, format_name, force):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="输出格式：text（中文说明）或 json（每个文件一行）")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
-def validate(files, fmt, jobs):
-    """检查填好的工作簿：结构、数据类型、公式、勾稽关系、文字与表格是否一致。
+@click.option("--spec", "format_name", default=None, help="按指定的报告格式检查（格式名称或 .toml 格式定义文件；默认按工作簿记录的格式）")
+def validate(files, fmt, jobs, format_name):
+    """检查填好的工作簿或已发布的报告：结构、数据类型、勾稽关系、文字与表格是否一致。
 
-    可以给多个文件或文件夹（检查其中所有 .xlsx）。退出码：0 没有错误；1 有错误；2 有文件无法读取。
+    可以给多个文件或文件夹（检查其中所有文件，包括子文件夹；读不了的文件也各有一行结论）。
+    读取 gktool 工作簿、其他 .xlsx/.xls/.ods/.xlsb 工作簿（按标签找到官方表格）。
+    退出码：0 没有错误；1 有错误；2 有文件无法读取。
 
     Example: gktool validate 中宁县2023年政府信息公开工作年度报告.xlsx
     """
@@ -81,16 +84,74 @@ def validate(files, fmt, jobs):
     paths = expand_paths(files)
     color = fmt == "text" and sys.stdout.isatty()
     worst = 0
-    total_ok = 0
-    for result in validate_files(paths, jobs):
+    passed, failed, unreadable = 0, [], []
+    for result in validate_files(paths, jobs, format_name):
         if fmt == "json":
             click.echo(result.to_json())
         else:
             click.echo(render_text(result, color=color))
-        total_ok += result.ok
+        if result.unreadable:
+            unreadable.append(result.file)
+        elif result.ok:
+            passed += 1
+        else:
+            failed.append(result.file)
         worst = max(worst, EXIT_INPUT if result.unreadable else (0 if result.ok else EXIT_FINDINGS))
     if fmt == "text" and len(paths) > 1:
-        click.echo(f"共检查 {len(paths)} 个文件：{total_ok} 个通过，{len(paths) - total_ok} 个未通过。")
+        click.echo(summary_line(len(paths), passed, failed, unreadable))
+    sys.exit(worst)
+
+
+def summary_line(total: int, passed: int, failed: list[str], unreadable: list[str]) -> str:
+    """The closing line of a batch: counts, and the names of the files that need action."""
+    def names(files):
+        shown = "、".join(Path(f).name for f in files[:10])
+        return shown + (f" 等 {len(files)} 个" if len(files) > 10 else "")
+    parts = [f"共检查 {total} 个文件：{passed} 个通过"]
+    parts.append(f"{len(failed)} 个有错误" + (f"（{names(failed)}）" if failed else ""))
+    parts.append(f"{len(unreadable)} 个无法读取" + (f"（{names(unreadable)}）" if unreadable else ""))
+    return "，".join(parts) + "。"
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="输出格式：json（每个文件一行）或 csv（每个数值一行，UTF-8 带 BOM，Excel 可直接打开）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
+@click.option("--spec", "format_name", default=None, help="按指定的报告格式读取（格式名称或 .toml 格式定义文件）")
+def extract(files, fmt, output, force, jobs, format_name):
+    """读出每个文件中三张表格的全部数字（按官方行列标签），用于数据整理和核对读取结果。
+
+    JSON 每个文件一行：file、ok、kind、format、unit、year、values（table、row、column、value、printed、at）、findings。
+    退出码：0 全部读出；2 有文件无法读取。
+
+    Example: gktool extract 报告/ --format csv -o 数据.csv
+    """
+    from .extract import csv_rows, csv_text, to_json_line
+    from .validate import check_files, expand_paths
+
+    paths = expand_paths(files)
+    chunks = []
+    worst = 0
+    first = True
+    for analysis in check_files(paths, jobs, format_name):
+        worst = max(worst, EXIT_INPUT if analysis.result.unreadable else 0)
+        if fmt == "json":
+            text = to_json_line(analysis) + "\n"
+        else:
+            text = ("\ufeff" if first and output else "") + csv_text(csv_rows(analysis), header=first)
+        first = False
+        if output:
+            chunks.append(text)
+        else:
+            click.echo(text, nl=False)
+    if output:
+        from .fsutil import atomic_output
+        with atomic_output(Path(output), force=force) as tmp:
+            tmp.write_text("".join(chunks), encoding="utf-8", newline="")
+        click.echo(f"已写出：{output}", err=True)
     sys.exit(worst)
 
 

@@ -34,6 +34,9 @@ class Result:
     format: str | None = None
     findings: list[Finding] = field(default_factory=list)
     unreadable: bool = False
+    kind: str | None = None       # what the file was read as: gktool, xlsx, xls, ods, xlsb, docx, html, pdf
+    unit: str | None = None
+    year: int | None = None
 
     @property
     def errors(self) -> int:
@@ -48,7 +51,8 @@ class Result:
         return self.errors == 0 and not self.unreadable
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "ok": self.ok, "format": self.format, "errors": self.errors,
+        return {"file": self.file, "ok": self.ok, "kind": self.kind, "format": self.format,
+                "unit": self.unit, "year": self.year, "errors": self.errors,
                 "warnings": self.warnings, "findings": [f.as_dict() for f in self.findings]}
 
     def to_json(self) -> str:

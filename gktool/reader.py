@@ -551,9 +551,10 @@ def _custom_properties(parts: _Parts) -> dict[str, str]:
     return out
 
 
-def read_workbook(path: str | Path, keep: dict[str, tuple[int, int]] | None = None) -> RawWorkbook:
+def read_workbook(path: str | Path, keep=None) -> RawWorkbook:
     """Read `path`; `keep` gives, per sheet name, the (rows, cols) area to keep
-    (plus a margin); sheets not named in `keep` are not parsed at all."""
+    (plus a margin); sheets not named in `keep` are not parsed at all. `keep` may
+    also be a function of (sheet names, custom properties) returning that dict."""
     shown = str(path)
     zf = preflight(path)
     with zf:
@@ -584,13 +585,15 @@ def read_workbook(path: str | Path, keep: dict[str, tuple[int, int]] | None = No
             elif tag == "definedName" and elem.get("localSheetId") is None:
                 defined[elem.get("name") or ""] = (elem.text or "").strip()
         strings = _shared_strings(parts, shared_path)
+        props = _custom_properties(parts)
+        if callable(keep):      # the area to keep can depend on what the workbook is
+            keep = keep(names, props)
         sheets = {}
         for name, area in (keep or {}).items():
             if name in sheet_paths:
                 rows, cols = area
                 sheets[name] = _parse_sheet(parts, sheet_paths[name], name, strings,
                                             (rows + MARGIN_ROWS, cols + MARGIN_COLS))
-        props = _custom_properties(parts)
         macros = any(n.lower().endswith("vbaproject.bin") for n in parts.names)
         external = any(n.startswith("xl/externalLinks/") for n in parts.names) or \
             any(t.startswith("external:") for t in rels.values())

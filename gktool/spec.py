@@ -358,9 +358,15 @@ def _fill(template: str, row=None, col=None) -> str:
     return _PLACEHOLDER.sub(sub, template)
 
 
+class SpecProblem(ValueError):
+    """A mistake in a spec file, worded for the person who edits it."""
+
+
 def _parse_ref(text: str, default_sheet: str, fields: dict[str, SpecCell]) -> Ref:
     if text.startswith("@"):
-        cell = fields[text[1:]]
+        cell = fields.get(text[1:])
+        if cell is None:
+            raise SpecProblem(f"“{text}”引用的填报项“{text[1:]}”不存在（可用的：{'、'.join(sorted(fields))}）")
         return Ref(cell.sheet, cell.cell)
     if "!" in text:
         sheet, _, rng = text.rpartition("!")
@@ -448,7 +454,76 @@ def _fingerprint(data: dict) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
+REQUIRED_FIELDS = ("unit", "year")     # every report names its unit and year
+OPS = ("==", ">=", "<=")
+SEVERITIES = ("error", "warning")
+
+
+def check_spec(spec: Spec) -> list[str]:
+    """Every problem of a built spec, each named at its place (empty when the spec is sound)."""
+    problems = []
+    names = [s.name for s in spec.sheets]
+    keys = [s.key for s in spec.sheets]
+    for dup in sorted({n for n in names if names.count(n) > 1} | {k for k in keys if keys.count(k) > 1}):
+        problems.append(f"工作表名称或 key “{dup}”重复")
+    fields = [c.field for c in spec.field_cells.values()]
+    for key in REQUIRED_FIELDS:
+        if key not in spec.field_cells:
+            problems.append(f"缺少 key 为“{key}”的填报项（封面须有单位名称和报告年度）")
+    if len(fields) != len(set(fields)):
+        problems.append("填报项的 key 有重复")
+    cells = {(s.name, c.cell): c for s in spec.sheets for c in s.cells}
+    for s in spec.sheets:
+        for c in s.cells:
+            if c.type not in spec.types:
+                problems.append(f"工作表“{s.name}”{c.cell} 的类型“{c.type}”没有在 [types] 中定义")
+            if c.formula:
+                try:
+                    refs = parse_sum_formula(c.formula, s.name)
+                except ValueError:
+                    problems.append(f"工作表“{s.name}”{c.cell} 的公式“{c.formula}”不是 SUM(…)")
+                    continue
+                for r in refs:
+                    for x in r.cells():
+                        if (r.sheet, x) not in cells:
+                            problems.append(f"工作表“{s.name}”{c.cell} 的公式引用了 {r.sheet}!{x}，那里不是可填或合计单元格")
+    for check in spec.checks:
+        where = f"规则 {check.rule}{('（' + check.where + '）') if check.where else ''}"
+        if check.severity not in SEVERITIES:
+            problems.append(f"{where} 的 severity “{check.severity}”应为 error 或 warning")
+        if check.op not in OPS:
+            problems.append(f"{where} 的 op “{check.op}”应为 ==、>= 或 <=")
+        for r in check.left + check.right:
+            if r.sheet not in names:
+                problems.append(f"{where} 引用的工作表“{r.sheet}”不存在")
+                continue
+            for x in r.cells():
+                if (r.sheet, x) not in cells:
+                    problems.append(f"{where} 引用的 {r.sheet}!{x} 不是可填或合计单元格")
+    for n in spec.narrative_checks:
+        try:
+            if re.compile(n.pattern).groups < 1:
+                problems.append(f"文字核对“{n.what}”的 pattern 须有一个括号分组（数字）")
+        except re.error as exc:
+            problems.append(f"文字核对“{n.what}”的 pattern 不是正确的正则表达式（{exc}）")
+        for r in n.cells:
+            for x in r.cells():
+                if (r.sheet, x) not in cells:
+                    problems.append(f"文字核对“{n.what}”引用的 {r.sheet}!{x} 不是可填或合计单元格")
+    return list(dict.fromkeys(problems))
+
+
 def load_spec_text(text: str, format_name: str) -> Spec:
+    """Build a spec from TOML text and check it; raises SpecProblem naming each problem's place."""
+    spec = _build_spec(text, format_name)
+    problems = check_spec(spec)
+    if problems:
+        shown = "；".join(problems[:8]) + (f"；等 {len(problems)} 处" if len(problems) > 8 else "")
+        raise SpecProblem(shown)
+    return spec
+
+
+def _build_spec(text: str, format_name: str) -> Spec:
     data = tomllib.loads(text)
     sheets = tuple(_build_sheet(s) for s in data["sheets"])
     by_name = {s.name: s for s in sheets}
@@ -494,8 +569,14 @@ def load_spec(format_name: str = DEFAULT_FORMAT) -> Spec:
         text = res.read_text(encoding="utf-8")
     try:
         spec = load_spec_text(text, Path(format_name).stem)
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, re.error) as exc:
-        raise GkError(f"格式定义文件“{format_name}”有误：{type(exc).__name__} {exc}") from None
+    except SpecProblem as exc:
+        raise GkError(f"格式定义文件“{format_name}”有误：{exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise GkError(f"格式定义文件“{format_name}”不是正确的 TOML：{exc}") from None
+    except KeyError as exc:
+        raise GkError(f"格式定义文件“{format_name}”有误：缺少必需的项 {exc}") from None
+    except (TypeError, ValueError, re.error) as exc:
+        raise GkError(f"格式定义文件“{format_name}”有误：{exc}") from None
     _CACHE[format_name] = spec
     return spec
 

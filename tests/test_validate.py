@@ -42,7 +42,52 @@ def case_E0(src, tmp):
 
 
 def case_S1(src, tmp):
-    return rewrite_zip(src, tmp / "s1.xlsx", lambda n, d: None if n == "docProps/custom.xml" else d)
+    """A format version this gktool does not know (made by a newer gktool)."""
+    return rewrite_zip(src, tmp / "s1.xlsx", lambda n, d: d.replace(b">2021</vt:lpwstr>", b">2099</vt:lpwstr>")
+                       if n == "docProps/custom.xml" else d)
+
+
+def foreign(src, tmp, name, **cells):
+    """The filled workbook as a hand-made one: no gktool stamp, totals typed as numbers; then edited."""
+    plain = rewrite_zip(src, tmp / f"plain-{name}", lambda n, d: None if n == "docProps/custom.xml" else d)
+    wb = openpyxl.load_workbook(plain, data_only=True)      # formulas become the numbers they showed
+    wb.save(plain)
+    return edited(plain, tmp / name, **cells) if cells else plain
+
+
+def case_S9(src, tmp):
+    return foreign(src, tmp, "s9.xlsx")
+
+
+def case_T1(src, tmp):
+    wb = openpyxl.load_workbook(foreign(src, tmp, "t1-plain.xlsx"))
+    wb.remove(wb[C])
+    wb.save(tmp / "t1.xlsx")
+    return tmp / "t1.xlsx"
+
+
+def case_T2(src, tmp):
+    return foreign(src, tmp, "t2.xlsx", B__C9="2.其他法律行政止公开")
+
+
+def case_T3(src, tmp):
+    """（六）其他处理 printed as one row, without its three sub-items."""
+    wb = openpyxl.load_workbook(foreign(src, tmp, "t3-plain.xlsx"))
+    ws = wb[B]
+    ws.unmerge_cells("B24:B26")
+    ws.delete_rows(25, 2)
+    ws["C24"] = None
+    wb.save(tmp / "t3.xlsx")
+    return tmp / "t3.xlsx"
+
+
+def case_T4(src, tmp):
+    """Numbers typed into the label cell, run together: they cannot be told apart."""
+    return foreign(src, tmp, "t4.xlsx", B__A4="一、本年新收政府信息公开申请数量2800000028", B__D4=None, B__J4=None)
+
+
+def case_T5(src, tmp):
+    return foreign(src, tmp, "t5.xlsx", B__E4=None)
 
 
 def case_S2(src, tmp):
@@ -284,7 +329,7 @@ def test_cli_exit_codes_and_json_lines(filled_workbook, tmp_path):
     lines = [json.loads(line) for line in mixed.output.splitlines()]
     assert [l["file"] for l in lines] == [str(filled_workbook), str(bad), str(broken)]
     for line in lines:
-        assert set(line) == {"file", "ok", "format", "errors", "warnings", "findings"}
+        assert set(line) == {"file", "ok", "kind", "format", "unit", "year", "errors", "warnings", "findings"}
         for f in line["findings"]:
             assert set(f) == {"rule", "severity", "sheet", "cells", "message", "expected", "actual"}
             assert f["severity"] in ("error", "warning") and isinstance(f["cells"], list)
@@ -301,11 +346,18 @@ def test_cli_folder_and_parallel_jobs(filled_workbook, tmp_path):
         (folder / f"单位{i:02d}.xlsx").write_bytes(filled_workbook.read_bytes())
     (folder / "~$单位00.xlsx").write_bytes(b"lock")
     (folder / "说明.txt").write_text("x")
+    (folder / "子文件夹").mkdir()
+    (folder / "子文件夹" / "单位99.xlsx").write_bytes(filled_workbook.read_bytes())
     out = CliRunner().invoke(main, ["validate", "--format", "json", "--jobs", "2", str(folder)])
-    assert out.exit_code == 0
+    assert out.exit_code == 2            # 说明.txt cannot be read: every file gets its line, none is skipped
     lines = [json.loads(l) for l in out.output.splitlines()]
-    assert len(lines) == 20 and all(l["ok"] for l in lines)
+    assert len(lines) == 22 and sum(l["ok"] for l in lines) == 21
     assert [l["file"] for l in lines] == sorted(l["file"] for l in lines)
+    txt = next(l for l in lines if l["file"].endswith("说明.txt"))
+    assert txt["findings"][0]["rule"] == "E0" and "不是工作簿" in txt["findings"][0]["message"]
+    assert all(l["unit"] == "中宁县" and l["year"] == 2023 and l["kind"] == "gktool" for l in lines if l["ok"])
+    text = CliRunner().invoke(main, ["validate", "--jobs", "2", str(folder)])
+    assert "21 个通过" in text.output and "1 个无法读取（说明.txt）" in text.output
 
 
 def test_readme_rule_table_is_generated_from_the_catalogue(spec):

@@ -1,0 +1,138 @@
+"""Readers: any file a user has, turned into the filled report plus the file's own findings.
+
+`read_report(path)` looks at the file's first bytes and its extension and hands it to
+the reader for its kind: a gktool workbook (cells by defined name), any other workbook
+(.xlsx, .xls, .ods, .xlsb: tables by labels), or a published report (.docx, .html, .pdf:
+tables by labels, narrative by its headings). A new source is a new reader here; the
+content rules never see a file format.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+from ..errors import GkError
+from ..findings import Finding
+from ..model import FilledReport
+from ..reader import CFB_MAGIC, ZIP_MAGIC, preflight, read_workbook, shown_path
+from ..spec import Spec, load_spec
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb", ".et"}
+DOCUMENT_SUFFIXES = {".docx", ".doc", ".html", ".htm", ".pdf", ".wps"}
+SUFFIXES = WORKBOOK_SUFFIXES | DOCUMENT_SUFFIXES
+# kind -> (module, function) of the published-report readers; each returns a grid.Document
+DOCUMENT_READERS = {"docx": ("gktool.readers.docx", "read_docx"),
+                    "html": ("gktool.readers.html", "read_html"),
+                    "pdf": ("gktool.readers.pdf", "read_pdf")}
+
+
+def _head(path: str | Path) -> bytes:
+    """The first bytes of a regular file; anything else is one clear line (a FIFO is never opened)."""
+    shown = shown_path(path)
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise GkError(f"{shown}：这是一个文件夹，不是文件；请给出其中的文件，或把文件夹交给 validate/extract")
+        if not p.exists():
+            raise GkError(f"{shown}：文件不存在，请检查路径和文件名")
+        if not p.is_file():
+            raise GkError(f"{shown}：这不是普通文件（可能是设备或管道），请给出工作簿或报告文件")
+        if p.stat().st_size == 0:
+            raise GkError(f"{shown}：文件是空的（0 字节），可能没有保存或下载完整，请重新获取")
+        with open(p, "rb") as fh:
+            return fh.read(2048)
+    except PermissionError:
+        raise GkError(f"{shown}：没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
+    except OSError as exc:
+        raise GkError(f"{shown}：无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
+    except ValueError:       # e.g. a NUL character in the path
+        raise GkError(f"{shown}：文件路径无效，请检查路径和文件名") from None
+
+
+def sniff(path: str | Path) -> str:
+    """What a file is, by its first bytes first and its extension second."""
+    suffix = Path(path).suffix.lower()
+    head = _head(path)
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(ZIP_MAGIC):
+        if suffix in (".ods",) or b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head:
+            return "ods"
+        if suffix == ".docx" or b"word/" in head:
+            return "docx"
+        if suffix == ".xlsb":
+            return "xlsb"
+        return "xlsx"
+    if head.startswith(CFB_MAGIC):
+        if suffix in (".doc", ".wps"):
+            return "doc"
+        if suffix == ".et":
+            return "et"
+        return "xls"
+    if suffix in (".html", ".htm") or re.search(rb"<\s*(!doctype\s+html|html|head|body|table|meta)\b", head[:2048], re.I):
+        return "html"
+    if suffix == ".et":
+        return "et"
+    return "xlsx" if suffix in (".xlsx", ".xlsm", "") else "unknown"
+
+
+def read_report(path: str | Path, spec: Spec | None = None) -> tuple[FilledReport | None, list[Finding]]:
+    """Read any supported file; raises GkError (one Chinese line) when it cannot be read at all."""
+    kind = sniff(path)
+    shown = shown_path(path)
+    if kind == "xlsx":
+        return _read_xlsx(path, spec)
+    if kind in ("xls", "ods", "xlsb"):
+        from .spreadsheet import read_calamine_kind
+        return read_calamine_kind(path, kind, spec)
+    if kind == "et":
+        raise GkError(f"{shown}：这是 WPS 表格 .et 文件，请在 WPS 中“另存为” .xlsx 格式后再提交")
+    if kind == "doc":
+        raise GkError(f"{shown}：这是旧版 Word .doc 文件，请在 Word/WPS 中“另存为” .docx 后再检查")
+    if kind in DOCUMENT_READERS:
+        module, func = DOCUMENT_READERS[kind]
+        try:
+            reader = getattr(importlib.import_module(module), func)
+        except ImportError:
+            what = {"docx": "Word 文件", "html": "网页", "pdf": "PDF 文件"}[kind]
+            raise GkError(f"{shown}：这是{what}，本版本的 gktool 还不能读取；请提交填报工作簿（.xlsx）") from None
+        from .published import report_from_document
+        return report_from_document(reader(path), str(path), spec or load_spec())
+    raise GkError(f"{shown}：不是工作簿或报告文件（可以读取 .xlsx、.xls、.ods、.xlsb、.docx、.html、.pdf），请确认提交的文件")
+
+
+def _gktool_or_foreign(areas):
+    from .workbook import PROP_FORMAT, PROP_VERSION
+    from .spreadsheet import FOREIGN_AREA
+
+    def keep(names, props):
+        if props.get(PROP_FORMAT) and props.get(PROP_VERSION):
+            return areas
+        return {n: FOREIGN_AREA for n in names}
+    return keep
+
+
+def _read_xlsx(path, spec: Spec | None):
+    from ..rules import sheet_areas
+    from .spreadsheet import report_from_raw_workbook
+    from .workbook import is_gktool_workbook, read_gktool_workbook, select_spec
+
+    areas = dict(sheet_areas())
+    if spec is not None:       # a format file given by the user may lay its sheets out wider
+        for sheet in spec.sheets:
+            r, c = sheet.bounds
+            pr, pc = areas.get(sheet.name, (0, 0))
+            areas[sheet.name] = (max(r, pr), max(c, pc))
+    wb = read_workbook(path, _gktool_or_foreign(areas))
+    if not is_gktool_workbook(wb):
+        return report_from_raw_workbook(wb, spec)
+    findings: list[Finding] = []
+    chosen = select_spec(wb, findings, spec)
+    if chosen is None:
+        return None, findings
+    report, own = read_gktool_workbook(wb, chosen)
+    return report, findings + own
+
+
+__all__ = ["read_report", "sniff", "SUFFIXES", "preflight"]

@@ -1,0 +1,93 @@
+"""`gktool extract`: what was read from each file, by official labels, as JSON Lines or CSV."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from functools import cache
+
+from .findings import _json_number
+from .rules import Analysis
+from .spec import Sheet, Spec, parse_cell
+
+CSV_FIELDS = ["file", "unit", "year", "table", "row", "column", "value", "printed", "at"]
+
+
+def _header_chain(sheet: Sheet, row: int, col: int) -> list[str]:
+    chain = []
+    for r in range(row - 1, 0, -1):
+        lab = sheet.label_at(r, col)
+        if lab is not None and lab.header and (not chain or chain[-1] != lab.text):
+            chain.append(lab.text)
+    return chain        # nearest first
+
+
+@cache
+def official_labels(spec: Spec) -> tuple[tuple[str, str, str, str, str], ...]:
+    """(sheet name, cell, table, row label, column label) for every value cell of the tables, in order."""
+    out = []
+    for sheet in spec.sheets:
+        if sheet.kind != "table":
+            continue
+        for c in sorted(sheet.cells, key=lambda c: parse_cell(c.cell)):
+            row, col = parse_cell(c.cell)
+            chain = _header_chain(sheet, row, col)
+            column = chain[0] if chain else ""
+            leaf = ""
+            for cc in range(col - 1, 0, -1):
+                lab = sheet.label_at(row, cc)
+                if lab is not None and not lab.header:
+                    leaf = lab.text
+                    break
+            if not leaf:      # a table whose rows are named by its header groups (表四)
+                groups = [t for t in reversed(chain[1:]) if t not in ("申请人情况",)]
+                leaf = groups[0] + "".join(f"（{t}）" for t in groups[1:]) if groups else ""
+            out.append((sheet.name, c.cell, sheet.section, leaf, column))
+    return tuple(out)
+
+
+def _plain(v):
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return _json_number(v)
+
+
+def extract_record(analysis: Analysis) -> dict:
+    """One file's extract object: the verdict's fields plus every table value with its source."""
+    result = analysis.result
+    rec = {"file": result.file, "ok": result.ok, "kind": result.kind, "format": result.format,
+           "unit": result.unit, "year": result.year, "values": []}
+    report = analysis.report
+    if report is not None:
+        for sheet, cell, table, row, column in official_labels(report.spec):
+            if not report.has(sheet):
+                continue
+            key = (sheet, cell)
+            value = report.values.get(key)
+            number = None if key in report.unread or not isinstance(value, (int, float)) else _plain(value)
+            rec["values"].append({"table": table, "row": row, "column": column, "value": number,
+                                  "printed": report.printed.get(key, ""), "at": report.place(sheet, cell).at})
+    rec["findings"] = [f.as_dict() for f in result.findings]
+    return rec
+
+
+def to_json_line(analysis: Analysis) -> str:
+    """The extract object as one JSON line."""
+    return json.dumps(extract_record(analysis), ensure_ascii=False)
+
+
+def csv_rows(analysis: Analysis) -> list[list]:
+    """One CSV row per value: file, unit, year, then the value's fields."""
+    rec = extract_record(analysis)
+    return [[rec["file"], rec["unit"] or "", rec["year"] or "", v["table"], v["row"], v["column"],
+             "" if v["value"] is None else v["value"], v["printed"], v["at"]] for v in rec["values"]]
+
+
+def csv_text(rows: list[list], header: bool) -> str:
+    """Rows as CSV text (the caller adds the BOM once, at the start of the output)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    if header:
+        w.writerow(CSV_FIELDS)
+    w.writerows(rows)
+    return buf.getvalue()

@@ -1,0 +1,99 @@
+"""The filled report: one format-neutral model of a report, whatever file it came from.
+
+Readers (a gktool workbook, any workbook, Word, web page, PDF) produce a `FilledReport`
+together with their own file-level findings; the content rules are plain functions of it;
+writers (workbook, Word, summary) consume it. Values are keyed by the spec's stable key
+(sheet name, cell address in the official layout, e.g. ("三、依申请公开", "D27")), so
+nothing downstream needs to know where in the source a value was printed. That is kept
+beside it, in words a person can find.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .compute import Evaluator
+from .spec import TEXT_TYPES, Spec
+
+Key = tuple[str, str]   # (spec sheet name, spec cell address)
+
+KINDS = ("gktool", "xlsx", "xls", "ods", "xlsb", "docx", "html", "pdf")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a value was printed: `sheet` groups findings, `cell` is the short address
+    within it, `at` is the full wording ("三、依申请公开!D4", "第2个表格 第4行第3列")."""
+    sheet: str
+    cell: str
+    at: str
+
+
+@dataclass
+class FilledReport:
+    """A report as read: values by key, totals as stated, unit, year, and provenance."""
+    spec: Spec
+    source: str                                    # the file as the user named it
+    kind: str                                      # one of KINDS
+    unit: str | None = None
+    year: int | None = None
+    values: dict[Key, object] = field(default_factory=dict)   # float, str (text fields), None (blank/unread)
+    printed: dict[Key, str] = field(default_factory=dict)     # the text as found in the source
+    places: dict[Key, Place] = field(default_factory=dict)
+    live: set[Key] = field(default_factory=set)    # totals that follow the inputs (intact formulas): recomputed
+    unread: set[Key] = field(default_factory=set)  # cells that could not be read (a finding says why)
+    absent: set[str] = field(default_factory=set)  # spec sheets (tables/sections) not found in the source
+    _evaluator: Evaluator | None = field(default=None, repr=False)
+    _homes: dict[str, str] | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------ numbers
+    @property
+    def evaluator(self) -> Evaluator:
+        """Totals as stated in the source, except live formulas, which are recomputed."""
+        if self._evaluator is None:
+            replaced = {(s.name, c.cell) for s in self.spec.sheets for c in s.computed} - self.live
+            self._evaluator = Evaluator(self.spec, self.values, replaced)
+        return self._evaluator
+
+    def number(self, sheet: str, cell: str) -> float:
+        """The value a total or rule sees: blank and unread count as 0."""
+        return self.evaluator.value(sheet, cell)
+
+    def stated(self, sheet: str, cell: str) -> float | None:
+        """A total exactly as the source states it (None when blank or unread)."""
+        v = self.values.get((sheet, cell))
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    def field(self, key: str):
+        """A cover or narrative field by its spec key: text for text fields, else the number."""
+        c = self.spec.field_cells[key]
+        if c.type in TEXT_TYPES:
+            v = self.values.get((c.sheet, c.cell))
+            return v if isinstance(v, str) else ""
+        return self.number(c.sheet, c.cell)
+
+    def has(self, sheet: str) -> bool:
+        """Whether the source holds this spec sheet (table or section) at all."""
+        return sheet not in self.absent
+
+    # ------------------------------------------------------------ provenance
+    def place(self, sheet: str, cell: str) -> Place:
+        """Where a spec cell's value came from (its spec address where the source has no other)."""
+        found = self.places.get((sheet, cell))
+        return found if found is not None else Place(sheet, cell, f"{sheet}!{cell}")
+
+    def describe(self, sheet: str, cell: str) -> str:
+        """'表三 （七）总计 × 自然人（三、依申请公开!D27）'."""
+        return f"{self.spec.sheet(sheet).describe(cell)}（{self.place(sheet, cell).at}）"
+
+    def cell_ref(self, sheet: str, cell: str, home: str | None = None) -> str:
+        """A cell as listed in a finding: short within the finding's own sheet, else with its sheet."""
+        p = self.place(sheet, cell)
+        return p.cell if home is None or p.sheet == home else f"{p.sheet}!{p.cell}"
+
+    def home(self, sheet: str) -> str:
+        """The source sheet/place holding a spec sheet, for grouping its findings."""
+        if self._homes is None:
+            self._homes = {}
+            for (s, _), p in self.places.items():
+                self._homes.setdefault(s, p.sheet)
+        return self._homes.get(sheet, sheet)

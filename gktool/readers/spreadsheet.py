@@ -1,0 +1,157 @@
+"""Workbooks not made by gktool (.xlsx by hand or from a provincial template, .xls, .ods, .xlsb).
+
+Every sheet becomes a grid of printed values; the official tables are then found by
+their labels (labels.py), wherever they are. `.xlsx` goes through gktool's own guarded
+streaming reader; `.xls`, `.ods` and `.xlsb` through python-calamine (values only).
+"""
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from ..errors import GkError
+from ..findings import Finding
+from ..model import FilledReport, Place
+from ..reader import MAX_FILE_BYTES, RawWorkbook, shown_path
+from ..spec import TEXT_TYPES, Spec, cell_name, load_spec
+from .grid import Grid, GridCell
+from .labels import build_report, norm
+
+FOREIGN_AREA = (400, 60)          # rows, columns of each sheet searched for the tables
+
+
+def _text(value) -> str:
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return "" if value is None else str(value)
+
+
+def grids_from_raw(wb: RawWorkbook) -> list[Grid]:
+    """Each sheet of a workbook read by gktool's own reader as a grid."""
+    grids = []
+    for name in wb.sheet_names:
+        raw = wb.sheets.get(name)
+        if raw is None:
+            continue
+        g = Grid(name)
+        for (r, c), cell in raw.cells.items():
+            v = cell.value
+            if (v is None or v == "") and cell.formula:
+                v = "=" + cell.formula          # a formula saved without its result: reported at the cell
+            if v is None or v == "":
+                continue
+            number = v if isinstance(v, float) and not cell.damaged else None
+            g.cells[(r, c)] = GridCell(_text(v), f"{name}!{cell_name(r, c)}", number)
+        grids.append(g)
+    return grids
+
+
+def grids_from_calamine(path: str | Path) -> list[Grid]:
+    """Each sheet of an .xls/.ods/.xlsb workbook as a grid (values only)."""
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:    # pragma: no cover - a dependency of gktool
+        raise GkError("读取 .xls/.ods/.xlsb 需要 python-calamine，请重新安装 gktool") from None
+    shown = shown_path(path)
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise GkError(f"{shown}：无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
+    if size == 0:
+        raise GkError(f"{shown}：文件是空的（0 字节），可能没有保存或下载完整，请重新获取")
+    if size > MAX_FILE_BYTES:
+        raise GkError(f"{shown}：文件过大（{size // 1024 // 1024} MB），正常的报告只有几十 KB，请确认文件是否正确")
+    try:
+        wb = CalamineWorkbook.from_path(str(p))
+        grids = []
+        rows_max, cols_max = FOREIGN_AREA
+        for name in wb.sheet_names:
+            sheet = wb.get_sheet_by_name(name)
+            g = Grid(name)
+            for r, row in enumerate(sheet.iter_rows(), start=1):
+                if r > rows_max:
+                    break
+                for c, v in enumerate(row[:cols_max], start=1):
+                    if v is None or v == "":
+                        continue
+                    number = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+                    g.cells[(r, c)] = GridCell(_text(float(v) if number is not None else v),
+                                               f"{name}!{cell_name(r, c)}", number)
+            grids.append(g)
+        return grids
+    except GkError:
+        raise
+    except Exception as exc:   # calamine raises its own error types for damaged or encrypted files
+        why = str(exc)
+        if "password" in why.lower() or "encrypt" in why.lower():
+            raise GkError(f"{shown}：工作簿设置了打开密码（已加密），请取消密码后另存再提交") from None
+        raise GkError(f"{shown}：文件已损坏或不是工作簿，无法打开；请在 Excel/WPS 中打开后另存为 .xlsx 再提交") from None
+
+
+def read_form_fields(spec: Spec, grids: list[Grid], report: FilledReport) -> None:
+    """Cover and narrative fields by their labels (a gktool workbook saved in another format)."""
+    wanted = {}
+    for sheet in spec.sheets:
+        if sheet.kind != "form":
+            continue
+        for f in sheet.fields:
+            wanted.setdefault(norm(f.label), (sheet, f))
+    seen_sheets = set()
+    for g in grids:
+        for (r, c), cell in sorted(g.cells.items()):
+            hit = wanted.get(norm(cell.text))
+            if hit is None:
+                continue
+            sheet, f = hit
+            sc = sheet.field_cell(f.key)
+            key = (sheet.name, sc.cell)
+            if key in report.places:
+                continue
+            target = g.cells.get((r, c + 1))
+            report.places[key] = Place(g.name, cell_name(r, c + 1), f"{g.name}!{cell_name(r, c + 1)}")
+            seen_sheets.add(sheet.name)
+            if spec.types[f.type].key in TEXT_TYPES:
+                report.values[key] = target.text.strip() if target else ""
+            elif target is not None:
+                report.printed[key] = target.text
+                if target.value is not None:
+                    report.values[key] = target.value
+                elif target.text.strip():
+                    report.values[key] = None
+                    report.unread.add(key)
+    report.absent -= seen_sheets
+
+
+def report_from_grids(spec: Spec, source: str, kind: str, grids: list[Grid]) -> tuple[FilledReport, list[Finding]]:
+    """A workbook's grids as a filled report, with a warning that it is not a gktool workbook."""
+    titles = [cell.text for g in grids for (_r, _c), cell in sorted(g.cells.items())[:40]]
+    report, findings = build_report(spec, source, kind, grids, titles + [Path(source).stem])
+    read_form_fields(spec, grids, report)
+    unit_cell, year_cell = spec.field_cells.get("unit"), spec.field_cells.get("year")
+    if unit_cell is not None:
+        unit = report.values.get((unit_cell.sheet, unit_cell.cell))
+        if isinstance(unit, str) and unit.strip():
+            report.unit = unit.strip()
+    if year_cell is not None:
+        year = report.values.get((year_cell.sheet, year_cell.cell))
+        if isinstance(year, float) and year.is_integer():
+            report.year = int(year)
+    findings.insert(0, Finding("S9", "warning", "", (),
+                               "这不是 gktool 生成的工作簿：已按标签找到官方表格并读取，检查照常进行。"
+                               "建议用 gktool new 生成填报工作簿，填写时可随时看到检查结果。"))
+    return report, findings
+
+
+def report_from_raw_workbook(wb: RawWorkbook, spec: Spec | None = None) -> tuple[FilledReport, list[Finding]]:
+    """An .xlsx not made by gktool (already read with every sheet) as a filled report."""
+    return report_from_grids(spec or load_spec(), wb.path, "xlsx", grids_from_raw(wb))
+
+
+def read_calamine_kind(path: str | Path, kind: str, spec: Spec | None = None) -> tuple[FilledReport, list[Finding]]:
+    """An .xls, .ods or .xlsb workbook as a filled report."""
+    return report_from_grids(spec or load_spec(), str(path), kind, grids_from_calamine(path))
