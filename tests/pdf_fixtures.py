@@ -225,3 +225,31 @@ def expected_cells(spec: Spec, shape: Shape) -> dict[str, tuple[dict, list]]:
         _, _, texts, merges = table_layout(spec, key, shape, values)
         out[key] = (texts, merges)
     return out
+
+
+# each shape puts a page break somewhere else (found by trying: LibreOffice decides where pages end)
+SHAPES = [
+    Shape("repeat-header", paragraphs_before=0),                # 表三 over a break, header rows repeated
+    Shape("no-repeat-halfwidth", paragraphs_before=1, repeat_header=False, half_width_labels=True, seed=2),
+    Shape("columns-join", paragraphs_before=10),                # 表三's first page lacks the B|C rule
+    Shape("blanks", paragraphs_before=3, repeat_header=False, seed=3,    # 表二 and 表三 split; blanks, "/"
+          blank_cells=(("B", "E4"), ("B", "F9"), ("C", "K4")), slash_cells=(("B", "G20"), ("A", "C4"))),
+    Shape("table4-split", paragraphs_before=2, lines_before_table4=1, repeat_header=False, seed=5),
+]
+
+
+def expected_values(spec: Spec, shape: Shape) -> list[dict]:
+    """What `gktool extract` must give for the fixture: every value cell by its official labels."""
+    from gktool.extract import official_labels
+    values = shape.values or consistent_values(spec, shape.seed)
+    names = {s.key: s.name for s in spec.sheets}
+    out = []
+    for key in "ABC":
+        for sheet, cell, table, row, column in official_labels(spec):
+            if sheet != names[key]:
+                continue
+            v = values[(key, cell)]
+            if (key, cell) in shape.blank_cells or (key, cell) in shape.slash_cells:
+                v = None
+            out.append({"table": table, "row": row, "column": column, "value": v})
+    return out

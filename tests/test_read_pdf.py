@@ -15,17 +15,8 @@ from gktool.readers.grid import Grid
 from gktool.readers.pdf import MAX_PAGES, SCANNED, read_pdf
 
 from .helpers import soffice_available, soffice_convert
-from .pdf_fixtures import HEADINGS, Shape, build_docx, expected_cells
+from .pdf_fixtures import HEADINGS, SHAPES, build_docx, expected_cells
 
-# each shape puts a page break somewhere else (found by trying: LibreOffice decides where pages end)
-SHAPES = [
-    Shape("repeat-header", paragraphs_before=0),                # 表三 over a break, header rows repeated
-    Shape("no-repeat-halfwidth", paragraphs_before=1, repeat_header=False, half_width_labels=True, seed=2),
-    Shape("columns-join", paragraphs_before=10),                # 表三's first page lacks the B|C rule
-    Shape("blanks", paragraphs_before=3, repeat_header=False, seed=3,    # 表二 and 表三 split; blanks, "/"
-          blank_cells=(("B", "E4"), ("B", "F9"), ("C", "K4")), slash_cells=(("B", "G20"), ("A", "C4"))),
-    Shape("table4-split", paragraphs_before=2, lines_before_table4=1, repeat_header=False, seed=5),
-]
 SPLIT = {"repeat-header": "B", "no-repeat-halfwidth": "B", "columns-join": "B", "blanks": "AB", "table4-split": "C"}
 
 
