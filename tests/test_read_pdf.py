@@ -12,10 +12,13 @@ import pytest
 
 from gktool.errors import GkError
 from gktool.readers.grid import Grid
+from gktool.extract import extract_record
 from gktool.readers.pdf import MAX_PAGES, SCANNED, read_pdf
+from gktool.report import write_report
+from gktool.validate import analyse_file
 
 from .helpers import soffice_available, soffice_convert
-from .pdf_fixtures import HEADINGS, SHAPES, build_docx, expected_cells
+from .pdf_fixtures import HEADINGS, SHAPES, build_docx, expected_cells, expected_values
 
 SPLIT = {"repeat-header": "B", "no-repeat-halfwidth": "B", "columns-join": "B", "blanks": "AB", "table4-split": "C"}
 
@@ -25,13 +28,20 @@ def _squash(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def fixture_pdfs(tmp_path_factory, spec):
+def converted(tmp_path_factory, spec, filled_workbook):
+    """All PDFs of this module in one soffice call: the fixture shapes and gktool's own report."""
     if not soffice_available():
         pytest.skip("LibreOffice not installed")
     folder = tmp_path_factory.mktemp("pdfdocx")
     docs = [build_docx(spec, shape, folder / f"{shape.name}.docx") for shape in SHAPES]
-    pdfs = soffice_convert(docs, folder / "pdf", to="pdf")     # one soffice call for all shapes
-    return {shape.name: (shape, pdf) for shape, pdf in zip(SHAPES, pdfs)}
+    report_docx = write_report(analyse_file(filled_workbook), folder / "gktool-report.docx")
+    pdfs = soffice_convert(docs + [report_docx], folder / "pdf", to="pdf")
+    return {shape.name: (shape, pdf) for shape, pdf in zip(SHAPES, pdfs)}, pdfs[-1]
+
+
+@pytest.fixture(scope="module")
+def fixture_pdfs(converted):
+    return converted[0]
 
 
 def _official_grids(doc) -> list[Grid]:
@@ -93,6 +103,35 @@ def test_narrative_has_headings_on_their_own_lines_and_no_page_numbers(fixture_p
     assert f"{shape.year}年，本机关未收取政府信息公开信息处理费。" in lines
     # no table text leaks into the narrative
     assert "信息内容" not in doc.text and "申请人情况" not in doc.text
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("name", [s.name for s in SHAPES])
+def test_extract_reads_every_figure_of_the_fixture(spec, fixture_pdfs, name):
+    shape, pdf = fixture_pdfs[name]
+    record = extract_record(analyse_file(pdf))
+    assert record["kind"] == "pdf" and record["unit"] == shape.unit and record["year"] == shape.year
+    got = {(v["table"], v["row"], v["column"]): v["value"] for v in record["values"]}
+    want = {(v["table"], v["row"], v["column"]): v["value"] for v in expected_values(spec, shape)}
+    assert got == want
+    if not shape.blank_cells and not shape.slash_cells:     # the figures balance: no sum rule fires
+        rules = {f["rule"] for f in record["findings"] if f["severity"] == "error"}
+        assert not rules & {"R1", "R2", "R3", "R4"}, record["findings"]
+
+
+@pytest.mark.libreoffice
+def test_gktool_report_as_pdf_reads_back_the_workbook_values(converted, filled_workbook):
+    """`gktool report` → Word → PDF (LibreOffice) → extract: exactly the workbook's values."""
+    pdf = converted[1]
+    from_pdf = extract_record(analyse_file(pdf))
+    from_workbook = extract_record(analyse_file(filled_workbook))
+    assert from_pdf["kind"] == "pdf"
+    key = lambda v: (v["table"], v["row"], v["column"])     # noqa: E731
+    # the report prints a blank input as 0
+    want = {key(v): 0 if v["value"] is None else v["value"] for v in from_workbook["values"]}
+    assert {key(v): v["value"] for v in from_pdf["values"]} == want
+    assert len(from_pdf["values"]) == 200
+    assert (from_pdf["unit"], from_pdf["year"]) == (from_workbook["unit"], from_workbook["year"])
 
 
 # ------------------------------------------------------------------ hand-made PDFs for hostile cases
