@@ -38,6 +38,7 @@ class Shape:
     year: int = 2023
     paragraphs_before: int = 6          # narrative paragraphs in section 一 (pushes the tables down)
     lines_before_table4: int = 0       # short paragraphs after 表三 (to move 表四 about a page break)
+    borders: bool = True                # False: tables printed without ruling lines (aligned text only)
     repeat_header: bool = True          # table 三's header rows repeated on each page
     label_widths_mm: tuple = (14, 12, 30)   # table 三's label columns: narrow, so labels wrap
     half_width_labels: bool = False     # "(三)不予公开", "1、" instead of "1."
@@ -157,9 +158,10 @@ def _page_number_footer(section) -> None:
 
 
 def _table(doc, rows: int, cols: int, texts: dict, merges: list, widths_mm: list[float],
-           size: float, header_rows: int, repeat_header: bool):
+           size: float, header_rows: int, repeat_header: bool, borders: bool = True):
     table = doc.add_table(rows=rows, cols=cols)
-    table.style = "Table Grid"
+    if borders:
+        table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     for r1, c1, r2, c2 in merges:
@@ -208,7 +210,7 @@ def build_docx(spec: Spec, shape: Shape, path: Path) -> Path:
         _para(doc, heading, bold=True)
         rows, cols, texts, merges = table_layout(spec, key, shape, values)
         _table(doc, rows, cols, texts, merges, widths[key], shape.font_size if key != "C" else 9,
-               {"A": 0, "B": 3, "C": 3}[key], shape.repeat_header)
+               {"A": 0, "B": 3, "C": 3}[key], shape.repeat_header, shape.borders)
     _para(doc, HEADINGS[4], bold=True)
     _para(doc, "一是政策解读质量仍需提升；二是队伍建设还需加强。" + FILLER)
     _para(doc, HEADINGS[5], bold=True)

@@ -180,6 +180,7 @@ class Line:
     top: float
     bottom: float
     size: float
+    words: list = field(default_factory=list)   # (text, x0, x1): runs of glyphs split at gaps of ~1 em
 
 
 @dataclass
@@ -241,10 +242,8 @@ def _read_page(page, number: int, shown: str) -> PageRead:
     boxes = [(p.xs[0], p.top, p.xs[-1], p.bottom) for p in parts]
     rest = [c for c in chars if not any(_inside(c, b) for b in boxes)]
     lines = _lines(rest)
-    if not parts:
-        aligned = _aligned_table(lines, number)
-        if aligned is not None:
-            part, used = aligned
+    if not parts:       # no ruled table on this page: look for one printed as aligned text
+        for part, used in _aligned_tables(lines, number, float(height), 1):
             parts.append(part)
             lines = [ln for ln in lines if id(ln) not in used]
     return PageRead(number, float(height), float(width), lines, parts, len(chars), images, undecodable, skipped)
@@ -421,6 +420,21 @@ def _cell_text(chars) -> str:
     return "\n".join(ln.text for ln in _lines(chars))
 
 
+def _words(row, em: float) -> list[tuple[str, float, float]]:
+    """Runs of glyphs on one line split where the gap is wide (0.8 em): the columns of an unruled table."""
+    words: list[list] = []
+    for ch in row:
+        if ch["text"].isspace():
+            continue
+        if words and ch["x0"] - words[-1][2] <= 0.8 * em:
+            w = words[-1]
+            w[0] += (" " if ch["x0"] - w[2] > 0.25 * max(ch["size"], 1) else "") + ch["text"]
+            w[2] = max(w[2], ch["x1"])
+        else:
+            words.append([ch["text"], ch["x0"], ch["x1"]])
+    return [tuple(w) for w in words]
+
+
 def _lines(chars) -> list[Line]:
     """Group glyphs into printed lines by vertical overlap (digits and CJK have different boxes)."""
     rows: list[list] = []           # [top, bottom, chars]
@@ -455,55 +469,135 @@ def _lines(chars) -> list[Line]:
         # the type size: a CJK glyph is one em wide; loose box heights differ from font to font
         wide = [c["x1"] - c["x0"] for c in row if 0x3400 <= ord(c["text"]) <= 0x9FFF] or \
             [0.8 * c["size"] for c in row]
+        em = statistics.median(wide)
         out.append(Line(text, row[0]["x0"], max(c["x1"] for c in row), min(c["top"] for c in row),
-                        max(c["bottom"] for c in row), statistics.median(wide)))
+                        max(c["bottom"] for c in row), em, _words(row, em)))
     out.sort(key=lambda ln: (round(ln.top), ln.x0))
     return out
 
 
 # ------------------------------------------------------------------ tables without ruling lines
-_ANCHORS = ("信息内容", "申请人情况", "行政复议")
+_VALUE_WORD = re.compile(r"^[\d\s.,，+\-/／—–－]*\d[\d\s.,，+\-/／—–－]*$|^[/／—–－\-]{1,2}$")
 
 
-def _aligned_table(lines: list[Line], page_no: int):
-    """Table 四 (or any table) printed without rules: header words give the columns by x position.
+def _aligned_tables(lines: list[Line], page_no: int, height: float, first_index: int):
+    """Tables printed without ruling lines, recovered from word positions.
 
-    Only a run of lines whose items fall into columns shared with a header line is taken;
-    a value line with fewer items than columns, or an item that straddles two columns, is kept
-    as found in one cell spanning the whole row, so the label matcher refuses it.
+    A block is a run of lines with wide gaps between their words (plus short label lines among them),
+    between headings and prose. Value columns are where the numbers of the block line up; each
+    header word goes to the value columns it stands over; labels fill the columns before them in
+    reading order. A number that cannot be given one column of its own (two in one column, or one
+    run across two columns: "801000081") makes its row's values one cell as printed, never split.
     """
-    # kept deliberately narrow: only 表四's shape (a header line naming 行政复议 and 行政诉讼,
-    # a line of column names, and one line of numbers) is recovered without rules
-    for i, ln in enumerate(lines):
-        if not (ln.text.replace(" ", "").startswith("行政复议") and "行政诉讼" in ln.text):
-            continue
-        block = [ln]
-        for nxt in lines[i + 1:i + 12]:
-            block.append(nxt)
-            if _NUMBER.match(nxt.text.split(" ")[0] or "x") and all(_NUMBER.match(w) for w in nxt.text.split(" ")):
-                break
+    body = [ln for ln in lines if 0.06 * height < ln.top and ln.bottom < 0.94 * height]
+    if not body:
+        return []
+    width = max(ln.x1 for ln in body) - min(ln.x0 for ln in body)
+    kinds = []
+    for ln in body:
+        if _HEADING.match(ln.text) and len(ln.words) == 1:
+            kinds.append("P")
+        elif len(ln.words) >= 2:
+            kinds.append("T")
+        elif ln.x1 - ln.x0 < 0.5 * width:
+            kinds.append("S")
         else:
-            return None
-        values = block[-1]
-        words = values.text.split(" ")
-        header_lines = block[:-1]
-        # the column centres: the most crowded header line (15 names when the header is printed flat)
-        col_line = max(header_lines, key=lambda h: len(h.text.split(" ")))
-        if len(words) == 15:
-            cells = [(1, 1, 1, 5, "行政复议"), (1, 6, 1, 15, "行政诉讼")]
-            cells += [(2, c + 1, 2, c + 1, w) for c, w in enumerate(_header_words(col_line, 15))]
-            cells += [(3, c + 1, 3, c + 1, w) for c, w in enumerate(words)]
-        else:   # numbers run together or missing: cannot be told apart
-            cells = [(1, 1, 1, 5, "行政复议"), (1, 6, 1, 15, "行政诉讼"), (3, 1, 3, 15, values.text)]
-        used = {id(x) for x in block}
-        xs = [values.x0 + (values.x1 - values.x0) * k / 15 for k in range(16)]
-        return Part(page_no, 1, ln.top, values.bottom, xs, 3, cells), used
-    return None
+            kinds.append("P")
+    out = []
+    k = 0
+    while k < len(body):
+        if kinds[k] == "P":
+            k += 1
+            continue
+        end = k
+        while end < len(body) and kinds[end] != "P":
+            end += 1
+        block = body[k:end]
+        k = end
+        values = [ln for ln in block if sum(bool(_VALUE_WORD.match(w[0])) for w in ln.words) >= 1 and len(ln.words) >= 2]
+        if not values or (len(values) < 2 and max(len(ln.words) for ln in values) < 5):
+            continue
+        part = _aligned_part(block, values, page_no, first_index + len(out))
+        if part is not None:
+            out.append((part, {id(ln) for ln in block}))
+    return out
 
 
-def _header_words(line: Line, n: int) -> list[str]:
-    words = line.text.split(" ")
-    return words if len(words) == n else [""] * n
+def _aligned_part(block: list[Line], values: list[Line], page_no: int, index: int) -> Part | None:
+    em = statistics.median(ln.size for ln in block)
+    centres = sorted((w[1] + w[2]) / 2 for ln in values for w in ln.words if _VALUE_WORD.match(w[0]))
+    clusters: list[list[float]] = []
+    for c in centres:
+        if clusters and c - clusters[-1][-1] <= 1.2 * em:
+            clusters[-1].append(c)
+        else:
+            clusters.append([c])
+    cols = [statistics.mean(c) for c in clusters]
+    half = [(cols[i + 1] - cols[i]) / 2 for i in range(len(cols) - 1)]
+    left_edge = cols[0] - (half[0] if half else 2 * em)
+    value_set = {id(ln) for ln in values}
+
+    def value_cols(x0: float, x1: float) -> list[int]:
+        inside = [i for i, c in enumerate(cols) if x0 - 0.3 * em <= c <= x1 + 0.3 * em]
+        return inside or [min(range(len(cols)), key=lambda i: abs(cols[i] - (x0 + x1) / 2))]
+
+    def labels_over_values(w) -> bool:     # a word wider than half the value area is no merged value cell
+        return (w[2] - w[1]) > 0.75 * max(cols[-1] - cols[0], 1)
+
+    rows: list[dict] = []     # {"labels": [texts], "cells": {col: text}, "spans": {col: last col}}
+    nlabel = 0
+    for ln in block:
+        labels = [w for w in ln.words if (w[1] + w[2]) / 2 < left_edge]
+        rest = [w for w in ln.words if (w[1] + w[2]) / 2 >= left_edge]
+        if id(ln) not in value_set and not rest and rows and rows[-1]["value"]:
+            # a label line with nothing over the value columns: the rest of the row above
+            prev = rows[-1]["labels"]
+            for w in labels:    # to the label above it
+                mid = (w[1] + w[2]) / 2
+                j = min(range(len(prev)), key=lambda i: abs((prev[i][1] + prev[i][2]) / 2 - mid)) if prev else None
+                if j is None:
+                    prev.append(list(w))
+                else:
+                    prev[j][0] += "\n" + w[0]
+            continue
+        row = {"labels": [list(w) for w in labels], "cells": {}, "spans": {}, "value": id(ln) in value_set}
+        taken: dict[int, list] = {}
+        if len(rest) == 1 and len(cols) > 1 and not labels_over_values(rest[0]) \
+                and abs((rest[0][1] + rest[0][2]) / 2 - (cols[0] + cols[-1]) / 2) <= 1.0 * em:
+            # one word centred over all the value columns: a cell merged across them (表二's 处理决定数量)
+            row["cells"], row["spans"] = {0: rest[0][0]}, {0: len(cols) - 1}
+            nlabel = max(nlabel, len(row["labels"]))
+            rows.append(row)
+            continue
+        for w in rest:
+            span = value_cols(w[1], w[2])
+            if row["value"] and _VALUE_WORD.match(w[0]) and len(span) > 1:
+                taken.setdefault(-1, []).append(w)        # one run of digits over several columns
+                continue
+            taken.setdefault(span[0], []).append(w)
+            if len(span) > 1:
+                row["spans"][span[0]] = span[-1]
+        if row["value"] and (-1 in taken or any(len(v) > 1 for v in taken.values())):
+            # numbers that cannot be told apart: the row's values as printed, in one cell over all columns
+            row["cells"] = {0: " ".join(w[0] for w in rest)}
+            row["spans"] = {0: len(cols) - 1} if len(cols) > 1 else {}
+        else:
+            row["cells"] = {c: " ".join(w[0] for w in ws) for c, ws in taken.items()}
+        nlabel = max(nlabel, len(row["labels"]))
+        rows.append(row)
+    if len(cols) + nlabel < 2:
+        return None
+    cells = []
+    for r, row in enumerate(rows, 1):
+        for n, (text, _, _) in enumerate(row["labels"]):
+            cells.append((r, n + 1, r, n + 1, text))
+        for c, text in row["cells"].items():
+            last = row["spans"].get(c, c)
+            cells.append((r, nlabel + c + 1, r, nlabel + last + 1, text))
+    xs = [block[0].x0] * (nlabel + 1) + [cols[i] + (half[i] if i < len(half) else 2 * em) for i in range(len(cols))]
+    xs = [min(ln.x0 for ln in block) + n for n in range(nlabel + 1)] + xs[nlabel + 1:]
+    return Part(page_no, index, min(ln.top for ln in block), max(ln.bottom for ln in block),
+                xs, len(rows), cells)
 
 
 # ------------------------------------------------------------------ the whole document
