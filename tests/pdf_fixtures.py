@@ -39,6 +39,7 @@ class Shape:
     paragraphs_before: int = 6          # narrative paragraphs in section 一 (pushes the tables down)
     lines_before_table4: int = 0       # short paragraphs after 表三 (to move 表四 about a page break)
     borders: bool = True                # False: tables printed without ruling lines (aligned text only)
+    touching: bool = False              # 表四's numbers pushed together (no cell margins, alternate alignment)
     repeat_header: bool = True          # table 三's header rows repeated on each page
     label_widths_mm: tuple = (14, 12, 30)   # table 三's label columns: narrow, so labels wrap
     half_width_labels: bool = False     # "(三)不予公开", "1、" instead of "1."
@@ -158,8 +159,16 @@ def _page_number_footer(section) -> None:
 
 
 def _table(doc, rows: int, cols: int, texts: dict, merges: list, widths_mm: list[float],
-           size: float, header_rows: int, repeat_header: bool, borders: bool = True):
+           size: float, header_rows: int, repeat_header: bool, borders: bool = True, touching: bool = False):
     table = doc.add_table(rows=rows, cols=cols)
+    if touching:        # no cell margins: neighbouring numbers print with almost no gap
+        margins = OxmlElement("w:tblCellMar")
+        for side in ("left", "right"):
+            el = OxmlElement(f"w:{side}")
+            el.set(qn("w:w"), "0")
+            el.set(qn("w:type"), "dxa")
+            margins.append(el)
+        table._tbl.tblPr.append(margins)
     if borders:
         table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -179,6 +188,8 @@ def _table(doc, rows: int, cols: int, texts: dict, merges: list, widths_mm: list
         p = cell.paragraphs[0]
         p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(0)
         p.alignment = WD_PARAGRAPH_ALIGNMENT.CENTER
+        if touching and r > header_rows:
+            p.alignment = WD_PARAGRAPH_ALIGNMENT.RIGHT if c % 2 else WD_PARAGRAPH_ALIGNMENT.LEFT
         if text:
             _font(p.add_run(text), size)
     return table
@@ -210,7 +221,7 @@ def build_docx(spec: Spec, shape: Shape, path: Path) -> Path:
         _para(doc, heading, bold=True)
         rows, cols, texts, merges = table_layout(spec, key, shape, values)
         _table(doc, rows, cols, texts, merges, widths[key], shape.font_size if key != "C" else 9,
-               {"A": 0, "B": 3, "C": 3}[key], shape.repeat_header, shape.borders)
+               {"A": 0, "B": 3, "C": 3}[key], shape.repeat_header, shape.borders, shape.touching and key == "C")
     _para(doc, HEADINGS[4], bold=True)
     _para(doc, "一是政策解读质量仍需提升；二是队伍建设还需加强。" + FILLER)
     _para(doc, HEADINGS[5], bold=True)
@@ -237,6 +248,8 @@ SHAPES = [
     Shape("blanks", paragraphs_before=3, repeat_header=False, seed=3,    # 表二 and 表三 split; blanks, "/"
           blank_cells=(("B", "E4"), ("B", "F9"), ("C", "K4")), slash_cells=(("B", "G20"), ("A", "C4"))),
     Shape("table4-split", paragraphs_before=2, lines_before_table4=1, repeat_header=False, seed=5),
+    Shape("borderless", borders=False, paragraphs_before=1, seed=7),        # no rules: aligned text only
+    Shape("borderless-touching", borders=False, touching=True, paragraphs_before=4, seed=8),
 ]
 
 

@@ -52,7 +52,7 @@ def _official_grids(doc) -> list[Grid]:
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("name", [s.name for s in SHAPES])
+@pytest.mark.parametrize("name", [s.name for s in SHAPES if s.borders])
 def test_word_exported_pdf_reads_every_cell_at_its_place(spec, fixture_pdfs, name):
     shape, pdf = fixture_pdfs[name]
     doc = read_pdf(pdf)
@@ -113,8 +113,13 @@ def test_extract_reads_every_figure_of_the_fixture(spec, fixture_pdfs, name):
     assert record["kind"] == "pdf" and record["unit"] == shape.unit and record["year"] == shape.year
     got = {(v["table"], v["row"], v["column"]): v["value"] for v in record["values"]}
     want = {(v["table"], v["row"], v["column"]): v["value"] for v in expected_values(spec, shape)}
+    if shape.touching:      # 表四's numbers run together ("15177 227114 …"): refused, never split by guessing
+        assert all(got.get(k) is None for k in want if k[0] == "四")
+        assert any(f["rule"] == "T1" and "表四" in f["message"] for f in record["findings"]), record["findings"]
+        want = {k: v for k, v in want.items() if k[0] != "四"}
+        got = {k: v for k, v in got.items() if k[0] != "四"}
     assert got == want
-    if not shape.blank_cells and not shape.slash_cells:     # the figures balance: no sum rule fires
+    if not (shape.blank_cells or shape.slash_cells or shape.touching):     # figures balance: no sum rule fires
         rules = {f["rule"] for f in record["findings"] if f["severity"] == "error"}
         assert not rules & {"R1", "R2", "R3", "R4"}, record["findings"]
 
