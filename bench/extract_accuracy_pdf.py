@@ -65,7 +65,7 @@ def fixture_cases(spec, out: Path, long_report: bool = True):
     from tests.pdf_fixtures import SHAPES, Shape, build_docx, expected_values
     shapes = list(SHAPES)
     if long_report:
-        shapes.append(Shape("ten-pages", paragraphs_before=34, seed=11))
+        shapes.append(Shape("ten-pages", paragraphs_before=35, seed=11))
     docs = [build_docx(spec, s, out / f"{s.name}.docx") for s in shapes]
     pdfs = soffice_convert(docs, out / "pdf", to="pdf")
     return [(f"fixture:{s.name}", p, expected_values(spec, s)) for s, p in zip(shapes, pdfs)]

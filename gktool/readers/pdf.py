@@ -283,23 +283,14 @@ def _edges(page, left: float, bottom: float, height: float):
     """Ruling lines as pdfplumber edges: stroked straight segments, and thin filled bars; shading left out."""
     import ctypes
     import pypdfium2.raw as pdfium_c
-    edges, images, paths = [], 0, 0
+    edges, images, paths = [], [0], 0
     fx, fy = ctypes.c_float(), ctypes.c_float()
     mode, stroke = ctypes.c_int(), ctypes.c_int()
     r, g, b, a = (ctypes.c_uint() for _ in range(4))
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
-        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-            images += 1
-            continue
+    for raw, m in _drawn_objects(page, images):
         paths += 1
         if paths > 4 * MAX_EDGES_PAGE:
             break
-        raw = obj.raw
-        m = obj.get_matrix()
-        container = obj.container
-        while container is not None:
-            m = m.multiply(container.get_matrix())
-            container = container.container
         pdfium_c.FPDFPath_GetDrawMode(raw, ctypes.byref(mode), ctypes.byref(stroke))
         stroked, filled = bool(stroke.value), mode.value != 0
         if not stroked and not filled:
@@ -313,8 +304,8 @@ def _edges(page, left: float, bottom: float, height: float):
             if not pdfium_c.FPDFPathSegment_GetPoint(seg, ctypes.byref(fx), ctypes.byref(fy)):
                 continue
             kind = pdfium_c.FPDFPathSegment_GetType(seg)
-            x = m.a * fx.value + m.c * fy.value + m.e - left
-            y = height - (m.b * fx.value + m.d * fy.value + m.f - bottom)
+            x = m[0] * fx.value + m[2] * fy.value + m[4] - left
+            y = height - (m[1] * fx.value + m[3] * fy.value + m[5] - bottom)
             if kind == pdfium_c.FPDF_SEGMENT_MOVETO or not pts_sub:
                 pts_sub.append([(x, y)])
             elif kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
@@ -342,7 +333,38 @@ def _edges(page, left: float, bottom: float, height: float):
                 elif w <= 2.0 and h > 2.0:
                     x = (min(xs_) + max(xs_)) / 2
                     _add_edge(edges, (x, min(ys_)), (x, max(ys_)))
-    return edges, images, paths
+    return edges, images[0], paths
+
+
+def _drawn_objects(page, images: list):
+    """(raw path object, its matrix to page space) for every path, forms included; counts images.
+
+    Walks pdfium's object list directly: wrapping each of thousands of glyph objects costs more than reading them."""
+    import pypdfium2.raw as pdfium_c
+    fs = pdfium_c.FS_MATRIX()
+
+    def matrix(obj):
+        if not pdfium_c.FPDFPageObj_GetMatrix(obj, fs):
+            return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+        return (fs.a, fs.b, fs.c, fs.d, fs.e, fs.f)
+
+    def times(m, n):    # m then n
+        return (m[0] * n[0] + m[1] * n[2], m[0] * n[1] + m[1] * n[3], m[2] * n[0] + m[3] * n[2],
+                m[2] * n[1] + m[3] * n[3], m[4] * n[0] + m[5] * n[2] + n[4], m[4] * n[1] + m[5] * n[3] + n[5])
+
+    def walk(count, get, parent, outer, depth):
+        for i in range(count(parent)):
+            obj = get(parent, i)
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+                yield obj, times(matrix(obj), outer) if outer else matrix(obj)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                images[0] += 1
+            elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < 4:
+                m = times(matrix(obj), outer) if outer else matrix(obj)
+                yield from walk(pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, obj, m, depth + 1)
+
+    yield from walk(pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, page.raw, None, 0)
 
 
 def _add_edge(edges: list, p, q) -> None:
