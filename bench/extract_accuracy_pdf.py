@@ -33,6 +33,7 @@ from gktool.validate import check_file              # noqa: E402
 def compare(expected: list[dict], record: dict) -> dict:
     """Cell-by-cell verdict of one extract record against expected values."""
     got = {(v["table"], v["row"], v["column"]): v for v in record.get("values", [])}
+    # missing: the value is not in the output at all (its table was not found): unread as well
     out = {"cells": 0, "right": 0, "wrong": [], "unread": [], "missing": []}
     for e in expected:
         key = (e["table"], e["row"], e["column"])
@@ -80,13 +81,16 @@ def pages_of(path: Path) -> int:
         doc.close()
 
 
-def timed(func, runs: int) -> float:
-    times = []
+def timed(func, runs: int) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds (CPU time is what a shared, busy machine does not inflate)."""
+    func()      # warm: imports and caches
+    wall, cpu = [], []
     for _ in range(runs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         func()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main() -> int:
@@ -102,7 +106,7 @@ def main() -> int:
             cases += fixture_cases(spec, Path(tmp))
         total = {"cells": 0, "right": 0, "wrong": 0, "unread": 0, "missing": 0}
         print(f"{'file':40} {'pages':>5} {'cells':>6} {'right':>6} {'wrong':>6} {'unread':>6} {'missing':>7} "
-              f"{'acc %':>7} {'read s':>7} {'extract s':>9}")
+              f"{'acc %':>7} {'read s (cpu)':>14} {'extract s (cpu)':>16}")
         for name, path, expected in cases:
             record = extract_record(check_file(path))
             v = compare(expected, record)
@@ -112,7 +116,8 @@ def main() -> int:
                 total[k] += v[k] if k in ("cells", "right") else len(v[k])
             acc = 100.0 * v["right"] / max(v["cells"], 1)
             print(f"{name:40} {pages_of(path):5} {v['cells']:6} {v['right']:6} {len(v['wrong']):6} "
-                  f"{len(v['unread']):6} {len(v['missing']):7} {acc:7.2f} {read_s:7.3f} {extract_s:9.3f}")
+                  f"{len(v['unread']):6} {len(v['missing']):7} {acc:7.2f} {read_s[0]:6.3f} ({read_s[1]:.3f}) "
+                  f"{extract_s[0]:7.3f} ({extract_s[1]:.3f})")
             for key, want, got, at in v["wrong"]:
                 print(f"    WRONG {key}: expected {want}, extracted {got} at {at}")
             for key, printed, at in v["unread"]:
