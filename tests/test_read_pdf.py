@@ -212,6 +212,27 @@ def test_scanned_pdf_is_refused_with_one_clear_line(tmp_path):
     assert _refused(path, SCANNED).endswith(SCANNED)
 
 
+def test_a_scanned_page_among_text_pages_is_a_warning_naming_it(tmp_path):
+    """Page 1 has text (a standard font), page 2 is only a picture: read, with a warning for page 2."""
+    pixels = bytes(64 * 64)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 7 0 R >> >> /Contents 5 0 R >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /XObject << /Im0 8 0 R >> >> /Contents 6 0 R >>",
+            _stream(b"BT /F1 12 Tf 72 720 Td (Annual report 2023) Tj ET"),
+            _stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q"),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            _stream(pixels, b"/Type /XObject /Subtype /Image /Width 64 /Height 64 /ColorSpace /DeviceGray "
+                            b"/BitsPerComponent 8 ")]
+    path = tmp_path / "mixed.pdf"
+    path.write_bytes(_pdf(objs))
+    doc = read_pdf(path)
+    assert "Annual report 2023" in doc.text
+    assert [(f.rule, f.severity, f.cells) for f in doc.findings] == [("P1", "warning", ("第2页",))]
+    assert "第2页是扫描图像" in doc.findings[0].message
+
+
 def test_pdf_without_any_text_is_refused_as_a_scan(tmp_path):
     path = tmp_path / "blank.pdf"
     path.write_bytes(_pages_pdf(2))
