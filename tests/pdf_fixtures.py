@@ -39,6 +39,7 @@ class Shape:
     paragraphs_before: int = 6          # narrative paragraphs in section 一 (pushes the tables down)
     lines_before_table4: int = 0       # short paragraphs after 表三 (to move 表四 about a page break)
     borders: bool = True                # False: tables printed without ruling lines (aligned text only)
+    running_header: str = ""            # a line printed at the top of every page
     touching: bool = False              # 表四's numbers pushed together (no cell margins, alternate alignment)
     repeat_header: bool = True          # table 三's header rows repeated on each page
     label_widths_mm: tuple = (14, 12, 30)   # table 三's label columns: narrow, so labels wrap
@@ -138,6 +139,11 @@ def _para(doc, text: str, size: float = 14, bold: bool = False, indent: bool = T
     return p
 
 
+def _para_in(p, text: str) -> None:
+    p.alignment = WD_PARAGRAPH_ALIGNMENT.RIGHT
+    _font(p.add_run(text), 10.5)
+
+
 def _page_number_footer(section) -> None:
     p = section.footer.paragraphs[0]
     p.alignment = WD_PARAGRAPH_ALIGNMENT.CENTER
@@ -205,6 +211,8 @@ def build_docx(spec: Spec, shape: Shape, path: Path) -> Path:
     section.top_margin, section.bottom_margin = Mm(37), Mm(35)
     section.left_margin, section.right_margin = Mm(28), Mm(26)
     _page_number_footer(section)
+    if shape.running_header:
+        _para_in(section.header.paragraphs[0], shape.running_header)
     _para(doc, shape.unit, 22, indent=False, center=True)
     _para(doc, f"{shape.year}年政府信息公开工作年度报告", 22, indent=False, center=True)
     _para(doc, f"本报告由{shape.unit}办公室根据《中华人民共和国政府信息公开条例》编制。报告所列统计期限自"
@@ -244,7 +252,8 @@ def expected_cells(spec: Spec, shape: Shape) -> dict[str, tuple[dict, list]]:
 SHAPES = [
     Shape("repeat-header", paragraphs_before=0),                # 表三 over a break, header rows repeated
     Shape("no-repeat-halfwidth", paragraphs_before=1, repeat_header=False, half_width_labels=True, seed=2),
-    Shape("columns-join", paragraphs_before=10),                # 表三's first page lacks the B|C rule
+    Shape("columns-join", paragraphs_before=10,                 # 表三's first page lacks the B|C rule
+          running_header="测试县人民政府2023年政府信息公开工作年度报告（公开）"),
     Shape("blanks", paragraphs_before=3, repeat_header=False, seed=3,    # 表二 and 表三 split; blanks, "/"
           blank_cells=(("B", "E4"), ("B", "F9"), ("C", "K4")), slash_cells=(("B", "G20"), ("A", "C4"))),
     Shape("table4-split", paragraphs_before=2, lines_before_table4=1, repeat_header=False, seed=5),

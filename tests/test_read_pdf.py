@@ -99,6 +99,8 @@ def test_narrative_has_headings_on_their_own_lines_and_no_page_numbers(fixture_p
     for heading in HEADINGS:
         assert heading in lines, heading
     assert not re.search(r"—\s*\d+\s*—", doc.text)
+    if shape.running_header:
+        assert shape.running_header not in doc.text
     assert doc.title == f"{shape.unit}{shape.year}年政府信息公开工作年度报告"
     assert f"{shape.year}年，本机关未收取政府信息公开信息处理费。" in lines
     # no table text leaks into the narrative

@@ -45,7 +45,6 @@ TABLE_SETTINGS = {
 _PAGE_NUMBER = re.compile(r"^[\s\-—–－―~～·•]*(第\s*)?\d{1,4}(\s*页)?(\s*[/／共]\s*\d{1,4}\s*页?)?[\s\-—–－―~～·•]*$")
 _DASHED_NUMBER = re.compile(r"^\s*[\-—–－―~～]+\s*\d{1,4}\s*[\-—–－―~～]+\s*$")
 _HEADING = re.compile(r"^\s*[一二三四五六七八九十]{1,2}\s*[、.．]")
-_NUMBER = re.compile(r"^\s*[+-]?\d[\d,，]*(\.\d+)?\s*$")
 # what a value cell may hold (numbers, possibly wrapped or run together, or a "not applicable" mark):
 # never glued onto a label
 _VALUE_LIKE = re.compile(r"^[\d\s.,，+\-/／—–－]*$")
@@ -206,7 +205,6 @@ class PageRead:
     images: int
     undecodable: int = 0
     edges_skipped: bool = False
-    dropped: list[Line] = field(default_factory=list)
 
 
 class _PageView:
@@ -624,6 +622,7 @@ def _aligned_part(block: list[Line], values: list[Line], page_no: int, index: in
 
 # ------------------------------------------------------------------ the whole document
 def _assemble(pages: list[PageRead], shown: str) -> Document:
+    """The pages together: tables joined over page breaks, the narrative, the reader's own findings."""
     total_chars = sum(p.chars for p in pages)
     if total_chars == 0:
         raise _refuse(shown, SCANNED)
@@ -634,6 +633,11 @@ def _assemble(pages: list[PageRead], shown: str) -> Document:
     if scanned:
         findings.append(Finding("P1", "warning", "PDF", tuple(f"第{n}页" for n in scanned),
                                 f"第{'、'.join(map(str, scanned))}页是扫描图像，没有文字层，这些页的内容未读取（本工具不做文字识别）"))
+    crowded = [p.number for p in pages if p.edges_skipped]
+    if crowded:     # never a table silently missing: say where the drawing was too dense to look at
+        findings.append(Finding("P2", "warning", "PDF", tuple(f"第{n}页" for n in crowded),
+                                f"第{'、'.join(map(str, crowded))}页的线条图形过多（超过 {MAX_EDGES_PAGE} 条），"
+                                "未在其中查找表格；如表格在这些页上，请提供 Word 或网页版本"))
     _drop_running_lines(pages)
     grids = _join_tables(pages)
     title, text = _narrative(pages)
@@ -654,9 +658,8 @@ def _drop_running_lines(pages: list[PageRead]) -> None:
             margin = ln.top < 0.1 * p.height or ln.bottom > 0.88 * p.height
             if _DASHED_NUMBER.match(ln.text) or (margin and _PAGE_NUMBER.match(ln.text)) \
                     or (margin and many and repeated.get(ln.text, 0) >= max(2, len(pages) // 2)):
-                p.dropped.append(ln)
-            else:
-                keep.append(ln)
+                continue
+            keep.append(ln)
         p.lines = keep
 
 
