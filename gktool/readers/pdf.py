@@ -122,6 +122,9 @@ def read_pdf(path) -> Document:
 
 def _check_structure(path: Path, shown: str) -> None:
     """Encryption, page count and the size of each page's drawing instructions, before anything is drawn."""
+    import logging
+    # pdfminer logs each damaged cross-reference entry; the user gets our one line instead
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
