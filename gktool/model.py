@@ -41,6 +41,8 @@ class FilledReport:
     places: dict[Key, Place] = field(default_factory=dict)
     live: set[Key] = field(default_factory=set)    # totals that follow the inputs (intact formulas): recomputed
     unread: set[Key] = field(default_factory=set)  # cells that could not be read (a finding says why)
+    flagged: set[Key] = field(default_factory=set)  # cells whose reader already made an error finding (a
+                                                     # replaced total): sums through them are consequences, not news
     absent: set[str] = field(default_factory=set)  # spec sheets (tables/sections) not found in the source
     _evaluator: Evaluator | None = field(default=None, repr=False)
     _homes: dict[str, str] | None = field(default=None, repr=False)
