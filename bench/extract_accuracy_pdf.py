@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gktool.extract import extract_record          # noqa: E402
-from gktool.readers.pdf import read_pdf             # noqa: E402
-from gktool.spec import load_spec                   # noqa: E402
-from gktool.validate import check_file              # noqa: E402
+from gktool.extract import extract_record  # noqa: E402
+from gktool.readers.pdf import read_pdf  # noqa: E402
+from gktool.spec import load_spec  # noqa: E402
+from gktool.validate import check_file  # noqa: E402
 
 
 def compare(expected: list[dict], record: dict) -> dict:
@@ -69,7 +69,7 @@ def fixture_cases(spec, out: Path, long_report: bool = True):
         shapes.append(Shape("ten-pages", paragraphs_before=35, seed=11))
     docs = [build_docx(spec, s, out / f"{s.name}.docx") for s in shapes]
     pdfs = soffice_convert(docs, out / "pdf", to="pdf")
-    return [(f"fixture:{s.name}", p, expected_values(spec, s)) for s, p in zip(shapes, pdfs)]
+    return [(f"fixture:{s.name}", p, expected_values(spec, s)) for s, p in zip(shapes, pdfs, strict=True)]
 
 
 def pages_of(path: Path) -> int:
@@ -110,8 +110,8 @@ def main() -> int:
         for name, path, expected in cases:
             record = extract_record(check_file(path))
             v = compare(expected, record)
-            read_s = timed(lambda: read_pdf(path), args.runs)
-            extract_s = timed(lambda: check_file(path), args.runs)
+            read_s = timed(lambda p=path: read_pdf(p), args.runs)
+            extract_s = timed(lambda p=path: check_file(p), args.runs)
             for k in total:
                 total[k] += v[k] if k in ("cells", "right") else len(v[k])
             acc = 100.0 * v["right"] / max(v["cells"], 1)

@@ -222,7 +222,7 @@ def build_docx(spec: Spec, shape: Shape, path: Path) -> Path:
         _para(doc, f"（{'一二三四五六七八九十'[i % 10]}）工作情况。" + FILLER * 2)
     widths = {"A": [45, 35, 35, 35], "B": list(shape.label_widths_mm) + [(156 - sum(shape.label_widths_mm)) / 7] * 7,
               "C": [156 / 15] * 15}
-    for heading, key in zip(HEADINGS[1:4], "ABC"):
+    for heading, key in zip(HEADINGS[1:4], "ABC", strict=True):
         if key == "C":
             for i in range(shape.lines_before_table4):
                 _para(doc, f"注{i + 1}：以上数据截至{shape.year}年12月31日。")

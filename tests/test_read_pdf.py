@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from gktool.errors import GkError
-from gktool.readers.grid import Grid
 from gktool.extract import extract_record
+from gktool.readers.grid import Grid
 from gktool.readers.pdf import MAX_PAGES, SCANNED, read_pdf
 from gktool.report import write_report
 from gktool.validate import analyse_file
@@ -36,7 +36,7 @@ def converted(tmp_path_factory, spec, filled_workbook):
     docs = [build_docx(spec, shape, folder / f"{shape.name}.docx") for shape in SHAPES]
     report_docx = write_report(analyse_file(filled_workbook), folder / "gktool-report.docx")
     pdfs = soffice_convert(docs + [report_docx], folder / "pdf", to="pdf")
-    return {shape.name: (shape, pdf) for shape, pdf in zip(SHAPES, pdfs)}, pdfs[-1]
+    return {shape.name: (shape, pdf) for shape, pdf in zip(SHAPES, pdfs[:-1], strict=True)}, pdfs[-1]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_word_exported_pdf_reads_every_cell_at_its_place(spec, fixture_pdfs, nam
     shape, pdf = fixture_pdfs[name]
     doc = read_pdf(pdf)
     assert doc.kind == "pdf" and doc.findings == []
-    for grid, key in zip(_official_grids(doc), "ABC"):
+    for grid, key in zip(_official_grids(doc), "ABC", strict=True):
         texts, merges = expected_cells(spec, shape)[key]
         got = {rc: _squash(cell.text) for rc, cell in grid.cells.items()}
         want = {rc: _squash(t) for rc, t in texts.items()}

@@ -253,6 +253,7 @@ def _read_page(page, number: int, shown: str) -> PageRead:
 def _chars(textpage, n: int, left: float, bottom: float, height: float):
     """The page's glyphs as dicts (text, x0, x1, top, bottom, size), top-down coordinates; generated ones left out."""
     import ctypes
+
     import pypdfium2.raw as pdfium_c
     raw = textpage.raw
     rect = pdfium_c.FS_RECTF()
@@ -283,6 +284,7 @@ def _chars(textpage, n: int, left: float, bottom: float, height: float):
 def _edges(page, left: float, bottom: float, height: float):
     """Ruling lines as pdfplumber edges: stroked straight segments, and thin filled bars; shading left out."""
     import ctypes
+
     import pypdfium2.raw as pdfium_c
     edges, images, paths = [], [0], 0
     fx, fy = ctypes.c_float(), ctypes.c_float()
@@ -321,7 +323,7 @@ def _edges(page, left: float, bottom: float, height: float):
             if not pts:
                 continue
             if stroked:
-                for p, q in zip(sub, sub[1:]):
+                for p, q in zip(sub, sub[1:], strict=False):
                     if p is None or q is None:
                         continue
                     _add_edge(edges, p, q)
@@ -431,7 +433,7 @@ def _part(table, chars, page_no: int, index: int) -> Part | None:
         if k is not None:
             texts[k].append(ch)
     cells = []
-    for (r1, c1, r2, c2), cs in zip(spans, texts):
+    for (r1, c1, r2, c2), cs in zip(spans, texts, strict=True):
         cells.append((r1 + 1, c1 + 1, r2, c2, _cell_text(cs)))
     if len({c[1] for c in cells}) < 2:
         return None
@@ -783,7 +785,7 @@ def _repeated_header_rows(header: list, by_row: dict, nrows: int) -> int:
 def _pairs(grid: Grid, last: int, first_row: dict) -> dict:
     """For each cell of a part's first row: the grid cell with the same columns that ends on the last row."""
     ends = {}
-    for (r, c), cell in grid.cells.items():
+    for r, c in grid.cells:
         ends[(r, c)] = (r, c, r, c)
     for m in grid.merges:
         ends[(m[0], m[1])] = m
@@ -808,7 +810,7 @@ def _split_row(pairs: dict, first_row: dict) -> bool:
     if not first_row or len(pairs) != len(first_row):
         return False
     went_on = False
-    for m, old, new, *_ in pairs.values():
+    for _, old, new, *_ in pairs.values():
         old_num, new_num = bool(old and _VALUE_LIKE.match(old)), bool(new and _VALUE_LIKE.match(new))
         if (old_num and new) or (new_num and old):
             return False
