@@ -9,6 +9,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gktool.errors import GkError
 from gktool.extract import extract_record
@@ -285,3 +287,59 @@ def test_page_that_inflates_into_a_huge_drawing_is_refused(tmp_path):
     path.write_bytes(_pages_pdf(1, bomb, content_extra=b"/Filter /FlateDecode "))
     assert path.stat().st_size < 200_000
     _refused(path, "内容异常庞大")
+
+
+def _ruled_table_pdf(bars: bool = False) -> bytes:
+    """One page: a 3×3 table drawn with stroked lines, or (bars=True) with thin filled rectangles as
+    Microsoft Word's PDF export draws borders; a white background box behind it; numbers in its cells."""
+    xs, ys = [72, 200, 300, 400], [700, 670, 640, 610]
+    ops = [b"1 1 1 rg 60 600 360 110 re f 0 0 0 rg 0.5 w"]      # white shading: not a rule
+    if bars:
+        ops += [b"%d %.1f %d 0.5 re f" % (xs[0], y - 0.25, xs[-1] - xs[0]) for y in ys]
+        ops += [b"%.1f %d 0.5 %d re f" % (x - 0.25, ys[-1], ys[0] - ys[-1]) for x in xs]
+    else:
+        ops += [b"%d %d m %d %d l S" % (xs[0], y, xs[-1], y) for y in ys]
+        ops += [b"%d %d m %d %d l S" % (x, ys[0], x, ys[-1]) for x in xs]
+    texts = [["Item", "2022", "2023"], ["A", "15", "177"], ["B", "0", "3985758"]]
+    for r, row in enumerate(texts):
+        for c, t in enumerate(row):
+            ops.append(b"BT /F1 11 Tf %d %d Td (%s) Tj ET" % (xs[c] + 6, ys[r] - 20, t.encode()))
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+            _stream(b"\n".join(ops)), b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    return _pdf(objs)
+
+
+@pytest.mark.parametrize("bars", [False, True])
+def test_a_table_drawn_with_lines_is_read_cell_by_cell(tmp_path, bars):
+    path = tmp_path / "ruled.pdf"
+    path.write_bytes(_ruled_table_pdf(bars))
+    doc = read_pdf(path)
+    [grid] = doc.grids
+    assert {rc: c.text for rc, c in grid.cells.items()} == {
+        (1, 1): "Item", (1, 2): "2022", (1, 3): "2023", (2, 1): "A", (2, 2): "15", (2, 3): "177",
+        (3, 1): "B", (3, 2): "0", (3, 3): "3985758"}
+    assert grid.cells[(3, 3)].at == "第1页 表格1 第3行第3列" and grid.page == 1
+    assert "3985758" not in doc.text
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=8),
+       cut=st.integers(0, 10**6))
+def test_damaged_pdfs_are_read_or_refused_in_one_line(tmp_path, edits, cut):
+    """Random bytes changed and the end cut off: a Document or one GkError line, quickly; never a traceback."""
+    data = bytearray(_ruled_table_pdf())
+    for pos, byte in edits:
+        data[pos % len(data)] = byte
+    data = data[: max(16, cut % (len(data) + 1))]
+    path = tmp_path / "fuzz.pdf"
+    path.write_bytes(bytes(data))
+    start = time.monotonic()
+    try:
+        doc = read_pdf(path)
+    except GkError as err:
+        assert "\n" not in err.message
+    else:
+        assert doc.kind == "pdf"
+    assert time.monotonic() - start < 5
