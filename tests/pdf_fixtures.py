@@ -40,7 +40,8 @@ class Shape:
     lines_before_table4: int = 0       # short paragraphs after 表三 (to move 表四 about a page break)
     borders: bool = True                # False: tables printed without ruling lines (aligned text only)
     running_header: str = ""            # a line printed at the top of every page
-    touching: bool = False              # 表四's numbers pushed together (no cell margins, alternate alignment)
+    touching: str = ""                  # tables ("C", "BC") whose numbers are pushed together (no cell margins,
+                                        # alternate alignment): printed figures that cannot be told apart
     repeat_header: bool = True          # table 三's header rows repeated on each page
     label_widths_mm: tuple = (14, 12, 30)   # table 三's label columns: narrow, so labels wrap
     half_width_labels: bool = False     # "(三)不予公开", "1、" instead of "1."
@@ -229,7 +230,7 @@ def build_docx(spec: Spec, shape: Shape, path: Path) -> Path:
         _para(doc, heading, bold=True)
         rows, cols, texts, merges = table_layout(spec, key, shape, values)
         _table(doc, rows, cols, texts, merges, widths[key], shape.font_size if key != "C" else 9,
-               {"A": 0, "B": 3, "C": 3}[key], shape.repeat_header, shape.borders, shape.touching and key == "C")
+               {"A": 0, "B": 3, "C": 3}[key], shape.repeat_header, shape.borders, key in shape.touching)
     _para(doc, HEADINGS[4], bold=True)
     _para(doc, "一是政策解读质量仍需提升；二是队伍建设还需加强。" + FILLER)
     _para(doc, HEADINGS[5], bold=True)
@@ -258,7 +259,8 @@ SHAPES = [
           blank_cells=(("B", "E4"), ("B", "F9"), ("C", "K4")), slash_cells=(("B", "G20"), ("A", "C4"))),
     Shape("table4-split", paragraphs_before=2, lines_before_table4=1, repeat_header=False, seed=5),
     Shape("borderless", borders=False, paragraphs_before=1, seed=7),        # no rules: aligned text only
-    Shape("borderless-touching", borders=False, touching=True, paragraphs_before=4, seed=8),
+    Shape("borderless-touching", borders=False, touching="C", paragraphs_before=4, seed=8),
+    Shape("borderless-touching-3", borders=False, touching="BC", paragraphs_before=4, seed=9),
 ]
 
 
