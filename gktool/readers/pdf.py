@@ -28,6 +28,7 @@ from .grid import Document, Grid, GridCell
 MAX_FILE_BYTES = 50 * 1024 * 1024     # real reports: 0.1–5 MB
 MAX_PAGES = 200                       # real reports: 3–30 pages
 MAX_CHARS_PAGE = 60_000               # a dense A4 page holds ~2,500 glyphs
+MAX_CHARS_TOTAL = 500_000             # bounds memory (a glyph is kept as a small dict): ~200 dense pages
 MAX_EDGES_PAGE = 6_000                # ruling segments on one page (a big table: a few hundred)
 MAX_CONTENT_PAGE = 16 * 1024 * 1024   # decompressed drawing instructions of one page
 TIME_BUDGET = 60.0                    # seconds for one file
@@ -109,6 +110,8 @@ def read_pdf(path) -> Document:
                 pages.append(_read_page(page, i + 1, shown))
             finally:
                 page.close()
+            if sum(p.chars for p in pages) > MAX_CHARS_TOTAL:
+                raise _refuse(shown, f"PDF 文字数量异常（超过 {MAX_CHARS_TOTAL} 个字符），年度报告没有这么长，请确认文件是否正确")
     except GkError:
         raise
     except MemoryError:
@@ -117,7 +120,12 @@ def read_pdf(path) -> Document:
         raise _refuse(shown, "PDF 文件已损坏，无法读取（可能没有下载完整），请重新获取原文件") from None
     finally:
         pdf.close()
-    return _assemble(pages, shown)
+    try:
+        return _assemble(pages, shown)
+    except GkError:
+        raise
+    except Exception:   # a layout no rule here foresaw: one line for the user, not a traceback
+        raise _refuse(shown, "PDF 的版面无法解析，未能读取；请提供 Word 或网页版本") from None
 
 
 def _check_structure(path: Path, shown: str) -> None:
