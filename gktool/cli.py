@@ -258,8 +258,13 @@ def main():
 @click.option("--fill", "fill", type=click.Path(dir_okay=False), help="用 JSON 文件预填数据（见 README）")
 @click.option("--format", "format_name", default="national-2021", show_default=True, help="报告格式")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
-def new(output, unit, year, password, fill, format_name, force):
+@click.option("--previous", "previous", type=click.Path(dir_okay=False), default=None,
+              help="上年的报告：填入上年结转、单位和联系方式，“校验”表同时与上年的数字比较")
+def new(output, unit, year, password, fill, format_name, force, previous):
     """生成一个锁定的填报工作簿（官方表格格式，只有浅黄色单元格可填写）。
+
+    加 --previous 上年报告：填入二、上年结转（逐列取上年的结转下年度继续办理）、单位名称、网站和联系方式，
+    文字说明留空；上年的数字保存在隐藏的“上年数据”表中，“校验”表随填随查上年结转和现行有效件数。
 
     Example: gktool new --unit 中宁县 --year 2023
     """
@@ -270,14 +275,23 @@ def new(output, unit, year, password, fill, format_name, force):
         raise GkError(f"输出文件“{output}”的扩展名应为 .xlsx（工作簿只能保存为 .xlsx 格式）")
     spec = load_spec(format_name)
     values = {}
+    last = None
+    if previous:
+        from .crossyear import identity_problem, prefill
+        from .validate import read_previous
+        last = read_previous(previous, format_name)
+        values = prefill(spec, last)
     if fill:
         from .filldata import load_fill
-        values = load_fill(spec, fill)
+        values.update(load_fill(spec, fill))
     unit_cell, year_cell = spec.field_cells["unit"], spec.field_cells["year"]
     unit = unit or values.get((unit_cell.sheet, unit_cell.cell)) or None
-    year = year or values.get((year_cell.sheet, year_cell.cell)) or datetime.date.today().year - 1
+    year = (year or values.get((year_cell.sheet, year_cell.cell))
+            or (last.year + 1 if last is not None and last.year else datetime.date.today().year - 1))
+    if last is not None and (problem := identity_problem(unit, year, last)):
+        raise GkError(problem)
     path = Path(output) if output else Path(default_filename(unit, year))
-    new_workbook(spec, path, unit=unit, year=year, password=password, values=values, force=force)
+    new_workbook(spec, path, unit=unit, year=year, password=password, values=values, force=force, previous=last)
     click.echo(f"已生成：{path}")
 
 
@@ -287,23 +301,36 @@ def new(output, unit, year, password, fill, format_name, force):
               help="输出格式：text（中文说明）或 json（每个文件一行）")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
 @click.option("--spec", "format_name", default=None, help="按指定的报告格式检查（格式名称或 .toml 格式定义文件；默认按工作簿记录的格式）")
-def validate(files, fmt, jobs, format_name):
+@click.option("--previous", "previous", type=click.Path(dir_okay=False), default=None,
+              help="上年的报告（任何可读取的工作簿或报告），做跨年度检查（Y1–Y6）")
+@click.option("--previous-dir", "previous_dir", type=click.Path(file_okay=False), default=None,
+              help="上年报告所在的文件夹：按单位和年度为每个文件找到上年的报告，做跨年度检查")
+def validate(files, fmt, jobs, format_name, previous, previous_dir):
     """检查填好的工作簿或已发布的报告：结构、数据类型、勾稽关系、文字与表格是否一致。
 
     可以给多个文件或文件夹（检查其中所有文件，包括子文件夹；读不了的文件也各有一行结论）。
     读取 gktool 工作簿、其他 .xlsx/.xls/.ods/.xlsb 工作簿（按标签找到官方表格）。
     退出码：0 没有错误；1 有错误；2 有文件无法读取。
 
-    Example: gktool validate 中宁县2023年政府信息公开工作年度报告.xlsx
+    加 --previous 上年报告（或 --previous-dir 上年文件夹）时，再与上年的报告比较：上年结转、现行有效件数、
+    照抄上年的文字、数字大幅变化等（规则 Y0–Y6）。
+
+    Example: gktool validate 中宁县2023年政府信息公开工作年度报告.xlsx --previous 中宁县2022年政府信息公开工作年度报告.xlsx
     """
     from .findings import render_text
-    from .validate import expand_paths, validate_files
+    from .validate import expand_paths, index_previous, read_previous, validate_files
 
+    if previous and previous_dir:
+        raise GkError("--previous 和 --previous-dir 只能用一个：一个文件用 --previous，文件夹用 --previous-dir", EXIT_INPUT)
     paths = expand_paths(files)
+    if previous:
+        read_previous(previous, format_name)      # an unreadable previous report is one error, before any check
+    elif previous_dir:
+        previous = index_previous(previous_dir, jobs, format_name)
     color = fmt == "text" and sys.stdout.isatty()
     worst = 0
     passed, failed, unreadable = 0, [], []
-    for result in validate_files(paths, jobs, format_name):
+    for result in validate_files(paths, jobs, format_name, previous):
         if fmt == "json":
             click.echo(result.to_json())
         else:
@@ -378,27 +405,38 @@ def extract(files, fmt, output, force, jobs, format_name):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出 .docx（默认：工作簿旁边，{单位}{年度}年政府信息公开工作年度报告.docx）")
 @click.option("--force", is_flag=True, help="覆盖已存在的报告文件")
 @click.option("--draft", is_flag=True, help="工作簿有错误也生成报告，每页页眉标明“草稿——未通过校验”，不得发布")
-def report(file, output, force, draft):
+@click.option("--previous", "previous", type=click.Path(dir_okay=False), default=None,
+              help="上年的报告：先做跨年度检查，自动生成的段落加上与上年比较的数字")
+def report(file, output, force, draft, previous):
     """根据填好的工作簿生成 Word 年度报告（先校验，有错误时拒绝生成）。
+
+    加 --previous 上年报告：同时做跨年度检查（Y1 等错误同样拒绝生成），自动生成的依申请公开、主动公开段落
+    加上与上年比较的数字（如“较上年增加6件、增长27.3%”）；上年缺少的数字不写。
 
     Example: gktool report 中宁县2023年政府信息公开工作年度报告.xlsx
     """
     from .findings import render_text
-    from .report import default_report_path, write_report
+    from .report import default_report_path, refuse_unless_publishable, write_report
     from .validate import analyse_file
 
     if output and Path(output).suffix.lower() != ".docx":
         raise GkError(f"报告只能写成 Word 文件（.docx），“{output}”不行；需要 PDF 时请用 Word、WPS 或 LibreOffice 另存为",
                       EXIT_INPUT)
-    analysis = analyse_file(file)
+    last = None
+    if previous:
+        from .validate import read_previous
+        last = read_previous(previous)
+    analysis = analyse_file(file, previous=last)
+    if last is not None and analysis.report is not None:
+        from .crossyear import identity_problem
+        problem = identity_problem(analysis.report.unit, analysis.report.year, last)
+        if problem:
+            raise GkError(problem)
+        analysis.previous = last          # read by report.py for the year-on-year sentences
     result = analysis.result
     if result.findings:
         click.echo(render_text(result), err=True)
-    if analysis.spec is None:
-        raise GkError("无法识别工作簿的格式，不能生成报告", EXIT_FINDINGS)
-    if result.errors and not draft:
-        raise GkError(f"工作簿有 {result.errors} 个错误，未生成报告；请改正后重试（或加 --draft 生成标明草稿的报告）",
-                      EXIT_FINDINGS)
+    refuse_unless_publishable(analysis, draft)
     path = Path(output) if output else default_report_path(analysis, Path(file))
     write_report(analysis, path, force=force, draft=bool(result.errors))
     if result.errors:

@@ -152,13 +152,15 @@ def _completeness_rows(spec: Spec) -> list[CheckRow]:
     """K1–K4 (and C1's required fields) as live rows: what a publishable report cannot leave empty."""
     rows = []
     groups = [
-        ("C1", "必填的封面信息（单位名称、报告年度）", lambda f: f.required, "填写单位全称和四位年份"),
-        ("K1", "联系方式（地址、电话、网站）已填写", lambda f: f.publish and f.type == "text", "在封面填写通信地址、联系电话和网站网址"),
-        ("K2", "必写的文字部分已填写", lambda f: f.publish and f.type == "narrative", "写明总体情况和存在的主要问题"),
-        ("K4", "信息处理费的件数和金额已填写", lambda f: f.publish and f.type not in ("text", "narrative"),
+        ("C1", "error", "必填的封面信息（单位名称、报告年度）", lambda f: f.required, "填写单位全称和四位年份"),
+        ("K1", "error", "联系方式（地址、电话、网站）已填写", lambda f: f.publish and f.type == "text",
+         "在封面填写通信地址、联系电话和网站网址"),
+        ("K2", "warning", "必写的文字部分已填写", lambda f: f.publish and f.type == "narrative",
+         "写明总体情况和存在的主要问题"),
+        ("K4", "error", "信息处理费的件数和金额已填写", lambda f: f.publish and f.type not in ("text", "narrative"),
          "没有收取的填 0，不要留空"),
     ]
-    for rule, title, predicate, hint in groups:
+    for rule, severity, title, predicate, hint in groups:
         refs = _field_refs(spec, predicate)
         if not refs:
             continue
@@ -166,7 +168,7 @@ def _completeness_rows(spec: Spec) -> list[CheckRow]:
 
         def compute(values: dict, refs=refs) -> tuple[float, float]:
             return sum(_blank(values.get((sh, cell))) for sh, cell, _ in refs), 0
-        rows.append(CheckRow(rule, "error", title + "（空白的个数）", "、".join(label for _, _, label in refs),
+        rows.append(CheckRow(rule, severity, title + "（空白的个数）", "、".join(label for _, _, label in refs),
                              formula, "==", "0", hint, compute=compute))
     tables = [s for s in spec.sheets if s.kind == "table"]
     if tables:
@@ -186,7 +188,7 @@ def _ratio_rows(spec: Spec) -> list[CheckRow]:
     for rc in spec.ratio_checks:
         num, den = rc.numerator.excel(), rc.denominator.excel()
         formula = (f"IF(AND(ISNUMBER({num}),ISNUMBER({den}),N({den})>0,N({num})>0),"
-                   f"IF(AND({num}/{den}>={rc.min},{num}/{den}<={rc.max}),0,1),0)")
+                   f"IF(AND({num}/{den}>={rc.min:g},{num}/{den}<={rc.max:g}),0,1),0)")
         keys = [(rc.numerator.sheet, rc.numerator.cells()[0]), (rc.denominator.sheet, rc.denominator.cells()[0])]
 
         def compute(values: dict, keys=keys, rc=rc) -> tuple[float, float]:

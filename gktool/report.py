@@ -121,7 +121,7 @@ def default_report_path(analysis, workbook_path: Path) -> Path:
         return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", title).strip(" .")
 
     def fits(name: str) -> bool:
-        return len(f"{name}.docx".encode("utf-8")) <= MAX_NAME_BYTES
+        return len(f"{name}.docx".encode()) <= MAX_NAME_BYTES
 
     name = safe(report_title(analysis)) or "政府信息公开工作年度报告"
     if not fits(name):
@@ -378,11 +378,11 @@ def _generated(analysis, sheet: Sheet, f, empty_section: bool) -> str:
     if f.key == "active":
         text = _active_summary(analysis)
         if text:
-            return text
+            return text + _year_on_year(analysis, f.key)
     if f.key == "request":
         text = _request_summary(analysis)
         if text:
-            return text
+            return text + _year_on_year(analysis, f.key)
     if f.key == "other":
         return "无其他需要报告的事项。"
     if f.key in ("problems", "improvements"):
@@ -392,6 +392,15 @@ def _generated(analysis, sheet: Sheet, f, empty_section: bool) -> str:
         return ""
     topic = f.heading or f.label
     return f"本年度{topic}方面没有需要专门说明的情况。"
+
+
+def _year_on_year(analysis, key: str) -> str:
+    """Figures against last year's, when `report --previous` gave its report (see crossyear.py)."""
+    last = getattr(analysis, "previous", None)
+    if last is None or analysis.report is None:
+        return ""
+    from .crossyear import year_on_year
+    return year_on_year(analysis.report, last, key)
 
 
 def _fee_sentence(analysis) -> str:
@@ -674,7 +683,7 @@ class _Renderer:
         normal.element.get_or_add_pPr().find(qn("w:ind")).set(qn("w:firstLineChars"), "200")
         # the built-in heading styles, restyled as GB/T 9704 headings: Word's navigation pane and
         # table of contents find them, and a clerk's （一） heading gets the same style as ours
-        for kind, (name, level) in self.HEADING_STYLES.items():
+        for kind, (name, _level) in self.HEADING_STYLES.items():
             style = self.doc.styles[name]
             east, latin, size = self.ROLES[kind]
             rpr = style.element.get_or_add_rPr()
@@ -880,12 +889,12 @@ def balanced_width(text: str, per_line: int) -> int:
 def _app_xml() -> bytes:
     """docProps/app.xml naming gktool (python-docx's template says Microsoft Macintosh Word); no version,
     so a new gktool release does not change the bytes of an unchanged report."""
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
-            'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
-            '<Application>gktool</Application><DocSecurity>0</DocSecurity>'
-            '<ScaleCrop>false</ScaleCrop><LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>'
-            '<HyperlinksChanged>false</HyperlinksChanged></Properties>').encode("utf-8")
+    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+            b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+            b'<Application>gktool</Application><DocSecurity>0</DocSecurity>'
+            b'<ScaleCrop>false</ScaleCrop><LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>'
+            b'<HyperlinksChanged>false</HyperlinksChanged></Properties>')
 
 
 def _font_table_xml() -> bytes:
@@ -931,3 +940,28 @@ def column_widths(sheet: Sheet, total: int, font_size) -> list[int]:
     widths = [int(fixed.get(i, excel[i] * scale)) for i in range(1, n_cols + 1)]
     widths[-1] += total - sum(widths)
     return widths
+
+
+def refuse_unless_publishable(analysis, draft: bool = False) -> None:
+    """The policy: no report from a file with errors, unless it is asked for as a marked draft."""
+    from .errors import EXIT_FINDINGS, GkError
+
+    result = analysis.result
+    if analysis.spec is None:
+        raise GkError("无法识别报告的格式，不能生成报告", EXIT_FINDINGS)
+    if result.errors and not draft:
+        raise GkError(f"有 {result.errors} 个错误，未生成报告；请改正后重试（或加 --draft 生成标明草稿的报告）",
+                      EXIT_FINDINGS)
+
+
+def report_from_file(source, output=None, *, force: bool = False, draft: bool = False):
+    """Check `source` (any file gktool reads) and write its Word report; returns (path, analysis).
+
+    Raises GkError when the file cannot be read, has errors (unless `draft`), or the output exists."""
+    from .validate import analyse_file
+
+    analysis = analyse_file(source)
+    refuse_unless_publishable(analysis, draft)
+    path = Path(output) if output else default_report_path(analysis, Path(source))
+    write_report(analysis, path, force=force, draft=bool(analysis.result.errors))
+    return path, analysis

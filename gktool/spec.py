@@ -317,6 +317,7 @@ class Spec:
     narrative_checks: tuple[NarrativeCheck, ...] = ()
     ratio_checks: tuple[RatioCheck, ...] = ()
     fingerprint: str = ""
+    cross_year: dict = field(default_factory=dict, hash=False, compare=False)   # [cross_year]: see crossyear.py
 
     def sheet(self, name_or_key: str) -> Sheet:
         for s in self.sheets:
@@ -533,6 +534,8 @@ def check_spec(spec: Spec) -> list[str]:
             for x in r.cells():
                 if (r.sheet, x) not in cells:
                     problems.append(f"比例核对“{rc.what}”引用的 {r.sheet}!{x} 不是可填或合计单元格")
+    from .crossyear import spec_problems     # the [cross_year] table is read where it is used
+    problems.extend(spec_problems(spec))
     return list(dict.fromkeys(problems))
 
 
@@ -570,6 +573,7 @@ def _build_spec(text: str, format_name: str) -> Spec:
         notice=data["notice"], law=data["law"], notice_title=data["notice_title"],
         fee_notice=data["fee_notice"], report_title=data["report_title"], sheets=sheets,
         types=types, checks=checks, narrative_checks=narrative, ratio_checks=ratios, fingerprint=_fingerprint(data),
+        cross_year=data.get("cross_year", {}),
     )
 
 

@@ -18,17 +18,17 @@ from click.testing import CliRunner
 from docx.oxml.ns import qn
 
 from gktool.cli import main
-from gktool.compute import Evaluator
 from gktool.errors import GkError
 from gktool.findings import Result
 from gktool.report import (DRAFT_MARK, balanced_width, build_document, column_widths, default_report_path,
                            document_bytes, fontconfig_xml, narrative_paragraphs, report_blocks, write_report)
+from gktool.model import FilledReport
 from gktool.rules import Analysis
 from gktool.spec import load_spec, load_spec_text, parse_cell, parse_range
 from gktool.validate import analyse_file
 from gktool.writer import new_workbook
 
-from .helpers import soffice_available, soffice_convert
+from .helpers import soffice_available
 
 A, B, C = "二、主动公开", "三、依申请公开", "四、复议诉讼"
 COVER, S1, S5, S6 = "封面", "一、总体情况", "五、问题及改进", "六、其他事项"
@@ -62,7 +62,8 @@ def base_values(spec, **fields) -> dict:
     values = dict(NUMBERS)
     values.update(field_values(spec, unit="测试县", year=2023, website_name="测试县人民政府网站",
                                website="http://www.example.gov.cn", contact_office="测试县人民政府办公室",
-                               address="人民路1号", postcode="100000", phone="010-12345678"))
+                               address="人民路1号", postcode="100000", phone="010-12345678",
+                               fee_count=0, fee_amount=0))
     values.update(field_values(spec, **fields))
     return values
 
@@ -293,7 +294,7 @@ def test_empty_narrative_is_generated_from_the_tables(spec, empty):
     # the generated text passes the validator's own figure checks (R9 patterns)
     for nc in spec.narrative_checks:
         for m in re.finditer(nc.pattern, request):
-            assert float(m.group(1)) == analysis.evaluator.sum(nc.cells), nc.what
+            assert float(m.group(1)) == analysis.report.evaluator.sum(nc.cells), nc.what
     active = texts[texts.index("（一）主动公开") + 1]
     assert "行政规范性文件本年制发3件、本年废止10件、现行有效28件" in active
     assert "行政许可本年处理决定153644件" in active and "2157.70万元" in active
@@ -457,7 +458,7 @@ def test_a_different_spec_produces_its_own_tables(tmp_path):
     unit, year = toy.field_cells["unit"], toy.field_cells["year"]
     values = {(unit.sheet, unit.cell): "样例市", (year.sheet, year.cell): 2024, ("二、数据", "B3"): 1,
               ("二、数据", "C3"): 2, ("二、数据", "B4"): 0, ("二、数据", "C4"): 5, ("二、数据", "B5"): 7.5}
-    analysis = Analysis(toy, Result("toy.xlsx"), values, Evaluator(toy, values))
+    analysis = Analysis(FilledReport.from_values(toy, values, "toy.xlsx"), Result("toy.xlsx"))
     document = build_document(analysis)
     assert len(document.tables) == 1
     t = document.tables[0]
@@ -904,7 +905,7 @@ def test_odd_unit_and_year_never_crash(spec, tmp_path, unit, year):
     """Control characters, 400 characters, an impossible year: a report, a safe file name, no traceback."""
     u, y = spec.field_cells["unit"], spec.field_cells["year"]
     values = {(u.sheet, u.cell): unit, (y.sheet, y.cell): year}
-    analysis = Analysis(spec, Result("x.xlsx"), values, Evaluator(spec, values))
+    analysis = Analysis(FilledReport.from_values(spec, values, "x.xlsx"), Result("x.xlsx"))
     document = docx.Document(__import__("io").BytesIO(document_bytes(analysis)))
     assert len(document.core_properties.title) <= 255
     name = default_report_path(analysis, tmp_path / "x.xlsx").name

@@ -264,20 +264,33 @@ class WorkbookReading:
         return [self.report.cell_ref(r.sheet, x, sheet) for r in parse_sum_formula(c.formula, sheet) for x in r.cells()]
 
     def _check_sheet(self) -> None:
+        """F3: formulas on the 校验 sheet that no check of this format would write (edited by hand).
+
+        Judged by membership, not position, so a workbook from an earlier gktool, whose 校验 rows
+        came in another order, is not taken for an edited one (S7 already says it is older)."""
         raw = self.wb.sheets.get(CHECK_SHEET)
         if raw is None:
             self.add("F3", "warning", CHECK_SHEET, [], "缺少“校验”工作表，填写时无法随时看到检查结果（不影响本工具的检查）。")
             return
-        changed = []
-        for i, row in enumerate(check_rows(self.spec)):
-            r = CHECK_FIRST_ROW + i
-            for col, want in ((5, row.left_formula), (7, row.right_formula), (8, row.status_formula(r))):
-                cell = raw.cells.get((r, col))
-                if normalize_formula(cell.formula if cell else None) != normalize_formula(want):
-                    changed.append(f"{'ABCDEFGHI'[col - 1]}{r}")
-        if changed:
+        rows = check_rows(self.spec)
+        sides = {normalize_formula(f) for row in rows for f in (row.left_formula, row.right_formula)}
+        changed, present = [], 0
+        cross_year = {r for (r, col), cell in raw.cells.items() if col == 1 and str(cell.value or "").startswith("Y")}
+        for (r, col), cell in sorted(raw.cells.items()):
+            if r < CHECK_FIRST_ROW or col not in (5, 7, 8) or r in cross_year:
+                continue      # the Y rows compare with last year's hidden sheet (gktool new --previous)
+            if not cell.formula:
+                if col == 8 and cell.value not in (None, ""):
+                    changed.append(f"H{r}")      # a status typed over its formula
+                continue
+            present += col == 8
+            found = normalize_formula(cell.formula)
+            ok = found in sides if col != 8 else any(found == normalize_formula(row.status_formula(r)) for row in rows)
+            if not ok:
+                changed.append(f"{'ABCDEFGHI'[col - 1]}{r}")
+        if present < min(len(rows), 1) or changed:
             self.add("F3", "warning", CHECK_SHEET, changed[:20],
-                     f"“校验”表中有 {len(changed)} 个公式被改动或删除，表内显示的检查结果不可信（本工具的检查不受影响）。")
+                     f"“校验”表中有 {max(len(changed), 1)} 个公式被改动或删除，表内显示的检查结果不可信（本工具的检查不受影响）。")
 
 
 def _printed(value) -> str:
