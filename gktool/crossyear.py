@@ -88,7 +88,7 @@ def _build(spec: Spec) -> Links:
         a, b = this.cells(), last.cells()
         if len(a) != len(b):
             raise SpecProblem(f"[cross_year] carry 的 this（{len(a)} 格）与 last（{len(b)} 格）单元格数不同")
-        carry.extend(((this.sheet, x), (last.sheet, y)) for x, y in zip(a, b))
+        carry.extend(((this.sheet, x), (last.sheet, y)) for x, y in zip(a, b, strict=True))
     stock = tuple(Stock(_refs(spec, s["this"])[0], _refs(spec, s["last"])[0], _refs(spec, s.get("plus", [])),
                         _refs(spec, s.get("minus", []))) for s in data.get("stock", []))
     fixed = [re.escape(_squash(t)) for t in (spec.law, spec.notice_title, spec.fee_notice, spec.notice) if t]
@@ -303,7 +303,7 @@ def y4_same_tables(this: FilledReport, last: FilledReport) -> list[Finding]:
         return []
     now = [this.number(*k) for k in keys]
     before = [last.number(*k) for k in keys]
-    if not any(now) or any(abs(a - b) > TOLERANCE for a, b in zip(now, before)):
+    if not any(now) or any(abs(a - b) > TOLERANCE for a, b in zip(now, before, strict=True)):
         return []
     shorts = "、".join(s.short for s in this.spec.sheets if s.kind == "table")
     return [Finding("Y4", "warning", "", (_there(last),),

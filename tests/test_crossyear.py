@@ -378,8 +378,9 @@ def test_previous_index_travels_to_worker_processes(tmp_path, spec):
 
 
 def test_spec_problems_are_named(spec):
-    from gktool.crossyear import spec_problems
     from dataclasses import replace
+
+    from gktool.crossyear import spec_problems
     bad = replace(spec, cross_year={"carry": [{"this": "三、依申请公开!D5:I5", "last": "三、依申请公开!D28:Z28"}]})
     assert any("单元格数不同" in p for p in spec_problems(bad))
     bad = replace(spec, cross_year={"stock": [{"this": "二、主动公开!Z9", "last": "二、主动公开!D3"}]})
@@ -416,8 +417,10 @@ def test_new_with_previous_prefills_carry_over_and_contacts_never_narrative(tmp_
 @pytest.mark.libreoffice
 def test_live_check_rows_in_libreoffice_agree_with_validate_previous(tmp_path, spec):
     import openpyxl
+
     from gktool.crossyear import live_rows, prefill
     from gktool.livechecks import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL, check_rows
+
     from .helpers import fill
     from .seed import SEED_ENTRIES
 
@@ -436,14 +439,14 @@ def test_live_check_rows_in_libreoffice_agree_with_validate_previous(tmp_path, s
     base = len(check_rows(spec))
     rows = live_rows(spec, {}, last)
     assert [r.rule for r in rows] == ["Y1"] * 6 + ["Y2"] * 2
-    for path, expect in zip(saved, ({}, {"Y1": ["D5"], "Y2": ["D4"]})):
+    for path, expect in zip(saved, ({}, {"Y1": ["D5"], "Y2": ["D4"]}), strict=True):
         wb = openpyxl.load_workbook(path, data_only=True)
         ws = wb[CHECK_SHEET]
         statuses = [ws.cell(row=CHECK_FIRST_ROW + base + i, column=8).value for i in range(len(rows))]
         assert set(statuses) <= {"通过", "不通过"}, statuses
         result = validate_file(path, previous=str(last_path))
         failed_py = {(f.rule, f.cells[0]) for f in result.findings if f.rule.startswith("Y")}
-        failed_live = {(row.rule, row.check.left[0].cells()[0]) for row, st in zip(rows, statuses) if st == "不通过"}
+        failed_live = {(row.rule, row.check.left[0].cells()[0]) for row, st in zip(rows, statuses, strict=True) if st == "不通过"}
         assert failed_live == failed_py == {(rule, c) for rule, cells in expect.items() for c in cells}
         assert {f.rule for f in result.findings} == set(expect), result.findings
         assert ws[OVERALL_CELL].value == ("不通过" if expect else "通过")
@@ -513,6 +516,7 @@ def test_report_cli_with_previous(tmp_path, spec):
 def test_y3_never_flags_the_paragraphs_gktool_report_generates(tmp_path, spec):
     """Two years of reports whose narrative is what `gktool report` writes for empty sections."""
     from dataclasses import replace
+
     from gktool.crossyear import _LINKS, y3_copied_text
     from gktool.report import report_blocks
     from gktool.validate import analyse_file

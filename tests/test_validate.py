@@ -55,6 +55,11 @@ def foreign(src, tmp, name, **cells):
     return edited(plain, tmp / name, **cells) if cells else plain
 
 
+def case_R11(src, tmp):
+    """A hand-made workbook still carrying a 2019 trial-format column header."""
+    return foreign(src, tmp, "r11.xlsx", A__B2="本年新制作数量")
+
+
 def case_S9(src, tmp):
     return foreign(src, tmp, "s9.xlsx")
 
