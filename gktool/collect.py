@@ -25,6 +25,7 @@ from .spec import TEXT_TYPES, Spec, load_spec
 # 结论, in the order a person should act on them
 VERDICT_ORDER = ("无法读取", "不通过", "未提交", "有警告", "通过")
 MATCH_EXACT, MATCH_CLOSE = "一致", "近似，请确认"
+BATCH = 200         # files per call of check_files (see collect_files)
 
 
 @dataclass(frozen=True)
@@ -417,10 +418,13 @@ def collect_files(paths: list[str], *, roster: Roster | None = None, year: int |
         raise GkError("--previous-dir（与上一年度比较）需要跨年度比较功能，本版本尚未提供")
     collection = Collection(spec, roster, year, include_failing)
     try:
-        for analysis in check_files(paths, jobs):
-            sub = collection.add(analysis)
-            if on_file is not None:
-                on_file(analysis, sub)
+        # check_files hands its workers chunks of len(paths)/(4*jobs) files, and a chunk's checked
+        # reports arrive together: in slices of BATCH files that stays bounded, so memory stays flat.
+        for start in range(0, len(paths), BATCH):
+            for analysis in check_files(paths[start:start + BATCH], jobs):
+                sub = collection.add(analysis)
+                if on_file is not None:
+                    on_file(analysis, sub)
         collection.finish()
     except BaseException:
         collection.close()
