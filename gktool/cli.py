@@ -220,6 +220,8 @@ def collect(folders, output, roster, year, unit, include_failing, fmt, jobs, for
 
 def collect_summary(collection, output) -> dict:
     """The closing JSON object of `collect`: counts, the year, and the rows needing action."""
+    from .collect import MATCH_CLOSE
+
     counts = collection.counts()
     def files(pred):
         return [s.path for s in collection.rows() if s.path is not None and pred(s)]
@@ -231,7 +233,7 @@ def collect_summary(collection, output) -> dict:
             "wrong_year": files(lambda s: any(n.startswith("年度不符") for n in s.notes)),
             "not_on_roster": files(lambda s: any(n.startswith("不在名单") for n in s.notes)),
             "to_confirm": [{"file": s.path, "unit": s.unit, "roster": s.roster}
-                           for s in collection.rows() if s.path is not None and s.match == "近似，请确认"]}
+                           for s in collection.rows() if s.path is not None and s.match == MATCH_CLOSE]}
 
 
 def collect_text(collection, output) -> str:

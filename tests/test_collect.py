@@ -236,6 +236,12 @@ def test_byte_identical_on_rerun_and_output_never_overwritten(inbox, roster_file
     r = CliRunner().invoke(main, ["collect", str(folder), "-o", str(again)])
     assert r.exit_code == 2 and "已存在" in r.output and again.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".gktool-")]
+    # last year's summary left in the folder is listed, never summed again
+    shutil.copy(out, tmp_path / "汇总-上次.xlsx")
+    paths = sorted(str(p) for p in folder.rglob("*") if p.is_file()) + [str(tmp_path / "汇总-上次.xlsx")]
+    with collect_files(paths, jobs=1) as c:
+        old = next(s for s in c.submissions if s.path.endswith("汇总-上次.xlsx"))
+        assert not old.included and "汇总工作簿" in old.notes[0] and len(c.included) == 5
 
 
 def test_include_failing_sums_every_readable_unit_and_says_so(inbox, tmp_path):
