@@ -180,7 +180,7 @@ def collect(folders, output, roster, year, unit, include_failing, fmt, jobs, for
 
     from .collect import collect_files, read_roster
     from .fsutil import check_target
-    from .summary import write_summary
+    from .summary import readable_by_gktool, write_summary
     from .validate import expand_paths
 
     check_target(Path(output), force)          # a bad output path is said before an hour of reading
@@ -211,6 +211,9 @@ def collect(folders, output, roster, year, unit, include_failing, fmt, jobs, for
             bar.close()
     with collection:
         write_summary(collection, output, unit=unit, force=force)
+        if not readable_by_gktool(output):
+            click.echo("注意：文件太多，汇总工作簿的“明细”表超出了 gktool 读取的大小上限，validate 和 report 将无法读取它；"
+                       "需要汇总报告时请分批汇总（每批约 600 个文件以内）。", err=True)
         if fmt == "json":
             click.echo(json.dumps({"summary": collect_summary(collection, output)}, ensure_ascii=False))
         else:

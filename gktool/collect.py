@@ -358,7 +358,7 @@ class Collection:
                 continue
             chosen = [m for m in members if m.included]
             keep = min(chosen, key=lambda m: (m.errors, m.warnings, -m.index)) if chosen else None
-            names = "、".join(Path(m.path).name for m in members)
+            names = "、".join(Path(m.path).name for m in members[:5]) + ("等" if len(members) > 5 else "")
             for m in members:
                 m.notes.append(f"重复提交：同一单位共 {len(members)} 个文件（{names}）")
                 if m.included and m is not keep:

@@ -171,6 +171,14 @@ def write_summary(collection: Collection, path: str | Path, *, unit: str = "各�
     return path
 
 
+def readable_by_gktool(path: str | Path) -> bool:
+    """Whether the summary is within the sizes gktool's reader accepts (a very large 明细 is not)."""
+    from .reader import MAX_PART_BYTES, MAX_TOTAL_UNCOMPRESSED
+    with zipfile.ZipFile(path) as zf:
+        sizes = [i.file_size for i in zf.infolist()]
+    return max(sizes) <= MAX_PART_BYTES and sum(sizes) <= MAX_TOTAL_UNCOMPRESSED
+
+
 # ------------------------------------------------------------------ the 明细 rows, streamed
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
@@ -279,4 +287,4 @@ def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path) -> None
                     zout.writestr(target, data)
 
 
-__all__ = ["write_summary", "cover_lines", "summary_values", "STATUS_SHEET", "DETAIL_SHEET"]
+__all__ = ["write_summary", "readable_by_gktool", "cover_lines", "summary_values", "STATUS_SHEET", "DETAIL_SHEET"]
