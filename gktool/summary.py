@@ -117,6 +117,10 @@ class _Sheets:
             fmt = wb.add_format({"bg_color": bg, "font_color": fg})
             ws.conditional_format(1, 0, last, len(STATUS_COLUMNS) - 1,
                                   {"type": "formula", "criteria": f'=$E2="{verdict}"', "format": fmt})
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
         ws.activate()      # the workbook opens on who needs chasing
 
     def cover(self, writer: _Writer) -> None:
