@@ -25,7 +25,7 @@ from gktool.validate import check_file, validate_file
 from gktool.writer import new_workbook
 
 from .foreign import Layout, consistent_values, write_foreign
-from .helpers import soffice_available
+from .helpers import soffice_available, soffice_convert
 
 B = "三、依申请公开"
 UNITS = ["中宁县发展和改革局", "中宁县财政局", "中宁县教育局", "宁安镇人民政府", "中宁县市场监督管理局"]
@@ -339,3 +339,19 @@ def test_libreoffice_recalculates_the_summary_to_the_same_totals(collected, spec
         min_row=2, max_row=2, values_only=True))[:5]
     assert theirs[STATUS_SHEET]["E2"].value == "无法读取"
     assert validate_file(saved).ok
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not soffice_available(), reason="LibreOffice not installed")
+def test_ods_and_xls_submissions_are_read_and_summed(inbox, tmp_path):
+    folder, _ = inbox
+    src = [folder / "中宁县发展和改革局.xlsx", folder / "中宁县教育局.xlsx"]
+    soffice_convert([src[0]], tmp_path / "in", "ods")
+    soffice_convert([src[1]], tmp_path / "in", "xls")
+    paths = sorted(str(p) for p in (tmp_path / "in").iterdir())
+    with collect_files(paths, jobs=1) as c:
+        write_summary(c, tmp_path / "汇总.xlsx")
+        assert sorted(s.kind for s in c.included) == ["ods", "xls"]
+    units = [_by_label(p) for p in src]
+    for label, value in _by_label(tmp_path / "汇总.xlsx").items():
+        assert value == pytest.approx(sum(u[label] or 0 for u in units), abs=0.005), label
