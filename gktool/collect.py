@@ -418,23 +418,38 @@ class Collection:
         return out
 
 
-def _checked(paths: list[str], jobs: int | None) -> Iterator[Analysis]:
-    """validate.check_files, with small chunks for large batches.
+_PREVIOUS = None     # last year's PreviousIndex in a worker process (installed once per worker)
 
-    check_files hands each worker len(paths)/(4*jobs) files at a time, and a chunk's checked
-    reports (some 150 KB each in memory) arrive together, so its memory grows with the number
-    of files. Slicing the paths costs a pool start and an idle tail per slice (1.46x validate at
-    500 files against 1.10x); a pool of CHUNK-sized tasks keeps memory flat at full speed.
-    If check_files caps its chunks, this can become a plain call to it."""
-    from .validate import PARALLEL_THRESHOLD, check_file, check_files
+
+def _install_previous(previous) -> None:
+    global _PREVIOUS
+    _PREVIOUS = previous
+
+
+def _check_one(path: str) -> Analysis:
+    from .validate import check_file
+    return check_file(path, None, _PREVIOUS)
+
+
+def _checked(paths: list[str], jobs: int | None, previous=None) -> Iterator[Analysis]:
+    """validate.check_file over the paths, in order, with small chunks for large batches.
+
+    validate.check_files hands each worker len(paths)/(4*jobs) files at a time, and a chunk's
+    checked reports (some 150 KB each in memory) arrive together, so its memory grows with the
+    number of files. Slicing the paths costs a pool start and an idle tail per slice (1.46x
+    validate at 500 files against 1.10x); a pool of CHUNK-sized tasks keeps memory flat at full
+    speed. If check_files caps its chunks, this can become a plain call to it. `previous` (last
+    year's PreviousIndex) goes to each worker once."""
+    from .validate import PARALLEL_THRESHOLD, check_file
 
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        yield from check_files(paths, jobs)
+        for p in paths:
+            yield check_file(p, None, previous)
         return
     from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(check_file, paths, chunksize=CHUNK)
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_install_previous, initargs=(previous,)) as pool:
+        yield from pool.map(_check_one, paths, chunksize=CHUNK)
 
 
 def collect_files(paths: list[str], *, roster: Roster | None = None, year: int | None = None,
@@ -443,14 +458,16 @@ def collect_files(paths: list[str], *, roster: Roster | None = None, year: int |
                   on_file: Callable[[Analysis, Submission], None] | None = None) -> Collection:
     """Check every file (in parallel for large batches) into a Collection; `on_file` sees each as it arrives.
 
+    `previous_dir`: last year's reports; each file is then also compared with its unit's (validate --previous-dir).
+
     The caller closes the returned Collection (or uses it in a `with` block)."""
-    if previous_dir is not None:
-        # Hook for the cross-year comparison (last year's reports beside this year's): when that
-        # lands, match each submission to its unit's previous report here and add its findings.
-        raise GkError("--previous-dir（与上一年度比较）需要跨年度比较功能，本版本尚未提供")
+    previous = None
+    if previous_dir is not None:      # last year's folder: each unit is compared with its own report (Y rules)
+        from .validate import index_previous
+        previous = index_previous(previous_dir, jobs)
     collection = Collection(spec, roster, year, include_failing)
     try:
-        for analysis in _checked(paths, jobs):
+        for analysis in _checked(paths, jobs, previous):
             sub = collection.add(analysis)
             if on_file is not None:
                 on_file(analysis, sub)

@@ -295,7 +295,7 @@ class _Matcher:
             chosen = [(columns[col], grid.cells.get((r, columns[col]))) for col in sr.cols]
         else:
             right = sorted((c, cell) for (rr, c), cell in grid.cells.items() if rr == r and c > m.label_col)
-            for i, (c, cell) in enumerate(right):      # a table beside this one starts at its next label
+            for i, (_c, cell) in enumerate(right):      # a table beside this one starts at its next label
                 if _is_label(cell) and not NUMBER.search(unicodedata.normalize("NFKC", cell.text)):
                     right = right[:i]
                     break
@@ -315,7 +315,7 @@ class _Matcher:
                          f"{table.sheet.short}“{sr.leaf}”一行应有 {len(sr.cols)} 个数字，找到 {len(filled)} 个，无法分清各栏，未读取这一行。"
                          "请按官方表格的栏目填写。")
                 return
-        for col, (gc, cell) in zip(sr.cols, chosen):
+        for col, (gc, cell) in zip(sr.cols, chosen, strict=True):
             self._take_cell(table, sr.row, col, grid, r, gc, cell)
 
     def _take_cell(self, table: SpecTable, row: int, col: int, grid: Grid, gr: int, gc: int, cell: GridCell | None):
@@ -374,7 +374,7 @@ class _Matcher:
                         self._refuse_row(table, sr, grid, value_row, row_cells, len(filled))
                         return
                     chosen = filled
-                for col, (gc, cell) in zip(sr.cols, chosen):
+                for col, (gc, cell) in zip(sr.cols, chosen, strict=True):
                     self._take_cell(table, sr.row, col, grid, value_row, gc, cell)
                 return
         self.out.absent.add(table.sheet.name)
@@ -441,6 +441,27 @@ def unit_and_year(*texts: str) -> tuple[str | None, int | None]:
     return None, None
 
 
+def legacy_labels(spec: Spec, report: FilledReport, grids: list[Grid], findings: list[Finding]) -> None:
+    """R11: rows of the 2019 trial format left in a report for 2021 or later."""
+    legacy = {_bare_label(x) for x in spec.published.get("legacy_labels", [])}
+    if not legacy or (report.year is not None and report.year < 2021):
+        return
+    seen = []
+    for g in grids:
+        for (_r, _c), cell in sorted(g.cells.items()):
+            if _bare_label(cell.text) in legacy:
+                seen.append((g.name, cell))
+    if seen:
+        labels = "、".join(dict.fromkeys(f"“{cell.text.strip()}”" for _, cell in seen))
+        findings.append(Finding("R11", "warning", seen[0][0], tuple(dict.fromkeys(cell.at for _, cell in seen))[:10],
+                                f"表格中有 2019 年试行格式（{spec.published.get('legacy_notice', '')}）的栏目 {labels}；"
+                                f"{report.year or '本'}年度报告应按 {spec.notice} 的格式填写，请改用现行表格。"))
+
+
+def _bare_label(text: str) -> str:
+    return re.sub(r"[\s（）()、.．：:]", "", text or "")
+
+
 def build_report(spec: Spec, source: str, kind: str, grids: list[Grid], title_texts: list[str]) -> tuple[FilledReport, list[Finding]]:
     """A filled report from grids: tables by labels, unit and year from titles or the file name."""
     matched = match_tables(spec, grids)
@@ -451,4 +472,5 @@ def build_report(spec: Spec, source: str, kind: str, grids: list[Grid], title_te
     report.unread |= matched.unread
     report.absent = set(matched.absent) | {s.name for s in spec.sheets if s.kind != "table"}
     report.unit, report.year = unit_and_year(*title_texts)
+    legacy_labels(spec, report, grids, matched.findings)
     return report, matched.findings
