@@ -367,3 +367,18 @@ def test_ods_and_xls_submissions_are_read_and_summed(inbox, tmp_path):
     units = [_by_label(p) for p in src]
     for label, value in _by_label(tmp_path / "汇总.xlsx").items():
         assert value == pytest.approx(sum(u[label] or 0 for u in units), abs=0.005), label
+
+
+def test_previous_dir_compares_each_unit_with_its_own_last_year(inbox, tmp_path):
+    folder, _ = inbox
+    last = tmp_path / "2023"
+    last.mkdir()
+    shutil.copy(folder / "中宁县教育局2023.xlsx", last / "中宁县教育局.xlsx")
+    paths = [str(folder / "中宁县教育局.xlsx"), str(folder / "中宁县财政局.xlsx")]
+    rules = {}
+    with collect_files(paths, year=2024, jobs=1, previous_dir=str(last),
+                       on_file=lambda a, s: rules.setdefault(Path(s.path).name, {f.rule for f in a.result.findings})):
+        pass
+    assert "Y0" in rules["中宁县财政局.xlsx"]                 # no report of its own last year: said so
+    assert "Y0" not in rules["中宁县教育局.xlsx"]
+    assert rules["中宁县教育局.xlsx"] & {"Y1", "Y2", "Y6"}   # random figures do not carry over
