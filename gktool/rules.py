@@ -28,6 +28,8 @@ BUILTIN = [
     RuleInfo("S9", "结构", "warning", "不是 gktool 生成的工作簿（按标签找到官方表格读取）"),
     RuleInfo("S10", "结构", "warning", "工作簿中多了工作表（其中的内容不会被读取）"),
     RuleInfo("D1", "读取", "warning", "网页中有无法识别的字符（已用“�”代替）"),
+    RuleInfo("P1", "读取", "warning", "PDF 中有扫描的页面（没有文字层，其中的内容未读取）"),
+    RuleInfo("P2", "读取", "warning", "PDF 页面上的线条过多，未在该页查找表格"),
     RuleInfo("T1", "表格识别", "error", "缺少官方表格或表格中的行"),
     RuleInfo("T2", "表格识别", "warning", "表格标签与官方文字不一致（按官方标签读取）"),
     RuleInfo("T3", "表格识别", "warning", "分组只有一行，没有官方格式的分项"),
@@ -68,7 +70,7 @@ def catalogue(spec: Spec) -> list[RuleInfo]:
             rules.append(RuleInfo(c.rule, topic, c.severity, c.title))
     from .crossyear import CATALOGUE      # the cross-year rules (validate --previous)
     rules.extend(CATALOGUE)
-    order = ["E", "D", "S", "T", "C", "K", "R", "F", "X", "Y"]
+    order = ["E", "D", "P", "S", "T", "C", "K", "R", "F", "X", "Y"]
     return sorted(rules, key=lambda r: (order.index(r.id[0]), int(r.id[1:])))
 
 

@@ -402,10 +402,14 @@ def _rows_index(grid: Grid) -> dict[int, list[tuple[int, GridCell]]]:
 
 
 def _short(grid: Grid, r: int, c: int) -> str:
+    """A cell as a finding lists it: the address within its sheet ("D7"), or the reader's own words
+    for a document table ("第3页 表格1 第4行第3列"), which say where a person finds it."""
     cell = grid.cells.get((r, c))
     if cell is not None and cell.at.startswith(grid.name + "!"):
         return cell.at[len(grid.name) + 1:]
-    return cell_name(r, c) if cell is None or "!" in (cell.at or "!") else f"第{r}行第{c}列"
+    if cell is not None and cell.at:
+        return cell.at
+    return f"第{r}行第{c}列"
 
 
 def _plain(v: float) -> str:

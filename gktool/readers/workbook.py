@@ -98,7 +98,8 @@ class WorkbookReading:
         for sheet in spec.sheets:
             if sheet.name not in wb.sheets:
                 self.add("S2", "error", sheet.name, [], f"缺少工作表“{sheet.name}”。工作表可能被删除或改名，请恢复原名称，或用 gktool new 重新生成模板后转抄。")
-        known = {s.name for s in spec.sheets} | {CHECK_SHEET}
+        from ..crossyear import PREVIOUS_SHEET  # last year's figures, written by `gktool new --previous`
+        known = {s.name for s in spec.sheets} | {CHECK_SHEET, PREVIOUS_SHEET}
         # sheets another gktool command declares it added (gktool collect: 状态, 明细)
         known |= set(filter(None, wb.properties.get("gktool.extra_sheets", "").split(",")))
         extra = [n for n in wb.sheet_names if n not in known]
