@@ -397,7 +397,7 @@ class Collection:
                     if v is not None:
                         totals[i] += v
         out = {}
-        for k, total in zip(self.keys, totals):
+        for k, total in zip(self.keys, totals, strict=True):
             if k.input:
                 out[(k.sheet, k.cell)] = round(total, k.decimals) if k.decimals is not None else round(total)
         return out

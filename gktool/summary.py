@@ -256,7 +256,7 @@ def _write_detail_rows(collection: Collection, strings: _Strings, fh) -> int:
         s = subs[index]
         unit, name, inc = strings(s.name), strings(Path(s.path).name), strings("是" if s.included else "否")
         year = f"<c><v>{s.year}</v></c>" if s.year is not None else None
-        for i, (v, at) in enumerate(zip(values, places)):
+        for i, (v, at) in enumerate(zip(values, places, strict=True)):
             row += 1
             third = name if year is not None else name.replace("<c ", f'<c r="C{row}" ', 1)
             value = f"<c><v>{_number(v)}</v></c>" if v is not None else ""

@@ -107,7 +107,7 @@ def collected(inbox, roster_file, tmp_path_factory):
 def _status(path):
     ws = openpyxl.load_workbook(path)[STATUS_SHEET]
     head = [c.value for c in ws[1]]
-    return [dict(zip(head, row)) for row in ws.iter_rows(min_row=2, values_only=True)]
+    return [dict(zip(head, row, strict=True)) for row in ws.iter_rows(min_row=2, values_only=True)]
 
 
 def _by_label(path):
@@ -224,7 +224,7 @@ def test_detail_sheet_one_row_per_unit_value_with_source(collected, inbox, spec)
     mine = [r for r in body if r[2] == "中宁县财政局.xlsx"]
     assert len(mine) == len(value_keys(spec))
     values = check_file(folder / "中宁县财政局.xlsx").report
-    for r, k in zip(mine, value_keys(spec)):
+    for r, k in zip(mine, value_keys(spec), strict=True):
         assert r[0] == "中宁县财政局" and r[1] == 2024 and r[8] == f"{k.sheet}!{k.cell}" and r[5] == k.row
     cell = next(r for r in mine if r[5] == "（七）总计" and r[6] == "自然人")
     assert cell[8] == f"{B}!D27" and cell[7] == "合计" and cell[9] == values.number(B, "D27")
