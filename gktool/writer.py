@@ -117,12 +117,14 @@ def default_filename(unit: str | None, year: int | None, suffix: str = ".xlsx") 
 
 def new_workbook(spec: Spec, path: Path, *, unit: str | None = None, year: int | None = None,
                  password: str | None = None, values: dict[tuple[str, str], object] | None = None,
-                 force: bool = False, previous=None) -> Path:
+                 force: bool = False, previous=None, extra_sheets=None) -> Path:
     """Write a new workbook for `spec` to `path` (atomically) and return the path.
 
     `values` pre-fills input cells, keyed by (sheet name, cell); cover fields
     `unit` and `year` may also be given directly. `previous` (last year's FilledReport) adds
     a hidden sheet of last year's figures and 校验 rows comparing with them (crossyear.py).
+    `extra_sheets(writer, position)` (optional) adds sheets of another tool (e.g. gktool collect)
+    at position "first" and "last".
     """
     values = dict(values or {})
     if unit:
@@ -137,14 +139,15 @@ def new_workbook(spec: Spec, path: Path, *, unit: str | None = None, year: int |
             raise GkError(f"预填数据中的“{key[0]}!{key[1]}”不是可填写的单元格")
         values[key] = check_value(spec.types[sheet.spec_cell(key[1]).type], values[key], sheet.describe(key[1]))
     with atomic_output(Path(path), force) as tmp:
-        _Writer(spec, values, password, previous).write(tmp)
+        _Writer(spec, values, password, previous, extra_sheets).write(tmp)
     return Path(path)
 
 
 class _Writer:
-    def __init__(self, spec: Spec, values: dict, password: str | None, previous=None):
+    def __init__(self, spec: Spec, values: dict, password: str | None, previous=None, extra_sheets=None):
         self.previous = previous
         self.spec = spec
+        self.extra_sheets = extra_sheets   # a callback adding other sheets before and after the spec's
         self.values = values
         self.password = password or ""
         self.eval = Evaluator(spec, values)
@@ -154,6 +157,8 @@ class _Writer:
                                              "strings_to_urls": False})
         self.wb = wb
         self._formats()
+        if self.extra_sheets:
+            self.extra_sheets(self, "first")
         for sheet in self.spec.sheets:
             ws = wb.add_worksheet(sheet.name)
             if sheet.kind == "form":
@@ -168,6 +173,8 @@ class _Writer:
             write_previous_sheet(wb, self.spec, self.previous, self.password,
                                  {"title": self.f_text, "note": self.f_note, "header": self.f_header,
                                   "label": self.f_label, "value": self.f_total})
+        if self.extra_sheets:
+            self.extra_sheets(self, "last")
         self._identity()
         wb.close()
 

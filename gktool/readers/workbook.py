@@ -100,6 +100,8 @@ class WorkbookReading:
                 self.add("S2", "error", sheet.name, [], f"缺少工作表“{sheet.name}”。工作表可能被删除或改名，请恢复原名称，或用 gktool new 重新生成模板后转抄。")
         from ..crossyear import PREVIOUS_SHEET  # last year's figures, written by `gktool new --previous`
         known = {s.name for s in spec.sheets} | {CHECK_SHEET, PREVIOUS_SHEET}
+        # sheets another gktool command declares it added (gktool collect: 状态, 明细)
+        known |= set(filter(None, wb.properties.get("gktool.extra_sheets", "").split(",")))
         extra = [n for n in wb.sheet_names if n not in known]
         if extra:
             self.add("S10", "warning", "", [], f"工作簿中多了工作表{'、'.join('“' + n + '”' for n in extra[:5])}，其中的内容不会被读取，"
