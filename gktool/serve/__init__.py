@@ -43,11 +43,14 @@ def serve(roster: str | Path, data: str | Path, year: int, host: str = "127.0.0.
     shown_host = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"
+    listen = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
     base = url or f"http://{shown_host}:{port}/"
     links = storage.write_links(base)
 
     def ready() -> None:
-        echo(f"gktool serve：{len(storage.roster)} 个单位，{year} 年度，地址 {base}")
+        echo(f"gktool serve：{len(storage.roster)} 个单位，{year} 年度，监听 {listen}")
+        if base != listen:
+            echo(f"链接中的地址：{base}")
         echo(f"各单位的报送链接和管理页面链接已写入：{links.resolve()}")
         echo("按 Ctrl+C 停止。")
 
@@ -56,6 +59,9 @@ def serve(roster: str | Path, data: str | Path, year: int, host: str = "127.0.0.
                             proxy_headers=False, timeout_graceful_shutdown=10)
     try:
         uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:      # Ctrl+C is how the office stops the server: not an error
+        pass
     finally:
         sock.close()
         storage.close()
+    echo("已停止。")
