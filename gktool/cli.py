@@ -156,6 +156,100 @@ def extract(files, fmt, output, force, jobs, format_name):
 
 
 @main.command()
+@click.argument("folders", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="汇总工作簿（.xlsx）")
+@click.option("--roster", type=click.Path(dir_okay=False), help="应提交单位名单：.xlsx/.xls/.ods（一列单位名称）或 .txt（每行一个）")
+@click.option("--year", type=click.IntRange(2021, 2100), help="汇总年度（默认：多数文件的年度）")
+@click.option("--unit", default="各单位汇总", show_default=True, help="汇总工作簿封面上的单位名称，如：中宁县")
+@click.option("--include-failing", is_flag=True, help="有错误的单位也纳入汇总（默认只汇总没有错误的）")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式：text（中文摘要）或 json（每个文件一行，同 validate；最后一行为汇总）")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
+def collect(folders, output, roster, year, unit, include_failing, fmt, jobs, force):
+    """汇总各单位报送的年度报告：逐个检查、对照名单、相加三张表格，写成一个工作簿。
+
+    工作簿含“状态”（每个单位一行：结论、错误和警告数、前三条问题，需要处理的排在前面）、
+    汇总表（官方格式的 gktool 工作簿，可再用 validate 检查、用 report 生成汇总报告）和“明细”
+    （每个单位每个数字一行，带来源单元格，可做数据透视表）。
+    退出码：0 全部通过；1 有文件有错误；2 有文件无法读取或用法错误。
+
+    Example: gktool collect 收到的报告/ -o 汇总.xlsx --roster 名单.xlsx
+    """
+    import json
+
+    from .collect import collect_files, read_roster
+    from .fsutil import check_target
+    from .summary import write_summary
+    from .validate import expand_paths
+
+    check_target(Path(output), force)          # a bad output path is said before an hour of reading
+    roster_list = read_roster(roster) if roster else None
+    paths = expand_paths(folders)
+    out = Path(output).resolve()
+    paths = [p for p in paths if Path(p).resolve() != out]     # last run's summary is not a submission
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+        bar = tqdm(total=len(paths), file=sys.stderr, unit="个", desc="检查", leave=False, dynamic_ncols=True)
+    worst = 0
+
+    def seen(analysis, sub):
+        nonlocal worst
+        result = analysis.result
+        worst = max(worst, EXIT_INPUT if result.unreadable else (0 if result.ok else EXIT_FINDINGS))
+        if fmt == "json":
+            click.echo(result.to_json())
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        collection = collect_files(paths, roster=roster_list, year=year, jobs=jobs,
+                                   include_failing=include_failing, on_file=seen)
+    finally:
+        if bar is not None:
+            bar.close()
+    with collection:
+        write_summary(collection, output, unit=unit, force=force)
+        if fmt == "json":
+            click.echo(json.dumps({"summary": collect_summary(collection, output)}, ensure_ascii=False))
+        else:
+            click.echo(collect_text(collection, output))
+    sys.exit(worst)
+
+
+def collect_summary(collection, output) -> dict:
+    """The closing JSON object of `collect`: counts, the year, and the rows needing action."""
+    counts = collection.counts()
+    def files(pred):
+        return [s.path for s in collection.rows() if s.path is not None and pred(s)]
+    return {"output": str(output), "year": collection.year, "files": counts["文件"],
+            "passed": counts["通过"], "warnings": counts["有警告"], "failed": counts["不通过"],
+            "unreadable": counts["无法读取"], "included": counts["纳入汇总"],
+            "missing": [s.roster for s in collection.rows() if s.path is None],
+            "duplicates": files(lambda s: any(n.startswith("重复提交") for n in s.notes)),
+            "wrong_year": files(lambda s: any(n.startswith("年度不符") for n in s.notes)),
+            "not_on_roster": files(lambda s: any(n.startswith("不在名单") for n in s.notes)),
+            "to_confirm": [{"file": s.path, "unit": s.unit, "roster": s.roster}
+                           for s in collection.rows() if s.path is not None and s.match == "近似，请确认"]}
+
+
+def collect_text(collection, output) -> str:
+    """The closing lines of `collect` for a person: counts, then each row that needs action."""
+    c = collection.counts()
+    lines = [f"已写出：{output}（{collection.year or '年度未知'}年，纳入汇总 {c['纳入汇总']} 个单位）",
+             f"共 {c['文件']} 个文件：{c['通过']} 个通过，{c['有警告']} 个有警告，{c['不通过']} 个不通过，"
+             f"{c['无法读取']} 个无法读取" + (f"；名单中 {c['未提交']} 个单位未提交" if collection.roster is not None else "") + "。"]
+    for s in collection.rows():
+        if s.verdict in ("通过", "有警告") and not s.notes:
+            continue
+        where = Path(s.path).name if s.path else "（没有文件）"
+        detail = "；".join(s.notes) or (s.messages[0] if s.messages else "")
+        lines.append(f"  [{s.verdict}] {s.name} {where}" + (f"：{detail}" if detail else ""))
+    return "\n".join(lines)
+
+
+@main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出 .docx（默认：工作簿旁边，{单位}{年度}年政府信息公开工作年度报告.docx）")
 @click.option("--force", is_flag=True, help="有错误也生成；覆盖已存在的文件")

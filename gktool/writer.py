@@ -33,11 +33,12 @@ def default_filename(unit: str | None, year: int | None, suffix: str = ".xlsx") 
 
 def new_workbook(spec: Spec, path: Path, *, unit: str | None = None, year: int | None = None,
                  password: str | None = None, values: dict[tuple[str, str], object] | None = None,
-                 force: bool = False) -> Path:
+                 force: bool = False, extra_sheets=None) -> Path:
     """Write a new workbook for `spec` to `path` (atomically) and return the path.
 
     `values` pre-fills input cells, keyed by (sheet name, cell); cover fields
-    `unit` and `year` may also be given directly.
+    `unit` and `year` may also be given directly. `extra_sheets(writer, position)` (optional)
+    adds sheets of another tool (e.g. gktool collect) at position "first" and "last".
     """
     values = dict(values or {})
     if unit:
@@ -51,13 +52,14 @@ def new_workbook(spec: Spec, path: Path, *, unit: str | None = None, year: int |
         if sheet is None or sheet.spec_cell(key[1]) is None or sheet.spec_cell(key[1]).kind != "input":
             raise GkError(f"预填数据中的“{key[0]}!{key[1]}”不是可填写的单元格")
     with atomic_output(Path(path), force) as tmp:
-        _Writer(spec, values, password).write(tmp)
+        _Writer(spec, values, password, extra_sheets).write(tmp)
     return Path(path)
 
 
 class _Writer:
-    def __init__(self, spec: Spec, values: dict, password: str | None):
+    def __init__(self, spec: Spec, values: dict, password: str | None, extra_sheets=None):
         self.spec = spec
+        self.extra_sheets = extra_sheets   # a callback adding other sheets before and after the spec's
         self.values = values
         self.password = password or ""
         self.eval = Evaluator(spec, values)
@@ -67,6 +69,8 @@ class _Writer:
                                              "strings_to_urls": False})
         self.wb = wb
         self._formats()
+        if self.extra_sheets:
+            self.extra_sheets(self, "first")
         for sheet in self.spec.sheets:
             ws = wb.add_worksheet(sheet.name)
             if sheet.kind == "form":
@@ -76,6 +80,8 @@ class _Writer:
             self._names(sheet)
             self._finish(ws, sheet)
         self._check_sheet(wb.add_worksheet(CHECK_SHEET))
+        if self.extra_sheets:
+            self.extra_sheets(self, "last")
         self._identity()
         wb.close()
 

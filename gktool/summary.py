@@ -1,0 +1,282 @@
+"""The workbook `gktool collect` writes: 状态, the summed tables as a gktool workbook, 明细.
+
+The summed tables are written by gktool's own writer (same labels, totals as formulas, live
+校验 sheet), so the summary validates like any filled workbook and `gktool report` turns it
+into the county's or city's report. The 状态 sheet is added through the writer's
+`extra_sheets` hook. The 明细 sheet (one row per unit × table × row × column, some 200 rows a
+unit) is too big for a cell-by-cell writer to stay fast, so its rows are streamed as XML from
+the collection's spill file straight into the finished zip, with their strings appended to
+the shared-string table. Everything is in a fixed order with fixed dates: a re-run on the same
+files gives the same bytes.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .collect import Collection, Submission
+from .fsutil import atomic_output
+from .writer import _Writer
+
+STATUS_SHEET, DETAIL_SHEET = "状态", "明细"
+STATUS_COLUMNS = [("单位", 26), ("文件中的单位名称", 22), ("名单匹配", 12), ("年度", 7), ("结论", 9),
+                  ("错误数", 7), ("警告数", 7), ("需要核实", 40), ("纳入汇总", 9), ("类型", 14),
+                  ("文件名", 30), ("路径", 40), ("问题1", 50), ("问题2", 50), ("问题3", 50)]
+DETAIL_COLUMNS = [("单位", 24), ("年度", 7), ("文件名", 28), ("纳入汇总", 9), ("表", 5), ("行", 40),
+                  ("列", 16), ("类别", 7), ("来源", 24), ("数值", 12)]
+VERDICT_COLOURS = {"无法读取": ("#C00000", "#FFFFFF"), "不通过": ("#FFC7CE", "#9C0006"),
+                   "未提交": ("#F8CBAD", "#833C0B"), "有警告": ("#FFEB9C", "#9C5700"),
+                   "通过": ("#C6EFCE", "#006100")}
+KIND_ZH = {"gktool": "gktool 工作簿", "xlsx": "Excel 工作簿", "xls": "Excel 97-2003 工作簿",
+           "ods": "ODS 工作簿", "xlsb": "Excel 二进制工作簿", "docx": "Word 文档", "html": "网页",
+           "pdf": "PDF 文件"}
+MAX_COVER_NAMES = 400     # characters of unit names on the cover; the full list is on 状态
+
+
+def _names(subs: list[Submission]) -> str:
+    text, shown = "", 0
+    for s in subs:
+        piece = ("、" if text else "") + s.name
+        if len(text) + len(piece) > MAX_COVER_NAMES:
+            break
+        text += piece
+        shown += 1
+    return text + (f" 等 {len(subs)} 个单位" if shown < len(subs) else "")
+
+
+def cover_lines(collection: Collection) -> list[str]:
+    """What the cover says about this summary: which units are summed and how many."""
+    included = collection.included
+    c = collection.counts()
+    rule = "全部读出数字的单位（含有错误的）" if collection.include_failing else "没有错误的单位"
+    left_out = c["文件"] - c["纳入汇总"]
+    return [
+        "汇总说明（gktool collect 生成）：",
+        f"1. 本工作簿汇总了 {len(included)} 个单位的{collection.year or ''}年度报告：表二至表四和信息处理费为各单位填报数字之和，合计由公式计算。",
+        f"2. 纳入汇总的是{rule}，共 {len(included)} 个：{_names(included) or '无'}。",
+        f"3. 共收到 {c['文件']} 个文件，{left_out} 个未纳入（无法读取、有错误、年度不符、重复提交或格式不同）；"
+        + (f"名单中 {c['未提交']} 个单位未提交；" if collection.roster is not None else "")
+        + "逐个单位的结论见“状态”工作表。",
+        "4. “明细”工作表列出每个单位的每个数字及其来源单元格，可直接用于数据透视表。",
+        "5. 在本工作簿上运行 gktool report 可生成汇总的年度报告；文字说明各栏可按需填写。",
+    ]
+
+
+def _lines(text: str, width: float) -> int:
+    units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return max(1, -(-units // int(width)))
+
+
+class _Sheets:
+    """The writer hook: 状态 before the official sheets; 明细 (header only) and the cover note after."""
+
+    def __init__(self, collection: Collection, detail_rows: int):
+        self.c = collection
+        self.detail_rows = detail_rows
+
+    def __call__(self, writer: _Writer, position: str) -> None:
+        if position == "first":
+            self.status(writer)
+        else:
+            self.cover(writer)
+            self.detail(writer)
+
+    def status(self, writer: _Writer) -> None:
+        wb = writer.wb
+        ws = wb.add_worksheet(STATUS_SHEET)
+        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                              "valign": "vcenter", "font_name": "宋体"})
+        cell = wb.add_format({"valign": "top", "font_name": "宋体"})
+        wrap = wb.add_format({"valign": "top", "text_wrap": True, "font_name": "宋体"})
+        for col, (title, width) in enumerate(STATUS_COLUMNS):
+            ws.write_string(0, col, title, head)
+            ws.set_column(col, col, width, wrap if title in ("需要核实",) else cell)
+        rows = self.c.rows()
+        for r, s in enumerate(rows, start=1):
+            path = s.path or ""
+            kind = KIND_ZH.get(s.kind or "", Path(path).suffix.lstrip(".").upper() if path else "")
+            match = s.match if self.c.roster is not None else ""
+            if self.c.roster is not None and s.path is not None and s.roster is None:
+                match = "不在名单"
+            values = [s.name, s.unit or "", match, s.year if s.year is not None else "", s.verdict,
+                      s.errors if s.path else "", s.warnings if s.path else "", "；".join(s.notes),
+                      "是" if s.included else "否", kind, Path(path).name if path else "", path,
+                      *(list(s.messages) + ["", "", ""])[:3]]
+            for col, v in enumerate(values):
+                if isinstance(v, int):
+                    ws.write_number(r, col, v)
+                elif v != "":
+                    ws.write_string(r, col, v)
+        last = max(len(rows), 1)
+        ws.autofilter(0, 0, last, len(STATUS_COLUMNS) - 1)
+        ws.freeze_panes(1, 1)
+        for verdict, (bg, fg) in VERDICT_COLOURS.items():
+            fmt = wb.add_format({"bg_color": bg, "font_color": fg})
+            ws.conditional_format(1, 0, last, len(STATUS_COLUMNS) - 1,
+                                  {"type": "formula", "criteria": f'=$E2="{verdict}"', "format": fmt})
+        ws.activate()      # the workbook opens on who needs chasing
+
+    def cover(self, writer: _Writer) -> None:
+        sheet = next(s for s in writer.spec.sheets if s.key == "cover" or s.kind == "form")
+        ws = writer.wb.get_worksheet_by_name(sheet.name)
+        slots = len(sheet.instructions)
+        if slots == 0:
+            return
+        lines = cover_lines(self.c)
+        if len(lines) > slots:      # a format with fewer instruction rows: the rest joins the last
+            lines = lines[:slots - 1] + ["".join(lines[slots - 1:])]
+        lines += [""] * (slots - len(lines))
+        for i, line in enumerate(lines):
+            ws.write_string(1 + i, 0, line, writer.f_text)
+            ws.set_row(1 + i, min(409, 16 * _lines(line, 24 + 64 + 28) + 2))
+
+    def detail(self, writer: _Writer) -> None:
+        wb = writer.wb
+        ws = wb.add_worksheet(DETAIL_SHEET)
+        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_name": "宋体"})
+        for col, (title, width) in enumerate(DETAIL_COLUMNS):
+            ws.write_string(0, col, title, head)
+            ws.set_column(col, col, width)
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(self.detail_rows, 1), len(DETAIL_COLUMNS) - 1)
+
+
+def summary_values(collection: Collection, unit: str) -> dict[tuple[str, str], object]:
+    """The input values of the summary workbook: the sums, the unit and the year on the cover."""
+    spec = collection.spec
+    values: dict[tuple[str, str], object] = dict(collection.sums())
+    u, y = spec.field_cells["unit"], spec.field_cells["year"]
+    values[(u.sheet, u.cell)] = unit
+    if collection.year is not None:
+        values[(y.sheet, y.cell)] = int(collection.year)
+    return values
+
+
+def write_summary(collection: Collection, path: str | Path, *, unit: str = "各单位汇总",
+                  force: bool = False) -> Path:
+    """Write the collection's workbook to `path` atomically; the same files give the same bytes."""
+    collection.finish()
+    path = Path(path)
+    readable = sum(s.readable for s in collection.submissions)
+    detail_rows = readable * len(collection.keys)
+    values = summary_values(collection, unit)
+    with tempfile.TemporaryDirectory(prefix="gktool-summary-") as tmp:
+        stage = Path(tmp) / "stage.xlsx"
+        _Writer(collection.spec, values, None, _Sheets(collection, detail_rows)).write(stage)
+        with atomic_output(path, force) as out:
+            _assemble(collection, stage, Path(tmp), out)
+    return path
+
+
+# ------------------------------------------------------------------ the 明细 rows, streamed
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
+def _xml_text(text: str) -> str:
+    text = _CONTROL.sub(" ", text)
+    text = _ESCAPED.sub(r"_x005F_\1", text)        # a literal "_x0041_" stays literal in Excel
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _number(v: float) -> str:
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+
+
+class _Strings:
+    """Strings appended to the workbook's shared-string table, numbered after the writer's own."""
+
+    def __init__(self, base: int):
+        self.base = base
+        self.index: dict[str, int] = {}
+        self.refs = 0
+
+    def __call__(self, text: str) -> str:
+        self.refs += 1
+        i = self.index.get(text)
+        if i is None:
+            i = self.index[text] = self.base + len(self.index)
+        return f'<c t="s"><v>{i}</v></c>'
+
+    def xml(self) -> str:
+        out = []
+        for text in self.index:
+            space = ' xml:space="preserve"' if text != text.strip() else ""
+            out.append(f"<si><t{space}>{_xml_text(text)}</t></si>")
+        return "".join(out)
+
+
+def _write_detail_rows(collection: Collection, strings: _Strings, fh) -> int:
+    """The 明细 rows after the header, as sheetData XML; returns the last row number.
+
+    Cells carry no "r" address (it is optional; each cell follows the previous one) except after
+    a blank, which keeps the sheet part well within the size a reader accepts."""
+    subs = {s.index: s for s in collection.submissions}
+    keys = collection.keys
+    key_cells = [strings(k.table) + strings(k.row) + strings(k.column or "—") +
+                 strings("填报" if k.input else "合计") for k in keys]
+    row = 1
+    for index, values, places in collection.records():
+        s = subs[index]
+        unit, name, inc = strings(s.name), strings(Path(s.path).name), strings("是" if s.included else "否")
+        year = f"<c><v>{s.year}</v></c>" if s.year is not None else None
+        for i, (v, at) in enumerate(zip(values, places)):
+            row += 1
+            third = name if year is not None else name.replace("<c ", f'<c r="C{row}" ', 1)
+            value = f"<c><v>{_number(v)}</v></c>" if v is not None else ""
+            fh.write(f'<row r="{row}">{unit}{year or ""}{third}{inc}{key_cells[i]}{strings(at)}{value}</row>')
+    return row
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    wb = zf.read("xl/workbook.xml").decode("utf-8")
+    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    targets = dict(re.findall(r'<Relationship Id="(rId\d+)" Type="[^"]*" Target="([^"]+)"', rels))
+    out = {}
+    for name, rid in re.findall(r'<sheet name="([^"]*)" sheetId="\d+" r:id="(rId\d+)"', wb):
+        name = name.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+        out[name] = "xl/" + targets[rid].lstrip("/").removeprefix("xl/")
+    return out
+
+
+def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path) -> None:
+    """Copy the writer's workbook part by part, streaming the 明细 rows and their strings in."""
+    with zipfile.ZipFile(stage) as zin:
+        detail_part = _sheet_parts(zin)[DETAIL_SHEET]
+        sst = zin.read("xl/sharedStrings.xml").decode("utf-8")
+        m = re.search(r'count="(\d+)" uniqueCount="(\d+)"', sst)
+        strings = _Strings(int(m.group(2)))
+        rows_path = tmp / "detail-rows.xml"
+        with open(rows_path, "w", encoding="utf-8") as fh:
+            last = _write_detail_rows(collection, strings, fh)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                target = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                target.compress_type = zipfile.ZIP_DEFLATED
+                target.external_attr = info.external_attr
+                target.create_system = info.create_system
+                data = zin.read(info)
+                if info.filename == detail_part:
+                    text = data.decode("utf-8")
+                    ncols = len(DETAIL_COLUMNS)
+                    text = re.sub(r'<dimension ref="[^"]*"/>',
+                                  f'<dimension ref="A1:{chr(64 + ncols)}{max(last, 1)}"/>', text, count=1)
+                    head, _, tail = text.partition("</sheetData>")
+                    with zout.open(target, "w") as w, open(rows_path, "rb") as rows:
+                        w.write(head.encode("utf-8"))
+                        shutil.copyfileobj(rows, w, 1 << 20)
+                        w.write(("</sheetData>" + tail).encode("utf-8"))
+                elif info.filename == "xl/sharedStrings.xml":
+                    total = int(m.group(1)) + strings.refs
+                    unique = strings.base + len(strings.index)
+                    text = sst[:m.start()] + f'count="{total}" uniqueCount="{unique}"' + sst[m.end():]
+                    head, _, tail = text.rpartition("</sst>")
+                    zout.writestr(target, (head + strings.xml() + "</sst>" + tail).encode("utf-8"))
+                else:
+                    zout.writestr(target, data)
+
+
+__all__ = ["write_summary", "cover_lines", "summary_values", "STATUS_SHEET", "DETAIL_SHEET"]
