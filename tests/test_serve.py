@@ -493,3 +493,59 @@ def test_fifty_parallel_uploads_from_fifty_units_all_land(tmp_path):
         assert leftovers(tmp_path / "data") == []
     finally:
         assert s.stop() == 0
+
+
+# ------------------------------------------------------------------ the 汇总
+def test_summary_sums_each_units_latest_passing_submission(tmp_path, books):
+    from gktool.validate import analyse_file
+    units = ["甲单位", "乙单位", "丙单位", "丁单位"]
+    s = Server(units, tmp_path / "data").start()
+    try:
+        s.upload("甲单位", "甲-第一次.xlsx", books["good"])
+        s.upload("甲单位", "甲-第二次.xlsx", books["bad"])      # newest fails: the passing one is summed
+        s.upload("乙单位", "乙.xlsx", books["good"])
+        s.upload("丙单位", "丙.xlsx", books["bad"])             # never passed: not summed, explained on 状态
+        board = s.links["管理"]
+        assert "2 个单位最新的无错误提交" in s.get(board).text
+        answer = s.get(board + "summary.xlsx")
+        assert answer.status == 200 and answer.headers["content-type"].endswith("spreadsheetml.sheet")
+        assert "filename*=utf-8''" in answer.headers["content-disposition"]
+        path = tmp_path / "汇总.xlsx"
+        path.write_bytes(answer.body)
+        summed, one = analyse_file(path), analyse_file(_write(tmp_path / "good.xlsx", books["good"]))
+        assert summed.result.ok, summed.result.findings
+        numbers = [k for k, v in one.report.values.items() if isinstance(v, float) and k[0] != "封面"]
+        assert len(numbers) > 50
+        for sheet, cell in numbers:
+            assert summed.report.number(sheet, cell) == 2 * one.report.number(sheet, cell), (sheet, cell)
+        status = {r[0]: r for r in openpyxl.load_workbook(path)["状态"].iter_rows(min_row=2, values_only=True) if r[0]}
+        assert set(status) == set(units)
+        assert status["甲单位"][4] == "通过" and status["甲单位"][8] == "是" and status["甲单位"][10] == "甲-第一次.xlsx"
+        assert status["乙单位"][8] == "是"
+        assert status["丙单位"][4] == "不通过" and status["丙单位"][8] == "否"
+        assert status["丁单位"][4] == "未提交"
+        assert s.get(board + "summary.xlsx").body == answer.body            # built once for the same submissions
+        s.upload("丙单位", "丙-改正.xlsx", books["good"])
+        again = tmp_path / "again.xlsx"
+        again.write_bytes(s.get(board + "summary.xlsx").body)
+        assert analyse_file(again).report.number("三、依申请公开", "D4") == 3 * one.report.number("三、依申请公开", "D4")
+        for unit in units:                                                  # the board's alone
+            assert s.get(s.links[unit] + "summary.xlsx").status == 403
+    finally:
+        assert s.stop() == 0
+
+
+def test_summary_needs_a_passing_submission(tmp_path, books):
+    s = Server(["甲单位"], tmp_path / "data").start()
+    try:
+        s.upload("甲单位", "坏.xlsx", books["bad"])
+        board = s.get(s.links["管理"]).text
+        assert "暂不能汇总" in board and "summary.xlsx" not in board
+        assert s.get(s.links["管理"] + "summary.xlsx").status == 409
+    finally:
+        s.stop()
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path

@@ -177,6 +177,13 @@ def test_the_office_board(server, browser, files, downloads, shots):
     shoot(browser, shots, "7-board")
 
     known = set(os.listdir(downloads))
+    browser.find_element(*by("#summary")).click()
+    summary = wait_download(downloads, ".xlsx", known)
+    summed = analyse_file(summary)
+    assert summed.result.ok and summed.report.year == 2023
+    assert summed.report.number("三、依申请公开", "D4") == analyse_file(files["good"]).report.number("三、依申请公开", "D4")
+
+    known = set(os.listdir(downloads))
     rows[ROSTER[0]].find_elements(*by("td"))[5].find_element(*by("a")).click()
     got = wait_download(downloads, ".xlsx", known)
     assert got.read_bytes() == files["good"].read_bytes()

@@ -108,6 +108,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
     env = Environment(loader=PackageLoader("gktool.serve", "templates"), autoescape=select_autoescape(default=True))
     pool = Workers(workers or max(1, min(4, os.cpu_count() or 1)))
     reports: dict[int, str] = {}     # submission id -> offered file name of its cached Word report
+    summaries: dict[str, str] = {}   # submissions summed -> offered file name of the cached 汇总
 
     def forbidden() -> Response:
         return HTMLResponse(FORBIDDEN_PAGE, status_code=403)
@@ -216,6 +217,31 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         name = await pool.run(work.blank, me.name, year, str(out))
         return FileResponse(out, filename=name, media_type=XLSX, background=BackgroundTask(_unlink, out))
 
+    async def summary(request: Request) -> Response:
+        if who(request) != BOARD:
+            return forbidden()
+        entries = await anyio.to_thread.run_sync(summary_entries)
+        if not any(sub.ok for _, sub in entries):
+            return message(request, 409, "还没有无错误的提交，暂不能汇总。", False)
+        key = hashlib.sha256(json.dumps([year] + [sub.id for _, sub in entries]).encode()).hexdigest()[:32]
+        out = storage.cache / f"summary-{key}.xlsx"
+        name = summaries.get(key)
+        if name is None or not out.exists():        # the same submissions give the same workbook: build it once
+            args = [(unit.name, str(storage.path_of(sub)), sub.filename) for unit, sub in entries]
+            name = summaries[key] = await pool.run(work.summary, args, storage.roster, year, str(out))
+        return FileResponse(out, filename=name, media_type=XLSX)
+
+    def summary_entries() -> list[tuple[Unit, Submission]]:
+        """Per roster unit: its newest passing upload, else its newest (which 状态 then explains)."""
+        passing, latest = storage.latest_passing(), storage.latest()
+        out = []
+        for name in storage.roster:
+            unit = storage.units[name]
+            sub = passing.get(unit.id) or latest.get(unit.id, (None, 0))[0]
+            if sub is not None:
+                out.append((unit, sub))
+        return out
+
     # ------------------------------------------------------------------ upload
     async def upload(request: Request, unit: Unit) -> Response:
         wants_json = "application/json" in request.headers.get("accept", "")
@@ -303,6 +329,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         Route("/k/{token}/s/{sid:int}/file", original),
         Route("/k/{token}/s/{sid:int}/report.docx", word_report),
         Route("/k/{token}/unit/{uid:int}", board_unit),
+        Route("/k/{token}/summary.xlsx", summary),
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={404: not_found, 405: not_found})

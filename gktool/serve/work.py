@@ -54,3 +54,22 @@ def blank(unit: str, year: int, out: str) -> str:
 
     new_workbook(load_spec(), Path(out), unit=unit, year=year, force=True)
     return default_filename(unit, year)
+
+
+def summary(entries: list[tuple[str, str, str]], roster: list[str], year: int, out: str) -> str:
+    """Write the 汇总 workbook (`gktool collect`) over (unit, stored path, uploaded name) entries.
+
+    The unit is the one whose link received the file: that, not the name printed in the file,
+    decides whose submission it is. Returns the file name to offer."""
+    from ..collect import Collection, Roster
+    from ..summary import write_summary
+    from ..validate import check_file
+
+    with Collection(roster=Roster(roster), year=year) as collection:
+        for unit, path, shown in entries:
+            analysis = check_file(path)
+            analysis.result.file = f"{unit}/{shown}"
+            analysis.result.unit = unit
+            collection.add(analysis)
+        write_summary(collection, Path(out), force=True)
+    return f"{year}年政府信息公开工作年度报告汇总.xlsx"
