@@ -24,13 +24,15 @@ READY = "按 Ctrl+C 停止。"
 class Server:
     """`gktool serve` in a child process; `links` maps each unit (and 管理) to its URL."""
 
-    def __init__(self, roster: list[str] | None, data: Path, year: int = 2023, workers: int = 2, extra=()):
+    def __init__(self, roster: list[str] | None, data: Path, year: int = 2023, workers: int | None = 2, extra=()):
         self.data = Path(data)
         self.roster_path = self.data.parent / f"{self.data.name}-roster.txt"
         if roster is not None:
             self.roster_path.write_text("\n".join(roster) + "\n", encoding="utf-8")
         self.args = [sys.executable, "-m", "gktool.cli", "serve", "--roster", str(self.roster_path),
-                     "--data", str(self.data), "--year", str(year), "--port", "0", "--workers", str(workers), *extra]
+                     "--data", str(self.data), "--year", str(year), "--port", "0", *extra]
+        if workers is not None:
+            self.args += ["--workers", str(workers)]
         self.proc: subprocess.Popen | None = None
         self.output: list[str] = []
 
