@@ -549,3 +549,29 @@ def test_summary_needs_a_passing_submission(tmp_path, books):
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_a_killed_worker_process_loses_no_upload(tmp_path, books):
+    """A worker killed (e.g. by the out-of-memory killer) breaks the pool; it is rebuilt and the upload lands."""
+    import os
+    import signal
+    s = Server(["甲单位"], tmp_path / "data").start()
+    try:
+        assert s.upload("甲单位", "一.xlsx", books["good"]).status == 200
+        workers = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                cmdline = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == s.proc.pid and "spawn_main" in cmdline and "resource_tracker" not in cmdline:
+                workers.append(int(stat.parent.name))
+        assert workers
+        os.kill(workers[0], signal.SIGKILL)
+        time.sleep(0.5)
+        answers = [s.upload("甲单位", f"{i}.xlsx", books["good"]) for i in range(3)]
+        assert [json.loads(a.text)["ok"] for a in answers] == [True, True, True]
+        assert count_submissions(tmp_path / "data") == 4
+    finally:
+        assert s.stop() == 0

@@ -83,20 +83,28 @@ class Workers:
         self.count = count
         self.pool: ProcessPoolExecutor | None = None
 
-    def start(self) -> None:
+    def _new(self) -> ProcessPoolExecutor:
         # spawn, not fork: the server has threads, and a forked child would copy their locks
-        self.pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"))
+
+    def start(self) -> None:
+        self.pool = self._new()
         for f in [self.pool.submit(work.warm) for _ in range(self.count)]:
             f.result()
 
     async def run(self, func, *args):
+        """Run `func(*args)` in a worker. A dead worker breaks the whole pool: build a new one and
+        try once more, so one lost process does not fail the uploads that happened to be queued."""
         loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self.pool, func, *args)
-        except BrokenProcessPool:
-            old, self.pool = self.pool, ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"))
-            old.shutdown(wait=False, cancel_futures=True)
-            raise GkError("检查时处理进程意外退出（文件可能过于复杂），请把这个文件发给 gktool 的维护者")
+        for _ in range(2):
+            pool = self.pool
+            try:
+                return await loop.run_in_executor(pool, func, *args)
+            except BrokenProcessPool:
+                if self.pool is pool:          # the first to notice replaces it; the others just retry
+                    self.pool = self._new()
+                    pool.shutdown(wait=False, cancel_futures=True)
+        raise GkError("检查时处理进程意外退出（文件可能过于复杂），请把这个文件发给 gktool 的维护者")
 
     def stop(self) -> None:
         if self.pool:
