@@ -19,7 +19,7 @@ import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import openpyxl
 import pytest
@@ -205,6 +205,35 @@ def test_missing_or_wrong_form_is_one_clear_answer(server, books):
     answer = server.request("POST", server.links["戊县"], empty, {"Content-Type": ctype})
     assert answer.status == 400 and "请选择要上传的文件" in answer.text
     assert count_submissions(server.data) == before
+
+
+def test_every_link_works_under_a_reverse_proxy_prefix(server, books):
+    """As behind nginx `location /baosong/ { proxy_pass http://127.0.0.1:PORT/; }`: every link
+    and redirect, resolved against the public address, stays under the prefix and answers."""
+    public = "https://gk.example.gov.cn/baosong/"
+
+    def backend(url: str) -> str:
+        assert url.startswith(public), url
+        return "/" + url[len(public):]
+
+    unit = "己县人民政府办公室"
+    start = public + urlsplit(server.links[unit]).path.lstrip("/")
+    server.upload(unit, "坏.xlsx", books["bad"])
+    redirect = server.upload(unit, "好.xlsx", books["good"], json=False).headers["location"]
+    todo = [urljoin(start, redirect), start, public + urlsplit(server.links["管理"]).path.lstrip("/")]
+    seen: set[str] = set()
+    while todo:
+        url = todo.pop()
+        if url in seen or len(seen) > 80:
+            continue
+        seen.add(url)
+        answer = server.get(backend(url))
+        assert answer.status == 200, (url, answer)
+        if answer.headers["content-type"].startswith("text/html"):
+            todo += [urljoin(url, h) for h in re.findall(r'(?:href|action)="([^"]*)"', answer.text)
+                     if not h.endswith(("report.docx", "summary.xlsx")) or unit in answer.text]
+    assert any(u.endswith("gktool.css") for u in seen) and any(u.endswith("/file") for u in seen)
+    assert any(u.endswith("report.docx") for u in seen) and any("/unit/" in u for u in seen)
 
 
 # ------------------------------------------------------------------ downloads
