@@ -279,6 +279,7 @@ def test_board_shows_every_unit_latest_verdict_and_files(server, books):
     assert sorted(rows.values()) == sorted(ROSTER)
     row = html.split(">辛县</a>", 1)[1].split("</tr>", 1)[0]
     assert "通过" in row and "第二次.xlsx" in row and ">2</td>" in row
+    assert "文件中的单位为“中宁县”" in row          # 辛县's link received 中宁县's report: flagged
     assert "第一次.xlsx" not in row
     assert re.search(r"共 8 个单位", html)
     # a unit nobody uploaded for is 未提交 (戊县 only ever had refused uploads)
@@ -512,6 +513,7 @@ def test_fifty_parallel_uploads_from_fifty_units_all_land(tmp_path):
             assert got["ok"] and got["unit"] == unit and got["file"] == f"{unit}.xlsx"
         html = s.get(s.links["管理"]).text
         assert "通过 50" in html and "未提交 0" in html
+        assert "文件中的单位为" not in html                 # every file names the unit that sent it
         with sqlite3.connect(tmp_path / "data" / "gktool-serve.sqlite3") as db:
             rows = db.execute("SELECT u.name, s.filename, s.file_unit, s.sha256 FROM submissions s"
                               " JOIN units u ON u.id = s.unit_id").fetchall()

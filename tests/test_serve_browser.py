@@ -108,8 +108,26 @@ def wait_download(folder: Path, suffix: str, known: set[str], timeout: float = 9
 
 
 def upload(browser, path: Path) -> None:
+    """Choose the file, press the button, and wait until the answer's page has replaced this one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = browser.find_element(*by("html"))
     browser.find_element(*by("#file")).send_keys(str(path))
     browser.find_element(*by("#upload button")).click()
+    WebDriverWait(browser, 120).until(expected_conditions.staleness_of(old))
+    WebDriverWait(browser, 120).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def follow(browser, link) -> None:
+    """Click a link (an element, or a CSS selector) to another page and wait for it."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = browser.find_element(*by("html"))
+    (browser.find_element(*by(link)) if isinstance(link, str) else link).click()
+    WebDriverWait(browser, 60).until(expected_conditions.staleness_of(old))
+    WebDriverWait(browser, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def test_a_unit_uploads_a_bad_then_a_good_file(server, browser, files, downloads, shots):
@@ -129,9 +147,10 @@ def test_a_unit_uploads_a_bad_then_a_good_file(server, browser, files, downloads
     assert first[0].text == "错误" and first[1].text == "R1" and "D4" in first[2].text
     assert "表三" in first[3].text and "相差 71" in first[3].text
     assert not browser.find_elements(*by("#download-report"))          # no report while there are errors
+    assert f"中宁县，2023 不是{unit}" in browser.find_element(*by("dl.facts")).text   # the file is another unit's
     shoot(browser, shots, "2-findings-bad")
 
-    browser.find_element(*by(".crumbs a")).click()
+    follow(browser, ".crumbs a")
     upload(browser, files["good"])
     assert browser.find_element(*by("#verdict")).text.startswith("结论：通过")
     assert not browser.find_elements(*by("table.findings"))
@@ -144,7 +163,7 @@ def test_a_unit_uploads_a_bad_then_a_good_file(server, browser, files, downloads
     with zipfile.ZipFile(report) as z:
         assert "中宁县" in z.read("word/document.xml").decode()
 
-    browser.find_element(*by(".crumbs a")).click()
+    follow(browser, ".crumbs a")
     history = browser.find_elements(*by("#history tbody tr"))
     assert [r.find_elements(*by("td"))[2].text for r in history] == ["通过", "不通过"]    # newest first
     known = set(os.listdir(downloads))
@@ -171,7 +190,7 @@ def test_the_office_board(server, browser, files, downloads, shots):
     rows = {r.find_elements(*by("td"))[0].text: r for r in browser.find_elements(*by("#board tbody tr"))}
     assert set(rows) == set(ROSTER)
     cells = [td.text for td in rows[ROSTER[0]].find_elements(*by("td"))]
-    assert cells[1] == "通过" and cells[5] == files["good"].name and cells[6] == "2"
+    assert cells[1] == "通过 文件中的单位为“中宁县”" and cells[5] == files["good"].name and cells[6] == "2"
     assert [td.text for td in rows["丙县"].find_elements(*by("td"))][1] == "未提交"
     assert "未提交 2" in browser.find_element(*by("#counts")).text
     shoot(browser, shots, "7-board")
@@ -188,10 +207,10 @@ def test_the_office_board(server, browser, files, downloads, shots):
     got = wait_download(downloads, ".xlsx", known)
     assert got.read_bytes() == files["good"].read_bytes()
 
-    rows[ROSTER[0]].find_element(*by("td.unit a")).click()
+    follow(browser, rows[ROSTER[0]].find_element(*by("td.unit a")))
     assert browser.find_element(*by("h1")).text == f"{ROSTER[0]} 的全部提交"
     assert len(browser.find_elements(*by("#history tbody tr"))) == 2
     shoot(browser, shots, "8-board-unit")
-    browser.find_elements(*by("#history tbody tr"))[1].find_element(*by("a")).click()
+    follow(browser, browser.find_elements(*by("#history tbody tr"))[1].find_element(*by("a")))
     assert browser.find_element(*by("#verdict")).text.startswith("结论：不通过")
     shoot(browser, shots, "9-board-submission")

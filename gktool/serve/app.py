@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -45,6 +46,14 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'
 FORBIDDEN_PAGE = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>禁止访问</title>"
                   "<p>禁止访问。请使用收到的完整链接。</p></html>\n")
 VERDICT_CLASS = {"通过": "pass", "有警告": "warn", "不通过": "fail", "无法读取": "fail", "未提交": "none"}
+
+
+@functools.lru_cache(maxsize=4096)
+def other_unit(unit: str, file_unit: str | None) -> bool:
+    """The file names a unit that is not the one whose link received it (by collect's name matching,
+    so that 县政府办 and ××县人民政府办公室 count as the same)."""
+    from ..collect import Roster
+    return bool(file_unit) and Roster([unit]).match(file_unit)[0] is None
 
 
 class TooLarge(Exception):
@@ -163,7 +172,8 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
             unit = storage.units[name]
             sub, count = latest.get(unit.id, (None, 0))
             rows.append({"unit": unit, "sub": sub, "count": count, "verdict": sub.verdict if sub else "未提交",
-                         "other_year": bool(sub and sub.file_year and sub.file_year != year)})
+                         "other_year": bool(sub and sub.file_year and sub.file_year != year),
+                         "other_unit": bool(sub and other_unit(unit.name, sub.file_unit))})
         counts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
         order = {v: i for i, v in enumerate(VERDICTS)}
         rows.sort(key=lambda r: order[r["verdict"]])     # stable: roster order within a verdict
@@ -182,7 +192,8 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         for f in sub.findings():
             by_sheet.setdefault(f["sheet"] or "（整个文件）", []).append(f)
         unit = storage.units_by_id.get(sub.unit_id)
-        return page(request, "submission.html", sub=sub, by_sheet=by_sheet, board=me == BOARD, unit=unit)
+        return page(request, "submission.html", sub=sub, by_sheet=by_sheet, board=me == BOARD, unit=unit,
+                    other_unit=bool(unit and other_unit(unit.name, sub.file_unit)))
 
     async def board_unit(request: Request) -> Response:
         if who(request) != BOARD:
