@@ -329,11 +329,11 @@ class Collection:
                 s.notes.append("未读出报告年度，请核实")
         if self.roster is not None:
             self._match_roster(files)
-        groups: dict[str, list[Submission]] = {}
-        for s in files:
+        groups: dict[tuple, list[Submission]] = {}
+        for s in files:      # the same unit's report for the same year, more than once
             key = plain_name(s.roster) if s.roster else canonical_name(s.unit or "")
             if key and s.readable:
-                groups.setdefault(key, []).append(s)
+                groups.setdefault((key, s.year), []).append(s)
         for s in files:
             s.included = (s.readable and (s.errors == 0 or self.include_failing)
                           and (s.year is None or self.year is None or s.year == self.year))
