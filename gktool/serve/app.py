@@ -393,9 +393,14 @@ def _save(src, dst: Path) -> tuple[int, str]:
 
 def _move(src: Path, dst: Path) -> None:
     os.replace(src, dst)
-    fd = os.open(dst.parent, os.O_RDONLY)
+    try:                    # the rename itself survives a power cut (folders cannot be opened on Windows)
+        fd = os.open(dst.parent, os.O_RDONLY)
+    except OSError:
+        return
     try:
-        os.fsync(fd)        # the rename itself survives a power cut
+        os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)
 
