@@ -296,7 +296,7 @@ def test_board_shows_every_unit_latest_verdict_and_files(server, books):
 
 # ------------------------------------------------------------------ security
 def test_without_a_valid_token_everything_is_the_same_403(server, books):
-    a, b = server.links["甲县"], server.links["乙县"]
+    a = server.links["甲县"]
     board = server.links["管理"]
     token = urlsplit(a).path.split("/")[2]
     b_sub = server.upload("乙县", "乙.xlsx", books["good"], json=False).headers["location"]
@@ -326,6 +326,8 @@ def test_without_a_valid_token_everything_is_the_same_403(server, books):
         assert {k for k in answer.headers if k != "date"} == {k for k in answers[0].headers if k != "date"}
     assert count_submissions(server.data) == before
     assert server.get(a + a_sub).status == 200
+    bare = server.get(urlsplit(a).path.rstrip("/"))           # a valid link without its last "/" is forgiven
+    assert bare.status == 307 and bare.headers["location"] == token + "/"
 
 
 def test_security_headers_on_every_answer(server, books):

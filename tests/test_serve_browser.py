@@ -5,7 +5,6 @@ checks the board and downloads a unit's file. A screenshot of each page is saved
 GKTOOL_SCREENSHOTS=folder to keep them) so a person can look at it."""
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import time

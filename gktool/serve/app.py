@@ -33,7 +33,8 @@ from starlette.staticfiles import StaticFiles
 
 from ..errors import GkError
 from . import work
-from .storage import BOARD, VERDICTS, Storage, Submission, Unit, display_name, stored_suffix
+from ..collect import VERDICT_ORDER
+from .storage import BOARD, Storage, Submission, Unit, display_name, stored_suffix
 
 MAX_UPLOAD = 20 * 1024 * 1024          # the largest file a unit may upload
 MAX_BODY = MAX_UPLOAD + 64 * 1024      # plus room for the multipart envelope
@@ -174,10 +175,10 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
             rows.append({"unit": unit, "sub": sub, "count": count, "verdict": sub.verdict if sub else "未提交",
                          "other_year": bool(sub and sub.file_year and sub.file_year != year),
                          "other_unit": bool(sub and other_unit(unit.name, sub.file_unit))})
-        counts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
-        order = {v: i for i, v in enumerate(VERDICTS)}
-        rows.sort(key=lambda r: order[r["verdict"]])     # stable: roster order within a verdict
-        passing = len(storage.latest_passing())
+        counts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICT_ORDER}
+        order = {v: i for i, v in enumerate(VERDICT_ORDER)}
+        rows.sort(key=lambda r: order[r["verdict"]])     # as collect's 状态: action first; roster order within
+        passing = sum(uid in storage.units_by_id for uid in storage.latest_passing())
         return {"rows": rows, "counts": counts, "total": len(rows), "passing": passing}
 
     def own(me, sub: Submission | None) -> bool:

@@ -62,9 +62,6 @@ CREATE TABLE IF NOT EXISTS submissions (
 CREATE INDEX IF NOT EXISTS submissions_unit ON submissions(unit_id, id);
 """
 
-VERDICTS = ("不通过", "无法读取", "有警告", "通过", "未提交")
-
-
 @dataclass(frozen=True)
 class Unit:
     id: int
