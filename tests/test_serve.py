@@ -116,6 +116,7 @@ def test_json_answer_is_the_cli_json_line(server, books, tmp_path):
         "legacy.xls": cfb(["Workbook"]),
         "报告.et": cfb(["Workbook"]),
         "notes.txt": "这不是工作簿".encode(),
+        "手工制作的表格.xlsx": _foreign(tmp_path),
     }
     assert len(cases["bomb.xlsx"]) < 20 * MB
     for name, data in cases.items():
@@ -131,6 +132,7 @@ def test_json_answer_is_the_cli_json_line(server, books, tmp_path):
         assert got["file"] == name
         assert str(server.data) not in answer.text and "/files/" not in answer.text
     verdicts = {name: json.loads(line)["ok"] for name, line in zip(cases, expected)}
+    assert json.loads(expected[-1])["kind"] == "xlsx" and json.loads(expected[-1])["ok"]   # read by labels
     assert verdicts["中宁县 2023年报告.xlsx"] and not verdicts["有错误.xlsx"] and not verdicts["bomb.xlsx"]
     assert "压缩炸弹" in json.loads(expected[list(cases).index("bomb.xlsx")])["findings"][0]["message"]
     assert leftovers(server.data) == []
@@ -577,6 +579,18 @@ def test_summary_needs_a_passing_submission(tmp_path, books):
         assert s.get(s.links["管理"] + "summary.xlsx").status == 409
     finally:
         s.stop()
+
+
+def _foreign(folder: Path) -> bytes:
+    """A hand-made workbook holding the three official tables (not made by gktool), consistent."""
+    import random
+    from .foreign import Layout, consistent_values, write_foreign
+    spec = load_spec()
+    path = folder / "foreign-source.xlsx"
+    write_foreign(path, spec, consistent_values(spec, random.Random(3)), Layout(), unit="某某县", year=2023)
+    data = path.read_bytes()
+    path.unlink()
+    return data
 
 
 def _write(path: Path, data: bytes) -> Path:
