@@ -278,7 +278,7 @@ def report(file, output, force):
 
 
 @main.command()
-@click.option("--roster", required=True, type=click.Path(dir_okay=False), help="单位名单：文本文件，每行一个单位")
+@click.option("--roster", required=True, type=click.Path(dir_okay=False), help="单位名单：文本文件（每行一个单位）或工作簿（单位名称一列）")
 @click.option("--data", required=True, type=click.Path(file_okay=False), help="数据目录：保存提交的文件、数据库和 links.csv")
 @click.option("--year", type=click.IntRange(2021, 2100), help="报告年度（默认：上一年）")
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（默认只接受本机访问；经反向代理对外提供）")

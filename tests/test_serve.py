@@ -484,6 +484,12 @@ def test_roster_in_gb18030_with_comments(tmp_path):
     path = tmp_path / "名单.txt"
     path.write_bytes("# 2024 年名单\r\n甲县\r\n\r\n  乙县  人民政府 \r\n".encode("gb18030"))
     assert read_roster(path) == ["甲县", "乙县 人民政府"]
+    wb = openpyxl.Workbook()
+    wb.active.append(["序号", "单位名称"])
+    wb.active.append([1, "甲县"])
+    wb.active.append([2, "乙县人民政府办公室"])
+    wb.save(tmp_path / "名单.xlsx")
+    assert read_roster(tmp_path / "名单.xlsx") == ["甲县", "乙县人民政府办公室"]
 
 
 def test_url_option_writes_the_public_address(tmp_path):

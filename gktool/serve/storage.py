@@ -124,8 +124,12 @@ def stored_suffix(filename: str) -> str:
 
 
 def read_roster(path: str | Path) -> list[str]:
-    """Unit names, one a line (UTF-8 with or without BOM, or GB18030 as Notepad saves it)."""
+    """Unit names: a text file, one a line (UTF-8 with or without BOM, or GB18030 as Notepad saves
+    it), or a workbook read as `gktool collect` reads one (the column headed 单位/名称)."""
     p = Path(path)
+    if p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"):
+        from ..collect import read_roster as read_workbook_roster
+        return _checked(path, read_workbook_roster(p).names)
     try:
         data = p.read_bytes()
     except FileNotFoundError:
@@ -142,10 +146,15 @@ def read_roster(path: str | Path) -> list[str]:
             continue
     else:
         raise GkError(f"名单文件“{path}”不是文本文件，请另存为 UTF-8 文本，每行一个单位")
+    return _checked(path, [line for line in text.splitlines() if not line.strip().startswith("#")])
+
+
+def _checked(path, lines: list[str]) -> list[str]:
+    """The roster's names, each once; a name that cannot be a unit is one clear line."""
     names, seen = [], set()
-    for line in text.splitlines():
+    for line in lines:
         name = " ".join(line.split())
-        if not name or name.startswith("#"):
+        if not name:
             continue
         if any(unicodedata.category(ch)[0] == "C" for ch in name) or len(name) > MAX_NAME:
             raise GkError(f"名单文件“{path}”中有无法识别的行，请另存为 UTF-8 文本，每行一个单位")
