@@ -6,6 +6,9 @@ Reports wall-clock medians of whole commands (interpreter start included) and ra
   batch:  one `gktool validate` over N filled workbooks
           vs a Python loop that only loads each file with openpyxl twice (formulas, data_only)
   single: `gktool validate F` vs `python -c "import openpyxl; openpyxl.load_workbook(F)"`
+  foreign: `gktool validate` over N hand-made workbooks (tables found by labels) vs over N gktool workbooks
+           (goal: at most 3x)
+  extract: `gktool extract` over the N gktool workbooks vs `gktool validate` over them (goal: no slower)
 """
 from __future__ import annotations
 
@@ -34,12 +37,28 @@ def make_workbooks(folder: Path, n: int) -> list[Path]:
     paths = []
     for i in range(n):
         values = dict(base)
-        values[("封面", "B9")] = f"测试单位{i:03d}"
+        unit = spec.field_cells["unit"]
+        values[(unit.sheet, unit.cell)] = f"测试单位{i:03d}"
         extra = rng.randint(0, 30)                      # keep 表三 balanced: more resolved, more received
         values[("三、依申请公开", "D6")] = 12 + extra
         values[("三、依申请公开", "D4")] = 28 + extra
         values[("二、主动公开", "B7")] = rng.randint(0, 200000)
         paths.append(new_workbook(spec, folder / f"unit{i:03d}.xlsx", values=values))
+    return paths
+
+
+def make_foreign(folder: Path, n: int) -> list[Path]:
+    """N workbooks made by hand: the official tables in random layouts, no gktool stamp."""
+    sys.path.insert(0, str(ROOT))
+    from tests.foreign import consistent_values, random_layout, write_foreign
+
+    spec = load_spec()
+    rng = random.Random(2)
+    paths = []
+    for i in range(n):
+        path = folder / f"hand{i:03d}.xlsx"
+        write_foreign(path, spec, consistent_values(spec, rng), random_layout(rng), unit=f"手工单位{i:03d}")
+        paths.append(path)
     return paths
 
 
@@ -70,12 +89,22 @@ def main() -> None:
         one = str(paths[0])
         single_base = timed([sys.executable, "-c", f"import openpyxl; openpyxl.load_workbook({one!r})"], args.repeat * 2)
         single_gk = timed(GKTOOL + ["validate", one], args.repeat * 2)
+        extract_gk = timed(GKTOOL + ["extract", str(folder)], args.repeat)
+        hand = folder / "hand"
+        hand.mkdir()
+        make_foreign(hand, args.files)
+        batch_hand = timed(GKTOOL + ["validate", "--format", "json", str(hand)], args.repeat)
     print(f"batch of {args.files} files")
     print(f"  openpyxl loop, 2 loads per file : {batch_base:8.3f} s")
     print(f"  gktool validate (one call)      : {batch_gk:8.3f} s   -> {batch_base / batch_gk:5.1f}x faster (goal >= 5x)")
     print("single file")
     print(f"  python -c 'load_workbook(F)'    : {single_base:8.3f} s")
     print(f"  gktool validate F               : {single_gk:8.3f} s   -> {single_base / single_gk:5.1f}x faster (goal >= 1x)")
+    print(f"hand-made workbooks (tables found by labels), {args.files} files")
+    print(f"  gktool validate, gktool books   : {batch_gk:8.3f} s")
+    print(f"  gktool validate, hand-made books: {batch_hand:8.3f} s   -> {batch_hand / batch_gk:5.2f}x the gktool path (goal <= 3x)")
+    print(f"extract over the {args.files} gktool workbooks")
+    print(f"  gktool extract (one call)       : {extract_gk:8.3f} s   -> {extract_gk / batch_gk:5.2f}x validate (goal <= 1x)")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import datetime
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
+from click.formatting import wrap_text
 
 from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_INPUT, GkError
@@ -16,8 +19,217 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-class _Group(click.Group):
-    """Turns GkError into one clean line and its exit code; usage errors exit 2 (click's default)."""
+# --- Chinese command-line plumbing -------------------------------------------------------------------------
+# click writes its usage errors and help headings in English. The users read Chinese, so every usage error is
+# rendered here as one Chinese line, with click's own wording in brackets (it helps when searching the web), and
+# the help screens get Chinese headings and placeholders. Only the group and command classes change: the command
+# bodies stay ordinary click.
+
+_HEADINGS = {"Usage": "用法", "Options": "选项", "Commands": "命令", "Arguments": "参数",
+             "Positional arguments": "参数"}
+# Placeholders click derives from types and parameter names, as they appear in usage lines and option lists.
+_METAVARS = [("COMMAND [ARGS]...", "命令 [参数]..."), ("[OPTIONS]", "[选项]"), ("INTEGER RANGE", "整数"),
+             ("FLOAT RANGE", "数"), ("FILES...", "文件..."), ("FILE", "文件"), ("PATH", "路径"),
+             ("DIRECTORY", "文件夹"), ("INTEGER", "整数"), ("FLOAT", "数"), ("TEXT", "文字"),
+             ("BOOLEAN", "是/否")]
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _zh_metavars(text: str) -> str:
+    """Replaces click's English placeholders (FILE, TEXT, [OPTIONS] …) with Chinese ones."""
+    for en, zh in _METAVARS:
+        text = re.sub(rf"(?<![\w-]){re.escape(en)}(?![\w.])" if en[-1].isalnum() else re.escape(en), zh, text)
+    return text
+
+
+def _zh_extra(text: str) -> str:
+    """Translates the bracketed extras click appends to option help: default, required, ranges."""
+    text = text.replace("[default: ", "[默认：").replace("; default: ", "；默认：").replace("[required]", "[必填]")
+    return re.sub(r"(-?\d+(?:\.\d+)?)<=x<=(-?\d+(?:\.\d+)?)", r"\1–\2", text)
+
+
+def _columns(text: str) -> int:
+    """Screen columns a string takes in a terminal (Chinese characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+class _HelpFormatter(click.HelpFormatter):
+    """click's help layout with Chinese headings, placeholders and extras."""
+
+    def write_usage(self, prog, args="", prefix=None):
+        super().write_usage(prog, _zh_metavars(args), "用法：" if prefix is None else prefix)
+
+    def write_heading(self, heading):
+        self.write(f"{'':>{self.current_indent}}{_HEADINGS.get(heading, heading)}：\n")
+
+    def write_dl(self, rows, col_max=30, col_spacing=2):
+        # click's own layout, but measured in screen columns: a Chinese character is two columns wide.
+        rows = [(_zh_metavars(a), _zh_extra(b)) for a, b in rows]
+        first_col = min(max((_columns(a) for a, _ in rows), default=0), col_max) + col_spacing
+        indent = " " * self.current_indent
+        for first, second in rows:
+            self.write(f"{indent}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if _columns(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - _columns(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap_text(second, max(self.width - first_col - 2, 10),
+                              preserve_paragraphs=True).splitlines() or [""]
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+
+class _Context(click.Context):
+    formatter_class = _HelpFormatter
+
+
+def _quoted(name: str) -> str:
+    """A parameter name as click quotes it ('--year', 'FILES...'), unquoted and with Chinese placeholders."""
+    return _zh_metavars(name.replace("'", "").replace('"', ""))
+
+
+def _range_zh(value: str, bounds: str) -> str:
+    """'2020' and '2021<=x<=2100' → '2020 不在 2021 到 2100 之间'."""
+    m = re.fullmatch(r"(\S+?)(<=?)x(<=?)(\S+)", bounds)
+    if m:
+        return f"{value} 不在 {m[1]} 到 {m[4]} 之间"
+    m = re.fullmatch(r"x(>=?)(\S+)", bounds)
+    if m:
+        return f"{value} 应{'不小于' if m[1] == '>=' else '大于'} {m[2]}"
+    m = re.fullmatch(r"x(<=?)(\S+)", bounds)
+    if m:
+        return f"{value} 应{'不大于' if m[1] == '<=' else '小于'} {m[2]}"
+    return f"{value} 超出允许的范围 {bounds}"
+
+
+_KIND_ZH = {"integer": "整数", "float": "数", "boolean": "是/否", "uuid": "UUID", "file": "文件",
+            "directory": "文件夹", "path": "路径"}
+
+
+def _value_zh(message: str, param) -> str:
+    """The Chinese meaning of the reason click gives for a bad value ('abc' is not a valid integer. …)."""
+    if m := re.fullmatch(r"'?(.*?)'? is not in the range (\S+)\.", message):
+        return _range_zh(m[1], m[2])
+    if m := re.fullmatch(r"'(.*)' is not a valid (\w+)( range)?\.", message):
+        return f"“{m[1]}” 不是{_KIND_ZH.get(m[2], m[2])}"
+    if m := re.fullmatch(r"'(.*)' is not (?:one of )?(.*)\.", message, re.S):
+        choices = getattr(getattr(param, "type", None), "choices", None)
+        allowed = "、".join(map(str, choices)) if choices else m[2].replace("'", "")
+        return f"“{m[1]}” 不是可选的值（可选：{allowed}）"
+    if m := re.fullmatch(r"(File|Directory|Path) '(.*)' (does not exist|is a file|is a directory|"
+                         r"is not readable|is not writable|is not executable)\.", message):
+        what = {"does not exist": "不存在", "is a file": "是文件，这里要的是文件夹",
+                "is a directory": "是文件夹，这里要的是文件", "is not readable": "没有读取权限",
+                "is not writable": "没有写入权限", "is not executable": "不能执行"}[m[3]]
+        return f"{_KIND_ZH[m[1].lower()]}“{m[2]}”{what}"
+    if _CJK.search(message):
+        return message                    # our own callbacks and types already speak Chinese
+    return "值不对"
+
+
+def _usage_zh(exc: click.UsageError) -> str:
+    """The Chinese meaning of one click usage error (without the English original)."""
+    ctx, message = exc.ctx, exc.message
+    commands = "、".join(ctx.command.list_commands(ctx)) if ctx and isinstance(ctx.command, click.Group) else ""
+    if isinstance(exc, click.MissingParameter):
+        param = exc.param
+        kind = exc.param_type or (param.param_type_name if param else "parameter")
+        hint = exc.param_hint or (param.get_error_hint(ctx) if param else "")
+        hint = _quoted(hint if isinstance(hint, str) else " / ".join(hint))
+        return f"缺少{'选项' if kind == 'option' else '参数'} {hint}".rstrip()
+    if isinstance(exc, click.BadParameter):
+        hint = exc.param_hint or (exc.param.get_error_hint(ctx) if exc.param else "")
+        hint = _quoted(hint if isinstance(hint, str) else " / ".join(hint))
+        return f"{hint + ' ' if hint else ''}的值不对：{_value_zh(message, exc.param)}"
+    if isinstance(exc, click.NoSuchOption):
+        maybe = f"；是不是要用 {'、'.join(exc.possibilities)}？" if exc.possibilities else ""
+        return f"没有选项 {exc.option_name}{maybe}"
+    if m := re.fullmatch(r"No such command '(.*)'\.", message):
+        maybe = getattr(exc, "possibilities", None)
+        maybe = f"是不是要用 {'、'.join(maybe)}？" if maybe else ""
+        return f"没有命令 {m[1]}；{maybe}可用的命令：{commands}"
+    if message.startswith("Missing command"):
+        return f"缺少命令；可用的命令：{commands}"
+    if m := re.fullmatch(r"Got unexpected extra arguments? \((.*)\)", message):
+        return f"多余的参数：{m[1]}（文件名中有空格时请加引号）"
+    if m := re.fullmatch(r"Option '(.*)' requires (?:an argument|(\d+) arguments)\.", message):
+        return f"选项 {m[1]} 后面要写{m[2] or '一'}个值"
+    if m := re.fullmatch(r"Option '(.*)' does not take a value\.", message):
+        return f"选项 {m[1]} 后面不能写值"
+    if m := re.fullmatch(r"Argument '(.*)' takes (\d+) values\.", message):
+        return f"参数 {_zh_metavars(m[1])} 要写 {m[2]} 个值"
+    if _CJK.search(message):
+        return message
+    return "命令行写得不对"
+
+
+class _ChineseUsageError(click.UsageError):
+    """A click usage error shown as one Chinese line (click's English in brackets), same exit code."""
+
+    def __init__(self, original: click.UsageError, command_path: str | None = None):
+        super().__init__(original.format_message(), original.ctx)
+        self.original = original
+        self.exit_code = original.exit_code
+        # click's parser leaves ctx unset for some errors (an option without its value); the group knows the command.
+        self.command_path = original.ctx.command_path if original.ctx is not None else command_path
+
+    def format_message(self) -> str:
+        english = self.original.format_message()
+        zh = _usage_zh(self.original)
+        stop = "" if zh.endswith(("。", "？", "！")) else "。"
+        hint = f"运行“{self.command_path} -h”查看用法。" if self.command_path else ""
+        return f"{zh}{stop}{hint}" + ("" if zh == english else f"（{english}）")
+
+    def show(self, file=None) -> None:
+        click.echo(f"用法错误：{self.format_message()}", err=True)
+
+
+def _chinese(exc: click.ClickException, command_path: str | None) -> click.ClickException:
+    """Wraps a click error in its Chinese rendering (help-on-no-arguments and already-wrapped pass through)."""
+    no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+    if isinstance(exc, click.UsageError) and not isinstance(exc, (no_args, _ChineseUsageError)):
+        return _ChineseUsageError(exc, command_path)
+    return exc
+
+
+class _ChineseHelp:
+    """Mix-in for the group and its commands: Chinese help screens and help option."""
+
+    context_class = _Context
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "显示本说明并退出"
+        return option
+
+
+class _Command(_ChineseHelp, click.Command):
+    """A command with Chinese help (its usage errors are rendered by the group)."""
+
+
+class _Group(_ChineseHelp, click.Group):
+    """Turns GkError into one clean line and its exit code, and click's usage errors into Chinese (exit 2)."""
+
+    command_class = _Command
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.ClickException as exc:
+            raise _chinese(exc, None) from None
 
     def invoke(self, ctx):
         try:
@@ -26,10 +238,14 @@ class _Group(click.Group):
             _fail(exc.message, exc.exit_code)
         except KeyboardInterrupt:
             _fail("已中断", 130)
+        except click.ClickException as exc:
+            path = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
+            raise _chinese(exc, path) from None
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="gktool")
+@click.group(name="gktool", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="gktool", message="%(prog)s 版本 %(version)s",
+                      help="显示版本号并退出")
 def main():
     """政府信息公开工作年度报告工具：生成填报工作簿、校验、生成 Word 报告。"""
 
@@ -50,6 +266,8 @@ def new(output, unit, year, password, fill, format_name, force):
     from .spec import load_spec
     from .writer import default_filename, new_workbook
 
+    if output and Path(output).suffix.lower() != ".xlsx":
+        raise GkError(f"输出文件“{output}”的扩展名应为 .xlsx（工作簿只能保存为 .xlsx 格式）")
     spec = load_spec(format_name)
     values = {}
     if fill:
@@ -252,28 +470,30 @@ def collect_text(collection, output) -> str:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出 .docx（默认：工作簿旁边，{单位}{年度}年政府信息公开工作年度报告.docx）")
-@click.option("--force", is_flag=True, help="有错误也生成；覆盖已存在的文件")
-def report(file, output, force):
+@click.option("--force", is_flag=True, help="覆盖已存在的报告文件")
+@click.option("--draft", is_flag=True, help="工作簿有错误也生成报告，每页页眉标明“草稿——未通过校验”，不得发布")
+def report(file, output, force, draft):
     """根据填好的工作簿生成 Word 年度报告（先校验，有错误时拒绝生成）。
 
     Example: gktool report 中宁县2023年政府信息公开工作年度报告.xlsx
     """
     from .findings import render_text
-    from .report import default_report_path, write_report
+    from .report import default_report_path, refuse_unless_publishable, write_report
     from .validate import analyse_file
 
+    if output and Path(output).suffix.lower() != ".docx":
+        raise GkError(f"报告只能写成 Word 文件（.docx），“{output}”不行；需要 PDF 时请用 Word、WPS 或 LibreOffice 另存为",
+                      EXIT_INPUT)
     analysis = analyse_file(file)
     result = analysis.result
     if result.findings:
         click.echo(render_text(result), err=True)
-    if analysis.spec is None:
-        raise GkError("无法识别工作簿的格式，不能生成报告", EXIT_FINDINGS)
-    if result.errors and not force:
-        raise GkError(f"工作簿有 {result.errors} 个错误，未生成报告；请改正后重试（或加 --force 强制生成）", EXIT_FINDINGS)
-    if result.errors:
-        click.echo(f"注意：工作簿有 {result.errors} 个错误，按 --force 仍然生成了报告，发布前务必改正。", err=True)
+    refuse_unless_publishable(analysis, draft)
     path = Path(output) if output else default_report_path(analysis, Path(file))
-    write_report(analysis, path, force=force)
+    write_report(analysis, path, force=force, draft=bool(result.errors))
+    if result.errors:
+        click.echo(f"注意：工作簿有 {result.errors} 个错误，按 --draft 生成的是草稿（每页页眉标明“草稿——未通过校验”），"
+                   "改正后请重新生成再发布。", err=True)
     click.echo(f"已生成：{path}")
 
 

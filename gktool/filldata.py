@@ -4,7 +4,9 @@
      "一、总体情况": {"（一）主动公开": "……"},
      "三、依申请公开": {"D4": 28, "D6": 12}}
 
-Form sheets are keyed by field label, table sheets by cell address.
+Form sheets are keyed by field label, table sheets by cell address. Every value
+is checked against its cell's input type before anything is written: a workbook
+pre-filled with "无" or -3 in a count cell would only fail later, in the clerk's hands.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import math
 from pathlib import Path
 
 from .errors import GkError
-from .spec import Spec
+from .spec import TEXT_TYPES, InputType, Spec
 
 
 def _finite(x: int | float) -> bool:
@@ -23,7 +25,36 @@ def _finite(x: int | float) -> bool:
         return False
 
 
+def _shown(value) -> str:
+    """The value as the user wrote it in the JSON file (short)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def check_value(t: InputType, value, where: str):
+    """`value` converted for a cell of type `t`, or GkError naming `where` and the value."""
+    if value is None or value == "":
+        return None
+    if t.key in TEXT_TYPES:
+        if isinstance(value, str):
+            return value
+        return str(value)     # a phone number or post code written as a JSON number
+    wrong = f"预填数据中“{where}”的值 {_shown(value)} 不对：这里只能填{t.description}"
+    if t.min is not None and t.max is not None:
+        wrong += f"（{t.min:g}–{t.max:g}）"
+    if not isinstance(value, (int, float)):
+        raise GkError(wrong + "，请写成不带引号、不带单位的数字")
+    if t.integer and value != int(value):
+        raise GkError(wrong)
+    if t.min is not None and value < t.min or t.max is not None and value > t.max:
+        raise GkError(wrong)
+    if t.decimals is not None and round(value, t.decimals) != value:
+        raise GkError(wrong)
+    return int(value) if t.integer else value
+
+
 def load_fill(spec: Spec, path: str | Path) -> dict[tuple[str, str], object]:
+    """Read a pre-fill JSON file into {(sheet, cell): value}, each value checked against its type."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -56,5 +87,6 @@ def load_fill(spec: Spec, path: str | Path) -> dict[tuple[str, str], object]:
             if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool) \
                     or isinstance(value, (int, float)) and not _finite(value):
                 raise GkError(f"预填数据中“{sheet_name}!{key}”的值只能是数字或文字")
-            values[(sheet.name, cell)] = value
+            where = f"{sheet_name}!{key}" if sheet.kind == "form" else f"{sheet_name}!{key}（{sheet.describe(cell)}）"
+            values[(sheet.name, cell)] = check_value(spec.types[sheet.spec_cell(cell).type], value, where)
     return values

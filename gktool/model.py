@@ -41,9 +41,23 @@ class FilledReport:
     places: dict[Key, Place] = field(default_factory=dict)
     live: set[Key] = field(default_factory=set)    # totals that follow the inputs (intact formulas): recomputed
     unread: set[Key] = field(default_factory=set)  # cells that could not be read (a finding says why)
+    flagged: set[Key] = field(default_factory=set)  # cells whose reader already made an error finding (a
+                                                     # replaced total): sums through them are consequences, not news
     absent: set[str] = field(default_factory=set)  # spec sheets (tables/sections) not found in the source
     _evaluator: Evaluator | None = field(default=None, repr=False)
     _homes: dict[str, str] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_values(cls, spec: Spec, values: dict, source: str = "", kind: str = "gktool") -> FilledReport:
+        """A report from input values by key, totals computed from them (as `gktool new --fill` would)."""
+        live = {(s.name, c.cell) for s in spec.sheets for c in s.computed}
+        report = cls(spec, source, kind, values=dict(values), live=live)
+        unit, year = spec.field_cells.get("unit"), spec.field_cells.get("year")
+        u = values.get((unit.sheet, unit.cell)) if unit else None
+        y = values.get((year.sheet, year.cell)) if year else None
+        report.unit = u.strip() if isinstance(u, str) and u.strip() else None
+        report.year = int(y) if isinstance(y, (int, float)) and not isinstance(y, bool) and float(y).is_integer() else None
+        return report
 
     # ------------------------------------------------------------ numbers
     @property

@@ -50,6 +50,7 @@ class RawCell:
     formula: str | None      # without the leading "="
     kind: str                # "n", "s", "str", "inlineStr", "b", "e", "d"
     damaged: bool = False    # a value that could not be decoded (garbage in <v>)
+    style: int = 0           # index into the workbook's cell formats (tells a date from a number)
 
 
 @dataclass
@@ -71,6 +72,11 @@ class RawWorkbook:
     properties: dict[str, str]
     has_macros: bool = False
     has_external_links: bool = False
+    date_styles: frozenset = frozenset()   # cell-format indexes that show a number as a date or time
+
+    def is_date(self, cell: RawCell | None) -> bool:
+        """Whether Excel shows this cell as a date (e.g. "5-1" typed into a count cell)."""
+        return cell is not None and isinstance(cell.value, float) and cell.style in self.date_styles
 
 
 def _local(tag: str) -> str:
@@ -530,7 +536,38 @@ def _decode_cell(c: _CellBuilder, row: int, col: int, strings: list[str], shared
                     value, damaged = v, True
             except ValueError:
                 value, damaged = v, True
-    return RawCell(value, formula, kind, damaged)
+    style = c.attrs.get("s") or "0"
+    return RawCell(value, formula, kind, damaged, int(style) if style.isdigit() and len(style) < 7 else 0)
+
+
+# number formats Excel has built in that show dates or times (including the CJK ones)
+_BUILTIN_DATE_FORMATS = set(range(14, 23)) | set(range(27, 37)) | {45, 46, 47} | set(range(50, 59))
+
+
+def _is_date_code(code: str) -> bool:
+    code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code).lower()
+    return bool(re.search(r"[ymdhs]|年|月|日", code)) and "general" not in code
+
+
+def _date_styles(parts: _Parts) -> frozenset:
+    root = parts.xml("xl/styles.xml")
+    if root is None:
+        return frozenset()
+    custom = {}
+    for elem in root.iter():
+        if _local(elem.tag) == "numFmt":
+            fid = elem.get("numFmtId") or ""
+            if fid.isdigit():
+                custom[int(fid)] = elem.get("formatCode") or ""
+    out = set()
+    for elem in root.iter():
+        if _local(elem.tag) == "cellXfs":
+            for i, xf in enumerate(x for x in elem if _local(x.tag) == "xf"):
+                fid = xf.get("numFmtId") or "0"
+                fid = int(fid) if fid.isdigit() and len(fid) < 7 else 0
+                if fid in _BUILTIN_DATE_FORMATS or (fid in custom and _is_date_code(custom[fid])):
+                    out.add(i)
+    return frozenset(out)
 
 
 def _custom_properties(parts: _Parts) -> dict[str, str]:
@@ -594,10 +631,11 @@ def read_workbook(path: str | Path, keep=None) -> RawWorkbook:
                 rows, cols = area
                 sheets[name] = _parse_sheet(parts, sheet_paths[name], name, strings,
                                             (rows + MARGIN_ROWS, cols + MARGIN_COLS))
+        dates = _date_styles(parts)
         macros = any(n.lower().endswith("vbaproject.bin") for n in parts.names)
         external = any(n.startswith("xl/externalLinks/") for n in parts.names) or \
             any(t.startswith("external:") for t in rels.values())
-    return RawWorkbook(shown, names, sheets, defined, props, macros, external)
+    return RawWorkbook(shown, names, sheets, defined, props, macros, external, dates)
 
 
 def parse_defined_name(text: str) -> tuple[str, str] | None:

@@ -10,9 +10,12 @@ labels come from the spec sheets, never from code.
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape as _xml_escape
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -21,7 +24,8 @@ from docx.enum.text import WD_LINE_SPACING, WD_PARAGRAPH_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.table import _Cell
-from docx.shared import Emu, Mm, Pt
+from docx.shared import Emu, Mm, Pt, RGBColor
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 
 from .compute import tidy
 from .errors import GkError, EXIT_FINDINGS
@@ -37,6 +41,41 @@ FONT_TABLE = "宋体"             # table text
 FONT_PAGE = "宋体"              # page number
 FONT_LATIN = "Times New Roman"  # digits and Latin letters in body and tables
 
+
+@dataclass(frozen=True)
+class FontDecl:
+    """How a font is declared for substitution where it is missing.
+
+    Word and WPS read the fontTable entry (w:altName, w:panose1, w:charset,
+    w:family); LibreOffice ignores all of these (writerfilter's FontTable.cxx
+    drops altName, panose1 and family) and asks fontconfig, whose default for
+    an unknown Chinese name is the sans CJK font, so `fontconfig_xml()` gives
+    fontconfig the same substitutes as a file the reader can install.
+    """
+    name: str
+    alt: str                # a font Windows ships, the closest in design
+    family: str             # w:family: roman = serif (宋/仿宋), swiss = sans (黑), script = brush (楷)
+    panose: str             # the PANOSE Word records for the official font
+    fallbacks: tuple[str, ...]    # fontconfig: installed look-alikes, best first, then the generic family
+    bold: bool = False      # the substitute is set bold (小标宋 is a heavy Song)
+
+
+FONT_DECLS = (
+    FontDecl(FONT_TITLE, "宋体", "roman", "02000000000000000000",
+             ("Noto Serif CJK SC", "Source Han Serif SC", "Source Han Serif CN", "思源宋体", "serif"), bold=True),
+    FontDecl(FONT_BODY, "仿宋", "roman", "02010609030101010101",
+             ("仿宋", "FangSong", "STFangsong", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN", "serif")),
+    FontDecl(FONT_H1, "SimHei", "swiss", "02010609060101010101",
+             ("SimHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "sans-serif")),
+    FontDecl(FONT_H2, "楷体", "script", "02010609030101010101",
+             ("楷体", "KaiTi", "STKaiti", "AR PL UKai CN", "LXGW WenKai", "Noto Serif CJK SC", "serif")),
+    FontDecl(FONT_TABLE, "SimSun", "roman", "02010600030101010101",
+             ("SimSun", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN", "serif")),
+)
+STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+GB2312_SIG = {"usb0": "00000001", "usb1": "080E0000", "usb2": "00000010", "usb3": "00000000",
+              "csb0": "00040000", "csb1": "00000000"}       # code page bit 18: Simplified Chinese
+
 SIZE_TITLE = Pt(22)    # 2号
 SIZE_BODY = Pt(16)     # 3号
 SIZE_TABLE = Pt(10.5)  # 五号
@@ -49,16 +88,20 @@ TEXT_WIDTH = PAGE_W - MARGIN_LEFT - MARGIN_RIGHT            # 156 mm
 CELL_MARGIN_TWIPS = 57                                       # 1 mm left and right in table cells
 TWIPS_PER_EMU = 1 / 635
 KEEP_TOGETHER_ROWS = 16     # tables up to this many rows are kept on one page
+WIDTH_SLACK = Mm(0.3)       # borders and rounding: a column for n characters needs a little more than n
 
 CN_DIGITS = "一二三四五六七八九十"
 
 
 @dataclass(frozen=True)
 class Block:
-    """One piece of the report: kind is title | para | h1 | h2 | table | closing."""
+    """One piece of the report: kind is title | para | h1 | h2 | table | closing.
+
+    A para's `lead` is a run-in sub-heading set like a level-2 heading ("（一）…。" before the text)."""
     kind: str
     text: str = ""
     sheet: Sheet | None = None
+    lead: str = ""
 
 
 # ----------------------------------------------------------------- public API
@@ -67,25 +110,98 @@ def report_title(analysis) -> str:
     return analysis.spec.report_title.format(unit=unit, year=year if year else "")
 
 
+MAX_NAME_BYTES = 240        # file names: 255 bytes on most file systems, with room to spare
+PROPERTY_CHARS = 255        # Word's limit for a document property
+DRAFT_MARK = "草稿——未通过校验，不得发布"
+
+
 def default_report_path(analysis, workbook_path: Path) -> Path:
-    """`{单位}{年度}年政府信息公开工作年度报告.docx` beside the workbook."""
-    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", report_title(analysis)).strip(" .") or "政府信息公开工作年度报告"
+    """`{单位}{年度}年政府信息公开工作年度报告.docx` beside the workbook; a very long unit name is shortened."""
+    def safe(title: str) -> str:
+        return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", title).strip(" .")
+
+    def fits(name: str) -> bool:
+        return len(f"{name}.docx".encode()) <= MAX_NAME_BYTES
+
+    name = safe(report_title(analysis)) or "政府信息公开工作年度报告"
+    if not fits(name):
+        # keep the year and the report's own words; shorten the unit, marking the cut with …
+        unit, year = _unit(analysis), _year(analysis)
+        for keep in range(len(unit) - 1, -1, -1):
+            shorter = safe(analysis.spec.report_title.format(unit=unit[:keep] + "…", year=year or ""))
+            if fits(shorter):
+                name = shorter
+                break
+        while not fits(name):
+            name = name[:-1]
     return Path(workbook_path).parent / f"{name}.docx"
 
 
-def write_report(analysis, path: Path, force: bool = False) -> Path:
-    """Write the Word report for `analysis` to `path` atomically; never replaces a file without `force`."""
+def write_report(analysis, path: Path, force: bool = False, draft: bool = False) -> Path:
+    """Write the Word report for `analysis` to `path` atomically; never replaces a file without `force`.
+
+    `draft` marks every page as a draft that failed validation."""
     if analysis.spec is None:
         raise GkError("无法识别工作簿的格式，不能生成报告", EXIT_FINDINGS)
     path = Path(path)
+    data = document_bytes(analysis, draft=draft)
     with atomic_output(path, force) as tmp:
-        build_document(analysis).save(str(tmp))
+        Path(tmp).write_bytes(data)
     return path
 
 
-def build_document(analysis):
+def build_document(analysis, draft: bool = False):
     """The python-docx Document of the report (not saved)."""
-    return _Renderer(analysis).render(report_blocks(analysis))
+    return _Renderer(analysis, draft=draft).render(report_blocks(analysis))
+
+
+def document_bytes(analysis, draft: bool = False) -> bytes:
+    """The .docx file as bytes: the same workbook always gives the same bytes (dates come from the data)."""
+    buffer = io.BytesIO()
+    build_document(analysis, draft=draft).save(buffer)
+    return _stable_zip(buffer.getvalue(), _report_date(analysis).timetuple()[:6])
+
+
+def fontconfig_xml() -> str:
+    """A fontconfig file giving LibreOffice (Linux) serif, sans and kai substitutes for the official fonts."""
+    out = ['<?xml version="1.0"?>', '<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">',
+           "<!-- gktool: substitutes for the official fonts of GB/T 9704 documents (政府信息公开年度报告)."
+           " Used only where the official font is not installed. -->", "<fontconfig>"]
+    for decl in FONT_DECLS:
+        families = "".join(f"<string>{_xml_escape(f)}</string>" for f in decl.fallbacks)
+        out.append("  <match target=\"pattern\">")
+        out.append(f"    <test name=\"family\"><string>{_xml_escape(decl.name)}</string></test>")
+        out.append(f"    <edit name=\"family\" mode=\"append\" binding=\"strong\">{families}</edit>")
+        if decl.bold:
+            out.append("    <edit name=\"weight\" mode=\"assign\" binding=\"strong\"><const>bold</const></edit>")
+        out.append("  </match>")
+    out.append("</fontconfig>")
+    return "\n".join(out) + "\n"
+
+
+def _report_date(analysis) -> _dt.datetime:
+    """The report's fixed date: 1 January after the report year (when reports are due), not the clock."""
+    year = _year(analysis)
+    return _dt.datetime(year + 1, 1, 1) if 1980 <= year + 1 <= 2107 else _dt.datetime(1980, 1, 1)
+
+
+def _stable_zip(data: bytes, when: tuple) -> bytes:
+    """Rewrite a zip with fixed entry dates and attributes, entries in their original order."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=when)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.create_system = 0                 # the same bytes on every platform
+            entry.external_attr = 0
+            dst.writestr(entry, src.read(info.filename))
+    return out.getvalue()
+
+
+def _clip(text: str, limit: int = PROPERTY_CHARS) -> str:
+    """A document property: XML-safe and within Word's length limit (python-docx raises beyond 255)."""
+    text = _xml_safe(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 # ----------------------------------------------------------------- wording
@@ -177,13 +293,16 @@ def _form_blocks(analysis, sheet: Sheet) -> list[Block]:
     fields = sheet.fields
     narratives = [f for f in fields if f.type == "narrative"]
     empty_section = all(not narrative_paragraphs(_field(analysis, f.key)) for f in narratives)
-    fee_done = False
+    # sections whose sub-headings come from the spec (一) keep them; elsewhere (五, 六) the clerk's own
+    # "（一）…" paragraphs are the sub-headings
+    clerk_headings = not any(f.heading for f in narratives)
+    fee_at = None
     sub = 0
     for f in fields:
         if f.key in ("fee_count", "fee_amount"):
-            if not fee_done:
+            if fee_at is None:
+                fee_at = len(out)
                 out.append(Block("para", _fee_sentence(analysis)))
-                fee_done = True
             continue
         if f.type != "narrative":
             value = analysis.field(f.key)
@@ -199,8 +318,49 @@ def _form_blocks(analysis, sheet: Sheet) -> list[Block]:
         if not paras:
             text = _generated(analysis, sheet, f, empty_section)
             paras = [text] if text else []
-        out.extend(Block("para", p) for p in paras)
+        out.extend(_clerk_block(p) if clerk_headings else Block("para", p) for p in paras)
+    numbered = [b for b in out if b.kind == "h2" or b.lead]
+    if fee_at is not None and numbered:
+        # the clerk numbered the section: the fee sentence becomes the next item, set the same way,
+        # instead of an unnumbered paragraph in front of （一）
+        fee = out.pop(fee_at)
+        n = max(_cn_value(_SUBHEAD.match(b.lead or b.text).group(1)) for b in numbered) + 1
+        heading = f"（{_cn(n)}）收取信息处理费情况"
+        if any(b.kind == "h2" for b in numbered):
+            out += [Block("h2", heading), fee]
+        else:
+            out.append(Block("para", fee.text, lead=heading + "。"))
     return out
+
+
+_SUBHEAD = re.compile(r"[（(]([一二三四五六七八九十]{1,3})[）)]")
+_SENTENCE_END = "。；！？;!?"
+SUBHEAD_CHARS = 40      # a stand-alone or run-in sub-heading is at most this long
+
+
+def _clerk_block(text: str) -> Block:
+    """A clerk's paragraph: "（一）标题" alone is a level-2 heading; "（一）标题。正文…" a run-in heading."""
+    if not _SUBHEAD.match(text):
+        return Block("para", text)
+    body = text.rstrip(_SENTENCE_END)
+    if len(text) <= SUBHEAD_CHARS and not any(ch in body for ch in _SENTENCE_END):
+        return Block("h2", text)
+    cut = min((i for i, ch in enumerate(text) if ch in _SENTENCE_END), default=len(text))
+    if cut < SUBHEAD_CHARS and cut + 1 < len(text):
+        return Block("para", text[cut + 1:], lead=text[:cut + 1])
+    return Block("para", text)
+
+
+def _cn_value(numeral: str) -> int:
+    """'三' -> 3, '十二' -> 12, '二十一' -> 21; anything else -> 0."""
+    digit = {c: i + 1 for i, c in enumerate(CN_DIGITS[:9])}
+    m = re.fullmatch(r"([一二三四五六七八九])?(十)?([一二三四五六七八九])?", numeral)
+    if not m or not numeral or (m.group(1) and m.group(3) and not m.group(2)):
+        return 0
+    tens, ten, ones = m.groups()
+    if not ten:
+        return digit[tens or ones]
+    return (digit[tens] if tens else 1) * 10 + (digit[ones] if ones else 0)
 
 
 def _cn(n: int) -> str:
@@ -429,10 +589,12 @@ def _set_lang(rpr) -> None:
 
 def _indent(paragraph, chars: int, size) -> None:
     """First-line indent of `chars` characters: twips for every program, firstLineChars for Word."""
-    pf = paragraph.paragraph_format
+    _indent_format(paragraph.paragraph_format, paragraph._p.get_or_add_pPr(), chars, size)
+
+
+def _indent_format(pf, ppr, chars: int, size) -> None:
     pf.first_line_indent = Pt(chars * size.pt) if chars else Pt(0)
-    ind = paragraph._p.get_or_add_pPr().find(qn("w:ind"))
-    ind.set(qn("w:firstLineChars"), str(chars * 100))
+    ppr.find(qn("w:ind")).set(qn("w:firstLineChars"), str(chars * 100))
 
 
 class _Renderer:
@@ -444,22 +606,26 @@ class _Renderer:
         "closing": (FONT_BODY, FONT_LATIN, SIZE_BODY),
         "table": (FONT_TABLE, FONT_LATIN, SIZE_TABLE),
         "page": (FONT_PAGE, FONT_PAGE, SIZE_PAGE),
+        "draft": (FONT_H1, FONT_H1, SIZE_PAGE),
     }
+    HEADING_STYLES = {"h1": ("Heading 1", 0), "h2": ("Heading 2", 1)}
 
-    def __init__(self, analysis):
+    def __init__(self, analysis, draft: bool = False):
         self.analysis = analysis
         self.spec: Spec = analysis.spec
+        self.draft = draft
         self.doc = Document()
 
     def render(self, blocks: list[Block]):
         self._page()
         self._styles()
+        self._package()
         self._properties(blocks)
         for b in blocks:
             if b.kind == "table":
                 self._table(b.sheet)
             else:
-                self._paragraph(b.kind, b.text)
+                self._paragraph(b.kind, b.text, b.lead)
         return self.doc
 
     # ------------------------------------------------------------ document setup
@@ -477,6 +643,13 @@ class _Renderer:
         self._run(p, "— ", "page")
         self._field(p, "PAGE", "1")
         self._run(p, " —", "page")
+        if self.draft:
+            # in the page header, so every page of a printed or converted draft carries it
+            h = section.header.paragraphs[0]
+            self._plain(h, WD_PARAGRAPH_ALIGNMENT.CENTER)
+            h.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+            run = self._run(h, DRAFT_MARK, "draft")
+            run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
 
     def _styles(self) -> None:
         styles_el = self.doc.styles.element
@@ -499,16 +672,61 @@ class _Renderer:
         pf.alignment = WD_PARAGRAPH_ALIGNMENT.JUSTIFY
         pf.first_line_indent = Pt(2 * SIZE_BODY.pt)
         normal.element.get_or_add_pPr().find(qn("w:ind")).set(qn("w:firstLineChars"), "200")
+        # the built-in heading styles, restyled as GB/T 9704 headings: Word's navigation pane and
+        # table of contents find them, and a clerk's （一） heading gets the same style as ours
+        for kind, (name, _level) in self.HEADING_STYLES.items():
+            style = self.doc.styles[name]
+            east, latin, size = self.ROLES[kind]
+            rpr = style.element.get_or_add_rPr()
+            for tag in ("w:color", "w:b", "w:bCs", "w:i", "w:iCs", "w:sz", "w:szCs"):
+                for el in rpr.findall(qn(tag)):
+                    rpr.remove(el)
+            style.font.size = size
+            style.font.bold = False
+            _set_fonts(rpr, east, latin)
+            ppr = style.element.get_or_add_pPr()
+            for tag in ("w:spacing", "w:ind"):
+                for el in ppr.findall(qn(tag)):
+                    ppr.remove(el)
+            spf = style.paragraph_format
+            spf.space_before = spf.space_after = Pt(0)
+            spf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            spf.line_spacing = LINE
+            spf.keep_with_next = True
+            spf.alignment = WD_PARAGRAPH_ALIGNMENT.JUSTIFY
+            _indent_format(spf, ppr, 2, SIZE_BODY)
+
+    def _package(self) -> None:
+        """Parts that describe the document honestly: no Word thumbnail, gktool as the application,
+        the official fonts declared with their substitutes, Chinese as the theme's East Asian language."""
+        package = self.doc.part.package
+        for rels, drop in ((package.rels, (RT.THUMBNAIL,)),
+                           (self.doc.part.rels, (RT.CUSTOM_XML, STYLES_WITH_EFFECTS))):
+            for rid in [rid for rid, rel in rels.items() if rel.reltype in drop]:
+                del rels[rid]
+        settings = self.doc.settings.element
+        for el in settings.findall(qn("w:savePreviewPicture")):
+            settings.remove(el)
+        lang = settings.find(qn("w:themeFontLang"))
+        if lang is not None:
+            lang.set(qn("w:eastAsia"), "zh-CN")
+        for part in package.iter_parts():
+            if part.partname == "/docProps/app.xml":
+                part._blob = _app_xml()
+            elif part.partname == "/word/fontTable.xml":
+                part._blob = _font_table_xml()
 
     def _properties(self, blocks: list[Block]) -> None:
         props = self.doc.core_properties
-        now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0, tzinfo=None)
-        props.title = blocks[0].text
-        props.author = props.last_modified_by = _unit(self.analysis) or "gktool"
-        props.subject = self.spec.title
-        props.comments = "由 gktool report 根据填报工作簿生成"
+        when = _report_date(self.analysis)
+        title = blocks[0].text
+        props.title = _clip(f"（草稿）{title}" if self.draft else title)
+        props.author = props.last_modified_by = _clip(_unit(self.analysis) or "gktool")
+        props.subject = _clip(self.spec.title)
+        props.comments = _clip("由 gktool report 根据填报工作簿生成" + ("；工作簿未通过校验，此为草稿" if self.draft else ""))
+        props.keywords = "草稿" if self.draft else ""
         props.language = "zh-CN"
-        props.created = props.modified = now
+        props.created = props.modified = when
         props.revision = 1
 
     # ------------------------------------------------------------ paragraphs
@@ -542,7 +760,7 @@ class _Renderer:
         paragraph.alignment = alignment
         _indent(paragraph, 0, SIZE_BODY)
 
-    def _paragraph(self, kind: str, text: str) -> None:
+    def _paragraph(self, kind: str, text: str, lead: str = "") -> None:
         p = self.doc.add_paragraph()
         pf = p.paragraph_format
         if kind == "title":
@@ -550,14 +768,16 @@ class _Renderer:
             pf.line_spacing = Pt(36)
             pf.space_after = LINE
             pf.keep_with_next = True
-        elif kind in ("h1", "h2"):
-            pf.keep_with_next = True
-            outline = OxmlElement("w:outlineLvl")
-            outline.set(qn("w:val"), "0" if kind == "h1" else "1")
+        elif kind in self.HEADING_STYLES:
+            name, level = self.HEADING_STYLES[kind]
+            p.style = self.doc.styles[name]
+            outline = OxmlElement("w:outlineLvl")      # also on the paragraph, for programs ignoring the style
+            outline.set(qn("w:val"), str(level))
             p._p.get_or_add_pPr().append(outline)
-        elif re.search(r"[\x21-\x7e—]{12,}", text):
-            # a long unbreakable run (URL, e-mail, phone) would stretch a justified line apart
-            p.alignment = WD_PARAGRAPH_ALIGNMENT.LEFT
+        # opening, body and closing are justified by the Normal style, long URLs included:
+        # a ragged paragraph among justified ones looks unfinished
+        if lead:
+            self._run(p, lead, "h2")
         self._run(p, text, kind)
 
     # ------------------------------------------------------------ tables
@@ -597,13 +817,14 @@ class _Renderer:
             height.set(qn("w:val"), str(round(Mm(6) * TWIPS_PER_EMU)))
             height.set(qn("w:hRule"), "atLeast")
             tr_pr.append(height)
-        contents: list[tuple[str, str, str, bool]] = []   # (range, text, alignment, header)
+        contents: list[tuple[str, str, str, bool]] = []   # (range, text, alignment, label)
         for lab in sheet.labels:
             align = "center" if lab.header or _is_vertical(lab.range) else "left"
-            contents.append((lab.range, lab.text, align, lab.header))
+            contents.append((lab.range, lab.text, align, True))
         for c in sheet.cells:
             contents.append((c.merge or c.cell, _value_text(self.analysis, sheet, c.cell), "center", False))
-        for rng, text, align, header in contents:   # ranges never overlap, so corner cells survive merges
+        usable_pad = Pt(2 * CELL_MARGIN_TWIPS / 20) + WIDTH_SLACK
+        for rng, text, align, label in contents:   # ranges never overlap, so corner cells survive merges
             r1, c1, r2, c2 = parse_range(rng)
             tc = grid[r1 - 1][c1 - 1]
             if (r1, c1) != (r2, c2):
@@ -612,21 +833,19 @@ class _Renderer:
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
             p = cell.paragraphs[0]
             self._table_paragraph(p, align)
-            lines = [text]
-            if header:   # a short heading in a narrow column: break it evenly, not 3 + 1 characters
-                usable = sum(widths[c1 - 1:c2]) - Pt(2 * CELL_MARGIN_TWIPS / 20)
-                lines = balanced_lines(text, int(usable // SIZE_TABLE))
-            for i, line in enumerate(lines):
-                run = self._run(p, line, "table")
-                if i < len(lines) - 1:
-                    run.add_break()
-        # header rows stay with the first data row; a short table stays on one page, except
-        # that it may break before a full-width sub-heading row (表二's 第二十条第（五）项 …)
-        block_starts = {parse_range(l.range)[0] for l in sheet.labels
-                        if l.header and parse_range(l.range)[1] == 1 and parse_range(l.range)[3] == n_cols}
+            if label and align == "center":
+                # the official text exactly, wrapping by itself; a narrower line makes a short label
+                # wrap evenly (商业/企业, not 商业企/业) without a hard break in the text
+                usable = sum(widths[c1 - 1:c2]) - usable_pad
+                per_line = balanced_width(text, int(usable // SIZE_TABLE))
+                if per_line:
+                    side = Emu(max(0, int((usable - (per_line + 0.5) * SIZE_TABLE) / 2)))
+                    p.paragraph_format.left_indent = p.paragraph_format.right_indent = side
+            self._run(p, text, "table")
+        # header rows stay with the first data row; a table that fits on a page (表二, 表四) is
+        # kept on one page: every row keeps with the next
         for i, tr in enumerate(tbl.tr_lst):
-            keep = i < n_rows - 1 and (i < sheet.header_rows or
-                                       (n_rows <= KEEP_TOGETHER_ROWS and (i + 2) not in block_starts))
+            keep = i < n_rows - 1 and (i < sheet.header_rows or n_rows <= KEEP_TOGETHER_ROWS)
             for tc in tr.tc_lst:
                 cell = _Cell(tc, table)
                 for p in cell.paragraphs:
@@ -647,12 +866,40 @@ class _Renderer:
         pf.space_before = pf.space_after = Pt(0)
 
 
-def balanced_lines(text: str, per_line: int) -> list[str]:
-    """'商业企业' in a 3-character column -> ['商业', '企业']; only for texts of at most two lines."""
-    if per_line < 1 or len(text) <= per_line or len(text) > 2 * per_line or re.search(r"[\x21-\x7e\s]", text):
-        return [text]
-    half = (len(text) + 1) // 2
-    return [text[:half], text[half:]]
+def balanced_width(text: str, per_line: int) -> int:
+    """Characters per line that make a centred label wrap evenly, or 0 when the natural wrap is fine:
+    '商业企业' in a 3-character column -> 2 (商业/企业); '社会公益组织' -> 0 (3 + 3 already)."""
+    n = len(text)
+    if per_line < 1 or n <= per_line or re.search(r"[\x21-\x7e\s]", text):
+        return 0
+    lines = -(-n // per_line)
+    even = -(-n // lines)
+    return even if even < per_line else 0
+
+
+def _app_xml() -> bytes:
+    """docProps/app.xml naming gktool (python-docx's template says Microsoft Macintosh Word); no version,
+    so a new gktool release does not change the bytes of an unchanged report."""
+    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+            b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+            b'<Application>gktool</Application><DocSecurity>0</DocSecurity>'
+            b'<ScaleCrop>false</ScaleCrop><LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>'
+            b'<HyperlinksChanged>false</HyperlinksChanged></Properties>')
+
+
+def _font_table_xml() -> bytes:
+    """word/fontTable.xml: every font the report names, with what Word and WPS may substitute."""
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    entries = ['<w:font w:name="Times New Roman"><w:panose1 w:val="02020603050405020304"/><w:charset w:val="00"/>'
+               '<w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>']
+    sig = "".join(f' w:{k}="{v}"' for k, v in GB2312_SIG.items())
+    for d in FONT_DECLS:
+        entries.append(f'<w:font w:name="{_xml_escape(d.name)}"><w:altName w:val="{_xml_escape(d.alt)}"/>'
+                       f'<w:panose1 w:val="{d.panose}"/><w:charset w:val="86"/><w:family w:val="{d.family}"/>'
+                       f'<w:pitch w:val="variable"/><w:sig{sig}/></w:font>')
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:fonts xmlns:w="{w}">'
+            + "".join(entries) + "</w:fonts>").encode("utf-8")
 
 
 def _is_vertical(rng: str) -> bool:
@@ -670,7 +917,7 @@ def column_widths(sheet: Sheet, total: int, font_size) -> list[int]:
         for i in range(col_index(a), col_index(b or a) + 1):
             if i in excel:
                 excel[i] = float(width)
-    minimum = min(total / n_cols, 3 * font_size + Pt(2 * CELL_MARGIN_TWIPS / 20))
+    minimum = min(total / n_cols, 3 * font_size + Pt(2 * CELL_MARGIN_TWIPS / 20) + WIDTH_SLACK)
     fixed: dict[int, float] = {}
     while True:
         free = [i for i in excel if i not in fixed]
@@ -684,3 +931,28 @@ def column_widths(sheet: Sheet, total: int, font_size) -> list[int]:
     widths = [int(fixed.get(i, excel[i] * scale)) for i in range(1, n_cols + 1)]
     widths[-1] += total - sum(widths)
     return widths
+
+
+def refuse_unless_publishable(analysis, draft: bool = False) -> None:
+    """The policy: no report from a file with errors, unless it is asked for as a marked draft."""
+    from .errors import EXIT_FINDINGS, GkError
+
+    result = analysis.result
+    if analysis.spec is None:
+        raise GkError("无法识别报告的格式，不能生成报告", EXIT_FINDINGS)
+    if result.errors and not draft:
+        raise GkError(f"有 {result.errors} 个错误，未生成报告；请改正后重试（或加 --draft 生成标明草稿的报告）",
+                      EXIT_FINDINGS)
+
+
+def report_from_file(source, output=None, *, force: bool = False, draft: bool = False):
+    """Check `source` (any file gktool reads) and write its Word report; returns (path, analysis).
+
+    Raises GkError when the file cannot be read, has errors (unless `draft`), or the output exists."""
+    from .validate import analyse_file
+
+    analysis = analyse_file(source)
+    refuse_unless_publishable(analysis, draft)
+    path = Path(output) if output else default_report_path(analysis, Path(source))
+    write_report(analysis, path, force=force, draft=bool(analysis.result.errors))
+    return path, analysis

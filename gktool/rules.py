@@ -26,6 +26,7 @@ BUILTIN = [
     RuleInfo("E0", "读取", "error", "文件无法读取（损坏、加密、扫描件、不是工作簿或报告等）"),
     RuleInfo("S1", "结构", "error", "gktool 工作簿的格式版本未知"),
     RuleInfo("S9", "结构", "warning", "不是 gktool 生成的工作簿（按标签找到官方表格读取）"),
+    RuleInfo("S10", "结构", "warning", "工作簿中多了工作表（其中的内容不会被读取）"),
     RuleInfo("T1", "表格识别", "error", "缺少官方表格或表格中的行"),
     RuleInfo("T2", "表格识别", "warning", "表格标签与官方文字不一致（按官方标签读取）"),
     RuleInfo("T3", "表格识别", "warning", "分组只有一行，没有官方格式的分项"),
@@ -40,11 +41,16 @@ BUILTIN = [
     RuleInfo("S8", "结构", "warning", "表格区域以外还有内容（不会被读取）"),
     RuleInfo("C1", "封面", "error", "必填的封面信息未填写或不正确"),
     RuleInfo("R5", "数据类型", "error", "数量须为不小于0的整数，金额须为不小于0的数；不能填文字"),
-    RuleInfo("R7", "数据类型", "warning", "金额超过两位小数，或大得不合常理（可能把“元”填成了“万元”）"),
+    RuleInfo("R7", "数据类型", "warning", "金额超过两位小数，或大小不合常理（可能把“元”与“万元”弄错，请核实单位）"),
     RuleInfo("F1", "公式", "error", "合计单元格的公式被删除或改动"),
     RuleInfo("F2", "公式", "warning", "文件中保存的合计值与按填报数据重新计算的值不一致"),
     RuleInfo("F3", "公式", "warning", "“校验”表的公式被改动"),
     RuleInfo("X2", "跨表", "warning", "收取信息处理费的件数与金额不匹配（一个为0、另一个不为0）"),
+    RuleInfo("C2", "封面", "warning", "报告年度与文字说明中的统计期限不一致"),
+    RuleInfo("K1", "完整性", "error", "联系方式（地址、电话、网站）未填写"),
+    RuleInfo("K2", "完整性", "warning", "必写的文字部分（总体情况、存在的主要问题）是空的"),
+    RuleInfo("K3", "完整性", "error", "三张表格都没有填写任何数字"),
+    RuleInfo("K4", "完整性", "error", "信息处理费的件数或金额留空（没有收取应填 0）"),
     RuleInfo("R9", "文字与表格", "warning", "文字说明中引用的数字与表格不一致"),
 ]
 
@@ -58,7 +64,7 @@ def catalogue(spec: Spec) -> list[RuleInfo]:
             seen.add(c.rule)
             topic = "跨表" if c.rule.startswith("X") else "勾稽关系"
             rules.append(RuleInfo(c.rule, topic, c.severity, c.title))
-    order = ["E", "S", "T", "C", "R", "F", "X"]
+    order = ["E", "S", "T", "C", "K", "R", "F", "X"]
     return sorted(rules, key=lambda r: (order.index(r.id[0]), int(r.id[1:])))
 
 
@@ -87,9 +93,12 @@ class _Content:
     def run(self) -> list[Finding]:
         self.values()
         self.cover()
+        self.completeness()
         self.consistency()
         self.fee_pair()
+        self.ratios()
         self.narrative()
+        self.years()
         return self.findings
 
     # ------------------------------------------------------------ values
@@ -111,6 +120,9 @@ class _Content:
                     continue      # the common case: nothing to say
                 home = r.home(sheet.name)
                 where, cells = r.describe(sheet.name, c.cell), [r.cell_ref(sheet.name, c.cell, home)]
+                if (t.min is not None and value < t.min) or (t.max is not None and value > t.max) \
+                        or (t.integer and not value.is_integer()):
+                    r.flagged.add((sheet.name, c.cell))     # the sums through it are consequences: one finding
                 if t.min is not None and value < t.min:
                     self.add("C1" if c.field else "R5", "error", home, cells,
                              f"{where}填的是 {_num_text(value)}，不能小于 {tidy(t.min)}。", None, tidy(value))
@@ -148,6 +160,65 @@ class _Content:
                     self.add("C1", "error", home, [r.cell_ref(sheet.name, c.cell, home)],
                              f"{r.describe(sheet.name, c.cell)}未填写，这是必填项{extra}。")
 
+    # ------------------------------------------------------------ completeness
+    def completeness(self) -> None:
+        """K1–K4: what a publishable report cannot leave empty (fields the spec marks `publish`)."""
+        r = self.r
+        missing_contact = []
+        for sheet in self.spec.sheets:
+            if sheet.kind != "form" or not r.has(sheet.name):
+                continue
+            for f in sheet.fields:
+                if not f.publish:
+                    continue
+                c = sheet.field_cell(f.key)
+                key = (sheet.name, c.cell)
+                if key in r.unread:
+                    continue
+                value = r.values.get(key)
+                home = r.home(sheet.name)
+                cells = [r.cell_ref(sheet.name, c.cell, home)]
+                if f.type == "text":
+                    if not (isinstance(value, str) and value.strip()):
+                        missing_contact.append((home, cells[0], f.label))
+                elif f.type == "narrative":
+                    if not (isinstance(value, str) and value.strip()):
+                        self.add("K2", "warning", home, cells,
+                                 f"{r.describe(sheet.name, c.cell)}是空的。生成报告时只能由表格数字写一段概述；"
+                                 "请写明本单位的实际情况后再发布。")
+                elif value is None:
+                    self.add("K4", "error", home, cells,
+                             f"{r.describe(sheet.name, c.cell)}是空白。没有收取的请填 0，留空无法确认是否收取过。")
+        if missing_contact:
+            home = missing_contact[0][0]
+            names = "、".join(label for _, _, label in missing_contact)
+            self.add("K1", "error", home, [cell for _, cell, _ in missing_contact],
+                     f"联系方式未填写：{names}。报告结尾要写明咨询的地址、电话和网站，没有这些的报告不能发布。")
+        tables = [s for s in self.spec.sheets if s.kind == "table" and r.has(s.name)]
+        keys = [(s.name, c.cell) for s in tables for c in s.inputs]
+        if keys and all(r.values.get(k) is None and k not in r.unread for k in keys):
+            self.add("K3", "error", r.home(tables[0].name), [],
+                     "表二、表三、表四都没有填写任何数字。没有发生的事项请填 0；全部留空的表格看不出是否填写过。")
+
+    def ratios(self) -> None:
+        """Amounts per case that are out of scale: almost surely typed in the wrong unit."""
+        r = self.r
+        for rc in self.spec.ratio_checks:
+            num, den = rc.numerator, rc.denominator
+            keys = [(num.sheet, x) for x in num.cells()] + [(den.sheet, x) for x in den.cells()]
+            if not all(r.has(k[0]) for k in keys) or any(k in r.unread or r.values.get(k) is None for k in keys):
+                continue
+            top, bottom = r.evaluator.sum((num,)), r.evaluator.sum((den,))
+            if bottom <= 0 or top <= 0:
+                continue
+            each = top / bottom
+            if rc.min <= each <= rc.max:
+                continue
+            home = r.home(num.sheet)
+            self.add(rc.id, rc.severity, home, [r.cell_ref(*k, home) for k in keys],
+                     f"{rc.what}是 {_num_text(round(each, 2))} {rc.unit}（{_num_text(top)} ÷ {_num_text(bottom)}），"
+                     f"不在常见的 {_num_text(rc.min)}–{_num_text(rc.max)} {rc.unit} 之间。{rc.hint}。", None, round(each, 2))
+
     # ------------------------------------------------------------ consistency
     def consistency(self) -> None:
         r = self.r
@@ -159,8 +230,8 @@ class _Content:
                 continue
             keys = {(ref.sheet, x) for ref in check.left + check.right for x in ref.cells()}
             keys |= {k for k in list(keys) for k in self._addend_keys(*k)}
-            if keys & r.unread:
-                continue     # the unread cell has its own finding; this sum cannot be judged
+            if keys & (r.unread | r.flagged):
+                continue     # the cause has its own finding at its cell: one mistake, one finding
             self._report_check(check, left, right)
 
     def _addend_keys(self, sheet: str, cell: str) -> list[tuple[str, str]]:
@@ -236,10 +307,14 @@ class _Content:
                 for nc in self.spec.narrative_checks:
                     if any(not r.has(ref.sheet) for ref in nc.cells):
                         continue
+                    keys = {(ref.sheet, x) for ref in nc.cells for x in ref.cells()}
+                    keys |= {k for k in list(keys) for k in self._addend_keys(*k)}
+                    if keys & (r.unread | r.flagged):
+                        continue     # the table's number is already in question at its own cell
                     want = r.evaluator.sum(nc.cells)
                     for m in re.finditer(nc.pattern, text):
                         got = float(m.group(1))
-                        if abs(got - want) <= 0.005:
+                        if abs(got - want) <= 0.005 or self._other_year(text, m.start()):
                             continue
                         quote = text[max(0, m.start() - 6):m.end() + 2].replace("\n", " ")
                         places = "、".join(r.describe(ref.sheet, x) for ref in nc.cells for x in ref.cells())
@@ -248,6 +323,35 @@ class _Content:
                                  f"{r.describe(sheet.name, c.cell)}中写“…{quote}…”，{nc.what}是 {_num_text(got)}，"
                                  f"但表格中为 {_num_text(want)}（{places}）。请使文字与表格一致。",
                                  tidy(want), tidy(got))
+
+
+    def _other_year(self, text: str, at: int) -> bool:
+        """Whether the sentence around a number speaks of another year ("2022年新收…", "上年…")."""
+        start = max(text.rfind(p, 0, at) for p in "。；;\n") + 1
+        sentence = text[start:at]
+        if re.search(r"上年|去年|上一年|同比|较上年|前年", sentence):
+            return True
+        years = [int(y) for y in re.findall(r"(20\d\d)\s*年", sentence)]
+        return bool(years) and self.r.year is not None and years[-1] != self.r.year
+
+    def years(self) -> None:
+        """C2: the report year against the year the text gives for the statistical period."""
+        r = self.r
+        if r.year is None:
+            return
+        for sheet in self.spec.sheets:
+            if not r.has(sheet.name):
+                continue
+            for c in sheet.inputs:
+                text = r.values.get((sheet.name, c.cell))
+                if c.type != "narrative" or not isinstance(text, str):
+                    continue
+                m = re.search(r"(20\d\d)\s*年\s*1\s*月\s*1\s*日\s*(?:起\s*)?至\s*(?:20\d\d\s*年\s*)?12\s*月\s*31\s*日", text)
+                if m and int(m.group(1)) != r.year:
+                    home = r.home(sheet.name)
+                    self.add("C2", "warning", home, [r.cell_ref(sheet.name, c.cell, home)],
+                             f"{r.describe(sheet.name, c.cell)}写的统计期限是“{m.group(0)}”，但报告年度是 {r.year} 年。"
+                             "请核对年度（可能沿用了上年的文字）。", r.year, int(m.group(1)))
 
 
 def check_report(report: FilledReport) -> list[Finding]:

@@ -118,6 +118,7 @@ class Field:
     required: bool = False
     note: str = ""
     heading: str = ""
+    publish: bool = False      # must be filled before the report can be published (K1, K2, K4)
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,20 @@ class Check:
 
     def cells(self) -> list[tuple[str, str]]:
         return [(r.sheet, c) for r in self.left + self.right for c in r.cells()]
+
+
+@dataclass(frozen=True)
+class RatioCheck:
+    """numerator / denominator must lie in [min, max] when both are read and the denominator is > 0."""
+    id: str
+    severity: str
+    what: str
+    numerator: Ref
+    denominator: Ref
+    min: float
+    max: float
+    unit: str
+    hint: str
 
 
 @dataclass(frozen=True)
@@ -300,6 +315,7 @@ class Spec:
     types: dict[str, InputType] = field(hash=False, compare=False)
     checks: tuple[Check, ...] = ()
     narrative_checks: tuple[NarrativeCheck, ...] = ()
+    ratio_checks: tuple[RatioCheck, ...] = ()
     fingerprint: str = ""
 
     def sheet(self, name_or_key: str) -> Sheet:
@@ -413,7 +429,7 @@ def _build_sheet(data: dict) -> Sheet:
             cells.append(SpecCell(name, c, "computed", "count", _defined_name(key, c, None),
                                   formula=formula))
     fields = tuple(Field(f["key"], f["label"], f["type"], f.get("required", False),
-                         f.get("note", ""), f.get("heading", "")) for f in data.get("fields", []))
+                         f.get("note", ""), f.get("heading", ""), f.get("publish", False)) for f in data.get("fields", []))
     return Sheet(
         key=key, name=name, kind=data["kind"], section=data.get("section", ""),
         heading=data.get("heading", ""), short=data.get("short", name), title=data.get("title", ""),
@@ -510,6 +526,13 @@ def check_spec(spec: Spec) -> list[str]:
             for x in r.cells():
                 if (r.sheet, x) not in cells:
                     problems.append(f"文字核对“{n.what}”引用的 {r.sheet}!{x} 不是可填或合计单元格")
+    for rc in spec.ratio_checks:
+        if rc.severity not in SEVERITIES:
+            problems.append(f"比例核对“{rc.what}”的 severity “{rc.severity}”应为 error 或 warning")
+        for r in (rc.numerator, rc.denominator):
+            for x in r.cells():
+                if (r.sheet, x) not in cells:
+                    problems.append(f"比例核对“{rc.what}”引用的 {r.sheet}!{x} 不是可填或合计单元格")
     return list(dict.fromkeys(problems))
 
 
@@ -534,6 +557,11 @@ def _build_spec(text: str, format_name: str) -> Spec:
                        tuple(_parse_ref(t, "", fields) for t in n["cells"]))
         for n in data.get("narrative_checks", [])
     )
+    ratios = tuple(
+        RatioCheck(r["id"], r["severity"], r["what"], _parse_ref(r["numerator"], "", fields),
+                   _parse_ref(r["denominator"], "", fields), float(r["min"]), float(r["max"]), r.get("unit", ""), r.get("hint", ""))
+        for r in data.get("ratio_checks", [])
+    )
     types = {k: InputType(key=k, **v) for k, v in data.get("types", {}).items()}
     for t in TEXT_TYPES:
         types[t] = InputType(key=t, description="文字")
@@ -541,7 +569,7 @@ def _build_spec(text: str, format_name: str) -> Spec:
         format_name=format_name, id=data["id"], version=str(data["version"]), title=data["title"],
         notice=data["notice"], law=data["law"], notice_title=data["notice_title"],
         fee_notice=data["fee_notice"], report_title=data["report_title"], sheets=sheets,
-        types=types, checks=checks, narrative_checks=narrative, fingerprint=_fingerprint(data),
+        types=types, checks=checks, narrative_checks=narrative, ratio_checks=ratios, fingerprint=_fingerprint(data),
     )
 
 

@@ -193,7 +193,10 @@ def test_random_consistent_data_in_random_layouts_validates_clean_and_extracts_e
 def test_same_data_in_every_form_gives_the_same_extract_and_findings(spec, values, tmp_path):
     gk = tmp_path / "gk.xlsx"
     entries = {k: v for k, v in values.items() if spec.sheet(k[0]).spec_cell(k[1]).kind == "input"}
-    for key, value in (("unit", "某某县"), ("year", 2024)):
+    publish = {"address": "某县某路1号", "phone": "0000-1234567", "website": "http://www.example.gov.cn",
+               "overview": "本年度做好政府信息公开工作。", "problems": "一是公开内容还不够全面。",
+               "fee_count": 0, "fee_amount": 0}
+    for key, value in (("unit", "某某县"), ("year", 2024), *publish.items()):
         c = spec.field_cells[key]
         entries[(c.sheet, c.cell)] = value
     new_workbook(spec, gk, unit="某某县", year=2024, values=entries)
@@ -206,7 +209,7 @@ def test_same_data_in_every_form_gives_the_same_extract_and_findings(spec, value
     kinds = ["gktool", "xlsx", "ods", "ods", "xls"]
     want = expected(spec, values)
     first = None
-    for path, kind in zip(files, kinds):
+    for path, kind in zip(files, kinds, strict=True):
         result = validate_file(path)
         assert result.kind == kind and result.ok, (path, [f.message for f in result.findings])
         assert result.unit == "某某县" and result.year == 2024, path

@@ -1,9 +1,13 @@
 """`gktool report`: the Word report's numbers, wording, structure, typesetting, CLI and rendering."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import tempfile
+import time
+import zipfile
 from pathlib import Path
 
 import docx
@@ -14,17 +18,17 @@ from click.testing import CliRunner
 from docx.oxml.ns import qn
 
 from gktool.cli import main
-from gktool.compute import Evaluator
 from gktool.errors import GkError
 from gktool.findings import Result
-from gktool.report import (balanced_lines, build_document, column_widths, default_report_path,
-                           narrative_paragraphs, report_blocks, write_report)
+from gktool.report import (DRAFT_MARK, balanced_width, build_document, column_widths, default_report_path,
+                           document_bytes, fontconfig_xml, narrative_paragraphs, report_blocks, write_report)
+from gktool.model import FilledReport
 from gktool.rules import Analysis
 from gktool.spec import load_spec, load_spec_text, parse_cell, parse_range
 from gktool.validate import analyse_file
 from gktool.writer import new_workbook
 
-from .helpers import soffice_available, soffice_convert
+from .helpers import soffice_available
 
 A, B, C = "二、主动公开", "三、依申请公开", "四、复议诉讼"
 COVER, S1, S5, S6 = "封面", "一、总体情况", "五、问题及改进", "六、其他事项"
@@ -58,7 +62,8 @@ def base_values(spec, **fields) -> dict:
     values = dict(NUMBERS)
     values.update(field_values(spec, unit="测试县", year=2023, website_name="测试县人民政府网站",
                                website="http://www.example.gov.cn", contact_office="测试县人民政府办公室",
-                               address="人民路1号", postcode="100000", phone="010-12345678"))
+                               address="人民路1号", postcode="100000", phone="010-12345678",
+                               fee_count=0, fee_amount=0))
     values.update(field_values(spec, **fields))
     return values
 
@@ -142,7 +147,9 @@ def test_table_labels_come_from_the_spec(spec, full):
     for sheet, table in zip(sheets, document.tables):
         for lab in sheet.labels:
             r1, c1, _, _ = parse_range(lab.range)
-            assert table.cell(r1 - 1, c1 - 1).text.replace("\n", "") == lab.text
+            cell = table.cell(r1 - 1, c1 - 1)
+            assert cell.text == lab.text, lab                       # exactly the official text
+            assert cell._tc.find(f".//{qn('w:br')}") is None, lab    # no hard line break: the cell wraps
 
 
 def test_merged_headers_in_table_three(spec, full):
@@ -186,11 +193,34 @@ def test_tables_fit_the_text_width(spec):
         assert min(widths) > int(Mm(9))      # two characters of 五号 and the margins
 
 
-def test_balanced_lines():
-    assert balanced_lines("商业企业", 3) == ["商业", "企业"]
-    assert balanced_lines("社会公益组织", 3) == ["社会公", "益组织"]
-    assert balanced_lines("自然人", 3) == ["自然人"]
-    assert balanced_lines("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", 3)[0].startswith("（本列")
+def test_balanced_width():
+    assert balanced_width("商业企业", 3) == 2              # 商业/企业, not 商业企/业
+    assert balanced_width("结果维持", 3) == 2
+    assert balanced_width("社会公益组织", 3) == 0          # 3 + 3 wraps evenly by itself
+    assert balanced_width("自然人", 3) == 0
+    assert balanced_width("三、本年度办理结果", 3) == 0    # 3 + 3 + 3
+    assert balanced_width("申请人情况", 10) == 0
+
+
+def test_table_three_label_column_holds_three_characters(spec):
+    """三、本年度办理结果 in 表三's first column: lines of three characters (三、本/年度办/理结果), not two."""
+    sheet = spec.sheet(B)
+    widths = column_widths(sheet, int(Mm(156)), Pt(10.5))
+    margins = Pt(2 * 57 / 20)
+    assert widths[0] - margins >= 3 * Pt(10.5) + Mm(0.25)
+    # the rows' own labels (A:C) still fit on one line: 一、本年新收政府信息公开申请数量 is 16 characters
+    assert sum(widths[:3]) - margins >= 16 * Pt(10.5)
+
+
+def test_short_tables_are_kept_on_one_page(full, spec):
+    """表二 (14 rows) and 表四 keep every row with the next, so the table moves to a page where it fits."""
+    _, _, document = full
+    tables = dict(zip([s.name for s in spec.sheets if s.kind == "table"], document.tables))
+    for name in (A, C):
+        rows = tables[name]._tbl.tr_lst
+        for tr in rows[:-1]:
+            for p in tr.iter(qn("w:p")):
+                assert p.find(f"{qn('w:pPr')}/{qn('w:keepNext')}") is not None, name
 
 
 # ----------------------------------------------------------------- structure and wording
@@ -264,7 +294,7 @@ def test_empty_narrative_is_generated_from_the_tables(spec, empty):
     # the generated text passes the validator's own figure checks (R9 patterns)
     for nc in spec.narrative_checks:
         for m in re.finditer(nc.pattern, request):
-            assert float(m.group(1)) == analysis.evaluator.sum(nc.cells), nc.what
+            assert float(m.group(1)) == analysis.report.evaluator.sum(nc.cells), nc.what
     active = texts[texts.index("（一）主动公开") + 1]
     assert "行政规范性文件本年制发3件、本年废止10件、现行有效28件" in active
     assert "行政许可本年处理决定153644件" in active and "2157.70万元" in active
@@ -428,7 +458,7 @@ def test_a_different_spec_produces_its_own_tables(tmp_path):
     unit, year = toy.field_cells["unit"], toy.field_cells["year"]
     values = {(unit.sheet, unit.cell): "样例市", (year.sheet, year.cell): 2024, ("二、数据", "B3"): 1,
               ("二、数据", "C3"): 2, ("二、数据", "B4"): 0, ("二、数据", "C4"): 5, ("二、数据", "B5"): 7.5}
-    analysis = Analysis(toy, Result("toy.xlsx"), values, Evaluator(toy, values))
+    analysis = Analysis(FilledReport.from_values(toy, values, "toy.xlsx"), Result("toy.xlsx"))
     document = build_document(analysis)
     assert len(document.tables) == 1
     t = document.tables[0]
@@ -476,19 +506,58 @@ def test_cli_report_writes_beside_the_workbook(spec, tmp_path):
     assert custom.is_file()
 
 
-def test_cli_refuses_a_workbook_with_errors_unless_forced(spec, tmp_path):
+def bad_workbook(spec, tmp_path) -> Path:
     values = base_values(spec)
     values[(B, "D4")] = 40                                  # breaks R1: new + carried ≠ resolved + carried out
     path = tmp_path / "bad.xlsx"
     new_workbook(spec, path, values=values)
+    return path
+
+
+def header_text(path) -> str:
+    with zipfile.ZipFile(path) as z:
+        return "".join("".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", z.read(n).decode()))
+                       for n in z.namelist() if re.fullmatch(r"word/header\d*\.xml", n))
+
+
+def test_cli_refuses_a_workbook_with_errors_unless_draft(spec, tmp_path):
+    path = bad_workbook(spec, tmp_path)
     out = tmp_path / "测试县2023年政府信息公开工作年度报告.docx"
     result = CliRunner().invoke(main, ["report", str(path)])
     assert result.exit_code == 1
-    assert "R1" in result.output and "未生成报告" in result.output
+    assert "R1" in result.output and "未生成报告" in result.output and "--draft" in result.output
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.xlsx"]
+    # --force only overwrites: it does not let errors through
     forced = CliRunner().invoke(main, ["report", str(path), "--force"])
-    assert forced.exit_code == 0 and out.is_file()
-    assert "--force" in forced.output
+    assert forced.exit_code == 1 and not out.exists()
+    draft = CliRunner().invoke(main, ["report", str(path), "--draft"])
+    assert draft.exit_code == 0 and out.is_file()
+    assert "草稿" in draft.output
+    assert DRAFT_MARK in header_text(out)                     # in the page header: on every page
+    assert "草稿" in docx.Document(str(out)).core_properties.title
+    # a draft is not overwritten without --force either
+    again = CliRunner().invoke(main, ["report", str(path), "--draft"])
+    assert again.exit_code == 2 and "已存在" in again.output
+
+
+def test_a_clean_workbook_gives_no_draft_mark(spec, tmp_path):
+    _, path = make_analysis(spec, tmp_path, "in.xlsx")
+    result = CliRunner().invoke(main, ["report", str(path), "--draft", "-o", str(tmp_path / "r.docx")])
+    assert result.exit_code == 0
+    assert header_text(tmp_path / "r.docx") == "" and "草稿" not in result.output
+
+
+@pytest.mark.parametrize("name", ["out.pdf", "out.doc", "out", "out.DOCX.txt"])
+def test_cli_refuses_an_output_that_is_not_docx(spec, tmp_path, name):
+    _, path = make_analysis(spec, tmp_path, "in.xlsx")
+    result = CliRunner().invoke(main, ["report", str(path), "-o", str(tmp_path / name)])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and ".docx" in lines[0] and re.search(r"[\u4e00-\u9fff]", lines[0]), result.output
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx"]
+    upper = CliRunner().invoke(main, ["report", str(path), "-o", str(tmp_path / "OUT.DOCX")])
+    assert upper.exit_code == 0
 
 
 def test_cli_existing_report_is_not_overwritten(spec, tmp_path):
@@ -512,13 +581,209 @@ def test_shipped_example_is_clean_and_its_report_agrees(spec):
     assert paragraphs(document)[0] == "中宁县2023年政府信息公开工作年度报告"
 
 
+# ----------------------------------------------------------------- a clerk's sub-headings
+def styled(document):
+    """(text, style name, outline level, eastAsia font of the first run) for each non-empty paragraph."""
+    out = []
+    for p in document.paragraphs:
+        if not p.text:
+            continue
+        lvl = p._p.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
+        font = p.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia"))
+        out.append((p.text, p.style.name, None if lvl is None else int(lvl.get(qn("w:val"))), font))
+    return out
+
+
+def test_clerk_sub_headings_in_five_and_six_are_level_two(spec, tmp_path):
+    analysis, _ = make_analysis(
+        spec, tmp_path,
+        problems="（一）存在的主要问题\n一是问题甲。\n二是问题乙。",
+        improvements="（二）改进措施\n下一步将加强培训。",
+        other="（一）人大代表建议和政协提案办理情况\n办理建议5件。\n（二）政务公开工作要点落实情况\n全部落实。",
+        fee_count=2, fee_amount=150.5)
+    document = build_document(analysis)
+    rows = styled(document)
+    texts = [r[0] for r in rows]
+    by_text = {r[0]: r for r in rows}
+    for heading in ("（一）存在的主要问题", "（二）改进措施", "（一）人大代表建议和政协提案办理情况",
+                    "（二）政务公开工作要点落实情况"):
+        assert by_text[heading][1:] == ("Heading 2", 1, "楷体_GB2312"), by_text[heading]
+    assert by_text["（一）主动公开"][1:] == ("Heading 2", 1, "楷体_GB2312")          # the spec's own, same style
+    assert by_text["一、总体情况"][1:] == ("Heading 1", 0, "黑体")
+    assert by_text["一是问题甲。"][1:3] == ("Normal", None)
+    # the fee sentence continues the clerk's numbering instead of standing in front of （一）
+    k = texts.index("六、其他需要报告的事项")
+    assert texts[k + 1] == "（一）人大代表建议和政协提案办理情况"
+    assert texts[k + 5:k + 7] == ["（三）收取信息处理费情况", texts[k + 6]]
+    assert "对2件政府信息公开申请收取了信息处理费" in texts[k + 6] and "150.50元" in texts[k + 6]
+    assert by_text["（三）收取信息处理费情况"][1] == "Heading 2"
+
+
+def test_run_in_sub_headings_and_unnumbered_text(spec, tmp_path):
+    analysis, _ = make_analysis(
+        spec, tmp_path,
+        other="（一）建议提案办理。本年度办理建议5件，全部按期办结。\n（二）要点落实。全部落实。",
+        problems="问题在于培训不足。", improvements="（这是括号里的说明，不是小标题，因为它很长很长很长很长很长很长很长很长很长。）")
+    document = build_document(analysis)
+    ps = [p for p in document.paragraphs if p.text]
+    first = next(p for p in ps if p.text.startswith("（一）建议提案办理。"))
+    assert first.style.name == "Normal"
+    assert [r.text for r in first.runs] == ["（一）建议提案办理。", "本年度办理建议5件，全部按期办结。"]
+    assert [r._element.rPr.rFonts.get(qn("w:eastAsia")) for r in first.runs] == ["楷体_GB2312", "仿宋_GB2312"]
+    texts = [p.text for p in ps]
+    k = texts.index("六、其他需要报告的事项")
+    assert texts[k + 1].startswith("（一）建议提案办理。") and texts[k + 2].startswith("（二）要点落实。")
+    assert texts[k + 3].startswith("（三）收取信息处理费情况。按照")             # run-in, like the clerk's
+    assert all(p.style.name == "Normal" for p in ps if p.text.startswith("（这是"))
+    assert "问题在于培训不足。" in texts
+
+
+def test_without_clerk_numbering_the_fee_sentence_opens_section_six(empty, spec):
+    _, _, document = empty
+    texts = paragraphs(document)
+    k = texts.index("六、其他需要报告的事项")
+    assert texts[k + 1].startswith("按照") and "信息处理费" in texts[k + 1]
+
+
+def test_opening_and_closing_are_justified_like_the_body(full):
+    _, _, document = full
+    ps = [p for p in document.paragraphs if p.text]
+    opening, closing = ps[1], ps[-1]
+    assert "http://www.example.gov.cn" in opening.text and "gk@example.gov.cn" in closing.text
+    for p in (opening, closing, ps[3]):
+        assert p.alignment in (None, WD_ALIGN_PARAGRAPH.JUSTIFY), p.text
+        assert p.paragraph_format.first_line_indent is None or p.paragraph_format.first_line_indent.pt == 32
+    assert document.styles["Normal"].paragraph_format.alignment == WD_ALIGN_PARAGRAPH.JUSTIFY
+
+
+# ----------------------------------------------------------------- fonts declared for substitution
+def test_official_fonts_are_declared_with_substitutes(full):
+    _, path, _ = full
+    with zipfile.ZipFile(path) as z:
+        table = z.read("word/fontTable.xml").decode()
+        settings = z.read("word/settings.xml").decode()
+    fonts = dict(re.findall(r'<w:font w:name="([^"]+)">(.*?)</w:font>', table))
+    want = {"方正小标宋简体": "roman", "仿宋_GB2312": "roman", "黑体": "swiss", "楷体_GB2312": "script", "宋体": "roman"}
+    for name, family in want.items():
+        decl = fonts[name]
+        assert f'<w:family w:val="{family}"/>' in decl and '<w:charset w:val="86"/>' in decl, name
+        assert re.search(r'<w:altName w:val="[^"]+"/>', decl) and re.search(r'<w:panose1 w:val="[0-9A-F]{20}"/>', decl)
+    assert "ＭＳ" not in table                                           # no Japanese fonts from the template
+    assert 'w:eastAsia="zh-CN"' in settings and "ja-JP" not in settings
+    conf = fontconfig_xml()
+    for name in want:
+        assert f"<string>{name}</string>" in conf
+    assert "Noto Serif CJK SC" in conf and "Noto Sans CJK SC" in conf
+
+
+# ----------------------------------------------------------------- properties, bytes, long names
+def test_document_properties_are_honest(full):
+    _, path, document = full
+    props = document.core_properties
+    assert props.title == "测试县2023年政府信息公开工作年度报告"
+    assert props.author == "测试县"
+    assert (props.created.year, props.created.month, props.created.day) == (2024, 1, 1)   # from the data
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        app = z.read("docProps/app.xml").decode()
+        rels = z.read("_rels/.rels").decode()
+    assert re.search(r"<Application>gktool[^<]*</Application>", app) and "Microsoft" not in app
+    assert not any("thumbnail" in n for n in names) and "thumbnail" not in rels
+    assert not any(n.startswith("customXml") for n in names)
+    assert {i.date_time for i in zipfile.ZipFile(path).infolist()} == {(2024, 1, 1, 0, 0, 0)}
+
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def test_readme_regeneration_is_byte_identical(tmp_path):
+    """The README's regeneration command, run twice (seconds apart), gives the identical .docx; and the
+    shipped example is what it gives."""
+    command = re.search(r"```sh\n(gktool new --fill examples/zhongning-2023\.json[^\n]*)\n```", README.read_text()).group(1)
+    shutil.copytree(EXAMPLE_XLSX.parent, tmp_path / "examples")
+    steps = [step.split() for step in command.split(" && ")]
+    docx_name = EXAMPLE_XLSX.with_suffix(".docx").name
+    outputs = []
+    for attempt in range(2):
+        if attempt:
+            time.sleep(2.1)                   # zip times have a 2-second resolution
+        for args in steps:
+            assert args[0] == "gktool"
+            result = _run_in(tmp_path, args[1:])
+            assert result.exit_code == 0, result.output
+        outputs.append((tmp_path / "examples" / docx_name).read_bytes())
+    assert outputs[0] == outputs[1]
+    with zipfile.ZipFile(EXAMPLE_XLSX.with_suffix(".docx")) as shipped, \
+            zipfile.ZipFile(tmp_path / "examples" / docx_name) as fresh:
+        assert [(i.filename, i.date_time) for i in shipped.infolist()] == \
+            [(i.filename, i.date_time) for i in fresh.infolist()]
+        for name in shipped.namelist():
+            assert shipped.read(name) == fresh.read(name), f"examples/{docx_name}: {name} is out of date"
+
+
+def _run_in(folder: Path, args: list[str]):
+    old = Path.cwd()
+    os.chdir(folder)
+    try:
+        return CliRunner().invoke(main, args)
+    finally:
+        os.chdir(old)
+
+
+def test_long_unit_names(spec, tmp_path):
+    """A unit name beyond Word's 255-character property limit, and one of ~100 characters, which made a
+    file name longer than 255 bytes: neither crashes; the file name is shortened and keeps the year."""
+    huge = "宁夏回族自治区中卫市中宁县人民政府办公室" * 15                 # 300 characters
+    analysis, _ = make_analysis(spec, tmp_path, "huge.xlsx", unit=huge)
+    data = document_bytes(analysis)
+    document = docx.Document(__import__("io").BytesIO(data))
+    props = document.core_properties
+    assert len(props.title) <= 255 and len(props.author) <= 255 and props.title.startswith(huge[:100])
+    assert paragraphs(document)[0].startswith(huge)                  # the text itself is not cut
+    long = "宁夏回族自治区中卫市中宁县" + "某某某乡镇人民政府" * 10                 # 103 characters
+    analysis, path = make_analysis(spec, tmp_path, "long.xlsx", unit=long)
+    target = default_report_path(analysis, path)
+    assert len(target.name.encode()) <= 255 and target.name.endswith("2023年政府信息公开工作年度报告.docx")
+    assert target.name.startswith("宁夏回族自治区中卫市中宁县") and "…" in target.name
+    result = CliRunner().invoke(main, ["report", str(path)])
+    assert result.exit_code == 0, result.output
+    assert target.is_file()
+    for unit in (huge, long):
+        _, p = make_analysis(spec, tmp_path, "x.xlsx", unit=unit)
+        assert CliRunner().invoke(main, ["report", str(p), "--force"]).exit_code == 0
+        p.unlink()
+
+
 # ----------------------------------------------------------------- LibreOffice rendering
+def convert_with_substitutes(files, outdir) -> list[Path]:
+    """LibreOffice → PDF with gktool's fontconfig substitutes (LibreOffice ignores the fontTable's)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work:
+        conf = Path(work) / "gktool.conf"
+        conf.write_text(fontconfig_xml(), encoding="utf-8")
+        main_conf = Path(work) / "fonts.conf"
+        main_conf.write_text('<?xml version="1.0"?><fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf'
+                             f'</include><include>{conf}</include></fontconfig>', encoding="utf-8")
+        profile = Path(work) / "profile"
+        env = dict(os.environ, HOME=str(profile), FONTCONFIG_FILE=str(main_conf))
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                        "--outdir", str(outdir), *map(str, files)], check=True, capture_output=True, timeout=300,
+                       env=env)
+    return [outdir / (Path(f).stem + ".pdf") for f in files]
+
+
 @pytest.fixture(scope="module")
-def pdfs(full, empty, tmp_path_factory):
+def pdfs(spec, full, empty, tmp_path_factory):
+    """PDFs of: the full report, the empty one, the shipped example (regenerated) and a draft."""
     if not soffice_available() or not shutil.which("pdftotext") or not shutil.which("pdffonts"):
         pytest.skip("LibreOffice or poppler-utils not installed")
     out = tmp_path_factory.mktemp("pdf")
-    return soffice_convert([full[1], empty[1]], out, to="pdf")      # one soffice call for both
+    example = write_report(analyse_file(EXAMPLE_XLSX), out / "example.docx")
+    values = base_values(spec)
+    values[(B, "D4")] = 40
+    new_workbook(spec, out / "bad.xlsx", values=values)
+    draft = write_report(analyse_file(out / "bad.xlsx"), out / "draft.docx", draft=True)
+    return convert_with_substitutes([full[1], empty[1], example, draft], out / "pdf")
 
 
 def _run(*args) -> str:
@@ -554,3 +819,95 @@ def test_pdf_text_stays_inside_the_margins(pdfs):
         assert words
         for x1, x2 in words:   # a full-width comma or full stop (16 pt) may hang past the margin
             assert float(x1) >= 28 * mm - 2 and float(x2) <= (210 - 26) * mm + 18, (x1, x2)
+
+
+def pdf_texts(pdf) -> list[tuple[int, str, str]]:
+    """(page, text, font of its first piece) for each run of text on a line, from pdftohtml -xml.
+
+    LibreOffice splits one font into several subsets, so a line comes in pieces: pieces that touch
+    on the same line are joined (table cells, separated by padding and borders, are not)."""
+    names = {}
+    for line in _run("pdffonts", str(pdf)).splitlines()[2:]:
+        full_name = line.split()[0]
+        names[full_name.split("+")[0]] = full_name
+    xml = _run("pdftohtml", "-xml", "-i", "-stdout", str(pdf))
+    families = dict(re.findall(r'<fontspec id="(\d+)" size="[\d.]+" family="([^"]+)"', xml))   # ids span pages
+    out = []
+    for number, body in re.findall(r'<page number="(\d+)"(.*?)</page>', xml, re.S):
+        pieces = []
+        for top, left, width, font, text in re.findall(
+                r'<text top="(\d+)" left="(\d+)" width="(\d+)" height="\d+" font="(\d+)">(.*?)</text>', body):
+            family = families[font]
+            pieces.append([int(top), int(left), int(left) + int(width), re.sub(r"<[^>]+>", "", text),
+                           names.get(family.split("+")[0], family)])
+        pieces.sort()
+        joined = []
+        for piece in pieces:
+            last = joined[-1] if joined else None
+            if last and last[0] == piece[0] and 0 <= piece[1] - last[2] <= 3:
+                last[2], last[3] = piece[2], last[3] + piece[3]
+            else:
+                joined.append(piece)
+        out += [(int(number), text, font) for _, _, _, text, font in joined]
+    return out
+
+
+@pytest.mark.libreoffice
+def test_pdf_title_headings_and_body_in_three_typefaces(pdfs):
+    """With only Noto CJK installed: title a bold serif, 一、 headings sans, body serif — three fonts."""
+    if not shutil.which("pdftohtml"):
+        pytest.skip("pdftohtml (poppler-utils) not installed")
+    pieces = pdf_texts(pdfs[2])                                       # the shipped example
+    font_of = lambda start: next(f for _, t, f in pieces if t.startswith(start))
+    title, h1 = font_of("中宁县"), font_of("一、总体情况")
+    body = font_of("本报告依据")
+    assert len({title, h1, body}) == 3, (title, h1, body)
+    if "Noto" in body + title + h1:                                   # fonts-noto-cjk is what CI installs
+        assert "NotoSerifCJK" in body and "Bold" not in body, body
+        assert "NotoSerifCJK" in title and "Bold" in title, title
+        assert "NotoSansCJK" in h1, h1
+
+
+@pytest.mark.libreoffice
+def test_pdf_table_labels_wrap_evenly(pdfs):
+    """三、本年度办理结果 wraps in lines of three characters; 商业企业 as 商业/企业."""
+    if not shutil.which("pdftohtml"):
+        pytest.skip("pdftohtml (poppler-utils) not installed")
+    texts = [t.strip() for _, t, _ in pdf_texts(pdfs[2])]
+    assert {"三、本", "年度办", "理结果"} <= set(texts), [t for t in texts if t[:1] in "三年理"]
+    assert {"商业", "企业", "科研", "机构", "社会公", "益组织"} <= set(texts)
+
+
+@pytest.mark.libreoffice
+def test_pdf_table_two_on_one_page(spec, pdfs):
+    """表二's 14 rows on one page (they were split 9 + 5 across pages 3 and 4)."""
+    pages = ["".join(page.split()) for page in _run("pdftotext", "-raw", str(pdfs[2]), "-").split("\f")]
+    labels = [lab.text for lab in spec.sheet(A).labels]
+    first = [page for page in pages if labels[0] in page]             # 第二十条第（一）项: the table's top
+    assert len(first) == 1
+    assert [lab for lab in labels if lab not in first[0]] == []
+
+
+@pytest.mark.libreoffice
+def test_pdf_draft_is_marked_on_every_page(pdfs):
+    draft = pdfs[3]
+    pages = _run("pdftotext", "-layout", str(draft), "-").split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert len(pages) >= 2
+    for i, page in enumerate(pages, 1):
+        assert "草稿——未通过校验" in "".join(page.split()), f"page {i}"
+    normal = [p for p in _run("pdftotext", "-layout", str(pdfs[0]), "-").split("\f") if p.strip()]
+    assert not any("草稿" in p for p in normal)
+
+
+@pytest.mark.parametrize("unit, year", [("测试\x01县\x0b", 2023), ("县" * 400, 99999), ("a/b:c*?", -5), ("", None)])
+def test_odd_unit_and_year_never_crash(spec, tmp_path, unit, year):
+    """Control characters, 400 characters, an impossible year: a report, a safe file name, no traceback."""
+    u, y = spec.field_cells["unit"], spec.field_cells["year"]
+    values = {(u.sheet, u.cell): unit, (y.sheet, y.cell): year}
+    analysis = Analysis(FilledReport.from_values(spec, values, "x.xlsx"), Result("x.xlsx"))
+    document = docx.Document(__import__("io").BytesIO(document_bytes(analysis)))
+    assert len(document.core_properties.title) <= 255
+    name = default_report_path(analysis, tmp_path / "x.xlsx").name
+    assert len(name.encode()) <= 255 and name.endswith(".docx") and not re.search(r'[\x00-\x1f/\\:*?"<>|]', name)
+    write_report(analysis, tmp_path / name)

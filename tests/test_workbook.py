@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from gktool.cli import main
 from gktool.livechecks import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL, check_rows
-from gktool.spec import range_cells
+from gktool.spec import parse_range, range_cells
 from gktool.validate import validate_file
-from gktool.writer import new_workbook
+from gktool.writer import NARRATIVE_CAPACITY, new_workbook
 
 from .helpers import fill, soffice_convert
 from .seed import SEED_ENTRIES, SEED_TOTALS
@@ -51,7 +51,10 @@ def test_only_input_cells_are_unlocked_and_every_number_is_validated(book, spec)
         for dv in ws.data_validations.dataValidation:
             for rng in dv.sqref.ranges:
                 validated.update(range_cells(str(rng)))
-            assert dv.errorStyle in (None, "stop") and dv.error and dv.prompt
+            if dv.type == "textLength":      # a narrative's room: warns, keeps the text
+                assert dv.errorStyle == "warning" and dv.error and dv.prompt
+            else:
+                assert dv.errorStyle in (None, "stop") and dv.error and dv.prompt
         for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=ws.max_column):
             for cell in row:
                 if cell.coordinate in inputs:
@@ -171,20 +174,64 @@ def _python_failed(result, row) -> bool:
     return any(f.rule == row.rule and row.check.where in f.message for f in result.findings)
 
 
+def _dependency_dirs(requirements: list[str]) -> set[str]:
+    """The site directories where this interpreter finds the given requirements and theirs, recursively."""
+    import importlib.metadata as md
+
+    dirs, seen, todo = set(), set(), list(requirements)
+    while todo:
+        req = todo.pop()
+        if "extra ==" in req:
+            continue
+        name = re.match(r"[A-Za-z0-9._-]+", req).group(0).lower()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            dist = md.distribution(name)
+        except md.PackageNotFoundError:
+            assert ";" in req, f"{name} is required but not installed here"
+            continue        # a requirement for another platform or Python version
+        dirs.add(str(Path(dist.locate_file("")).resolve()))
+        todo.extend(dist.requires or [])
+    return dirs
+
+
 def test_wheel_ships_the_spec_and_works_from_any_folder(tmp_path):
+    # Offline and without borrowing the system site-packages: the wheel is built with this venv's
+    # setuptools (a test extra), installed without dependencies into a venv that sees only itself,
+    # and the dependencies the wheel declares are made visible from where this interpreter has them.
+    import shutil
+
     root = Path(__file__).resolve().parent.parent
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                    "-w", str(tmp_path / "dist"), str(root)], check=True, capture_output=True)
+    src = tmp_path / "src"        # a copy, so that no stale build/ in the tree can end up in the wheel
+    shutil.copytree(root, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "out"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                            "-q", "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
     wheel = next((tmp_path / "dist").glob("gktool-*.whl"))
-    assert "gktool/workbook_templates/national-2021.toml" in zipfile.ZipFile(wheel).namelist()
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        metadata = zf.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "gktool/workbook_templates/national-2021.toml" in names
+    assert not any(n.startswith("tests/") for n in names)
+
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
-                   check=True, capture_output=True)
+    installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps",
+                                "--no-index", str(wheel)], capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr
+    requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    assert requires, "the wheel declares its dependencies"
+    inner_site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    (Path(inner_site) / "_outer_deps.pth").write_text("\n".join(sorted(_dependency_dirs(requires))) + "\n")
+
     work = tmp_path / "elsewhere"
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     out = subprocess.run([str(venv / "bin" / "gktool"), "new", "--unit", "某县", "--year", "2024"],
                          cwd=work, capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
@@ -192,3 +239,181 @@ def test_wheel_ships_the_spec_and_works_from_any_folder(tmp_path):
     origin = subprocess.run([str(py), "-c", "import gktool; print(gktool.__file__)"], cwd=work,
                             capture_output=True, text=True, env=env).stdout
     assert str(venv) in origin, "the installed wheel, not the source tree, must have been used"
+
+
+# ---------------------------------------------------------------- the workbook as a clerk sees it
+def _narrative_fields(spec):
+    return [(sheet, f) for sheet in spec.sheets if sheet.kind == "form"
+            for f in sheet.fields if f.type == "narrative"]
+
+
+def _long_text(tag: str, length: int = 2500) -> str:
+    """`length` characters of Chinese prose with a numbered marker every 100 characters."""
+    prose = ("一是坚持以人民为中心的发展思想，持续深化政务公开工作，围绕重点领域信息公开，"
+             "推动政务公开标准化规范化建设取得新成效；二是") * 40
+    text = "".join(f"{prose[i:i + 92]}〔{tag}{i // 100:02d}〕" for i in range(0, length, 100))
+    return text[:length]
+
+
+def test_a_narrative_cell_has_room_for_2500_characters(book, spec):
+    """Row height × column width fit the real 中宁县 section 六 (≈2,500 characters) at the cell's font."""
+    for sheet, f in _narrative_fields(spec):
+        ws = book[sheet.name]
+        cell = ws[sheet.field_cell(f.key).cell]
+        size = cell.font.sz or 11
+        assert cell.alignment.wrap_text and not any(cell.coordinate in r for r in ws.merged_cells.ranges)
+        height = ws.row_dimensions[cell.row].height
+        width_px = ws.column_dimensions[cell.column_letter].width * 7 + 5
+        per_line = int(width_px // (size * 4 / 3))      # a Chinese character is one em wide
+        lines = int(height // (size * 1.35))            # Excel's line height for 宋体
+        assert per_line * lines >= NARRATIVE_CAPACITY >= 2500, (sheet.name, f.label, per_line, lines)
+
+
+def test_sheet_titles_are_consistent_and_every_sheet_numbers_its_pages(book, spec):
+    """Section sheets show their title the same way: the tab on screen, the page header in print
+    (表三 starts at A1, so no table can have a title row); no in-sheet title on some only."""
+    for sheet in spec.sheets:
+        ws = book[sheet.name]
+        assert "&P" in ws.oddFooter.center.text, sheet.name
+        if not sheet.section:
+            continue
+        assert f"{sheet.section}、{sheet.heading}" in ws.oddHeader.center.text, sheet.name
+        if sheet.kind == "form":
+            assert ws.row_dimensions[1].hidden, f"{sheet.name}: the title label is printed in the header"
+    assert "&P" in book[CHECK_SHEET].oddFooter.center.text
+
+
+def test_check_sheet_verdict_first_and_large_rules_by_id(book, spec):
+    ws = book[CHECK_SHEET]
+    verdict = ws[OVERALL_CELL]
+    assert verdict.row == 1 and verdict.font.sz >= 18 and verdict.font.b
+    ids = [ws.cell(row=CHECK_FIRST_ROW + i, column=1).value for i in range(len(check_rows(spec)))]
+    assert ids == [r.rule for r in check_rows(spec)]
+    assert ids == sorted(ids, key=lambda r: (r[0], int(r[1:])))
+    assert ids.index("R5") < ids.index("R6"), "R5 rows among the rules, not after them"
+    head = " ".join(str(c.value) for row in ws.iter_rows(max_row=CHECK_FIRST_ROW - 1) for c in row if c.value)
+    assert "R9" in head and "gktool validate" in head
+    assert ws.cell(row=CHECK_FIRST_ROW - 1, column=9).value == "怎样改正"
+    hint = ws.cell(row=CHECK_FIRST_ROW, column=9)
+    assert hint.alignment.wrap_text and (hint.font.sz or 11) >= 10 and ws.column_dimensions["I"].width >= 40
+    assert ws.print_title_rows == f"${CHECK_FIRST_ROW - 1}:${CHECK_FIRST_ROW - 1}"
+
+
+def test_validation_messages_fit_each_input_type(book, spec):
+    """A year is not a count: "没有发生的请填 0" only where 0 means nothing happened."""
+    seen = set()
+    for sheet in spec.sheets:
+        ws = book[sheet.name]
+        for dv in ws.data_validations.dataValidation:
+            for rng in dv.sqref.ranges:
+                for cell in range_cells(str(rng)):
+                    c = sheet.spec_cell(cell)
+                    t = spec.types[c.type]
+                    if not t.numeric:
+                        continue
+                    seen.add(t.key)
+                    assert t.description in dv.error and t.description in dv.prompt
+                    assert ("没有发生的请填 0" in dv.error) == (t.min == 0), (sheet.name, cell, dv.error)
+    year = spec.field_cells["year"]
+    assert {"year", "count", "amount_wan", "amount_yuan"} <= seen
+    assert spec.types[year.type].key == "year"
+
+
+def test_table_three_breaks_pages_between_groups(book, spec):
+    """In print the page never breaks inside a group such as （五）不予处理, and the header repeats."""
+    sheet = spec.sheet("B")
+    ws = book[sheet.name]
+    breaks = [b.id for b in ws.row_breaks.brk]
+    assert breaks, "表三 is longer than a page: it needs its breaks placed"
+    for lab in sheet.labels:
+        r1, _, r2, _ = parse_range(lab.range)
+        if lab.header or r2 == r1 or r2 - r1 > 15:     # 三、本年度办理结果 is longer than a page
+            continue
+        assert not any(r1 <= b < r2 for b in breaks), (lab.text, breaks)
+    assert ws.print_title_rows == "$1:$3"
+
+
+@pytest.mark.libreoffice
+def test_rendered_workbook_shows_every_character_and_keeps_groups_whole(blank_workbook, tmp_path, spec):
+    """Fill every narrative cell of 一、五、六 with 2,500 characters by label, print through
+    LibreOffice: every marker is on the page; （五）不予处理 and its five rows share a page."""
+    entries = {(sheet.name, f.label, None): _long_text(f"{sheet.section}{i}")
+               for i, (sheet, f) in enumerate(_narrative_fields(spec))}
+    entries[("三、依申请公开", "5.要求行政机关确认或重新出具已获取信息", "自然人")] = 1
+    filled = fill(blank_workbook, tmp_path / "long.xlsx", entries)
+    (pdf,) = soffice_convert([filled], tmp_path / "pdf", to="pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    flat = re.sub(r"\s+", "", text)
+    for (sheet_name, label, _), value in entries.items():
+        if sheet_name == "三、依申请公开":
+            continue
+        markers = re.findall(r"〔[^〕]+〕", value)
+        missing = [m for m in markers if m not in flat]
+        assert not missing, f"{sheet_name} {label}: {len(missing)} of {len(markers)} markers not printed"
+    pages = [re.sub(r"\s+", "", p) for p in text.split("\f")]
+    group = spec.sheet("B")
+    rows = [lab.text for lab in group.labels if parse_range(lab.range)[0] >= 19 and parse_range(lab.range)[2] <= 23]
+    title = re.sub(r"\s+", "", group.section + "、" + group.heading)       # the page header of 表三's pages
+    holding = [i for i, p in enumerate(pages) if "（五）不予处理" in p and title in p]
+    assert len(holding) == 1 and all(re.sub(r"\s+", "", r) in pages[holding[0]] for r in rows), rows
+
+
+# ---------------------------------------------------------------- gktool new: bad input, one line
+def _new(tmp_path, *args):
+    runner = CliRunner()
+    return runner.invoke(main, ["new", *args])
+
+
+@pytest.mark.parametrize("key, value", [
+    (("封面", "报告年度"), "2023年"),
+    (("封面", "报告年度"), 1999),
+    (("三、依申请公开", "D4"), "无"),
+    (("三、依申请公开", "D4"), -3),
+    (("三、依申请公开", "D4"), 2.5),
+    (("二、主动公开", "B14"), 1.234),
+    (("六、其他事项", "收取信息处理费金额（元）"), "100元"),
+])
+def test_new_fill_refuses_values_of_the_wrong_type(tmp_path, key, value):
+    import json as _json
+    data = tmp_path / "fill.json"
+    data.write_text(_json.dumps({key[0]: {key[1]: value}}, ensure_ascii=False), encoding="utf-8")
+    target = tmp_path / "out.xlsx"
+    r = _new(tmp_path, "--fill", str(data), "-o", str(target))
+    assert r.exit_code == 2, r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and key[1] in lines[0] and _json.dumps(value, ensure_ascii=False) in lines[0], lines
+    assert "Traceback" not in r.output and not target.exists()
+
+
+def test_new_fill_writes_whole_numbers_and_text(tmp_path):
+    """2.0 is the count 2; a phone number written as a JSON number is text."""
+    import json as _json
+    data = tmp_path / "fill.json"
+    data.write_text(_json.dumps({"三、依申请公开": {"D4": 2.0}, "封面": {"邮政编码": 755100, "报告年度": 2023}},
+                                ensure_ascii=False), encoding="utf-8")
+    r = _new(tmp_path, "--fill", str(data), "-o", str(tmp_path / "out.xlsx"))
+    assert r.exit_code == 0, r.output
+    wb = openpyxl.load_workbook(tmp_path / "out.xlsx")
+    assert wb["三、依申请公开"]["D4"].value == 2 and wb["封面"]["B15"].value == "755100"
+
+
+@pytest.mark.parametrize("name", ["x.xls", "x.ods", "x", "x.xlsx.docx"])
+def test_new_refuses_an_output_that_is_not_xlsx(tmp_path, name):
+    r = _new(tmp_path, "--unit", "某县", "-o", str(tmp_path / name))
+    assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1 and ".xlsx" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_default_name_of_a_very_long_or_odd_unit(tmp_path, monkeypatch):
+    """A 100-character unit name still gives a file name the file system accepts; "/" is not a folder."""
+    monkeypatch.chdir(tmp_path)
+    unit = "宁夏回族自治区中卫市中宁县人民政府办公室政务公开科" * 4
+    r = _new(tmp_path, "--unit", unit, "--year", "2023")
+    assert r.exit_code == 0, r.output
+    (made,) = tmp_path.iterdir()
+    assert len(made.name.encode("utf-8")) <= 255 and made.name.endswith("2023年政府信息公开工作年度报告.xlsx")
+    assert openpyxl.load_workbook(made)["封面"]["B9"].value == unit, "the cell keeps the whole name"
+    made.unlink()
+    r = _new(tmp_path, "--unit", "某市/某局", "--year", "2023")
+    assert r.exit_code == 0 and [p.name for p in tmp_path.iterdir()] == ["某市_某局2023年政府信息公开工作年度报告.xlsx"]

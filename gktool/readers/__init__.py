@@ -103,8 +103,8 @@ def read_report(path: str | Path, spec: Spec | None = None) -> tuple[FilledRepor
 
 
 def _gktool_or_foreign(areas):
-    from .workbook import PROP_FORMAT, PROP_VERSION
     from .spreadsheet import FOREIGN_AREA
+    from .workbook import PROP_FORMAT, PROP_VERSION
 
     def keep(names, props):
         if props.get(PROP_FORMAT) and props.get(PROP_VERSION):

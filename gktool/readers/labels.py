@@ -295,7 +295,7 @@ class _Matcher:
             chosen = [(columns[col], grid.cells.get((r, columns[col]))) for col in sr.cols]
         else:
             right = sorted((c, cell) for (rr, c), cell in grid.cells.items() if rr == r and c > m.label_col)
-            for i, (c, cell) in enumerate(right):      # a table beside this one starts at its next label
+            for i, (_c, cell) in enumerate(right):      # a table beside this one starts at its next label
                 if _is_label(cell) and not NUMBER.search(unicodedata.normalize("NFKC", cell.text)):
                     right = right[:i]
                     break
@@ -315,7 +315,7 @@ class _Matcher:
                          f"{table.sheet.short}“{sr.leaf}”一行应有 {len(sr.cols)} 个数字，找到 {len(filled)} 个，无法分清各栏，未读取这一行。"
                          "请按官方表格的栏目填写。")
                 return
-        for col, (gc, cell) in zip(sr.cols, chosen):
+        for col, (gc, cell) in zip(sr.cols, chosen, strict=True):
             self._take_cell(table, sr.row, col, grid, r, gc, cell)
 
     def _take_cell(self, table: SpecTable, row: int, col: int, grid: Grid, gr: int, gc: int, cell: GridCell | None):
@@ -374,7 +374,7 @@ class _Matcher:
                         self._refuse_row(table, sr, grid, value_row, row_cells, len(filled))
                         return
                     chosen = filled
-                for col, (gc, cell) in zip(sr.cols, chosen):
+                for col, (gc, cell) in zip(sr.cols, chosen, strict=True):
                     self._take_cell(table, sr.row, col, grid, value_row, gc, cell)
                 return
         self.out.absent.add(table.sheet.name)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..compute import tidy
 from ..findings import Finding
 from ..livechecks import CHECK_FIRST_ROW, CHECK_SHEET, check_rows
 from ..locate import LocatedSheet, label_at, located_sheets, normalize_label
 from ..model import FilledReport, Place
 from ..reader import RawCell, RawWorkbook
 from ..spec import TEXT_TYPES, Spec, cell_name, parse_cell, parse_sum_formula, spec_for_format_id
-from ..compute import tidy
 
 PROP_FORMAT, PROP_VERSION, PROP_FINGERPRINT = "gktool.format", "gktool.format_version", "gktool.fingerprint"
 FULL_WIDTH_NUMBER = re.compile(r"\s*[-－]?[0-9０-９]+([.．][0-9０-９]+)?\s*")
@@ -69,6 +69,9 @@ class WorkbookReading:
         self.values()
         self.formulas()
         r = self.report
+        if any(f.rule == "S4" for f in self.findings):
+            # rows or columns moved: saved and recomputed totals differ for that reason; recalculating won't help
+            self.findings = [f for f in self.findings if f.rule != "F2"]
         r.absent = {s.name for s in self.spec.sheets if s.name not in self.located}
         unit, year = r.values.get(self._field_key("unit")), r.values.get(self._field_key("year"))
         r.unit = unit.strip() if isinstance(unit, str) and unit.strip() else None
@@ -95,6 +98,11 @@ class WorkbookReading:
         for sheet in spec.sheets:
             if sheet.name not in wb.sheets:
                 self.add("S2", "error", sheet.name, [], f"缺少工作表“{sheet.name}”。工作表可能被删除或改名，请恢复原名称，或用 gktool new 重新生成模板后转抄。")
+        known = {s.name for s in spec.sheets} | {CHECK_SHEET}
+        extra = [n for n in wb.sheet_names if n not in known]
+        if extra:
+            self.add("S10", "warning", "", [], f"工作簿中多了工作表{'、'.join('“' + n + '”' for n in extra[:5])}，其中的内容不会被读取，"
+                     "也不会进入报告；需要说明的情况请写在文字说明栏中。")
         self.located = located_sheets(spec, wb)
         for name, loc in self.located.items():
             for c in loc.spec.cells:
@@ -133,7 +141,14 @@ class WorkbookReading:
     def values(self) -> None:
         r = self.report
         for name, loc in self.located.items():
+            used: set[str] = set()
             for c in loc.spec.inputs:
+                actual = loc.where(c.cell)
+                if actual in used:      # a deleted row or column: two spec cells land on one cell; never count it twice
+                    r.values[(name, c.cell)] = None
+                    r.unread.add((name, c.cell))
+                    continue
+                used.add(actual)
                 raw = loc.raw_cell(c.cell)
                 if raw is not None and raw.value not in (None, ""):
                     r.printed[(name, c.cell)] = _printed(raw.value)
@@ -151,6 +166,12 @@ class WorkbookReading:
                 return str(int(value)) if value.is_integer() else str(value)
             return str(value).strip()
         if isinstance(value, float) and not raw.damaged and not raw.formula:
+            if self.wb.is_date(raw):
+                self.report.unread.add((name, c.cell))
+                self.add("R5", "error", name, [loc.where(c.cell)],
+                         f"{self.place(name, c.cell)}这里是日期，不是{t.description}（Excel 会把“5-1”这样的输入自动变成日期）。"
+                         "请把单元格格式改为“常规”或“数值”后重新填写数字。", None, tidy(value))
+                return None
             return value
         if value in (None, "") and not (raw is not None and raw.formula):
             return None
@@ -207,6 +228,7 @@ class WorkbookReading:
                 else:
                     shown = "空白" if value in (None, "") else f"固定值 {num_text(value)}"
                     msg = f"{where}的合计公式被删除，现在是{shown}。合计必须由公式“={expected}”自动计算。"
+                r.flagged.add(key)
                 self.add("F1", "error", name, cells, msg, None, None if found is None and value is None else
                          ("=" + found if found else (tidy(value) if numeric else str(value))))
         evaluator = r.evaluator
@@ -242,20 +264,32 @@ class WorkbookReading:
         return [self.report.cell_ref(r.sheet, x, sheet) for r in parse_sum_formula(c.formula, sheet) for x in r.cells()]
 
     def _check_sheet(self) -> None:
+        """F3: formulas on the 校验 sheet that no check of this format would write (edited by hand).
+
+        Judged by membership, not position, so a workbook from an earlier gktool, whose 校验 rows
+        came in another order, is not taken for an edited one (S7 already says it is older)."""
         raw = self.wb.sheets.get(CHECK_SHEET)
         if raw is None:
             self.add("F3", "warning", CHECK_SHEET, [], "缺少“校验”工作表，填写时无法随时看到检查结果（不影响本工具的检查）。")
             return
-        changed = []
-        for i, row in enumerate(check_rows(self.spec)):
-            r = CHECK_FIRST_ROW + i
-            for col, want in ((5, row.left_formula), (7, row.right_formula), (8, row.status_formula(r))):
-                cell = raw.cells.get((r, col))
-                if normalize_formula(cell.formula if cell else None) != normalize_formula(want):
-                    changed.append(f"{'ABCDEFGHI'[col - 1]}{r}")
-        if changed:
+        rows = check_rows(self.spec)
+        sides = {normalize_formula(f) for row in rows for f in (row.left_formula, row.right_formula)}
+        changed, present = [], 0
+        for (r, col), cell in sorted(raw.cells.items()):
+            if r < CHECK_FIRST_ROW or col not in (5, 7, 8):
+                continue
+            if not cell.formula:
+                if col == 8 and cell.value not in (None, ""):
+                    changed.append(f"H{r}")      # a status typed over its formula
+                continue
+            present += col == 8
+            found = normalize_formula(cell.formula)
+            ok = found in sides if col != 8 else any(found == normalize_formula(row.status_formula(r)) for row in rows)
+            if not ok:
+                changed.append(f"{'ABCDEFGHI'[col - 1]}{r}")
+        if present < min(len(rows), 1) or changed:
             self.add("F3", "warning", CHECK_SHEET, changed[:20],
-                     f"“校验”表中有 {len(changed)} 个公式被改动或删除，表内显示的检查结果不可信（本工具的检查不受影响）。")
+                     f"“校验”表中有 {max(len(changed), 1)} 个公式被改动或删除，表内显示的检查结果不可信（本工具的检查不受影响）。")
 
 
 def _printed(value) -> str:
