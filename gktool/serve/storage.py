@@ -8,6 +8,7 @@ Layout of the data folder:
   cache/                 generated blank workbooks, Word reports, 汇总 workbooks; emptied on start
   links.csv              unit,url — one link per roster unit, plus 管理 (the board)
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,9 +30,9 @@ from ..errors import GkError
 from ..fsutil import atomic_output
 
 DB_NAME = "gktool-serve.sqlite3"
-BOARD = "管理"                      # the links.csv row of the office's board
-TOKEN_BYTES = 32                   # 256 bits: a capability link cannot be guessed
-MAX_NAME = 200                     # longest uploaded file name kept for display
+BOARD = "管理"  # the links.csv row of the office's board
+TOKEN_BYTES = 32  # 256 bits: a capability link cannot be guessed
+MAX_NAME = 200  # longest uploaded file name kept for display
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS submissions (
 CREATE INDEX IF NOT EXISTS submissions_unit ON submissions(unit_id, id);
 """
 
+
 @dataclass(frozen=True)
 class Unit:
     id: int
@@ -86,7 +88,7 @@ class Submission:
     format: str | None
     file_unit: str | None
     file_year: int | None
-    result: str            # the JSON line of `gktool validate --format json`
+    result: str  # the JSON line of `gktool validate --format json`
 
     @property
     def verdict(self) -> str:
@@ -129,6 +131,7 @@ def read_roster(path: str | Path) -> list[str]:
     p = Path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"):
         from ..collect import read_roster as read_workbook_roster
+
         return _checked(path, read_workbook_roster(p).names)
     try:
         data = p.read_bytes()
@@ -191,11 +194,13 @@ class Storage:
         try:
             self._db = sqlite3.connect(self.folder / DB_NAME, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")     # a submission answered is a submission kept
+            self._db.execute("PRAGMA synchronous=FULL")  # a submission answered is a submission kept
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise GkError(f"数据目录中的数据库“{self.folder / DB_NAME}”无法打开（{exc}），请检查或换一个数据目录") from None
+            raise GkError(
+                f"数据目录中的数据库“{self.folder / DB_NAME}”无法打开（{exc}），请检查或换一个数据目录"
+            ) from None
         self._db.row_factory = sqlite3.Row
         self.roster = list(roster)
         self._sync_roster()
@@ -206,12 +211,15 @@ class Storage:
         with self._lock, self._transaction():
             have = {r["name"] for r in self._db.execute("SELECT name FROM units")}
             for name in self.roster:
-                if name not in have:       # a unit keeps its token for ever; new units get a new one
-                    self._db.execute("INSERT INTO units(name, token, created) VALUES (?,?,?)",
-                                     (name, secrets.token_urlsafe(TOKEN_BYTES), now()))
+                if name not in have:  # a unit keeps its token for ever; new units get a new one
+                    self._db.execute(
+                        "INSERT INTO units(name, token, created) VALUES (?,?,?)",
+                        (name, secrets.token_urlsafe(TOKEN_BYTES), now()),
+                    )
             if self._db.execute("SELECT 1 FROM meta WHERE key='board_token'").fetchone() is None:
-                self._db.execute("INSERT INTO meta(key, value) VALUES ('board_token', ?)",
-                                 (secrets.token_urlsafe(TOKEN_BYTES),))
+                self._db.execute(
+                    "INSERT INTO meta(key, value) VALUES ('board_token', ?)", (secrets.token_urlsafe(TOKEN_BYTES),)
+                )
             rows = self._db.execute("SELECT id, name, token FROM units").fetchall()
             self.board_token = self._db.execute("SELECT value FROM meta WHERE key='board_token'").fetchone()[0]
         on_roster = set(self.roster)
@@ -241,12 +249,13 @@ class Storage:
         with atomic_output(path, force=True) as tmp:
             tmp.write_bytes(("\ufeff" + out.getvalue()).encode("utf-8"))
         with contextlib.suppress(OSError):
-            os.chmod(path, 0o600)          # the links are the keys: only the office account reads them
+            os.chmod(path, 0o600)  # the links are the keys: only the office account reads them
         return path
 
     # ------------------------------------------------------------ submissions
-    def add_submission(self, unit: Unit, filename: str, stored: str, size: int, sha256: str,
-                       result_json: str, unreadable: bool) -> int:
+    def add_submission(
+        self, unit: Unit, filename: str, stored: str, size: int, sha256: str, result_json: str, unreadable: bool
+    ) -> int:
         """Record one checked upload (its file is already in files/); returns its id."""
         result = json.loads(result_json)
         with self._lock, self._transaction():
@@ -254,9 +263,24 @@ class Storage:
                 "INSERT INTO submissions(unit_id, received, filename, stored, size, sha256, ok, unreadable,"
                 " errors, warnings, kind, format, file_unit, file_year, result)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (unit.id, now(), filename, stored, size, sha256, int(result["ok"]),
-                 int(unreadable), result["errors"], result["warnings"], result.get("kind"),
-                 result.get("format"), result.get("unit"), result.get("year"), result_json))
+                (
+                    unit.id,
+                    now(),
+                    filename,
+                    stored,
+                    size,
+                    sha256,
+                    int(result["ok"]),
+                    int(unreadable),
+                    result["errors"],
+                    result["warnings"],
+                    result.get("kind"),
+                    result.get("format"),
+                    result.get("unit"),
+                    result.get("year"),
+                    result_json,
+                ),
+            )
             return cur.lastrowid
 
     def submission(self, sid: int) -> Submission | None:
@@ -275,7 +299,8 @@ class Storage:
         with self._lock:
             rows = self._db.execute(
                 "SELECT s.*, c.n FROM submissions s JOIN (SELECT unit_id, MAX(id) AS top, COUNT(*) AS n"
-                " FROM submissions GROUP BY unit_id) c ON s.id = c.top").fetchall()
+                " FROM submissions GROUP BY unit_id) c ON s.id = c.top"
+            ).fetchall()
         return {r["unit_id"]: (_submission(r), r["n"]) for r in rows}
 
     def latest_passing(self) -> dict[int, Submission]:
@@ -283,7 +308,8 @@ class Storage:
         with self._lock:
             rows = self._db.execute(
                 "SELECT s.* FROM submissions s JOIN (SELECT unit_id, MAX(id) AS top FROM submissions"
-                " WHERE ok=1 GROUP BY unit_id) c ON s.id = c.top").fetchall()
+                " WHERE ok=1 GROUP BY unit_id) c ON s.id = c.top"
+            ).fetchall()
         return {r["unit_id"]: _submission(r) for r in rows}
 
     def path_of(self, sub: Submission) -> Path:
@@ -320,6 +346,21 @@ class Storage:
 
 
 def _submission(row) -> Submission:
-    return Submission(row["id"], row["unit_id"], row["received"], row["filename"], row["stored"], row["size"],
-                      row["sha256"], bool(row["ok"]), bool(row["unreadable"]), row["errors"], row["warnings"],
-                      row["kind"], row["format"], row["file_unit"], row["file_year"], row["result"])
+    return Submission(
+        row["id"],
+        row["unit_id"],
+        row["received"],
+        row["filename"],
+        row["stored"],
+        row["size"],
+        row["sha256"],
+        bool(row["ok"]),
+        bool(row["unreadable"]),
+        row["errors"],
+        row["warnings"],
+        row["kind"],
+        row["format"],
+        row["file_unit"],
+        row["file_year"],
+        row["result"],
+    )

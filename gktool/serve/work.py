@@ -1,5 +1,6 @@
 """The CPU-bound jobs of `gktool serve`, run in worker processes so that the server keeps
 answering while files are checked and reports written. Each takes and returns plain data."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,9 +14,10 @@ from ..reader import shown_path
 
 def warm() -> int:
     """Import the readers and load the spec once, so the first upload is answered as fast as the rest."""
-    from ..readers import read_report   # noqa: F401
-    from ..rules import finish          # noqa: F401
+    from ..readers import read_report  # noqa: F401
+    from ..rules import finish  # noqa: F401
     from ..spec import load_spec
+
     load_spec()
     return os.getpid()
 
