@@ -34,6 +34,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..collect import VERDICT_ORDER
 from ..errors import GkError
+from ..findings import Finding, Result
 from . import work
 from .storage import BOARD, Storage, Submission, Unit, display_name, stored_suffix
 
@@ -338,8 +339,6 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
             try:
                 line, unreadable = await pool.run(work.check, str(tmp), shown)
             except GkError as exc:
-                from ..findings import Finding, Result
-
                 line = Result(shown, None, [Finding("E0", "error", "", (), exc.message)], unreadable=True).to_json()
                 unreadable = True
             stored = tmp.name
