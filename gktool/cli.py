@@ -258,8 +258,13 @@ def main():
 @click.option("--fill", "fill", type=click.Path(dir_okay=False), help="用 JSON 文件预填数据（见 README）")
 @click.option("--format", "format_name", default="national-2021", show_default=True, help="报告格式")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
-def new(output, unit, year, password, fill, format_name, force):
+@click.option("--previous", "previous", type=click.Path(dir_okay=False), default=None,
+              help="上年的报告：填入上年结转、单位和联系方式，“校验”表同时与上年的数字比较")
+def new(output, unit, year, password, fill, format_name, force, previous):
     """生成一个锁定的填报工作簿（官方表格格式，只有浅黄色单元格可填写）。
+
+    加 --previous 上年报告：填入二、上年结转（逐列取上年的结转下年度继续办理）、单位名称、网站和联系方式，
+    文字说明留空；上年的数字保存在隐藏的“上年数据”表中，“校验”表随填随查上年结转和现行有效件数。
 
     Example: gktool new --unit 中宁县 --year 2023
     """
@@ -270,14 +275,23 @@ def new(output, unit, year, password, fill, format_name, force):
         raise GkError(f"输出文件“{output}”的扩展名应为 .xlsx（工作簿只能保存为 .xlsx 格式）")
     spec = load_spec(format_name)
     values = {}
+    last = None
+    if previous:
+        from .crossyear import identity_problem, prefill
+        from .validate import read_previous
+        last = read_previous(previous, format_name)
+        values = prefill(spec, last)
     if fill:
         from .filldata import load_fill
-        values = load_fill(spec, fill)
+        values.update(load_fill(spec, fill))
     unit_cell, year_cell = spec.field_cells["unit"], spec.field_cells["year"]
     unit = unit or values.get((unit_cell.sheet, unit_cell.cell)) or None
-    year = year or values.get((year_cell.sheet, year_cell.cell)) or datetime.date.today().year - 1
+    year = (year or values.get((year_cell.sheet, year_cell.cell))
+            or (last.year + 1 if last is not None and last.year else datetime.date.today().year - 1))
+    if last is not None and (problem := identity_problem(unit, year, last)):
+        raise GkError(problem)
     path = Path(output) if output else Path(default_filename(unit, year))
-    new_workbook(spec, path, unit=unit, year=year, password=password, values=values, force=force)
+    new_workbook(spec, path, unit=unit, year=year, password=password, values=values, force=force, previous=last)
     click.echo(f"已生成：{path}")
 
 
@@ -287,23 +301,36 @@ def new(output, unit, year, password, fill, format_name, force):
               help="输出格式：text（中文说明）或 json（每个文件一行）")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
 @click.option("--spec", "format_name", default=None, help="按指定的报告格式检查（格式名称或 .toml 格式定义文件；默认按工作簿记录的格式）")
-def validate(files, fmt, jobs, format_name):
+@click.option("--previous", "previous", type=click.Path(dir_okay=False), default=None,
+              help="上年的报告（任何可读取的工作簿或报告），做跨年度检查（Y1–Y6）")
+@click.option("--previous-dir", "previous_dir", type=click.Path(file_okay=False), default=None,
+              help="上年报告所在的文件夹：按单位和年度为每个文件找到上年的报告，做跨年度检查")
+def validate(files, fmt, jobs, format_name, previous, previous_dir):
     """检查填好的工作簿或已发布的报告：结构、数据类型、勾稽关系、文字与表格是否一致。
 
     可以给多个文件或文件夹（检查其中所有文件，包括子文件夹；读不了的文件也各有一行结论）。
     读取 gktool 工作簿、其他 .xlsx/.xls/.ods/.xlsb 工作簿（按标签找到官方表格）。
     退出码：0 没有错误；1 有错误；2 有文件无法读取。
 
-    Example: gktool validate 中宁县2023年政府信息公开工作年度报告.xlsx
+    加 --previous 上年报告（或 --previous-dir 上年文件夹）时，再与上年的报告比较：上年结转、现行有效件数、
+    照抄上年的文字、数字大幅变化等（规则 Y0–Y6）。
+
+    Example: gktool validate 中宁县2023年政府信息公开工作年度报告.xlsx --previous 中宁县2022年政府信息公开工作年度报告.xlsx
     """
     from .findings import render_text
-    from .validate import expand_paths, validate_files
+    from .validate import expand_paths, index_previous, read_previous, validate_files
 
+    if previous and previous_dir:
+        raise GkError("--previous 和 --previous-dir 只能用一个：一个文件用 --previous，文件夹用 --previous-dir", EXIT_INPUT)
     paths = expand_paths(files)
+    if previous:
+        read_previous(previous, format_name)      # an unreadable previous report is one error, before any check
+    elif previous_dir:
+        previous = index_previous(previous_dir, jobs, format_name)
     color = fmt == "text" and sys.stdout.isatty()
     worst = 0
     passed, failed, unreadable = 0, [], []
-    for result in validate_files(paths, jobs, format_name):
+    for result in validate_files(paths, jobs, format_name, previous):
         if fmt == "json":
             click.echo(result.to_json())
         else:
@@ -379,12 +406,16 @@ def extract(files, fmt, output, force, jobs, format_name):
 @click.option("--roster", type=click.Path(dir_okay=False), help="应提交单位名单：.xlsx/.xls/.ods（一列单位名称）或 .txt（每行一个）")
 @click.option("--year", type=click.IntRange(2021, 2100), help="汇总年度（默认：多数文件的年度）")
 @click.option("--unit", default="各单位汇总", show_default=True, help="汇总工作簿封面上的单位名称，如：中宁县")
+@click.option("--cover", "cover_file", type=click.Path(dir_okay=False), default=None,
+              help="汇总工作簿封面的联系方式（网站、地址、电话等）取自这份报告，如本机关自己的填报工作簿")
 @click.option("--include-failing", is_flag=True, help="有错误的单位也纳入汇总（默认只汇总没有错误的）")
+@click.option("--previous-dir", "previous_dir", type=click.Path(file_okay=False), default=None,
+              help="上年报告所在的文件夹：每个单位再与自己上年的报告比较（同 validate --previous-dir）")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="输出格式：text（中文摘要）或 json（每个文件一行，同 validate；最后一行为汇总）")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
-def collect(folders, output, roster, year, unit, include_failing, fmt, jobs, force):
+def collect(folders, output, roster, year, unit, cover_file, include_failing, previous_dir, fmt, jobs, force):
     """汇总各单位报送的年度报告：逐个检查、对照名单、相加三张表格，写成一个工作簿。
 
     工作簿含“状态”（每个单位一行：结论、错误和警告数、前三条问题，需要处理的排在前面）、
@@ -398,11 +429,16 @@ def collect(folders, output, roster, year, unit, include_failing, fmt, jobs, for
 
     from .collect import collect_files, read_roster
     from .fsutil import check_target
-    from .summary import write_summary
+    from .summary import readable_by_gktool, write_summary
     from .validate import expand_paths
 
     check_target(Path(output), force)          # a bad output path is said before an hour of reading
     roster_list = read_roster(roster) if roster else None
+    cover = None
+    if cover_file:
+        from .spec import load_spec
+        from .summary import cover_from
+        cover = cover_from(cover_file, load_spec())
     paths = expand_paths(folders)
     out = Path(output).resolve()
     paths = [p for p in paths if Path(p).resolve() != out]     # last run's summary is not a submission
@@ -423,12 +459,18 @@ def collect(folders, output, roster, year, unit, include_failing, fmt, jobs, for
 
     try:
         collection = collect_files(paths, roster=roster_list, year=year, jobs=jobs,
-                                   include_failing=include_failing, on_file=seen)
+                                   include_failing=include_failing, previous_dir=previous_dir, on_file=seen)
     finally:
         if bar is not None:
             bar.close()
     with collection:
-        write_summary(collection, output, unit=unit, force=force)
+        write_summary(collection, output, unit=unit, force=force, cover=cover)
+        if not cover:
+            click.echo("注意：汇总工作簿封面的联系方式（网站、地址、电话）未填写，生成报告前请在封面填写，"
+                       "或加 --cover 本机关的填报工作簿，从中取用。", err=True)
+        if not readable_by_gktool(output):
+            click.echo("注意：文件太多，汇总工作簿的“明细”表超出了 gktool 读取的大小上限，validate 和 report 将无法读取它；"
+                       "需要汇总报告时请分批汇总（每批约 600 个文件以内）。", err=True)
         if fmt == "json":
             click.echo(json.dumps({"summary": collect_summary(collection, output)}, ensure_ascii=False))
         else:
@@ -438,6 +480,8 @@ def collect(folders, output, roster, year, unit, include_failing, fmt, jobs, for
 
 def collect_summary(collection, output) -> dict:
     """The closing JSON object of `collect`: counts, the year, and the rows needing action."""
+    from .collect import MATCH_CLOSE
+
     counts = collection.counts()
     def files(pred):
         return [s.path for s in collection.rows() if s.path is not None and pred(s)]
@@ -449,7 +493,7 @@ def collect_summary(collection, output) -> dict:
             "wrong_year": files(lambda s: any(n.startswith("年度不符") for n in s.notes)),
             "not_on_roster": files(lambda s: any(n.startswith("不在名单") for n in s.notes)),
             "to_confirm": [{"file": s.path, "unit": s.unit, "roster": s.roster}
-                           for s in collection.rows() if s.path is not None and s.match == "近似，请确认"]}
+                           for s in collection.rows() if s.path is not None and s.match == MATCH_CLOSE]}
 
 
 def collect_text(collection, output) -> str:
@@ -472,8 +516,13 @@ def collect_text(collection, output) -> str:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出 .docx（默认：工作簿旁边，{单位}{年度}年政府信息公开工作年度报告.docx）")
 @click.option("--force", is_flag=True, help="覆盖已存在的报告文件")
 @click.option("--draft", is_flag=True, help="工作簿有错误也生成报告，每页页眉标明“草稿——未通过校验”，不得发布")
-def report(file, output, force, draft):
+@click.option("--previous", "previous", type=click.Path(dir_okay=False), default=None,
+              help="上年的报告：先做跨年度检查，自动生成的段落加上与上年比较的数字")
+def report(file, output, force, draft, previous):
     """根据填好的工作簿生成 Word 年度报告（先校验，有错误时拒绝生成）。
+
+    加 --previous 上年报告：同时做跨年度检查（Y1 等错误同样拒绝生成），自动生成的依申请公开、主动公开段落
+    加上与上年比较的数字（如“较上年增加6件、增长27.3%”）；上年缺少的数字不写。
 
     Example: gktool report 中宁县2023年政府信息公开工作年度报告.xlsx
     """
@@ -484,7 +533,17 @@ def report(file, output, force, draft):
     if output and Path(output).suffix.lower() != ".docx":
         raise GkError(f"报告只能写成 Word 文件（.docx），“{output}”不行；需要 PDF 时请用 Word、WPS 或 LibreOffice 另存为",
                       EXIT_INPUT)
-    analysis = analyse_file(file)
+    last = None
+    if previous:
+        from .validate import read_previous
+        last = read_previous(previous)
+    analysis = analyse_file(file, previous=last)
+    if last is not None and analysis.report is not None:
+        from .crossyear import identity_problem
+        problem = identity_problem(analysis.report.unit, analysis.report.year, last)
+        if problem:
+            raise GkError(problem)
+        analysis.previous = last          # read by report.py for the year-on-year sentences
     result = analysis.result
     if result.findings:
         click.echo(render_text(result), err=True)

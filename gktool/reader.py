@@ -103,22 +103,36 @@ def _refuse(path: str, why: str) -> GkError:
     return GkError(f"{shown_path(path)}：{why}", 2)
 
 
-def preflight(path: str | Path) -> zipfile.ZipFile:
-    """Open `path` as an OOXML zip, or raise GkError with a message a clerk can act on."""
+# What the messages call the expected file; only the wording differs between kinds.
+_DOCX_WORDS = {
+    "dir": "这是一个文件夹，不是 Word 文件；请给出文件夹中的 .docx 文件",
+    "special": "这不是普通文件（可能是设备或管道），请给出 .docx 文件",
+    "big": "正常的年度报告 Word 文件只有几 MB 以内，请确认文件是否正确",
+    "encrypted": "Word 文件设置了打开密码（已加密），请在 Word/WPS 中取消密码后另存为 .docx 再检查",
+    "legacy": "这是旧版 Word .doc 文件，请在 Word/WPS 中另存为 .docx 后再检查",
+    "text": "这不是 Word 文件（.docx），看起来是文本或网页文件（可能只是改了扩展名），请确认文件类型",
+    "unknown": "这不是 Word 文件（.docx），文件内容无法识别，请确认文件类型",
+}
+
+
+def preflight(path: str | Path, kind: str = "xlsx") -> zipfile.ZipFile:
+    """Open `path` as an OOXML zip ("xlsx" workbook or "docx" document), or raise GkError with a message a clerk can act on."""
     p = Path(path)
     shown = str(path)
+    words = _DOCX_WORDS if kind == "docx" else None
     try:
         if p.is_dir():
-            raise _refuse(shown, "这是一个文件夹，不是工作簿文件；请给出文件夹中的 .xlsx 文件")
+            raise _refuse(shown, words["dir"] if words else "这是一个文件夹，不是工作簿文件；请给出文件夹中的 .xlsx 文件")
         if not p.exists():
             raise _refuse(shown, "文件不存在，请检查路径和文件名")
         if not p.is_file():
-            raise _refuse(shown, "这不是普通文件（可能是设备或管道），请给出 .xlsx 工作簿文件")
+            raise _refuse(shown, words["special"] if words else "这不是普通文件（可能是设备或管道），请给出 .xlsx 工作簿文件")
         size = p.stat().st_size
         if size == 0:
             raise _refuse(shown, "文件是空的（0 字节），可能没有保存或下载完整，请重新获取")
         if size > MAX_FILE_BYTES:
-            raise _refuse(shown, f"文件过大（{size // 1024 // 1024} MB），正常的填报工作簿只有几十 KB，请确认文件是否正确")
+            typical = words["big"] if words else "正常的填报工作簿只有几十 KB，请确认文件是否正确"
+            raise _refuse(shown, f"文件过大（{size // 1024 // 1024} MB），{typical}")
         with open(p, "rb") as fh:
             head = fh.read(4096)
     except PermissionError:
@@ -135,12 +149,15 @@ def preflight(path: str | Path) -> zipfile.ZipFile:
             raise _refuse(shown, f"无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
         if "EncryptedPackage".encode("utf-16-le") in blob or b"EncryptionInfo" in blob \
                 or "EncryptionInfo".encode("utf-16-le") in blob:
-            raise _refuse(shown, "工作簿设置了打开密码（已加密），请在 Excel/WPS 中取消密码后另存为 .xlsx 再提交")
-        raise _refuse(shown, "这是旧版 .xls（或 .doc）格式文件，请在 Excel/WPS 中“另存为” .xlsx 格式后再提交")
+            raise _refuse(shown, words["encrypted"] if words else "工作簿设置了打开密码（已加密），请在 Excel/WPS 中取消密码后另存为 .xlsx 再提交")
+        raise _refuse(shown, words["legacy"] if words else "这是旧版 .xls（或 .doc）格式文件，请在 Excel/WPS 中“另存为” .xlsx 格式后再提交")
     if not head.startswith(ZIP_MAGIC):
         text_like = head and all(b >= 9 for b in head[:512])
-        why = ("这不是 Excel 工作簿，看起来是文本或 CSV 文件（可能只是改了扩展名），请使用 gktool new 生成的 .xlsx 工作簿"
-               if text_like else "这不是 Excel 工作簿（.xlsx），文件内容无法识别，请确认提交的是填报工作簿")
+        if words:
+            why = words["text"] if text_like else words["unknown"]
+        else:
+            why = ("这不是 Excel 工作簿，看起来是文本或 CSV 文件（可能只是改了扩展名），请使用 gktool new 生成的 .xlsx 工作簿"
+                   if text_like else "这不是 Excel 工作簿（.xlsx），文件内容无法识别，请确认提交的是填报工作簿")
         raise _refuse(shown, why)
     try:
         zf = zipfile.ZipFile(p)
@@ -150,16 +167,17 @@ def preflight(path: str | Path) -> zipfile.ZipFile:
     except Exception:   # zipfile raises many types on damage: BadZipFile, ValueError, an unsupported method or version, ...
         raise _refuse(shown, "文件已损坏，无法打开（可能没有下载或复制完整），请重新获取原文件") from None
     try:
-        _check_entries(shown, zf, infos)
+        _check_entries(shown, zf, infos, kind)
     except GkError:
         zf.close()
         raise
     return zf
 
 
-def _check_entries(shown: str, zf: zipfile.ZipFile, infos) -> None:
+def _check_entries(shown: str, zf: zipfile.ZipFile, infos, kind: str = "xlsx") -> None:
     if len(infos) > MAX_ENTRIES:
-        raise _refuse(shown, "文件内部包含的部件过多，不像正常的填报工作簿，已拒绝读取")
+        what = "年度报告 Word 文件" if kind == "docx" else "填报工作簿"
+        raise _refuse(shown, f"文件内部包含的部件过多，不像正常的{what}，已拒绝读取")
     total = 0
     for info in infos:
         name = info.filename
@@ -172,6 +190,12 @@ def _check_entries(shown: str, zf: zipfile.ZipFile, infos) -> None:
     if total > MAX_TOTAL_UNCOMPRESSED:
         raise _refuse(shown, "文件解压后过大（疑似“压缩炸弹”），已拒绝读取")
     names = {i.filename for i in infos}
+    if kind == "docx":
+        if "word/document.xml" not in names:
+            if "xl/workbook.xml" in names:
+                raise _refuse(shown, "这是 Excel 工作簿，不是 Word 文件（.docx），请按工作簿检查")
+            raise _refuse(shown, "这不是 Word 文件（缺少文档主体部件 word/document.xml），请确认文件是否完整")
+        return
     if "xl/workbook.xml" not in names and not any(n.endswith("workbook.xml") and n.startswith("xl/") for n in names):
         if "word/document.xml" in names:
             raise _refuse(shown, "这是 Word 文档（.docx），不是 Excel 工作簿，请提交 .xlsx 填报工作簿")
@@ -192,8 +216,9 @@ def _no_dtd(*_args):
 class _Parts:
     """The zip's parts, each read once through the caps; XML parsed by expat."""
 
-    def __init__(self, shown: str, zf: zipfile.ZipFile):
+    def __init__(self, shown: str, zf: zipfile.ZipFile, what: str = "填报工作簿"):
         self.shown = shown
+        self.what = what        # what the messages call the file: "填报工作簿", "年度报告 Word 文件"
         self.zf = zf
         self.names = set(zf.namelist())
         self.nodes = 0          # elements and attributes over all parts read so far
@@ -219,7 +244,7 @@ class _Parts:
         nodes = data.count(b"<") + data.count(b"=")
         self.nodes += nodes
         if nodes > max_nodes or self.nodes > MAX_NODES_TOTAL:
-            raise self.refuse(f"文件内部部件“{name}”包含的数据项异常多，不像正常的填报工作簿，已拒绝读取")
+            raise self.refuse(f"文件内部部件“{name}”包含的数据项异常多，不像正常的{self.what}，已拒绝读取")
         return data
 
     def parse(self, name: str, data: bytes, start, end, text=None, max_depth: int | None = None) -> None:

@@ -378,11 +378,11 @@ def _generated(analysis, sheet: Sheet, f, empty_section: bool) -> str:
     if f.key == "active":
         text = _active_summary(analysis)
         if text:
-            return text
+            return text + _year_on_year(analysis, f.key)
     if f.key == "request":
         text = _request_summary(analysis)
         if text:
-            return text
+            return text + _year_on_year(analysis, f.key)
     if f.key == "other":
         return "无其他需要报告的事项。"
     if f.key in ("problems", "improvements"):
@@ -392,6 +392,15 @@ def _generated(analysis, sheet: Sheet, f, empty_section: bool) -> str:
         return ""
     topic = f.heading or f.label
     return f"本年度{topic}方面没有需要专门说明的情况。"
+
+
+def _year_on_year(analysis, key: str) -> str:
+    """Figures against last year's, when `report --previous` gave its report (see crossyear.py)."""
+    last = getattr(analysis, "previous", None)
+    if last is None or analysis.report is None:
+        return ""
+    from .crossyear import year_on_year
+    return year_on_year(analysis.report, last, key)
 
 
 def _fee_sentence(analysis) -> str:

@@ -27,6 +27,7 @@ BUILTIN = [
     RuleInfo("S1", "结构", "error", "gktool 工作簿的格式版本未知"),
     RuleInfo("S9", "结构", "warning", "不是 gktool 生成的工作簿（按标签找到官方表格读取）"),
     RuleInfo("S10", "结构", "warning", "工作簿中多了工作表（其中的内容不会被读取）"),
+    RuleInfo("D1", "读取", "warning", "网页中有无法识别的字符（已用“�”代替）"),
     RuleInfo("T1", "表格识别", "error", "缺少官方表格或表格中的行"),
     RuleInfo("T2", "表格识别", "warning", "表格标签与官方文字不一致（按官方标签读取）"),
     RuleInfo("T3", "表格识别", "warning", "分组只有一行，没有官方格式的分项"),
@@ -51,7 +52,8 @@ BUILTIN = [
     RuleInfo("K2", "完整性", "warning", "必写的文字部分（总体情况、存在的主要问题）是空的"),
     RuleInfo("K3", "完整性", "error", "三张表格都没有填写任何数字"),
     RuleInfo("K4", "完整性", "error", "信息处理费的件数或金额留空（没有收取应填 0）"),
-    RuleInfo("R9", "文字与表格", "warning", "文字说明中引用的数字与表格不一致"),
+    RuleInfo("R9", "文字与表格", "warning", "文字说明中引用的数字与表格不一致，或没有写明信息处理费"),
+    RuleInfo("R11", "格式", "warning", "表格中有 2019 年试行格式的栏目"),
 ]
 
 
@@ -64,7 +66,9 @@ def catalogue(spec: Spec) -> list[RuleInfo]:
             seen.add(c.rule)
             topic = "跨表" if c.rule.startswith("X") else "勾稽关系"
             rules.append(RuleInfo(c.rule, topic, c.severity, c.title))
-    order = ["E", "S", "T", "C", "K", "R", "F", "X"]
+    from .crossyear import CATALOGUE      # the cross-year rules (validate --previous)
+    rules.extend(CATALOGUE)
+    order = ["E", "D", "S", "T", "C", "K", "R", "F", "X", "Y"]
     return sorted(rules, key=lambda r: (order.index(r.id[0]), int(r.id[1:])))
 
 
@@ -143,52 +147,43 @@ class _Content:
     def cover(self) -> None:
         """C1: required cover fields (where the source has a cover at all)."""
         r = self.r
+        for sheet, f, c, value in self._fields(lambda f: f.required):
+            if value is None or (isinstance(value, str) and not value.strip()):
+                home = r.home(sheet.name)
+                extra = "（四位年份，如 2023）" if f.type == "year" else ""
+                self.add("C1", "error", home, [r.cell_ref(sheet.name, c.cell, home)],
+                         f"{r.describe(sheet.name, c.cell)}未填写，这是必填项{extra}。")
+
+    def _fields(self, predicate):
+        """(sheet, field, cell, value) of the form fields the source holds and could read."""
+        r = self.r
         for sheet in self.spec.sheets:
             if sheet.kind != "form" or not r.has(sheet.name):
                 continue
             for f in sheet.fields:
-                if not f.required:
-                    continue
                 c = sheet.field_cell(f.key)
-                key = (sheet.name, c.cell)
-                if key in r.unread:
-                    continue
-                value = r.values.get(key)
-                if value is None or (isinstance(value, str) and not value.strip()):
-                    home = r.home(sheet.name)
-                    extra = "（四位年份，如 2023）" if f.type == "year" else ""
-                    self.add("C1", "error", home, [r.cell_ref(sheet.name, c.cell, home)],
-                             f"{r.describe(sheet.name, c.cell)}未填写，这是必填项{extra}。")
+                if predicate(f) and (sheet.name, c.cell) not in r.unread:
+                    yield sheet, f, c, r.values.get((sheet.name, c.cell))
 
     # ------------------------------------------------------------ completeness
     def completeness(self) -> None:
         """K1–K4: what a publishable report cannot leave empty (fields the spec marks `publish`)."""
         r = self.r
         missing_contact = []
-        for sheet in self.spec.sheets:
-            if sheet.kind != "form" or not r.has(sheet.name):
-                continue
-            for f in sheet.fields:
-                if not f.publish:
-                    continue
-                c = sheet.field_cell(f.key)
-                key = (sheet.name, c.cell)
-                if key in r.unread:
-                    continue
-                value = r.values.get(key)
-                home = r.home(sheet.name)
-                cells = [r.cell_ref(sheet.name, c.cell, home)]
-                if f.type == "text":
-                    if not (isinstance(value, str) and value.strip()):
-                        missing_contact.append((home, cells[0], f.label))
-                elif f.type == "narrative":
-                    if not (isinstance(value, str) and value.strip()):
-                        self.add("K2", "warning", home, cells,
-                                 f"{r.describe(sheet.name, c.cell)}是空的。生成报告时只能由表格数字写一段概述；"
-                                 "请写明本单位的实际情况后再发布。")
-                elif value is None:
-                    self.add("K4", "error", home, cells,
-                             f"{r.describe(sheet.name, c.cell)}是空白。没有收取的请填 0，留空无法确认是否收取过。")
+        for sheet, f, c, value in self._fields(lambda f: f.publish):
+            home = r.home(sheet.name)
+            cells = [r.cell_ref(sheet.name, c.cell, home)]
+            if f.type == "text":
+                if not (isinstance(value, str) and value.strip()):
+                    missing_contact.append((home, cells[0], f.label))
+            elif f.type == "narrative":
+                if not (isinstance(value, str) and value.strip()):
+                    self.add("K2", "warning", home, cells,
+                             f"{r.describe(sheet.name, c.cell)}是空的。生成报告时只能由表格数字写一段概述；"
+                             "请写明本单位的实际情况后再发布。")
+            elif value is None:
+                self.add("K4", "error", home, cells,
+                         f"{r.describe(sheet.name, c.cell)}是空白。没有收取的请填 0，留空无法确认是否收取过。")
         if missing_contact:
             home = missing_contact[0][0]
             names = "、".join(label for _, _, label in missing_contact)
@@ -380,6 +375,7 @@ class Analysis:
     """A checked report: the filled report (None when it could not be read) and the verdict."""
     report: FilledReport | None
     result: Result
+    previous: FilledReport | None = None     # last year's report, when one was given (report --previous)
 
     @property
     def spec(self) -> Spec | None:

@@ -317,6 +317,8 @@ class Spec:
     narrative_checks: tuple[NarrativeCheck, ...] = ()
     ratio_checks: tuple[RatioCheck, ...] = ()
     fingerprint: str = ""
+    cross_year: dict = field(default_factory=dict, hash=False, compare=False)   # [cross_year]: see crossyear.py
+    published: dict = field(default_factory=dict, hash=False, compare=False)    # [published]: see readers/published.py
 
     def sheet(self, name_or_key: str) -> Sheet:
         for s in self.sheets:
@@ -533,6 +535,15 @@ def check_spec(spec: Spec) -> list[str]:
             for x in r.cells():
                 if (r.sheet, x) not in cells:
                     problems.append(f"比例核对“{rc.what}”引用的 {r.sheet}!{x} 不是可填或合计单元格")
+    for key in ("fee_none", "fee_amount", "fee_count"):
+        pattern = spec.published.get(key)
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append(f"[published] 的 {key} 不是正确的正则表达式（{exc}）")
+    from .crossyear import spec_problems     # the [cross_year] table is read where it is used
+    problems.extend(spec_problems(spec))
     return list(dict.fromkeys(problems))
 
 
@@ -570,6 +581,8 @@ def _build_spec(text: str, format_name: str) -> Spec:
         notice=data["notice"], law=data["law"], notice_title=data["notice_title"],
         fee_notice=data["fee_notice"], report_title=data["report_title"], sheets=sheets,
         types=types, checks=checks, narrative_checks=narrative, ratio_checks=ratios, fingerprint=_fingerprint(data),
+        cross_year=data.get("cross_year", {}),
+        published=data.get("published", {}),
     )
 
 

@@ -83,6 +83,7 @@ class _Sheets:
         else:
             self.cover(writer)
             self.detail(writer)
+            writer.wb.set_custom_property("gktool.extra_sheets", f"{STATUS_SHEET},{DETAIL_SHEET}", "text")
 
     def status(self, writer: _Writer) -> None:
         wb = writer.wb
@@ -117,6 +118,10 @@ class _Sheets:
             fmt = wb.add_format({"bg_color": bg, "font_color": fg})
             ws.conditional_format(1, 0, last, len(STATUS_COLUMNS) - 1,
                                   {"type": "formula", "criteria": f'=$E2="{verdict}"', "format": fmt})
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
         ws.activate()      # the workbook opens on who needs chasing
 
     def cover(self, writer: _Writer) -> None:
@@ -144,10 +149,30 @@ class _Sheets:
         ws.autofilter(0, 0, max(self.detail_rows, 1), len(DETAIL_COLUMNS) - 1)
 
 
-def summary_values(collection: Collection, unit: str) -> dict[tuple[str, str], object]:
-    """The input values of the summary workbook: the sums, the unit and the year on the cover."""
+CONTACT_FIELDS = ("website_name", "website", "contact_office", "address", "postcode", "phone", "email")
+
+
+def cover_from(path: str | Path, spec) -> dict[str, str]:
+    """The collecting office's contact details (website, address, phone, ...) from one of its reports."""
+    from .validate import analyse_file
+    report = analyse_file(path).report
+    out = {}
+    for key in CONTACT_FIELDS:
+        if key in spec.field_cells and report is not None:
+            v = report.values.get((spec.field_cells[key].sheet, spec.field_cells[key].cell))
+            if isinstance(v, str) and v.strip():
+                out[key] = v.strip()
+    return out
+
+
+def summary_values(collection: Collection, unit: str, cover: dict[str, str] | None = None) -> dict[tuple[str, str], object]:
+    """The input values of the summary workbook: the sums, the unit and year, the contact details given."""
     spec = collection.spec
     values: dict[tuple[str, str], object] = dict(collection.sums())
+    for key, text in (cover or {}).items():
+        c = spec.field_cells.get(key)
+        if c is not None:
+            values[(c.sheet, c.cell)] = text
     u, y = spec.field_cells["unit"], spec.field_cells["year"]
     values[(u.sheet, u.cell)] = unit
     if collection.year is not None:
@@ -156,19 +181,27 @@ def summary_values(collection: Collection, unit: str) -> dict[tuple[str, str], o
 
 
 def write_summary(collection: Collection, path: str | Path, *, unit: str = "各单位汇总",
-                  force: bool = False) -> Path:
+                  force: bool = False, cover: dict[str, str] | None = None) -> Path:
     """Write the collection's workbook to `path` atomically; the same files give the same bytes."""
     collection.finish()
     path = Path(path)
     readable = sum(s.readable for s in collection.submissions)
     detail_rows = readable * len(collection.keys)
-    values = summary_values(collection, unit)
+    values = summary_values(collection, unit, cover)
     with tempfile.TemporaryDirectory(prefix="gktool-summary-") as tmp:
         stage = Path(tmp) / "stage.xlsx"
-        _Writer(collection.spec, values, None, _Sheets(collection, detail_rows)).write(stage)
+        _Writer(collection.spec, values, None, extra_sheets=_Sheets(collection, detail_rows)).write(stage)
         with atomic_output(path, force) as out:
             _assemble(collection, stage, Path(tmp), out)
     return path
+
+
+def readable_by_gktool(path: str | Path) -> bool:
+    """Whether the summary is within the sizes gktool's reader accepts (a very large 明细 is not)."""
+    from .reader import MAX_PART_BYTES, MAX_TOTAL_UNCOMPRESSED
+    with zipfile.ZipFile(path) as zf:
+        sizes = [i.file_size for i in zf.infolist()]
+    return max(sizes) <= MAX_PART_BYTES and sum(sizes) <= MAX_TOTAL_UNCOMPRESSED
 
 
 # ------------------------------------------------------------------ the 明细 rows, streamed
@@ -279,4 +312,4 @@ def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path) -> None
                     zout.writestr(target, data)
 
 
-__all__ = ["write_summary", "cover_lines", "summary_values", "STATUS_SHEET", "DETAIL_SHEET"]
+__all__ = ["write_summary", "cover_from", "readable_by_gktool", "cover_lines", "summary_values", "STATUS_SHEET", "DETAIL_SHEET"]

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .crossyear import compare, missing_in, no_previous, unit_key
 from .errors import GkError
 from .findings import Finding, Result
+from .model import FilledReport
 from .reader import shown_path
 from .readers import read_report
 from .rules import Analysis, finish
@@ -20,13 +23,17 @@ def _unreadable(path, message: str) -> Analysis:
     return Analysis(None, Result(str(path), None, [Finding("E0", "error", "", (), message)], unreadable=True))
 
 
-def check_file(path: str | Path, format_name: str | None = None) -> Analysis:
+def check_file(path: str | Path, format_name: str | None = None, previous=None) -> Analysis:
     """Read any supported file and check it. Never raises for a bad file: it gets an E0 finding.
 
-    `format_name` (a shipped format or a .toml path) overrides the format a workbook names."""
+    `format_name` (a shipped format or a .toml path) overrides the format a workbook names.
+    `previous` (last year's report: a file, or a `PreviousIndex` of a folder) adds the Y rules."""
     try:
         report, findings = read_report(path, load_spec(format_name) if format_name else None)
-        return finish(report, findings, Result(str(path)))
+        analysis = finish(report, findings, Result(str(path)))
+        if previous is not None and report is not None:
+            analysis.result.findings.extend(cross_year(report, previous, format_name))
+        return analysis
     except GkError as exc:
         return _unreadable(path, exc.message)
     except RecursionError:
@@ -35,15 +42,103 @@ def check_file(path: str | Path, format_name: str | None = None) -> Analysis:
         return _unreadable(path, f"{shown_path(path)}：{INTERNAL_ERROR}（{type(exc).__name__}），请把这个文件发给 gktool 的维护者")
 
 
-def validate_file(path: str | Path, format_name: str | None = None) -> Result:
+def validate_file(path: str | Path, format_name: str | None = None, previous=None) -> Result:
     """The verdict on one file (never raises for a bad file)."""
-    return check_file(path, format_name).result
+    return check_file(path, format_name, previous).result
 
 
-def analyse_file(path: str | Path, format_name: str | None = None) -> Analysis:
+def analyse_file(path: str | Path, format_name: str | None = None, previous=None) -> Analysis:
     """Read and check one file; raises GkError if it cannot be read."""
     report, findings = read_report(path, load_spec(format_name) if format_name else None)
-    return finish(report, findings, Result(str(path)))
+    analysis = finish(report, findings, Result(str(path)))
+    if previous is not None and report is not None:
+        analysis.result.findings.extend(cross_year(report, previous, format_name))
+    return analysis
+
+
+# ----------------------------------------------------------------- last year's report
+@dataclass
+class PreviousIndex:
+    """Last year's reports in a folder, by unit and year, each kept as read (without its spec,
+    so the index is small enough to hand to every worker process once)."""
+    folder: str
+    files: dict[tuple[str, int], str] = field(default_factory=dict)
+    reports: dict[str, FilledReport] = field(default_factory=dict)     # path -> report, spec detached
+    specs: dict[str, str] = field(default_factory=dict)                # path -> format name to re-attach
+    unreadable: int = 0
+
+    def find(self, unit: str | None, year: int | None) -> str | None:
+        """The file of `unit` for `year`, if the folder holds one."""
+        if not unit or year is None:
+            return None
+        return self.files.get((unit_key(unit), year))
+
+    def report(self, path: str) -> FilledReport | None:
+        """Last year's report as read when the folder was indexed (None: read it again)."""
+        kept = self.reports.get(path)
+        if kept is None:
+            return None
+        try:
+            return replace(kept, spec=load_spec(self.specs[path]))
+        except GkError:
+            return None
+
+
+def _detached(path: str, format_name: str | None):
+    """(path, unit, year, report without its spec, spec name) — or Nones for a file that cannot be read."""
+    try:
+        report, _ = read_report(path, load_spec(format_name) if format_name else None)
+    except Exception:       # GkError or a bug: the file is counted as unreadable, never fatal to the batch
+        return path, None, None, None, None
+    if report is None:
+        return path, None, None, None, None
+    name = format_name or report.spec.format_name
+    shipped = format_name is not None or report.spec is load_spec(report.spec.format_name)
+    kept = replace(report, spec=None, _evaluator=None, _homes=None) if shipped else None
+    return path, report.unit, report.year, kept, name
+
+
+def index_previous(folder: str | Path, jobs: int | None = None, format_name: str | None = None) -> PreviousIndex:
+    """Read every file of last year's folder once, for its unit and year and for the comparisons."""
+    index = PreviousIndex(str(folder))
+    if not Path(folder).is_dir():
+        raise GkError(f"上年报告文件夹“{shown_path(folder)}”不存在或不是文件夹")
+    for path, unit, year, kept, name in _map(_detached, expand_paths([str(folder)]), jobs, format_name):
+        if not unit or year is None:
+            index.unreadable += 1
+            continue
+        if (unit_key(unit), year) in index.files:
+            continue          # sorted paths: the first of duplicates wins
+        index.files[(unit_key(unit), year)] = path
+        if kept is not None:
+            index.reports[path], index.specs[path] = kept, name
+    return index
+
+
+def read_previous(path: str | Path, format_name: str | None = None) -> FilledReport:
+    """Last year's report for --previous; raises GkError (one line) when it cannot be read."""
+    try:
+        report, _ = read_report(path, load_spec(format_name) if format_name else None)
+    except GkError as exc:
+        raise GkError(f"上年报告无法读取：{exc.message}", exc.exit_code) from None
+    if report is None:
+        raise GkError(f"上年报告“{shown_path(path)}”无法识别格式，不能用于比较")
+    return report
+
+
+def cross_year(report: FilledReport, previous, format_name: str | None = None) -> list[Finding]:
+    """The Y findings of `report` against `previous` (a file, a FilledReport, or a PreviousIndex)."""
+    if isinstance(previous, PreviousIndex):
+        found = previous.find(report.unit, None if report.year is None else report.year - 1)
+        if found is None:
+            return [missing_in(report, previous.folder, previous.unreadable)]
+        previous = previous.report(found) or found
+    if not isinstance(previous, FilledReport):
+        try:
+            previous = read_previous(previous, format_name)
+        except GkError as exc:
+            return [no_previous(report, exc.message.rstrip("。"))]
+    return compare(report, previous)
 
 
 def expand_paths(args: Iterable[str]) -> list[str]:
@@ -64,22 +159,47 @@ def expand_paths(args: Iterable[str]) -> list[str]:
     return out
 
 
-def _map(func, paths: list[str], jobs: int | None, format_name: str | None):
+def _map(func, paths: list[str], jobs: int | None, format_name: str | None, *extra, initializer=None, initargs=()):
     jobs = jobs or os.cpu_count() or 1
     if format_name:
         load_spec(format_name)      # a bad format file is one error for the batch, before any worker starts
     if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
+        if initializer is not None:
+            initializer(*initargs)
         for p in paths:
-            yield func(p, format_name)
+            yield func(p, format_name, *extra)
         return
     from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(func, paths, [format_name] * len(paths), chunksize=max(1, len(paths) // (jobs * 4)))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=initializer, initargs=initargs) as pool:
+        yield from pool.map(func, paths, [format_name] * len(paths), *([e] * len(paths) for e in extra),
+                            chunksize=max(1, len(paths) // (jobs * 4)))
 
 
-def validate_files(paths: list[str], jobs: int | None = None, format_name: str | None = None) -> Iterator[Result]:
-    """Results in the order of `paths`; uses worker processes for large batches."""
-    yield from _map(validate_file, paths, jobs, format_name)
+def validate_files(paths: list[str], jobs: int | None = None, format_name: str | None = None,
+                   previous=None) -> Iterator[Result]:
+    """Results in the order of `paths`; uses worker processes for large batches.
+
+    `previous`: last year's report (a path) or a `PreviousIndex` of last year's folder."""
+    if previous is None:
+        yield from _map(validate_file, paths, jobs, format_name)
+    elif isinstance(previous, PreviousIndex):
+        # the index goes to each worker once, not with every chunk of files
+        yield from _map(_validate_with_installed, paths, jobs, format_name,
+                        initializer=_install_previous, initargs=(previous,))
+    else:
+        yield from _map(validate_file, paths, jobs, format_name, previous)
+
+
+_INSTALLED = None      # the PreviousIndex of this (worker) process
+
+
+def _install_previous(previous) -> None:
+    global _INSTALLED
+    _INSTALLED = previous
+
+
+def _validate_with_installed(path: str, format_name: str | None) -> Result:
+    return validate_file(path, format_name, _INSTALLED)
 
 
 def check_files(paths: list[str], jobs: int | None = None, format_name: str | None = None) -> Iterator[Analysis]:

@@ -117,12 +117,14 @@ def default_filename(unit: str | None, year: int | None, suffix: str = ".xlsx") 
 
 def new_workbook(spec: Spec, path: Path, *, unit: str | None = None, year: int | None = None,
                  password: str | None = None, values: dict[tuple[str, str], object] | None = None,
-                 force: bool = False, extra_sheets=None) -> Path:
+                 force: bool = False, previous=None, extra_sheets=None) -> Path:
     """Write a new workbook for `spec` to `path` (atomically) and return the path.
 
     `values` pre-fills input cells, keyed by (sheet name, cell); cover fields
-    `unit` and `year` may also be given directly. `extra_sheets(writer, position)` (optional)
-    adds sheets of another tool (e.g. gktool collect) at position "first" and "last".
+    `unit` and `year` may also be given directly. `previous` (last year's FilledReport) adds
+    a hidden sheet of last year's figures and 校验 rows comparing with them (crossyear.py).
+    `extra_sheets(writer, position)` (optional) adds sheets of another tool (e.g. gktool collect)
+    at position "first" and "last".
     """
     values = dict(values or {})
     if unit:
@@ -137,12 +139,13 @@ def new_workbook(spec: Spec, path: Path, *, unit: str | None = None, year: int |
             raise GkError(f"预填数据中的“{key[0]}!{key[1]}”不是可填写的单元格")
         values[key] = check_value(spec.types[sheet.spec_cell(key[1]).type], values[key], sheet.describe(key[1]))
     with atomic_output(Path(path), force) as tmp:
-        _Writer(spec, values, password, extra_sheets).write(tmp)
+        _Writer(spec, values, password, previous, extra_sheets).write(tmp)
     return Path(path)
 
 
 class _Writer:
-    def __init__(self, spec: Spec, values: dict, password: str | None, extra_sheets=None):
+    def __init__(self, spec: Spec, values: dict, password: str | None, previous=None, extra_sheets=None):
+        self.previous = previous
         self.spec = spec
         self.extra_sheets = extra_sheets   # a callback adding other sheets before and after the spec's
         self.values = values
@@ -165,6 +168,11 @@ class _Writer:
             self._names(sheet)
             self._finish(ws, sheet)
         self._check_sheet(wb.add_worksheet(CHECK_SHEET))
+        if self.previous is not None:
+            from .crossyear import write_previous_sheet
+            write_previous_sheet(wb, self.spec, self.previous, self.password,
+                                 {"title": self.f_text, "note": self.f_note, "header": self.f_header,
+                                  "label": self.f_label, "value": self.f_total})
         if self.extra_sheets:
             self.extra_sheets(self, "last")
         self._identity()
@@ -347,7 +355,8 @@ class _Writer:
         widths = {"A": 6, "B": 6, "C": 30, "D": 30, "E": 7, "F": 5, "G": 7, "H": 8, "I": 46}
         for col, width in widths.items():
             ws.set_column(f"{col}:{col}", width)
-        rows = check_rows(self.spec)
+        from .crossyear import live_rows
+        rows = check_rows(self.spec) + live_rows(self.spec, self.values, self.previous)
         last = CHECK_FIRST_ROW + len(rows) - 1
         status_range = f"H{CHECK_FIRST_ROW}:H{last}"
         verdicts = [self._verdict(r) for r in rows]
@@ -396,6 +405,8 @@ class _Writer:
         ws.protect(self.password, {"format_columns": True, "format_rows": True})
 
     def _verdict(self, row: CheckRow) -> tuple[float, float, bool]:
+        if getattr(row, "verdict", None) is not None:      # rows against last year's figures
+            return row.verdict
         if row.check is not None:
             return self.eval.check(row.check)
         left, right = row.compute(self.values)

@@ -200,7 +200,12 @@ def test_empty_file(tmp_path):
 
 
 def test_docx_renamed(tmp_path):
-    assert_unreadable(write(tmp_path, "report.xlsx", docx_bytes()), "Word")
+    """A Word file named .xlsx is read as the Word report it is (its content decides), not refused."""
+    path = write(tmp_path, "report.xlsx", docx_bytes())
+    r = run("validate", "--format", "json", str(path))
+    line = json.loads(r.output.strip().splitlines()[-1])
+    assert line["kind"] == "docx" and r.exit_code == 1
+    assert {f["rule"] for f in line["findings"]} == {"T1"}       # no tables in it: each one named as missing
 
 
 def test_csv_renamed(tmp_path):
@@ -585,6 +590,8 @@ def test_one_bad_file_never_stops_a_batch(tmp_path, good, parts):
                 assert x["ok"], x
             elif " macro" in p.name:
                 assert "S5" in [f["rule"] for f in x["findings"]]
+            elif " docx" in p.name:      # read as the Word report it is: its three tables missing
+                assert {f["rule"] for f in x["findings"]} == {"T1"}, x
             else:
                 assert [f["rule"] for f in x["findings"]] == ["E0"], x
     # a folder of them: the same

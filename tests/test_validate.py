@@ -55,6 +55,11 @@ def foreign(src, tmp, name, **cells):
     return edited(plain, tmp / name, **cells) if cells else plain
 
 
+def case_R11(src, tmp):
+    """A hand-made workbook still carrying a 2019 trial-format column header."""
+    return foreign(src, tmp, "r11.xlsx", A__B2="本年新制作数量")
+
+
 def case_S9(src, tmp):
     return foreign(src, tmp, "s9.xlsx")
 
@@ -242,7 +247,9 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 
 
 def test_every_rule_in_the_catalogue_has_a_failing_case(spec):
-    assert {r.id for r in catalogue(spec)} == set(CASES)
+    # the cross-year rules (Y*) and the published-report readers' own (D*, P*) have their cases in
+    # test_crossyear.py, test_read_html.py and test_read_pdf.py
+    assert {r.id for r in catalogue(spec) if not r.id.startswith(("Y", "D", "P"))} == set(CASES)
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))

@@ -19,7 +19,7 @@ from ..reader import CFB_MAGIC, ZIP_MAGIC, preflight, read_workbook, shown_path
 from ..spec import Spec, load_spec
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb", ".et"}
-DOCUMENT_SUFFIXES = {".docx", ".doc", ".html", ".htm", ".pdf", ".wps"}
+DOCUMENT_SUFFIXES = {".docx", ".doc", ".html", ".htm", ".mhtml", ".mht", ".pdf", ".wps"}
 SUFFIXES = WORKBOOK_SUFFIXES | DOCUMENT_SUFFIXES
 # kind -> (module, function) of the published-report readers; each returns a grid.Document
 DOCUMENT_READERS = {"docx": ("gktool.readers.docx", "read_docx"),
@@ -67,10 +67,12 @@ def sniff(path: str | Path) -> str:
     if head.startswith(CFB_MAGIC):
         if suffix in (".doc", ".wps"):
             return "doc"
+        if suffix == ".docx":       # an encrypted .docx, or a .doc renamed: read_docx says which
+            return "docx"
         if suffix == ".et":
             return "et"
         return "xls"
-    if suffix in (".html", ".htm") or re.search(rb"<\s*(!doctype\s+html|html|head|body|table|meta)\b", head[:2048], re.I):
+    if suffix in (".html", ".htm", ".mhtml", ".mht") or re.search(rb"<\s*(!doctype\s+html|html|head|body|table|meta)\b", head[:2048], re.I):
         return "html"
     if suffix == ".et":
         return "et"

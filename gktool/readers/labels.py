@@ -441,6 +441,27 @@ def unit_and_year(*texts: str) -> tuple[str | None, int | None]:
     return None, None
 
 
+def legacy_labels(spec: Spec, report: FilledReport, grids: list[Grid], findings: list[Finding]) -> None:
+    """R11: rows of the 2019 trial format left in a report for 2021 or later."""
+    legacy = {_bare_label(x) for x in spec.published.get("legacy_labels", [])}
+    if not legacy or (report.year is not None and report.year < 2021):
+        return
+    seen = []
+    for g in grids:
+        for (_r, _c), cell in sorted(g.cells.items()):
+            if _bare_label(cell.text) in legacy:
+                seen.append((g.name, cell))
+    if seen:
+        labels = "、".join(dict.fromkeys(f"“{cell.text.strip()}”" for _, cell in seen))
+        findings.append(Finding("R11", "warning", seen[0][0], tuple(dict.fromkeys(cell.at for _, cell in seen))[:10],
+                                f"表格中有 2019 年试行格式（{spec.published.get('legacy_notice', '')}）的栏目 {labels}；"
+                                f"{report.year or '本'}年度报告应按 {spec.notice} 的格式填写，请改用现行表格。"))
+
+
+def _bare_label(text: str) -> str:
+    return re.sub(r"[\s（）()、.．：:]", "", text or "")
+
+
 def build_report(spec: Spec, source: str, kind: str, grids: list[Grid], title_texts: list[str]) -> tuple[FilledReport, list[Finding]]:
     """A filled report from grids: tables by labels, unit and year from titles or the file name."""
     matched = match_tables(spec, grids)
@@ -451,4 +472,5 @@ def build_report(spec: Spec, source: str, kind: str, grids: list[Grid], title_te
     report.unread |= matched.unread
     report.absent = set(matched.absent) | {s.name for s in spec.sheets if s.kind != "table"}
     report.unit, report.year = unit_and_year(*title_texts)
+    legacy_labels(spec, report, grids, matched.findings)
     return report, matched.findings

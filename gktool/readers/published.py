@@ -14,14 +14,21 @@ NUMERALS = "一二三四五六七八九十"
 HEADING = re.compile(r"^\s*([一二三四五六七八九十])\s*[、.．]\s*(.{0,40})$")
 
 
-def split_sections(text: str) -> dict[str, str]:
-    """The narrative by its top-level headings 一、… 六、 (styled or typed), in order."""
+def _bare(text: str) -> str:
+    return re.sub(r"[\s（）()、.．：:]", "", text)
+
+
+def split_sections(text: str, headings: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """The narrative by its top-level headings 一、… 六、, in order: numbered lines, or (styled headings
+    whose number is not in the text) a line that is exactly a section's heading or a known variant."""
+    by_name = {_bare(h): k for k, names in (headings or {}).items() for h in names}
     sections: dict[str, list[str]] = {}
     current, last = None, -1
     for line in text.splitlines():
         m = HEADING.match(line)
-        if m and NUMERALS.index(m.group(1)) > last and len(line.strip()) <= 40:
-            current, last = m.group(1), NUMERALS.index(m.group(1))
+        key = m.group(1) if m and len(line.strip()) <= 40 else by_name.get(_bare(line)) if len(line.strip()) <= 40 else None
+        if key is not None and NUMERALS.index(key) > last:
+            current, last = key, NUMERALS.index(key)
             sections[current] = []
             continue
         if current is not None:
@@ -29,11 +36,49 @@ def split_sections(text: str) -> dict[str, str]:
     return {k: "\n".join(v).strip() for k, v in sections.items()}
 
 
+def _headings(spec: Spec) -> dict[str, list[str]]:
+    names = {s.section: [s.heading] for s in spec.sheets if s.section}
+    for key, variants in spec.published.get("heading_variants", {}).items():
+        names.setdefault(key, []).extend(variants)
+    return names
+
+
+def _fee(spec: Spec, report: FilledReport, sheet, text: str, findings: list[Finding]) -> None:
+    """The 信息处理费 as section 六 states it; said nowhere, the fields stay unread, with a warning."""
+    pub = spec.published
+    count, amount = spec.field_cells.get("fee_count"), spec.field_cells.get("fee_amount")
+    if count is None or amount is None or count.sheet != sheet.name:
+        return
+    place = Place(f"{sheet.section}、{sheet.heading}", "正文", f"第{sheet.section}部分 {sheet.heading}")
+    keys = {(count.sheet, count.cell): None, (amount.sheet, amount.cell): None}
+    if pub.get("fee_none") and re.search(pub["fee_none"], text):
+        keys = dict.fromkeys(keys, 0.0)
+    else:
+        m = re.search(pub.get("fee_amount", r"(?!)"), text)
+        if m:
+            keys[(amount.sheet, amount.cell)] = float(m.group(1))
+        m = re.search(pub.get("fee_count", r"(?!)"), text)
+        if m:
+            keys[(count.sheet, count.cell)] = float(next(g for g in m.groups() if g))
+    for key, value in keys.items():
+        report.places[key] = place
+        if value is None:
+            report.unread.add(key)
+        else:
+            report.unread.discard(key)
+            report.values[key] = value
+            report.printed[key] = str(int(value)) if value.is_integer() else str(value)
+    if all(v is None for v in keys.values()):
+        findings.append(Finding("R9", "warning", place.sheet, (place.cell,),
+                                f"第{sheet.section}部分没有写明信息处理费的收取情况（收取的件数和金额，或没有收取）；"
+                                "按国办函〔2020〕109号，年度报告须说明。"))
+
+
 def report_from_document(doc: Document, source: str, spec: Spec) -> tuple[FilledReport, list[Finding]]:
     """A published report's Document as the filled report, plus the reader's and the matcher's findings."""
     lines = [doc.title] + (doc.text or "").splitlines()[:15] + [Path(source).stem]
     report, findings = build_report(spec, source, doc.kind, doc.grids, lines)
-    sections = split_sections(doc.text or "")
+    sections = split_sections(doc.text or "", _headings(spec))
     for sheet in spec.sheets:
         if sheet.kind != "form" or not sheet.section:
             continue
@@ -48,9 +93,9 @@ def report_from_document(doc: Document, source: str, spec: Spec) -> tuple[Filled
         report.places[(sheet.name, cell.cell)] = Place(f"{sheet.section}、{sheet.heading}", "正文",
                                                        f"第{sheet.section}部分 {sheet.heading}")
         report.absent.discard(sheet.name)
-        # numbers the narrative states (the fee) are not read from text: they stay unread
-        for f in sheet.fields:
-            if f.type != "narrative":
-                c = sheet.field_cell(f.key)
+        for f in sheet.fields:      # other text fields of the section are not printed as such: unread
+            c = sheet.field_cell(f.key)
+            if f.key != narrative[0].key:
                 report.unread.add((sheet.name, c.cell))
+        _fee(spec, report, sheet, text, findings)
     return report, list(doc.findings) + findings

@@ -99,6 +99,8 @@ class WorkbookReading:
             if sheet.name not in wb.sheets:
                 self.add("S2", "error", sheet.name, [], f"缺少工作表“{sheet.name}”。工作表可能被删除或改名，请恢复原名称，或用 gktool new 重新生成模板后转抄。")
         known = {s.name for s in spec.sheets} | {CHECK_SHEET}
+        # sheets another gktool command declares it added (gktool collect: 状态, 明细)
+        known |= set(filter(None, wb.properties.get("gktool.extra_sheets", "").split(",")))
         extra = [n for n in wb.sheet_names if n not in known]
         if extra:
             self.add("S10", "warning", "", [], f"工作簿中多了工作表{'、'.join('“' + n + '”' for n in extra[:5])}，其中的内容不会被读取，"
@@ -275,9 +277,10 @@ class WorkbookReading:
         rows = check_rows(self.spec)
         sides = {normalize_formula(f) for row in rows for f in (row.left_formula, row.right_formula)}
         changed, present = [], 0
+        cross_year = {r for (r, col), cell in raw.cells.items() if col == 1 and str(cell.value or "").startswith("Y")}
         for (r, col), cell in sorted(raw.cells.items()):
-            if r < CHECK_FIRST_ROW or col not in (5, 7, 8):
-                continue
+            if r < CHECK_FIRST_ROW or col not in (5, 7, 8) or r in cross_year:
+                continue      # the Y rows compare with last year's hidden sheet (gktool new --previous)
             if not cell.formula:
                 if col == 8 and cell.value not in (None, ""):
                     changed.append(f"H{r}")      # a status typed over its formula

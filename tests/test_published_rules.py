@@ -1,0 +1,73 @@
+"""The content rules on published reports: the fee as section 六 states it, R9 against the text, headings."""
+import pytest
+
+from gktool.readers.published import split_sections
+from gktool.validate import check_file, validate_file
+
+from . import published_fixtures as pf
+
+
+def _report(tmp_path, monkeypatch, six=None, request=None, kind="docx"):
+    sections = [list(x) for x in pf.SECTIONS]
+    if six is not None:
+        sections[5][1] = six
+    if request is not None:
+        sections[0][1] = [request if "{new}" in p else p for p in sections[0][1]]
+    monkeypatch.setattr(pf, "SECTIONS", [tuple(x) for x in sections])
+    rep = pf.consistent_report(3)
+    path = tmp_path / f"某县2023年报告.{kind}"
+    if kind == "docx":
+        pf.docx_report(path, rep)
+    else:
+        pf.html_report(path, rep)
+    return path, rep
+
+
+@pytest.mark.parametrize("kind", ["docx", "html"])
+def test_a_clean_published_report_passes_with_the_fee_read_from_section_six(tmp_path, monkeypatch, kind):
+    path, _ = _report(tmp_path, monkeypatch, kind=kind)
+    analysis = check_file(path)
+    assert analysis.result.ok, [f.message for f in analysis.result.findings]
+    report = analysis.report
+    assert (report.field("fee_count"), report.field("fee_amount")) == (0, 0)
+    assert report.place("六、其他事项", report.spec.field_cells["fee_amount"].cell).at.startswith("第六部分")
+
+
+def test_the_fee_stated_in_section_six_is_checked(tmp_path, monkeypatch):
+    path, rep = _report(tmp_path, monkeypatch, six=["本年度收取信息处理费 3 件，共计 150 元。"])
+    report = check_file(path).report
+    assert (report.field("fee_count"), report.field("fee_amount")) == (3, 150)
+    total = rep.values[("三", "一、本年新收政府信息公开申请数量", "总计")] + \
+        rep.values[("三", "二、上年结转政府信息公开申请数量", "总计")]
+    (tmp_path / "x").mkdir()
+    too_many, _ = _report(tmp_path / "x", monkeypatch, six=[f"本年度收取信息处理费 {int(total) + 5} 件，共计 150 元。"])
+    result = validate_file(too_many)
+    assert "X1" in {f.rule for f in result.findings}, [f.message for f in result.findings]
+
+
+def test_section_six_silent_about_the_fee_is_a_warning(tmp_path, monkeypatch):
+    path, _ = _report(tmp_path, monkeypatch, six=["无。"])
+    result = validate_file(path)
+    r9 = [f for f in result.findings if f.rule == "R9"]
+    assert len(r9) == 1 and "信息处理费" in r9[0].message and result.ok
+
+
+def test_narrative_contradicting_the_table_is_r9(tmp_path, monkeypatch):
+    """A real 2023 report speaks of 17 applications while its table shows 95."""
+    path, rep = _report(tmp_path, monkeypatch, request="全年新收政府信息公开申请17件。")
+    result = validate_file(path)
+    new = int(rep.values[("三", "一、本年新收政府信息公开申请数量", "总计")])
+    r9 = [f for f in result.findings if f.rule == "R9"]
+    assert new != 17 and len(r9) == 1 and "17" in r9[0].message and str(new) in r9[0].message
+
+
+def test_sections_are_found_by_number_or_by_their_official_names():
+    text = "总体情况\n甲\n主动公开政府信息情况\n收到和处理政府信息公开申请情况\n" \
+           "因政府信息公开工作被申请行政复议和提起行政诉讼情况\n存在的主要问题及改进情况\n乙\n其他需要报告的事项\n丙"
+    names = {"一": ["总体情况"], "二": ["主动公开政府信息情况"], "三": ["收到和处理政府信息公开申请情况"],
+             "四": ["政府信息公开行政复议、行政诉讼情况", "因政府信息公开工作被申请行政复议和提起行政诉讼情况"],
+             "五": ["存在的主要问题及改进情况"], "六": ["其他需要报告的事项"]}
+    sections = split_sections(text, names)
+    assert sections == {"一": "甲", "二": "", "三": "", "四": "", "五": "乙", "六": "丙"}
+    numbered = split_sections("一、总体情况\n甲\n（一）主动公开\n乙\n六、其他需要报告的事项\n丙")
+    assert numbered == {"一": "甲\n（一）主动公开\n乙", "六": "丙"}
