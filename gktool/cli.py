@@ -557,6 +557,29 @@ def report(file, output, force, draft, previous):
 
 
 @main.command()
+@click.option("--roster", required=True, type=click.Path(dir_okay=False), help="单位名单：文本文件（每行一个单位）或工作簿（单位名称一列）")
+@click.option("--data", required=True, type=click.Path(file_okay=False), help="数据目录：保存提交的文件、数据库和 links.csv")
+@click.option("--year", type=click.IntRange(2021, 2100), help="报告年度（默认：上一年）")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（默认只接受本机访问；经反向代理对外提供）")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="监听端口")
+@click.option("--url", help="对外地址，写入 links.csv（经反向代理时填写，如 https://gk.example.gov.cn/baosong/）")
+@click.option("--workers", type=click.IntRange(1, 32), default=None, help="检查文件的进程数（默认：CPU 核数，最多 4）")
+def serve(roster, data, year, host, port, url, workers):
+    """启动报送网站：各单位用浏览器上传年度报告并立即看到检查结果，管理页面查看报送情况、下载汇总。
+
+    启动时在数据目录中写出 links.csv（每个单位一个专用链接，另有“管理”一行是管理页面链接）。
+
+    Example: gktool serve --roster 名单.txt --data 报送数据 --year 2024
+    """
+    from .serve import serve as run
+
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise GkError(f"--url 应以 http:// 或 https:// 开头，如 https://gk.example.gov.cn/baosong/（收到：{url}）")
+    run(roster, data, year or datetime.date.today().year - 1, host, port, url, workers,
+        echo=lambda line: click.echo(line))
+
+
+@main.command()
 @click.option("--markdown", is_flag=True, help="输出 Markdown 表格（用于 README）")
 def rules(markdown):
     """列出全部检查规则（编号、类别、级别、内容）。"""

@@ -38,7 +38,7 @@ def chinese_part(line: str) -> str:
      "用法错误：没有选项 --form；是不是要用 --format？运行“gktool validate -h”查看用法。"
      "（No such option '--form'. Did you mean '--format'?）"),
     (["check", "a.xlsx"],
-     "用法错误：没有命令 check；可用的命令：collect、extract、new、report、rules、validate。运行“gktool -h”查看用法。"
+     "用法错误：没有命令 check；可用的命令：collect、extract、new、report、rules、serve、validate。运行“gktool -h”查看用法。"
      "（No such command 'check'.）"),
     (["new", "--unit"],
      "用法错误：选项 --unit 后面要写一个值。运行“gktool new -h”查看用法。（Option '--unit' requires an argument.）"),
