@@ -9,6 +9,7 @@ and the peak memory (max RSS) of the collect process over all the files and over
 them: memory should stay flat in the number of files. The summary written is then validated.
 `--dir` reuses a folder of workbooks (making 500 takes a few minutes).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,7 +47,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if args.dir:
-            source = sorted(Path(args.dir).glob("*.xlsx"))[:args.files]
+            source = sorted(Path(args.dir).glob("*.xlsx"))[: args.files]
             folder = tmp / "in"
             folder.mkdir()
             for p in source:
@@ -62,8 +63,17 @@ def main() -> None:
             shutil.copy(p, small / p.name)
         out = tmp / "汇总.xlsx"
         validate_cmd = GKTOOL + ["validate", "--format", "json", str(folder)]
-        collect_cmd = GKTOOL + ["collect", str(folder), "-o", str(out), "--force", "--format", "json",
-                               "--cover", str(files[0])]   # the office's contact details (K1)
+        collect_cmd = GKTOOL + [
+            "collect",
+            str(folder),
+            "-o",
+            str(out),
+            "--force",
+            "--format",
+            "json",
+            "--cover",
+            str(files[0]),
+        ]  # the office's contact details (K1)
         v_times, c_times, c_rss = [], [], []
         for _ in range(args.repeat):
             v_times.append(run(validate_cmd)[0])
@@ -77,10 +87,14 @@ def main() -> None:
     print(f"{len(files)} workbooks, {args.repeat} runs each, alternating")
     print(f"  gktool validate --format json : {v:8.2f} s")
     print(f"  gktool collect -o 汇总.xlsx    : {c:8.2f} s   -> {c / v:4.2f}x validate (goal <= 1.5x)")
-    print(f"  collect peak memory           : {max(c_rss) / 1024:6.0f} MB over {len(files)} files, "
-          f"{small_rss / 1024:6.0f} MB over {len(files) // 2}")
-    print(f"  summary workbook              : {size / 1024 / 1024:6.1f} MB, gktool validate exit {check.returncode}"
-          f" ({check.stdout.strip().splitlines()[-1] if check.stdout.strip() else check.stderr.strip()})")
+    print(
+        f"  collect peak memory           : {max(c_rss) / 1024:6.0f} MB over {len(files)} files, "
+        f"{small_rss / 1024:6.0f} MB over {len(files) // 2}"
+    )
+    print(
+        f"  summary workbook              : {size / 1024 / 1024:6.1f} MB, gktool validate exit {check.returncode}"
+        f" ({check.stdout.strip().splitlines()[-1] if check.stdout.strip() else check.stderr.strip()})"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ Reports wall-clock medians of whole commands (interpreter start included) and ra
            (goal: at most 3x)
   extract: `gktool extract` over the N gktool workbooks vs `gktool validate` over them (goal: no slower)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,7 @@ def make_workbooks(folder: Path, n: int) -> list[Path]:
         values = dict(base)
         unit = spec.field_cells["unit"]
         values[(unit.sheet, unit.cell)] = f"测试单位{i:03d}"
-        extra = rng.randint(0, 30)                      # keep 表三 balanced: more resolved, more received
+        extra = rng.randint(0, 30)  # keep 表三 balanced: more resolved, more received
         values[("三、依申请公开", "D6")] = 12 + extra
         values[("三、依申请公开", "D4")] = 28 + extra
         values[("二、主动公开", "B7")] = rng.randint(0, 200000)
@@ -81,13 +82,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         paths = make_workbooks(folder, args.files)
-        loop = ("import openpyxl, glob\n"
-                f"for f in sorted(glob.glob({str(folder / '*.xlsx')!r})):\n"
-                "    openpyxl.load_workbook(f); openpyxl.load_workbook(f, data_only=True)\n")
+        loop = (
+            "import openpyxl, glob\n"
+            f"for f in sorted(glob.glob({str(folder / '*.xlsx')!r})):\n"
+            "    openpyxl.load_workbook(f); openpyxl.load_workbook(f, data_only=True)\n"
+        )
         batch_base = timed([sys.executable, "-c", loop], max(1, args.repeat // 2))
         batch_gk = timed(GKTOOL + ["validate", "--format", "json", str(folder)], args.repeat)
         one = str(paths[0])
-        single_base = timed([sys.executable, "-c", f"import openpyxl; openpyxl.load_workbook({one!r})"], args.repeat * 2)
+        single_base = timed(
+            [sys.executable, "-c", f"import openpyxl; openpyxl.load_workbook({one!r})"], args.repeat * 2
+        )
         single_gk = timed(GKTOOL + ["validate", one], args.repeat * 2)
         extract_gk = timed(GKTOOL + ["extract", str(folder)], args.repeat)
         hand = folder / "hand"
@@ -96,15 +101,23 @@ def main() -> None:
         batch_hand = timed(GKTOOL + ["validate", "--format", "json", str(hand)], args.repeat)
     print(f"batch of {args.files} files")
     print(f"  openpyxl loop, 2 loads per file : {batch_base:8.3f} s")
-    print(f"  gktool validate (one call)      : {batch_gk:8.3f} s   -> {batch_base / batch_gk:5.1f}x faster (goal >= 5x)")
+    print(
+        f"  gktool validate (one call)      : {batch_gk:8.3f} s   -> {batch_base / batch_gk:5.1f}x faster (goal >= 5x)"
+    )
     print("single file")
     print(f"  python -c 'load_workbook(F)'    : {single_base:8.3f} s")
-    print(f"  gktool validate F               : {single_gk:8.3f} s   -> {single_base / single_gk:5.1f}x faster (goal >= 1x)")
+    print(
+        f"  gktool validate F               : {single_gk:8.3f} s   -> {single_base / single_gk:5.1f}x faster (goal >= 1x)"
+    )
     print(f"hand-made workbooks (tables found by labels), {args.files} files")
     print(f"  gktool validate, gktool books   : {batch_gk:8.3f} s")
-    print(f"  gktool validate, hand-made books: {batch_hand:8.3f} s   -> {batch_hand / batch_gk:5.2f}x the gktool path (goal <= 3x)")
+    print(
+        f"  gktool validate, hand-made books: {batch_hand:8.3f} s   -> {batch_hand / batch_gk:5.2f}x the gktool path (goal <= 3x)"
+    )
     print(f"extract over the {args.files} gktool workbooks")
-    print(f"  gktool extract (one call)       : {extract_gk:8.3f} s   -> {extract_gk / batch_gk:5.2f}x validate (goal <= 1x)")
+    print(
+        f"  gktool extract (one call)       : {extract_gk:8.3f} s   -> {extract_gk / batch_gk:5.2f}x validate (goal <= 1x)"
+    )
 
 
 if __name__ == "__main__":

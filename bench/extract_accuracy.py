@@ -20,6 +20,7 @@ Each expected cell is counted as
 Goal (issue 10): >= 99.5 % exact overall and no silent wrong cell. `--strict` exits 1 otherwise.
 Extraction runs one `gktool extract` per batch, as a user would; timings are per file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,15 +39,15 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_REAL = Path("/work/shared/reference/real-reports")
 # This checkout's gktool (run from ROOT), whatever `gktool` another install puts on PATH.
 GKTOOL = [sys.executable, "-c", "import sys; from gktool.cli import main; sys.exit(main())"]
-Key = tuple[str, str, str]          # (table, official row label, official column label)
+Key = tuple[str, str, str]  # (table, official row label, official column label)
 
 
 @dataclass
 class Case:
-    name: str                               # shown in the table
+    name: str  # shown in the table
     path: Path
-    expected: dict[Key, float | None]       # None: the cell prints nothing (blank, "/")
-    group: str = "fixture"                  # "real" | "fixture" | "roundtrip"
+    expected: dict[Key, float | None]  # None: the cell prints nothing (blank, "/")
+    group: str = "fixture"  # "real" | "fixture" | "roundtrip"
 
 
 @dataclass
@@ -65,8 +66,9 @@ def extract(paths: list[Path], jobs: int = 2) -> dict[str, dict]:
     """`gktool extract` over the files, one JSON object per file, keyed by the file as given."""
     if not paths:
         return {}
-    proc = subprocess.run(GKTOOL + ["extract", "--jobs", str(jobs)] + [str(p) for p in paths],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        GKTOOL + ["extract", "--jobs", str(jobs)] + [str(p) for p in paths], capture_output=True, text=True, cwd=ROOT
+    )
     out = {}
     for line in proc.stdout.splitlines():
         line = line.strip()
@@ -75,8 +77,12 @@ def extract(paths: list[Path], jobs: int = 2) -> dict[str, dict]:
             out[obj.get("file", "")] = obj
     for p in paths:
         if str(p) not in out:
-            out[str(p)] = {"file": str(p), "values": [], "findings": [],
-                           "error": (proc.stderr.strip().splitlines() or ["(no output)"])[-1]}
+            out[str(p)] = {
+                "file": str(p),
+                "values": [],
+                "findings": [],
+                "error": (proc.stderr.strip().splitlines() or ["(no output)"])[-1],
+            }
     return out
 
 
@@ -108,8 +114,10 @@ def score(case: Case, obj: dict) -> Score:
             s.exact += 1
         elif value is None:
             s.unread += 1
-            s.details.append(f"  {case.name}: 未读 {'/'.join(key)} 应为 {want}"
-                             + (f"（印为 {v.get('printed')!r}，{v.get('at')}）" if v else "（输出中没有）"))
+            s.details.append(
+                f"  {case.name}: 未读 {'/'.join(key)} 应为 {want}"
+                + (f"（印为 {v.get('printed')!r}，{v.get('at')}）" if v else "（输出中没有）")
+            )
         else:
             at = v.get("at", "")
             flagged = at in named or any(at and at in (f.get("message") or "") for f in obj.get("findings", []))
@@ -117,8 +125,10 @@ def score(case: Case, obj: dict) -> Score:
                 s.flagged += 1
             else:
                 s.silent += 1
-            s.details.append(f"  {case.name}: {'错（有提示）' if flagged else '错（无提示！）'} {'/'.join(key)} "
-                             f"读为 {value} 应为 {want}（印为 {v.get('printed')!r}，{at}）")
+            s.details.append(
+                f"  {case.name}: {'错（有提示）' if flagged else '错（无提示！）'} {'/'.join(key)} "
+                f"读为 {value} 应为 {want}（印为 {v.get('printed')!r}，{at}）"
+            )
     s.extra = len(set(got) - set(case.expected))
     return s
 
@@ -144,14 +154,27 @@ def html_docx_cases(tmp: Path, args) -> list[Case]:
 
     cases = []
     html_shapes = {
-        "utf-8": dict(), "gbk": dict(encoding="gbk"), "gb18030-undeclared": dict(encoding="gb18030", declare=None),
-        "utf8-declared-gb2312": dict(declared_as="gb2312"), "word-export-gbk": dict(word=True, encoding="gbk"),
-        "split-tables": dict(split=True), "nbsp-font": dict(pad=True), "layout-table": dict(layout_table=True),
+        "utf-8": dict(),
+        "gbk": dict(encoding="gbk"),
+        "gb18030-undeclared": dict(encoding="gb18030", declare=None),
+        "utf8-declared-gb2312": dict(declared_as="gb2312"),
+        "word-export-gbk": dict(word=True, encoding="gbk"),
+        "split-tables": dict(split=True),
+        "nbsp-font": dict(pad=True),
+        "layout-table": dict(layout_table=True),
     }
     docx_shapes = {
-        "typed": dict(), "styled": dict(styled=True), "nested": dict(nested=True), "split": dict(split=True),
-        "variants": dict(variants={"numbering": "、", "t2_norm": "规范性文件",
-                                   "t3_heads": ["自然人", "商业|企业", "科研¶机构", "社会公益¶组织", "法律服务¶机构", "其他", "总 计"]}),
+        "typed": dict(),
+        "styled": dict(styled=True),
+        "nested": dict(nested=True),
+        "split": dict(split=True),
+        "variants": dict(
+            variants={
+                "numbering": "、",
+                "t2_norm": "规范性文件",
+                "t3_heads": ["自然人", "商业|企业", "科研¶机构", "社会公益¶组织", "法律服务¶机构", "其他", "总 计"],
+            }
+        ),
     }
     hard = {"relabel": fx.HARD_LABELS, "halfwidth": True, "numbering": "、"}
     html_shapes["hard-labels"] = dict(variants=hard, word=True)
@@ -168,7 +191,7 @@ def html_docx_cases(tmp: Path, args) -> list[Case]:
     for seed in range(args.seeds):
         for name, kw in html_shapes.items():
             rep = fx.consistent_report(seed * 100 + len(name), big=seed % 2 == 1)
-            if seed == 2:          # blanks and "/" as real reports print them in 法人 columns
+            if seed == 2:  # blanks and "/" as real reports print them in 法人 columns
                 for key in list(rep.values)[40:60:3]:
                     rep.printed[key] = "" if key[2] != "其他" else "/"
             if name == "hard-labels":
@@ -197,10 +220,24 @@ def roundtrip_cases(tmp: Path, soffice: bool) -> list[Case]:
     cases = [Case("report.docx", report, truth, "roundtrip")]
     if soffice and shutil.which("soffice"):
         out = tmp / "lo"
-        subprocess.run(["soffice", "--headless", "--convert-to", "html", "--outdir", str(out), str(report)],
-                       capture_output=True, timeout=180)
-        subprocess.run(["soffice", "--headless", "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(tmp / "lo-docx"),
-                        str(report)], capture_output=True, timeout=180)
+        subprocess.run(
+            ["soffice", "--headless", "--convert-to", "html", "--outdir", str(out), str(report)],
+            capture_output=True,
+            timeout=180,
+        )
+        subprocess.run(
+            [
+                "soffice",
+                "--headless",
+                "--convert-to",
+                "docx:MS Word 2007 XML",
+                "--outdir",
+                str(tmp / "lo-docx"),
+                str(report),
+            ],
+            capture_output=True,
+            timeout=180,
+        )
         html = out / "rt-report.html"
         if html.exists():
             cases.append(Case("report.docx→LibreOffice.html", html, truth, "roundtrip"))
@@ -251,8 +288,10 @@ def main(argv=None) -> int:
                 setattr(total, f, getattr(total, f) + getattr(s, f))
             total.details += s.details
             pct = 100 * s.exact / s.cells if s.cells else 0.0
-            print(f"{case.group[:4]}:{case.name:<35} {s.cells:>6} {s.exact:>6} {s.unread:>5} {s.flagged:>8} "
-                  f"{s.silent:>8} {pct:>7.2f}%")
+            print(
+                f"{case.group[:4]}:{case.name:<35} {s.cells:>6} {s.exact:>6} {s.unread:>5} {s.flagged:>8} "
+                f"{s.silent:>8} {pct:>7.2f}%"
+            )
         kinds: dict[str, Score] = {}
         for case in cases:
             s = score(case, results[str(case.path)])
@@ -260,15 +299,21 @@ def main(argv=None) -> int:
             for f in ("cells", "exact", "unread", "flagged", "silent"):
                 setattr(k, f, getattr(k, f) + getattr(s, f))
         for kind, k in sorted(kinds.items()):
-            print(f"{'小计 .' + kind:<40} {k.cells:>6} {k.exact:>6} {k.unread:>5} {k.flagged:>8} {k.silent:>8} "
-                  f"{100 * k.exact / max(k.cells, 1):>7.2f}%")
+            print(
+                f"{'小计 .' + kind:<40} {k.cells:>6} {k.exact:>6} {k.unread:>5} {k.flagged:>8} {k.silent:>8} "
+                f"{100 * k.exact / max(k.cells, 1):>7.2f}%"
+            )
         pct = 100 * total.exact / total.cells if total.cells else 0.0
-        print(f"{'合计':<40} {total.cells:>6} {total.exact:>6} {total.unread:>5} {total.flagged:>8} "
-              f"{total.silent:>8} {pct:>7.2f}%")
-        print(f"文件 {len(cases)} 个，extract 共 {seconds:.2f} 秒（含解释器启动），平均每个 {seconds / max(len(cases), 1):.3f} 秒")
+        print(
+            f"{'合计':<40} {total.cells:>6} {total.exact:>6} {total.unread:>5} {total.flagged:>8} "
+            f"{total.silent:>8} {pct:>7.2f}%"
+        )
+        print(
+            f"文件 {len(cases)} 个，extract 共 {seconds:.2f} 秒（含解释器启动），平均每个 {seconds / max(len(cases), 1):.3f} 秒"
+        )
         if total.details:
             print("\n未读或读错的单元格：")
-            for line in total.details[:args.show]:
+            for line in total.details[: args.show]:
                 print(line)
             if len(total.details) > args.show:
                 print(f"  ……另有 {len(total.details) - args.show} 处")

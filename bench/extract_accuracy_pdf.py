@@ -11,6 +11,7 @@ Speed: a 10-page Word-exported report, read_pdf alone and the whole extract, med
 
     python bench/extract_accuracy_pdf.py [--real DIR] [--no-fixtures] [--runs 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,18 +65,22 @@ def real_cases(folder: Path) -> list[tuple[str, Path, list[dict]]]:
 def fixture_cases(spec, out: Path, long_report: bool = True):
     from tests.helpers import soffice_convert
     from tests.pdf_fixtures import SHAPES, Shape, build_docx, expected_values
+
     shapes = list(SHAPES)
     if long_report:
         shapes.append(Shape("ten-pages", paragraphs_before=35, seed=11))
     docs = [build_docx(spec, s, out / f"{s.name}.docx") for s in shapes]
     pdfs = soffice_convert(docs, out / "pdf", to="pdf")
     # a fixture whose numbers are printed run together is there to be refused: marked with "*"
-    return [(f"fixture:{s.name}" + ("*" if s.touching else ""), p, expected_values(spec, s))
-            for s, p in zip(shapes, pdfs, strict=True)]
+    return [
+        (f"fixture:{s.name}" + ("*" if s.touching else ""), p, expected_values(spec, s))
+        for s, p in zip(shapes, pdfs, strict=True)
+    ]
 
 
 def pages_of(path: Path) -> int:
     import pypdfium2 as pdfium
+
     doc = pdfium.PdfDocument(str(path))
     try:
         return len(doc)
@@ -85,7 +90,7 @@ def pages_of(path: Path) -> int:
 
 def timed(func, runs: int) -> tuple[float, float]:
     """Median wall-clock and CPU seconds (CPU time is what a shared, busy machine does not inflate)."""
-    func()      # warm: imports and caches
+    func()  # warm: imports and caches
     wall, cpu = [], []
     for _ in range(runs):
         t, c = time.perf_counter(), time.process_time()
@@ -108,8 +113,10 @@ def main() -> int:
             cases += fixture_cases(spec, Path(tmp))
         total = {"cells": 0, "right": 0, "wrong": 0, "unread": 0, "missing": 0}
         legible = dict(total)
-        print(f"{'file':40} {'pages':>5} {'cells':>6} {'right':>6} {'wrong':>6} {'unread':>6} {'missing':>7} "
-              f"{'acc %':>7} {'read s (cpu)':>14} {'extract s (cpu)':>16}")
+        print(
+            f"{'file':40} {'pages':>5} {'cells':>6} {'right':>6} {'wrong':>6} {'unread':>6} {'missing':>7} "
+            f"{'acc %':>7} {'read s (cpu)':>14} {'extract s (cpu)':>16}"
+        )
         for name, path, expected in cases:
             record = extract_record(check_file(path))
             v = compare(expected, record)
@@ -121,9 +128,11 @@ def main() -> int:
                 if not name.endswith("*"):
                     legible[k] += n
             acc = 100.0 * v["right"] / max(v["cells"], 1)
-            print(f"{name:40} {pages_of(path):5} {v['cells']:6} {v['right']:6} {len(v['wrong']):6} "
-                  f"{len(v['unread']):6} {len(v['missing']):7} {acc:7.2f} {read_s[0]:6.3f} ({read_s[1]:.3f}) "
-                  f"{extract_s[0]:7.3f} ({extract_s[1]:.3f})")
+            print(
+                f"{name:40} {pages_of(path):5} {v['cells']:6} {v['right']:6} {len(v['wrong']):6} "
+                f"{len(v['unread']):6} {len(v['missing']):7} {acc:7.2f} {read_s[0]:6.3f} ({read_s[1]:.3f}) "
+                f"{extract_s[0]:7.3f} ({extract_s[1]:.3f})"
+            )
             for key, want, got, at in v["wrong"]:
                 print(f"    WRONG {key}: expected {want}, extracted {got} at {at}")
             for key, printed, at in v["unread"]:
@@ -132,8 +141,10 @@ def main() -> int:
                 print(f"    missing {key}")
         for label, t in (("overall", total), ("overall without * (legible files)", legible)):
             acc = 100.0 * t["right"] / max(t["cells"], 1)
-            print(f"{label:40} {'':5} {t['cells']:6} {t['right']:6} {t['wrong']:6} {t['unread']:6} "
-                  f"{t['missing']:7} {acc:7.2f}")
+            print(
+                f"{label:40} {'':5} {t['cells']:6} {t['right']:6} {t['wrong']:6} {t['unread']:6} "
+                f"{t['missing']:7} {acc:7.2f}"
+            )
         print("* printed with numbers run together: refusal expected (unread/missing), never a wrong number")
     return 1 if total["wrong"] else 0
 

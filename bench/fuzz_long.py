@@ -14,6 +14,7 @@ crash: it is tallied by (kind, exception, place) and the file is kept in
 The same seed gives the same mutants, so a crash is reproduced with
 `--seed S --start I --count 1` (its index is printed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,13 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gktool.errors import GkError                      # noqa: E402
-from gktool.reader import read_workbook                 # noqa: E402
-from gktool.rules import analyse, sheet_areas           # noqa: E402
+from gktool.errors import GkError  # noqa: E402
+from gktool.reader import read_workbook  # noqa: E402
+from gktool.rules import analyse, sheet_areas  # noqa: E402
 from tests.mutants import MUTATORS, build_filled, mutants  # noqa: E402
 
 
-class TooSlow(BaseException):   # not Exception: no handler in gktool may swallow it
+class TooSlow(BaseException):  # not Exception: no handler in gktool may swallow it
     pass
 
 
@@ -53,6 +54,7 @@ def run_one(path: Path, with_report: bool) -> str:
     analysis = analyse(wb)
     if with_report and analysis.spec is not None:
         from gktool import report
+
         report.report_blocks(analysis)
         report.default_report_path(analysis, path)
         report.build_document(analysis)
@@ -99,7 +101,7 @@ def main(argv=None) -> int:
         signal.alarm(args.per_mutant)
         try:
             tally[kind][run_one(path, args.report)] += 1
-        except (Exception, TooSlow) as exc:    # noqa: BLE001 - record whatever escapes
+        except (Exception, TooSlow) as exc:  # noqa: BLE001 - record whatever escapes
             frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
             place = f"{Path(frame.filename).name}:{frame.lineno}" if frame else ""
             key = (kind, type(exc).__name__, place)

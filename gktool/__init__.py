@@ -19,5 +19,20 @@ from .rules import Analysis, check_report  # noqa: E402
 from .spec import Spec, load_spec  # noqa: E402
 from .validate import check_file, check_files, validate_file, validate_files  # noqa: E402
 
-__all__ = ["Analysis", "FilledReport", "Finding", "GkError", "Place", "Result", "Spec", "check_file", "check_files",
-           "check_report", "load_spec", "read_report", "validate_file", "validate_files", "__version__"]
+__all__ = [
+    "Analysis",
+    "FilledReport",
+    "Finding",
+    "GkError",
+    "Place",
+    "Result",
+    "Spec",
+    "check_file",
+    "check_files",
+    "check_report",
+    "load_spec",
+    "read_report",
+    "validate_file",
+    "validate_files",
+    "__version__",
+]

@@ -1,4 +1,5 @@
 """The command line: a thin layer over the library (spec, writer, validate, report)."""
+
 from __future__ import annotations
 
 import datetime
@@ -25,13 +26,28 @@ def _fail(message: str, code: int) -> None:
 # the help screens get Chinese headings and placeholders. Only the group and command classes change: the command
 # bodies stay ordinary click.
 
-_HEADINGS = {"Usage": "用法", "Options": "选项", "Commands": "命令", "Arguments": "参数",
-             "Positional arguments": "参数"}
+_HEADINGS = {
+    "Usage": "用法",
+    "Options": "选项",
+    "Commands": "命令",
+    "Arguments": "参数",
+    "Positional arguments": "参数",
+}
 # Placeholders click derives from types and parameter names, as they appear in usage lines and option lists.
-_METAVARS = [("COMMAND [ARGS]...", "命令 [参数]..."), ("[OPTIONS]", "[选项]"), ("INTEGER RANGE", "整数"),
-             ("FLOAT RANGE", "数"), ("FILES...", "文件..."), ("FILE", "文件"), ("PATH", "路径"),
-             ("DIRECTORY", "文件夹"), ("INTEGER", "整数"), ("FLOAT", "数"), ("TEXT", "文字"),
-             ("BOOLEAN", "是/否")]
+_METAVARS = [
+    ("COMMAND [ARGS]...", "命令 [参数]..."),
+    ("[OPTIONS]", "[选项]"),
+    ("INTEGER RANGE", "整数"),
+    ("FLOAT RANGE", "数"),
+    ("FILES...", "文件..."),
+    ("FILE", "文件"),
+    ("PATH", "路径"),
+    ("DIRECTORY", "文件夹"),
+    ("INTEGER", "整数"),
+    ("FLOAT", "数"),
+    ("TEXT", "文字"),
+    ("BOOLEAN", "是/否"),
+]
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -76,8 +92,9 @@ class _HelpFormatter(click.HelpFormatter):
                 self.write(" " * (first_col - _columns(first)))
             else:
                 self.write("\n" + " " * (first_col + self.current_indent))
-            lines = wrap_text(second, max(self.width - first_col - 2, 10),
-                              preserve_paragraphs=True).splitlines() or [""]
+            lines = wrap_text(second, max(self.width - first_col - 2, 10), preserve_paragraphs=True).splitlines() or [
+                ""
+            ]
             self.write(f"{lines[0]}\n")
             for line in lines[1:]:
                 self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
@@ -106,8 +123,15 @@ def _range_zh(value: str, bounds: str) -> str:
     return f"{value} 超出允许的范围 {bounds}"
 
 
-_KIND_ZH = {"integer": "整数", "float": "数", "boolean": "是/否", "uuid": "UUID", "file": "文件",
-            "directory": "文件夹", "path": "路径"}
+_KIND_ZH = {
+    "integer": "整数",
+    "float": "数",
+    "boolean": "是/否",
+    "uuid": "UUID",
+    "file": "文件",
+    "directory": "文件夹",
+    "path": "路径",
+}
 
 
 def _value_zh(message: str, param) -> str:
@@ -120,14 +144,22 @@ def _value_zh(message: str, param) -> str:
         choices = getattr(getattr(param, "type", None), "choices", None)
         allowed = "、".join(map(str, choices)) if choices else m[2].replace("'", "")
         return f"“{m[1]}” 不是可选的值（可选：{allowed}）"
-    if m := re.fullmatch(r"(File|Directory|Path) '(.*)' (does not exist|is a file|is a directory|"
-                         r"is not readable|is not writable|is not executable)\.", message):
-        what = {"does not exist": "不存在", "is a file": "是文件，这里要的是文件夹",
-                "is a directory": "是文件夹，这里要的是文件", "is not readable": "没有读取权限",
-                "is not writable": "没有写入权限", "is not executable": "不能执行"}[m[3]]
+    if m := re.fullmatch(
+        r"(File|Directory|Path) '(.*)' (does not exist|is a file|is a directory|"
+        r"is not readable|is not writable|is not executable)\.",
+        message,
+    ):
+        what = {
+            "does not exist": "不存在",
+            "is a file": "是文件，这里要的是文件夹",
+            "is a directory": "是文件夹，这里要的是文件",
+            "is not readable": "没有读取权限",
+            "is not writable": "没有写入权限",
+            "is not executable": "不能执行",
+        }[m[3]]
         return f"{_KIND_ZH[m[1].lower()]}“{m[2]}”{what}"
     if _CJK.search(message):
-        return message                    # our own callbacks and types already speak Chinese
+        return message  # our own callbacks and types already speak Chinese
     return "值不对"
 
 
@@ -244,22 +276,33 @@ class _Group(_ChineseHelp, click.Group):
 
 
 @click.group(name="gktool", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="gktool", message="%(prog)s 版本 %(version)s",
-                      help="显示版本号并退出")
+@click.version_option(
+    __version__, "--version", prog_name="gktool", message="%(prog)s 版本 %(version)s", help="显示版本号并退出"
+)
 def main():
     """政府信息公开工作年度报告工具：生成填报工作簿、校验、生成 Word 报告。"""
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出文件名（默认：{单位}{年度}年政府信息公开工作年度报告.xlsx）")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="输出文件名（默认：{单位}{年度}年政府信息公开工作年度报告.xlsx）",
+)
 @click.option("--unit", help="单位名称，如：中宁县")
 @click.option("--year", type=click.IntRange(2021, 2100), help="报告年度（默认：上一年）")
 @click.option("--password", help="工作表保护密码（可选；仅防误改，不是加密）")
 @click.option("--fill", "fill", type=click.Path(dir_okay=False), help="用 JSON 文件预填数据（见 README）")
 @click.option("--format", "format_name", default="national-2021", show_default=True, help="报告格式")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
-@click.option("--previous", "previous", type=click.Path(dir_okay=False), default=None,
-              help="上年的报告：填入上年结转、单位和联系方式，“校验”表同时与上年的数字比较")
+@click.option(
+    "--previous",
+    "previous",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="上年的报告：填入上年结转、单位和联系方式，“校验”表同时与上年的数字比较",
+)
 def new(output, unit, year, password, fill, format_name, force, previous):
     """生成一个锁定的填报工作簿（官方表格格式，只有浅黄色单元格可填写）。
 
@@ -279,15 +322,20 @@ def new(output, unit, year, password, fill, format_name, force, previous):
     if previous:
         from .crossyear import identity_problem, prefill
         from .validate import read_previous
+
         last = read_previous(previous, format_name)
         values = prefill(spec, last)
     if fill:
         from .filldata import load_fill
+
         values.update(load_fill(spec, fill))
     unit_cell, year_cell = spec.field_cells["unit"], spec.field_cells["year"]
     unit = unit or values.get((unit_cell.sheet, unit_cell.cell)) or None
-    year = (year or values.get((year_cell.sheet, year_cell.cell))
-            or (last.year + 1 if last is not None and last.year else datetime.date.today().year - 1))
+    year = (
+        year
+        or values.get((year_cell.sheet, year_cell.cell))
+        or (last.year + 1 if last is not None and last.year else datetime.date.today().year - 1)
+    )
     if last is not None and (problem := identity_problem(unit, year, last)):
         raise GkError(problem)
     path = Path(output) if output else Path(default_filename(unit, year))
@@ -297,14 +345,35 @@ def new(output, unit, year, password, fill, format_name, force, previous):
 
 @main.command()
 @click.argument("files", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="输出格式：text（中文说明）或 json（每个文件一行）")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="输出格式：text（中文说明）或 json（每个文件一行）",
+)
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
-@click.option("--spec", "format_name", default=None, help="按指定的报告格式检查（格式名称或 .toml 格式定义文件；默认按工作簿记录的格式）")
-@click.option("--previous", "previous", type=click.Path(dir_okay=False), default=None,
-              help="上年的报告（任何可读取的工作簿或报告），做跨年度检查（Y1–Y6）")
-@click.option("--previous-dir", "previous_dir", type=click.Path(file_okay=False), default=None,
-              help="上年报告所在的文件夹：按单位和年度为每个文件找到上年的报告，做跨年度检查")
+@click.option(
+    "--spec",
+    "format_name",
+    default=None,
+    help="按指定的报告格式检查（格式名称或 .toml 格式定义文件；默认按工作簿记录的格式）",
+)
+@click.option(
+    "--previous",
+    "previous",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="上年的报告（任何可读取的工作簿或报告），做跨年度检查（Y1–Y6）",
+)
+@click.option(
+    "--previous-dir",
+    "previous_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="上年报告所在的文件夹：按单位和年度为每个文件找到上年的报告，做跨年度检查",
+)
 def validate(files, fmt, jobs, format_name, previous, previous_dir):
     """检查填好的工作簿或已发布的报告：结构、数据类型、勾稽关系、文字与表格是否一致。
 
@@ -321,10 +390,12 @@ def validate(files, fmt, jobs, format_name, previous, previous_dir):
     from .validate import expand_paths, index_previous, read_previous, validate_files
 
     if previous and previous_dir:
-        raise GkError("--previous 和 --previous-dir 只能用一个：一个文件用 --previous，文件夹用 --previous-dir", EXIT_INPUT)
+        raise GkError(
+            "--previous 和 --previous-dir 只能用一个：一个文件用 --previous，文件夹用 --previous-dir", EXIT_INPUT
+        )
     paths = expand_paths(files)
     if previous:
-        read_previous(previous, format_name)      # an unreadable previous report is one error, before any check
+        read_previous(previous, format_name)  # an unreadable previous report is one error, before any check
     elif previous_dir:
         previous = index_previous(previous_dir, jobs, format_name)
     color = fmt == "text" and sys.stdout.isatty()
@@ -349,9 +420,11 @@ def validate(files, fmt, jobs, format_name, previous, previous_dir):
 
 def summary_line(total: int, passed: int, failed: list[str], unreadable: list[str]) -> str:
     """The closing line of a batch: counts, and the names of the files that need action."""
+
     def names(files):
         shown = "、".join(Path(f).name for f in files[:10])
         return shown + (f" 等 {len(files)} 个" if len(files) > 10 else "")
+
     parts = [f"共检查 {total} 个文件：{passed} 个通过"]
     parts.append(f"{len(failed)} 个有错误" + (f"（{names(failed)}）" if failed else ""))
     parts.append(f"{len(unreadable)} 个无法读取" + (f"（{names(unreadable)}）" if unreadable else ""))
@@ -360,8 +433,14 @@ def summary_line(total: int, passed: int, failed: list[str], unreadable: list[st
 
 @main.command()
 @click.argument("files", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
-              help="输出格式：json（每个文件一行）或 csv（每个数值一行，UTF-8 带 BOM，Excel 可直接打开）")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="输出格式：json（每个文件一行）或 csv（每个数值一行，UTF-8 带 BOM，Excel 可直接打开）",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
@@ -394,6 +473,7 @@ def extract(files, fmt, output, force, jobs, format_name):
             click.echo(text, nl=False)
     if output:
         from .fsutil import atomic_output
+
         with atomic_output(Path(output), force=force) as tmp:
             tmp.write_text("".join(chunks), encoding="utf-8", newline="")
         click.echo(f"已写出：{output}", err=True)
@@ -403,16 +483,36 @@ def extract(files, fmt, output, force, jobs, format_name):
 @main.command()
 @click.argument("folders", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="汇总工作簿（.xlsx）")
-@click.option("--roster", type=click.Path(dir_okay=False), help="应提交单位名单：.xlsx/.xls/.ods（一列单位名称）或 .txt（每行一个）")
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False),
+    help="应提交单位名单：.xlsx/.xls/.ods（一列单位名称）或 .txt（每行一个）",
+)
 @click.option("--year", type=click.IntRange(2021, 2100), help="汇总年度（默认：多数文件的年度）")
 @click.option("--unit", default="各单位汇总", show_default=True, help="汇总工作簿封面上的单位名称，如：中宁县")
-@click.option("--cover", "cover_file", type=click.Path(dir_okay=False), default=None,
-              help="汇总工作簿封面的联系方式（网站、地址、电话等）取自这份报告，如本机关自己的填报工作簿")
+@click.option(
+    "--cover",
+    "cover_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="汇总工作簿封面的联系方式（网站、地址、电话等）取自这份报告，如本机关自己的填报工作簿",
+)
 @click.option("--include-failing", is_flag=True, help="有错误的单位也纳入汇总（默认只汇总没有错误的）")
-@click.option("--previous-dir", "previous_dir", type=click.Path(file_okay=False), default=None,
-              help="上年报告所在的文件夹：每个单位再与自己上年的报告比较（同 validate --previous-dir）")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="输出格式：text（中文摘要）或 json（每个文件一行，同 validate；最后一行为汇总）")
+@click.option(
+    "--previous-dir",
+    "previous_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="上年报告所在的文件夹：每个单位再与自己上年的报告比较（同 validate --previous-dir）",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="输出格式：text（中文摘要）或 json（每个文件一行，同 validate；最后一行为汇总）",
+)
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
 def collect(folders, output, roster, year, unit, cover_file, include_failing, previous_dir, fmt, jobs, force):
@@ -432,19 +532,21 @@ def collect(folders, output, roster, year, unit, cover_file, include_failing, pr
     from .summary import readable_by_gktool, write_summary
     from .validate import expand_paths
 
-    check_target(Path(output), force)          # a bad output path is said before an hour of reading
+    check_target(Path(output), force)  # a bad output path is said before an hour of reading
     roster_list = read_roster(roster) if roster else None
     cover = None
     if cover_file:
         from .spec import load_spec
         from .summary import cover_from
+
         cover = cover_from(cover_file, load_spec())
     paths = expand_paths(folders)
     out = Path(output).resolve()
-    paths = [p for p in paths if Path(p).resolve() != out]     # last run's summary is not a submission
+    paths = [p for p in paths if Path(p).resolve() != out]  # last run's summary is not a submission
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm
+
         bar = tqdm(total=len(paths), file=sys.stderr, unit="个", desc="检查", leave=False, dynamic_ncols=True)
     worst = 0
 
@@ -458,19 +560,32 @@ def collect(folders, output, roster, year, unit, cover_file, include_failing, pr
             bar.update(1)
 
     try:
-        collection = collect_files(paths, roster=roster_list, year=year, jobs=jobs,
-                                   include_failing=include_failing, previous_dir=previous_dir, on_file=seen)
+        collection = collect_files(
+            paths,
+            roster=roster_list,
+            year=year,
+            jobs=jobs,
+            include_failing=include_failing,
+            previous_dir=previous_dir,
+            on_file=seen,
+        )
     finally:
         if bar is not None:
             bar.close()
     with collection:
         write_summary(collection, output, unit=unit, force=force, cover=cover)
         if not cover:
-            click.echo("注意：汇总工作簿封面的联系方式（网站、地址、电话）未填写，生成报告前请在封面填写，"
-                       "或加 --cover 本机关的填报工作簿，从中取用。", err=True)
+            click.echo(
+                "注意：汇总工作簿封面的联系方式（网站、地址、电话）未填写，生成报告前请在封面填写，"
+                "或加 --cover 本机关的填报工作簿，从中取用。",
+                err=True,
+            )
         if not readable_by_gktool(output):
-            click.echo("注意：文件太多，汇总工作簿的“明细”表超出了 gktool 读取的大小上限，validate 和 report 将无法读取它；"
-                       "需要汇总报告时请分批汇总（每批约 600 个文件以内）。", err=True)
+            click.echo(
+                "注意：文件太多，汇总工作簿的“明细”表超出了 gktool 读取的大小上限，validate 和 report 将无法读取它；"
+                "需要汇总报告时请分批汇总（每批约 600 个文件以内）。",
+                err=True,
+            )
         if fmt == "json":
             click.echo(json.dumps({"summary": collect_summary(collection, output)}, ensure_ascii=False))
         else:
@@ -483,25 +598,41 @@ def collect_summary(collection, output) -> dict:
     from .collect import MATCH_CLOSE
 
     counts = collection.counts()
+
     def files(pred):
         return [s.path for s in collection.rows() if s.path is not None and pred(s)]
-    return {"output": str(output), "year": collection.year, "files": counts["文件"],
-            "passed": counts["通过"], "warnings": counts["有警告"], "failed": counts["不通过"],
-            "unreadable": counts["无法读取"], "included": counts["纳入汇总"],
-            "missing": [s.roster for s in collection.rows() if s.path is None],
-            "duplicates": files(lambda s: any(n.startswith("重复提交") for n in s.notes)),
-            "wrong_year": files(lambda s: any(n.startswith("年度不符") for n in s.notes)),
-            "not_on_roster": files(lambda s: any(n.startswith("不在名单") for n in s.notes)),
-            "to_confirm": [{"file": s.path, "unit": s.unit, "roster": s.roster}
-                           for s in collection.rows() if s.path is not None and s.match == MATCH_CLOSE]}
+
+    return {
+        "output": str(output),
+        "year": collection.year,
+        "files": counts["文件"],
+        "passed": counts["通过"],
+        "warnings": counts["有警告"],
+        "failed": counts["不通过"],
+        "unreadable": counts["无法读取"],
+        "included": counts["纳入汇总"],
+        "missing": [s.roster for s in collection.rows() if s.path is None],
+        "duplicates": files(lambda s: any(n.startswith("重复提交") for n in s.notes)),
+        "wrong_year": files(lambda s: any(n.startswith("年度不符") for n in s.notes)),
+        "not_on_roster": files(lambda s: any(n.startswith("不在名单") for n in s.notes)),
+        "to_confirm": [
+            {"file": s.path, "unit": s.unit, "roster": s.roster}
+            for s in collection.rows()
+            if s.path is not None and s.match == MATCH_CLOSE
+        ],
+    }
 
 
 def collect_text(collection, output) -> str:
     """The closing lines of `collect` for a person: counts, then each row that needs action."""
     c = collection.counts()
-    lines = [f"已写出：{output}（{collection.year or '年度未知'}年，纳入汇总 {c['纳入汇总']} 个单位）",
-             f"共 {c['文件']} 个文件：{c['通过']} 个通过，{c['有警告']} 个有警告，{c['不通过']} 个不通过，"
-             f"{c['无法读取']} 个无法读取" + (f"；名单中 {c['未提交']} 个单位未提交" if collection.roster is not None else "") + "。"]
+    lines = [
+        f"已写出：{output}（{collection.year or '年度未知'}年，纳入汇总 {c['纳入汇总']} 个单位）",
+        f"共 {c['文件']} 个文件：{c['通过']} 个通过，{c['有警告']} 个有警告，{c['不通过']} 个不通过，"
+        f"{c['无法读取']} 个无法读取"
+        + (f"；名单中 {c['未提交']} 个单位未提交" if collection.roster is not None else "")
+        + "。",
+    ]
     for s in collection.rows():
         if s.verdict in ("通过", "有警告") and not s.notes:
             continue
@@ -513,11 +644,21 @@ def collect_text(collection, output) -> str:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出 .docx（默认：工作簿旁边，{单位}{年度}年政府信息公开工作年度报告.docx）")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="输出 .docx（默认：工作簿旁边，{单位}{年度}年政府信息公开工作年度报告.docx）",
+)
 @click.option("--force", is_flag=True, help="覆盖已存在的报告文件")
 @click.option("--draft", is_flag=True, help="工作簿有错误也生成报告，每页页眉标明“草稿——未通过校验”，不得发布")
-@click.option("--previous", "previous", type=click.Path(dir_okay=False), default=None,
-              help="上年的报告：先做跨年度检查，自动生成的段落加上与上年比较的数字")
+@click.option(
+    "--previous",
+    "previous",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="上年的报告：先做跨年度检查，自动生成的段落加上与上年比较的数字",
+)
 def report(file, output, force, draft, previous):
     """根据填好的工作簿生成 Word 年度报告（先校验，有错误时拒绝生成）。
 
@@ -531,19 +672,23 @@ def report(file, output, force, draft, previous):
     from .validate import analyse_file
 
     if output and Path(output).suffix.lower() != ".docx":
-        raise GkError(f"报告只能写成 Word 文件（.docx），“{output}”不行；需要 PDF 时请用 Word、WPS 或 LibreOffice 另存为",
-                      EXIT_INPUT)
+        raise GkError(
+            f"报告只能写成 Word 文件（.docx），“{output}”不行；需要 PDF 时请用 Word、WPS 或 LibreOffice 另存为",
+            EXIT_INPUT,
+        )
     last = None
     if previous:
         from .validate import read_previous
+
         last = read_previous(previous)
     analysis = analyse_file(file, previous=last)
     if last is not None and analysis.report is not None:
         from .crossyear import identity_problem
+
         problem = identity_problem(analysis.report.unit, analysis.report.year, last)
         if problem:
             raise GkError(problem)
-        analysis.previous = last          # read by report.py for the year-on-year sentences
+        analysis.previous = last  # read by report.py for the year-on-year sentences
     result = analysis.result
     if result.findings:
         click.echo(render_text(result), err=True)
@@ -551,16 +696,28 @@ def report(file, output, force, draft, previous):
     path = Path(output) if output else default_report_path(analysis, Path(file))
     write_report(analysis, path, force=force, draft=bool(result.errors))
     if result.errors:
-        click.echo(f"注意：工作簿有 {result.errors} 个错误，按 --draft 生成的是草稿（每页页眉标明“草稿——未通过校验”），"
-                   "改正后请重新生成再发布。", err=True)
+        click.echo(
+            f"注意：工作簿有 {result.errors} 个错误，按 --draft 生成的是草稿（每页页眉标明“草稿——未通过校验”），"
+            "改正后请重新生成再发布。",
+            err=True,
+        )
     click.echo(f"已生成：{path}")
 
 
 @main.command()
-@click.option("--roster", required=True, type=click.Path(dir_okay=False), help="单位名单：文本文件（每行一个单位）或工作簿（单位名称一列）")
-@click.option("--data", required=True, type=click.Path(file_okay=False), help="数据目录：保存提交的文件、数据库和 links.csv")
+@click.option(
+    "--roster",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="单位名单：文本文件（每行一个单位）或工作簿（单位名称一列）",
+)
+@click.option(
+    "--data", required=True, type=click.Path(file_okay=False), help="数据目录：保存提交的文件、数据库和 links.csv"
+)
 @click.option("--year", type=click.IntRange(2021, 2100), help="报告年度（默认：上一年）")
-@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（默认只接受本机访问；经反向代理对外提供）")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="监听地址（默认只接受本机访问；经反向代理对外提供）"
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="监听端口")
 @click.option("--url", help="对外地址，写入 links.csv（经反向代理时填写，如 https://gk.example.gov.cn/baosong/）")
 @click.option("--workers", type=click.IntRange(1, 32), default=None, help="检查文件的进程数（默认：CPU 核数，最多 4）")
@@ -575,8 +732,16 @@ def serve(roster, data, year, host, port, url, workers):
 
     if url and not url.lower().startswith(("http://", "https://")):
         raise GkError(f"--url 应以 http:// 或 https:// 开头，如 https://gk.example.gov.cn/baosong/（收到：{url}）")
-    run(roster, data, year or datetime.date.today().year - 1, host, port, url, workers,
-        echo=lambda line: click.echo(line))
+    run(
+        roster,
+        data,
+        year or datetime.date.today().year - 1,
+        host,
+        port,
+        url,
+        workers,
+        echo=lambda line: click.echo(line),
+    )
 
 
 @main.command()

@@ -6,6 +6,7 @@ disk, so memory stays flat in the number of files), then decides, once everythin
 the collection year, the roster matches, duplicates and which units are summed.
 `gktool.summary` writes the result as one workbook.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,18 +27,19 @@ from .spec import TEXT_TYPES, Spec, load_spec
 # 结论, in the order a person should act on them
 VERDICT_ORDER = ("无法读取", "不通过", "未提交", "有警告", "通过")
 MATCH_EXACT, MATCH_CLOSE = "一致", "近似，请确认"
-CHUNK = 4           # files per worker task (see _checked)
+CHUNK = 4  # files per worker task (see _checked)
 
 
 @dataclass(frozen=True)
 class ValueKey:
     """One number a unit reports: its spec key and the official labels a person reads."""
+
     sheet: str
     cell: str
-    table: str        # "二", "三", "四"; "六" for the fee fields
+    table: str  # "二", "三", "四"; "六" for the fee fields
     row: str
     column: str
-    input: bool       # a value the unit fills in (summed); else a total as the unit stated it
+    input: bool  # a value the unit fills in (summed); else a total as the unit stated it
     decimals: int | None
 
 
@@ -47,8 +49,17 @@ def value_keys(spec: Spec) -> tuple[ValueKey, ...]:
     for sheet, cell, table, row, column in official_labels(spec):
         c = spec.sheet(sheet).spec_cell(cell)
         t = spec.types.get(c.type)
-        out.append(ValueKey(sheet, cell, table, row, column, c.kind == "input",
-                            t.decimals if t is not None and not t.integer else None))
+        out.append(
+            ValueKey(
+                sheet,
+                cell,
+                table,
+                row,
+                column,
+                c.kind == "input",
+                t.decimals if t is not None and not t.integer else None,
+            )
+        )
     for s in spec.sheets:
         if s.kind != "form":
             continue
@@ -57,28 +68,30 @@ def value_keys(spec: Spec) -> tuple[ValueKey, ...]:
             if f.type in TEXT_TYPES or not t.numeric or f.key in ("year",):
                 continue
             c = s.field_cell(f.key)
-            out.append(ValueKey(s.name, c.cell, s.section or s.name, f.label, "", True,
-                                t.decimals if not t.integer else None))
+            out.append(
+                ValueKey(s.name, c.cell, s.section or s.name, f.label, "", True, t.decimals if not t.integer else None)
+            )
     return tuple(out)
 
 
 @dataclass
 class Submission:
     """One row of the 状态 sheet: a file received, or a roster unit with no file (path None)."""
-    index: int                       # order of the file in the run; roster-only rows after the files
+
+    index: int  # order of the file in the run; roster-only rows after the files
     path: str | None
     kind: str | None = None
-    unit: str | None = None          # as read from the file (cover, title or file name)
+    unit: str | None = None  # as read from the file (cover, title or file name)
     year: int | None = None
     errors: int = 0
     warnings: int = 0
-    messages: tuple[str, ...] = ()   # the first three findings, errors first
+    messages: tuple[str, ...] = ()  # the first three findings, errors first
     unreadable: bool = False
-    readable: bool = False           # values were read (a spill record exists)
-    same_format: bool = True         # read with the collection's spec
-    roster: str | None = None        # the roster name it was matched to
-    match: str = ""                  # MATCH_EXACT, MATCH_CLOSE or ""
-    notes: list[str] = field(default_factory=list)   # duplicates, wrong year, not on roster, ...
+    readable: bool = False  # values were read (a spill record exists)
+    same_format: bool = True  # read with the collection's spec
+    roster: str | None = None  # the roster name it was matched to
+    match: str = ""  # MATCH_EXACT, MATCH_CLOSE or ""
+    notes: list[str] = field(default_factory=list)  # duplicates, wrong year, not on roster, ...
     included: bool = False
 
     @property
@@ -108,8 +121,14 @@ class Submission:
 # ------------------------------------------------------------------ names and the roster
 _PLACEHOLDER = re.compile(r"[×xXＸｘ*＊○〇□]+")
 _PUNCT = re.compile(r"[\s()（）\[\]【】〔〕<>《》、，,.。·・:：;；\-—_'\"“”‘’/\\]+")
-_ABBREV = (("中国共产党", "中共"), ("人民政府", "政府"), ("办公室", "办"), ("委员会", "委"),
-           ("街道办事处", "街道"), ("管理委员会", "管委"))
+_ABBREV = (
+    ("中国共产党", "中共"),
+    ("人民政府", "政府"),
+    ("办公室", "办"),
+    ("委员会", "委"),
+    ("街道办事处", "街道"),
+    ("管理委员会", "管委"),
+)
 _REGION = re.compile(r"^.{0,8}?(?:自治县|自治州|自治区|自治旗|特别行政区|省|市|州|盟|县|区|旗)")
 
 
@@ -131,7 +150,7 @@ def _without_region(text: str) -> str:
     if len(text) > 3 and text.endswith("政府") and text[-3] in "镇乡县区市旗州道":
         text = text[:-2]
     m = _REGION.match(text)
-    return text[m.end():] if m and len(text) - m.end() >= 2 else text
+    return text[m.end() :] if m and len(text) - m.end() >= 2 else text
 
 
 def _subsequence(short: str, long: str) -> bool:
@@ -145,7 +164,7 @@ def _closeness(a: str, b: str) -> float:
     if a == b:
         return 1.0
     short, long = sorted((a, b), key=len)
-    if len(short) < 2 or short[-1] != long[-1]:      # the kind of body (局, 办, 镇, 委) must agree
+    if len(short) < 2 or short[-1] != long[-1]:  # the kind of body (局, 办, 镇, 委) must agree
         return 0.0
     return len(short) / len(long) * 0.99 if _subsequence(short, long) else 0.0
 
@@ -211,7 +230,9 @@ def read_roster(path: str | Path) -> Roster:
     elif suffix in (".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"):
         names = _roster_from_workbook(p)
     else:
-        raise GkError(f"名单文件“{path}”的格式无法读取：请用 .xlsx/.xls/.ods 工作簿（一列单位名称）或 .txt 文本（每行一个单位）")
+        raise GkError(
+            f"名单文件“{path}”的格式无法读取：请用 .xlsx/.xls/.ods 工作簿（一列单位名称）或 .txt 文本（每行一个单位）"
+        )
     roster = Roster(names)
     if not roster.names:
         raise GkError(f"名单文件“{path}”中没有读到单位名称")
@@ -221,34 +242,39 @@ def read_roster(path: str | Path) -> Roster:
 def _roster_from_workbook(p: Path) -> list[str]:
     try:
         from python_calamine import CalamineWorkbook
+
         wb = CalamineWorkbook.from_path(str(p))
         rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
     except Exception:
         raise GkError(f"名单文件“{p}”无法读取（可能已损坏或加密），请另存为 .xlsx 或 .txt 后重试") from None
     col, start = None, 0
-    for i, row in enumerate(rows[:10]):      # a header such as 单位名称 names the column
+    for i, row in enumerate(rows[:10]):  # a header such as 单位名称 names the column
         for j, v in enumerate(row):
             if isinstance(v, str) and re.search(r"单位|名称|机关|部门", v) and len(v) <= 8:
                 col, start = j, i + 1
                 break
         if col is not None:
             break
-    if col is None:                            # else the first column holding text
+    if col is None:  # else the first column holding text
         counts = Counter(j for row in rows for j, v in enumerate(row) if isinstance(v, str) and v.strip())
         if not counts:
             return []
         col = min(j for j in counts if counts[j] == max(counts.values()))
-    return [str(row[col]).strip() for row in rows[start:] if col < len(row) and isinstance(row[col], str)
-            and row[col].strip()]
+    return [
+        str(row[col]).strip()
+        for row in rows[start:]
+        if col < len(row) and isinstance(row[col], str) and row[col].strip()
+    ]
 
 
 def _is_summary(path: str) -> bool:
     """Whether a gktool workbook is an earlier `gktool collect` output (it has 状态 and 明细 sheets)."""
     import zipfile
+
     try:
         with zipfile.ZipFile(path) as zf:
             text = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-    except Exception:      # already read once by the checker; a race or oddity here means "no"
+    except Exception:  # already read once by the checker; a race or oddity here means "no"
         return False
     return 'name="状态"' in text and 'name="明细"' in text
 
@@ -260,8 +286,13 @@ class Collection:
     Each file's numbers go to a spill file (pickle records in file order) rather than memory;
     `records()` streams them back. Use as a context manager so the spill file is removed."""
 
-    def __init__(self, spec: Spec | None = None, roster: Roster | None = None, year: int | None = None,
-                 include_failing: bool = False):
+    def __init__(
+        self,
+        spec: Spec | None = None,
+        roster: Roster | None = None,
+        year: int | None = None,
+        include_failing: bool = False,
+    ):
         self.spec = spec or load_spec()
         self.keys = value_keys(self.spec)
         self._key_index = [(k.sheet, k.cell) for k in self.keys]
@@ -292,9 +323,17 @@ class Collection:
         """Take one checked file: keep its verdict, spill its numbers, drop the rest."""
         result, report = analysis.result, analysis.report
         findings = sorted(result.findings, key=lambda f: f.severity != "error")
-        sub = Submission(len(self.submissions), result.file, result.kind, result.unit, result.year,
-                         result.errors, result.warnings, tuple(f.message for f in findings[:3]),
-                         result.unreadable)
+        sub = Submission(
+            len(self.submissions),
+            result.file,
+            result.kind,
+            result.unit,
+            result.year,
+            result.errors,
+            result.warnings,
+            tuple(f.message for f in findings[:3]),
+            result.unreadable,
+        )
         if report is not None and result.kind == "gktool" and _is_summary(result.file):
             sub.notes.append("这是 gktool collect 生成的汇总工作簿，不是单位的报告，未纳入汇总")
             report = None
@@ -307,8 +346,11 @@ class Collection:
                 for sheet, cell in self._key_index:
                     key = (sheet, cell)
                     v = report.values.get(key)
-                    values.append(None if key in report.unread or not isinstance(v, (int, float))
-                                  or isinstance(v, bool) else float(v))
+                    values.append(
+                        None
+                        if key in report.unread or not isinstance(v, (int, float)) or isinstance(v, bool)
+                        else float(v)
+                    )
                     places.append(report.place(sheet, cell).at if report.has(sheet) else "")
                 pickle.dump((sub.index, values, places), self._spill, protocol=pickle.HIGHEST_PROTOCOL)
         self.submissions.append(sub)
@@ -346,13 +388,16 @@ class Collection:
         if self.roster is not None:
             self._match_roster(files)
         groups: dict[tuple, list[Submission]] = {}
-        for s in files:      # the same unit's report for the same year, more than once
+        for s in files:  # the same unit's report for the same year, more than once
             key = plain_name(s.roster) if s.roster else canonical_name(s.unit or "")
             if key and s.readable:
                 groups.setdefault((key, s.year), []).append(s)
         for s in files:
-            s.included = (s.readable and (s.errors == 0 or self.include_failing)
-                          and (s.year is None or self.year is None or s.year == self.year))
+            s.included = (
+                s.readable
+                and (s.errors == 0 or self.include_failing)
+                and (s.year is None or self.year is None or s.year == self.year)
+            )
         for members in groups.values():
             if len(members) < 2:
                 continue
@@ -418,7 +463,7 @@ class Collection:
         return out
 
 
-_PREVIOUS = None     # last year's PreviousIndex in a worker process (installed once per worker)
+_PREVIOUS = None  # last year's PreviousIndex in a worker process (installed once per worker)
 
 
 def _install_previous(previous) -> None:
@@ -428,6 +473,7 @@ def _install_previous(previous) -> None:
 
 def _check_one(path: str) -> Analysis:
     from .validate import check_file
+
     return check_file(path, None, _PREVIOUS)
 
 
@@ -448,22 +494,31 @@ def _checked(paths: list[str], jobs: int | None, previous=None) -> Iterator[Anal
             yield check_file(p, None, previous)
         return
     from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=jobs, initializer=_install_previous, initargs=(previous,)) as pool:
         yield from pool.map(_check_one, paths, chunksize=CHUNK)
 
 
-def collect_files(paths: list[str], *, roster: Roster | None = None, year: int | None = None,
-                  jobs: int | None = None, include_failing: bool = False, spec: Spec | None = None,
-                  previous_dir: str | None = None,
-                  on_file: Callable[[Analysis, Submission], None] | None = None) -> Collection:
+def collect_files(
+    paths: list[str],
+    *,
+    roster: Roster | None = None,
+    year: int | None = None,
+    jobs: int | None = None,
+    include_failing: bool = False,
+    spec: Spec | None = None,
+    previous_dir: str | None = None,
+    on_file: Callable[[Analysis, Submission], None] | None = None,
+) -> Collection:
     """Check every file (in parallel for large batches) into a Collection; `on_file` sees each as it arrives.
 
     `previous_dir`: last year's reports; each file is then also compared with its unit's (validate --previous-dir).
 
     The caller closes the returned Collection (or uses it in a `with` block)."""
     previous = None
-    if previous_dir is not None:      # last year's folder: each unit is compared with its own report (Y rules)
+    if previous_dir is not None:  # last year's folder: each unit is compared with its own report (Y rules)
         from .validate import index_previous
+
         previous = index_previous(previous_dir, jobs)
     collection = Collection(spec, roster, year, include_failing)
     try:
@@ -478,5 +533,14 @@ def collect_files(paths: list[str], *, roster: Roster | None = None, year: int |
     return collection
 
 
-__all__ = ["Collection", "Roster", "Submission", "collect_files", "read_roster", "value_keys",
-           "canonical_name", "plain_name", "VERDICT_ORDER"]
+__all__ = [
+    "Collection",
+    "Roster",
+    "Submission",
+    "collect_files",
+    "read_roster",
+    "value_keys",
+    "canonical_name",
+    "plain_name",
+    "VERDICT_ORDER",
+]

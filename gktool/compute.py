@@ -1,13 +1,14 @@
 """Recomputing totals and rule sides from input values, the same way the Excel formulas do."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
 from .spec import Check, Ref, Spec, parse_sum_formula
 
-TOLERANCE = 0.005   # amounts have 2 decimals; counts are whole numbers
+TOLERANCE = 0.005  # amounts have 2 decimals; counts are whole numbers
 
-Key = tuple[str, str]   # (sheet name, cell address in spec coordinates)
+Key = tuple[str, str]  # (sheet name, cell address in spec coordinates)
 
 
 def as_number(value) -> float | None:

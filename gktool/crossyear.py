@@ -5,6 +5,7 @@ stock follows from last year's, which figures to watch for swings, what wording 
 the functions here only know how to compare. Last year's report may be any file gktool
 reads, so values are taken by spec key and its places are quoted as its reader found them.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,7 +23,12 @@ from .spec import Check, Ref, Spec, SpecProblem, _parse_ref
 
 TOPIC = "跨年度"
 CATALOGUE = [
-    RuleInfo("Y0", TOPIC, "warning", "没有可用的上年报告（上年文件夹中没有同一单位上一年度的报告，或无法读取），未做跨年度检查"),
+    RuleInfo(
+        "Y0",
+        TOPIC,
+        "warning",
+        "没有可用的上年报告（上年文件夹中没有同一单位上一年度的报告，或无法读取），未做跨年度检查",
+    ),
     RuleInfo("Y1", TOPIC, "error", "二、上年结转等于上年报告的四、结转下年度继续办理（逐列）"),
     RuleInfo("Y2", TOPIC, "warning", "现行有效件数等于上年现行有效件数加本年制发件数减本年废止件数"),
     RuleInfo("Y3", TOPIC, "warning", "文字说明大部分与上年报告相同（固定的官方表述不计）"),
@@ -31,7 +37,7 @@ CATALOGUE = [
     RuleInfo("Y6", TOPIC, "warning", "数字与上年相比变化很大（如增减到5倍以上），请核实"),
 ]
 
-SHINGLE = 10     # characters: a run this long found in last year's text counts as copied, not as shared vocabulary
+SHINGLE = 10  # characters: a run this long found in last year's text counts as copied, not as shared vocabulary
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class Swing:
 
 @dataclass(frozen=True)
 class Figure:
-    section: str                 # the narrative field whose generated paragraph gets the sentence
+    section: str  # the narrative field whose generated paragraph gets the sentence
     what: str
     cells: tuple[Ref, ...]
 
@@ -61,7 +67,8 @@ class Figure:
 @dataclass(frozen=True)
 class Links:
     """The spec's [cross_year] table, parsed: what is compared with what."""
-    carry: tuple[tuple[tuple[str, str], tuple[str, str]], ...]    # (this key, last key), cell by cell
+
+    carry: tuple[tuple[tuple[str, str], tuple[str, str]], ...]  # (this key, last key), cell by cell
     stock: tuple[Stock, ...]
     share: float
     min_chars: int
@@ -89,12 +96,23 @@ def _build(spec: Spec) -> Links:
         if len(a) != len(b):
             raise SpecProblem(f"[cross_year] carry 的 this（{len(a)} 格）与 last（{len(b)} 格）单元格数不同")
         carry.extend(((this.sheet, x), (last.sheet, y)) for x, y in zip(a, b, strict=True))
-    stock = tuple(Stock(_refs(spec, s["this"])[0], _refs(spec, s["last"])[0], _refs(spec, s.get("plus", [])),
-                        _refs(spec, s.get("minus", []))) for s in data.get("stock", []))
+    stock = tuple(
+        Stock(
+            _refs(spec, s["this"])[0],
+            _refs(spec, s["last"])[0],
+            _refs(spec, s.get("plus", [])),
+            _refs(spec, s.get("minus", [])),
+        )
+        for s in data.get("stock", [])
+    )
     fixed = [re.escape(_squash(t)) for t in (spec.law, spec.notice_title, spec.fee_notice, spec.notice) if t]
     fixed += list(data.get("fixed_wording", []))
-    swings = tuple(Swing(s["what"], _refs(spec, s["cells"]), float(s.get("factor", 5)), float(s.get("floor", 20)),
-                         s.get("unit", "")) for s in data.get("swings", []))
+    swings = tuple(
+        Swing(
+            s["what"], _refs(spec, s["cells"]), float(s.get("factor", 5)), float(s.get("floor", 20)), s.get("unit", "")
+        )
+        for s in data.get("swings", [])
+    )
     for s in swings:
         if s.factor <= 1 or s.floor < 0:
             raise SpecProblem(f"[cross_year] swings “{s.what}”的 factor 应大于 1、floor 不小于 0")
@@ -106,8 +124,15 @@ def _build(spec: Spec) -> Links:
         c = spec.field_cells.get(f.section)
         if c is None or c.type != "narrative":
             raise SpecProblem(f"[cross_year] year_on_year “{f.what}”的 section “{f.section}”不是文字说明填报项")
-    return Links(tuple(carry), stock, share, int(data.get("copied_min_chars", 30)),
-                 tuple(re.compile(p) for p in fixed), swings, figures)
+    return Links(
+        tuple(carry),
+        stock,
+        share,
+        int(data.get("copied_min_chars", 30)),
+        tuple(re.compile(p) for p in fixed),
+        swings,
+        figures,
+    )
 
 
 _LINKS: dict[int, tuple[Spec, Links]] = {}
@@ -133,7 +158,9 @@ def spec_problems(spec: Spec) -> list[str]:
         return [f"[cross_year] 有误：{exc}"]
     cells = {(s.name, c.cell) for s in spec.sheets for c in s.cells}
     keys = [k for pair in found.carry for k in pair]
-    refs = [r for s in found.stock for r in (s.this, s.last, *s.plus, *s.minus)] + [r for s in found.swings for r in s.cells]
+    refs = [r for s in found.stock for r in (s.this, s.last, *s.plus, *s.minus)] + [
+        r for s in found.swings for r in s.cells
+    ]
     refs += [r for f in found.year_on_year for r in f.cells]
     keys += [(r.sheet, x) for r in refs for x in r.cells()]
     return [f"[cross_year] 引用的 {s}!{c} 不是可填或合计单元格" for s, c in dict.fromkeys(keys) if (s, c) not in cells]
@@ -174,13 +201,31 @@ def y5_identity(this: FilledReport, last: FilledReport) -> list[Finding]:
     out = []
     name = _name(last)
     if this.year is not None and last.year is not None and last.year != this.year - 1:
-        out.append(Finding("Y5", "error", "", (_there(last),),
-                           f"上年报告“{name}”是 {last.year} 年度的，本报告是 {this.year} 年度的；请用 {this.year - 1} 年度的报告比较"
-                           f"（未做其他跨年度检查）。", this.year - 1, last.year))
+        out.append(
+            Finding(
+                "Y5",
+                "error",
+                "",
+                (_there(last),),
+                f"上年报告“{name}”是 {last.year} 年度的，本报告是 {this.year} 年度的；请用 {this.year - 1} 年度的报告比较"
+                f"（未做其他跨年度检查）。",
+                this.year - 1,
+                last.year,
+            )
+        )
     if this.unit and last.unit and unit_key(this.unit) != unit_key(last.unit):
-        out.append(Finding("Y5", "error", "", (_there(last),),
-                           f"上年报告“{name}”是“{last.unit}”的，本报告是“{this.unit}”的；请用本单位上一年度的报告比较"
-                           f"（未做其他跨年度检查）。", None, last.unit))
+        out.append(
+            Finding(
+                "Y5",
+                "error",
+                "",
+                (_there(last),),
+                f"上年报告“{name}”是“{last.unit}”的，本报告是“{this.unit}”的；请用本单位上一年度的报告比较"
+                f"（未做其他跨年度检查）。",
+                None,
+                last.unit,
+            )
+        )
     return out
 
 
@@ -198,11 +243,19 @@ def y1_carry_over(this: FilledReport, last: FilledReport) -> list[Finding]:
         home = this.home(tk[0])
         col = sheet.col_label(tk[1])
         row, last_row = sheet.row_label(tk[1]), last.spec.sheet(lk[0]).row_label(lk[1])
-        out.append(Finding(
-            "Y1", "error", home, (this.cell_ref(*tk, home), _there(last, *lk)),
-            f"{sheet.short}“{col}”列：本年“{row}”是 {_n(a)}（{this.place(*tk).at}），"
-            f"上年报告“{name}”的“{last_row}”是 {_n(b)}（{last.place(*lk).at}），相差 {_n(abs(a - b))}。"
-            f"上年结转应等于上年的结转下年度继续办理，请按上年报告改正（或核实上年报告）。", tidy(b), tidy(a)))
+        out.append(
+            Finding(
+                "Y1",
+                "error",
+                home,
+                (this.cell_ref(*tk, home), _there(last, *lk)),
+                f"{sheet.short}“{col}”列：本年“{row}”是 {_n(a)}（{this.place(*tk).at}），"
+                f"上年报告“{name}”的“{last_row}”是 {_n(b)}（{last.place(*lk).at}），相差 {_n(abs(a - b))}。"
+                f"上年结转应等于上年的结转下年度继续办理，请按上年报告改正（或核实上年报告）。",
+                tidy(b),
+                tidy(a),
+            )
+        )
     return out
 
 
@@ -226,16 +279,28 @@ def y2_stock(this: FilledReport, last: FilledReport) -> list[Finding]:
         first = s.this.cells()[0]
         home = this.home(s.this.sheet)
         col = sheet.col_label(first)
-        terms = "".join(f"，加本年{sheet.col_label(r.cells()[0]).removeprefix('本年')} {_n(this.number(r.sheet, r.cells()[0]))}"
-                        for r in s.plus)
-        terms += "".join(f"，减本年{sheet.col_label(r.cells()[0]).removeprefix('本年')} {_n(this.number(r.sheet, r.cells()[0]))}"
-                         for r in s.minus)
+        terms = "".join(
+            f"，加本年{sheet.col_label(r.cells()[0]).removeprefix('本年')} {_n(this.number(r.sheet, r.cells()[0]))}"
+            for r in s.plus
+        )
+        terms += "".join(
+            f"，减本年{sheet.col_label(r.cells()[0]).removeprefix('本年')} {_n(this.number(r.sheet, r.cells()[0]))}"
+            for r in s.minus
+        )
         cells = tuple(dict.fromkeys(this.cell_ref(*k, home) for k in this_keys)) + (_there(last, *last_keys[0]),)
-        out.append(Finding(
-            "Y2", "warning", home, cells,
-            f"{sheet.short}“{sheet.row_label(first)}”：上年报告“{name}”的{col} {_n(before)}（{last.place(*last_keys[0]).at}）"
-            f"{terms}，应为 {_n(want)}，但本年{col}是 {_n(got)}（{this.place(s.this.sheet, first).at}）。"
-            f"文件因有效期届满等原因失效时可能不相等，请核实。", tidy(want), tidy(got)))
+        out.append(
+            Finding(
+                "Y2",
+                "warning",
+                home,
+                cells,
+                f"{sheet.short}“{sheet.row_label(first)}”：上年报告“{name}”的{col} {_n(before)}（{last.place(*last_keys[0]).at}）"
+                f"{terms}，应为 {_n(want)}，但本年{col}是 {_n(got)}（{this.place(s.this.sheet, first).at}）。"
+                f"文件因有效期届满等原因失效时可能不相等，请核实。",
+                tidy(want),
+                tidy(got),
+            )
+        )
     return out
 
 
@@ -251,11 +316,11 @@ def copied_share(text: str, previous: str) -> float:
     """Share of `text`'s characters lying in a run of SHINGLE characters also found in `previous`."""
     if len(text) < SHINGLE or len(previous) < SHINGLE:
         return 0.0
-    seen = {previous[i:i + SHINGLE] for i in range(len(previous) - SHINGLE + 1)}
+    seen = {previous[i : i + SHINGLE] for i in range(len(previous) - SHINGLE + 1)}
     covered = [False] * len(text)
     for i in range(len(text) - SHINGLE + 1):
-        if text[i:i + SHINGLE] in seen:
-            covered[i:i + SHINGLE] = [True] * SHINGLE
+        if text[i : i + SHINGLE] in seen:
+            covered[i : i + SHINGLE] = [True] * SHINGLE
     return sum(covered) / len(text)
 
 
@@ -284,11 +349,18 @@ def y3_copied_text(this: FilledReport, last: FilledReport) -> list[Finding]:
             home = this.home(sheet.name)
             label = sheet.describe(c.cell)
             section = label if label.startswith(sheet.title or sheet.name) else f"{sheet.title or sheet.name} {label}"
-            out.append(Finding(
-                "Y3", "warning", home, (this.cell_ref(*key, home), _there(last, *key)),
-                f"“{section}”（{this.place(*key).at}）的文字有 {pct}% 与上年报告“{name}”的同一部分相同"
-                f"（固定的官方表述不计），像是沿用了上年的内容；请按本年的实际情况撰写。",
-                int(found.share * 100), pct))
+            out.append(
+                Finding(
+                    "Y3",
+                    "warning",
+                    home,
+                    (this.cell_ref(*key, home), _there(last, *key)),
+                    f"“{section}”（{this.place(*key).at}）的文字有 {pct}% 与上年报告“{name}”的同一部分相同"
+                    f"（固定的官方表述不计），像是沿用了上年的内容；请按本年的实际情况撰写。",
+                    int(found.share * 100),
+                    pct,
+                )
+            )
     return out
 
 
@@ -306,8 +378,15 @@ def y4_same_tables(this: FilledReport, last: FilledReport) -> list[Finding]:
     if not any(now) or any(abs(a - b) > TOLERANCE for a, b in zip(now, before, strict=True)):
         return []
     shorts = "、".join(s.short for s in this.spec.sheets if s.kind == "table")
-    return [Finding("Y4", "warning", "", (_there(last),),
-                    f"{shorts}的全部 {len(keys)} 个数字与上年报告“{_name(last)}”完全相同，可能误用了上年的数据；请核对本年数据。")]
+    return [
+        Finding(
+            "Y4",
+            "warning",
+            "",
+            (_there(last),),
+            f"{shorts}的全部 {len(keys)} 个数字与上年报告“{_name(last)}”完全相同，可能误用了上年的数据；请核对本年数据。",
+        )
+    ]
 
 
 def y6_swings(this: FilledReport, last: FilledReport) -> list[Finding]:
@@ -332,10 +411,17 @@ def y6_swings(this: FilledReport, last: FilledReport) -> list[Finding]:
             change = f"只有上年的 {round(100 * a / b, 1):g}%"
         home = this.home(keys[0][0])
         places = "、".join(this.place(*k).at for k in keys)
-        out.append(Finding(
-            "Y6", "warning", home, tuple(this.cell_ref(*k, home) for k in keys) + (_there(last, *keys[0]),),
-            f"{s.what}本年 {_n(a)} {s.unit}（{places}），上年 {_n(b)} {s.unit}（上年报告“{name}”），{change}，变化很大，请核实。",
-            tidy(b), tidy(a)))
+        out.append(
+            Finding(
+                "Y6",
+                "warning",
+                home,
+                tuple(this.cell_ref(*k, home) for k in keys) + (_there(last, *keys[0]),),
+                f"{s.what}本年 {_n(a)} {s.unit}（{places}），上年 {_n(b)} {s.unit}（上年报告“{name}”），{change}，变化很大，请核实。",
+                tidy(b),
+                tidy(a),
+            )
+        )
     return out
 
 
@@ -359,12 +445,16 @@ def missing_in(this: FilledReport, folder: str, unreadable: int = 0) -> Finding:
     """Y0 for a unit that has no report of the year before in the previous-year folder."""
     note = f"（该文件夹中有 {unreadable} 个文件无法读取）" if unreadable else ""
     if not this.unit or this.year is None:
-        return no_previous(this, f"本报告的单位或年度无法确定，没有找到上年报告（上年文件夹“{shown_path(folder)}”）{note}")
-    return no_previous(this, f"没有找到上年报告：上年文件夹“{shown_path(folder)}”中没有“{this.unit}”{this.year - 1} 年度的报告{note}")
+        return no_previous(
+            this, f"本报告的单位或年度无法确定，没有找到上年报告（上年文件夹“{shown_path(folder)}”）{note}"
+        )
+    return no_previous(
+        this, f"没有找到上年报告：上年文件夹“{shown_path(folder)}”中没有“{this.unit}”{this.year - 1} 年度的报告{note}"
+    )
 
 
 # ----------------------------------------------------------------- gktool new --previous
-PREVIOUS_SHEET = "上年数据"      # hidden, locked: last year's figures the 校验 rows compare with
+PREVIOUS_SHEET = "上年数据"  # hidden, locked: last year's figures the 校验 rows compare with
 PREVIOUS_FIRST_ROW = 4
 
 
@@ -393,7 +483,7 @@ def prefill(spec: Spec, last: FilledReport) -> dict[tuple[str, str], object]:
         if isinstance(v, str) and v.strip():
             values[(c.sheet, c.cell)] = v.strip()
     unit = spec.field_cells["unit"]
-    if last.unit and (unit.sheet, unit.cell) not in values:      # read from a title or file name
+    if last.unit and (unit.sheet, unit.cell) not in values:  # read from a title or file name
         values[(unit.sheet, unit.cell)] = last.unit
     return values
 
@@ -412,6 +502,7 @@ def _previous_ref(spec: Spec, key: tuple[str, str]):
 @dataclass(frozen=True)
 class LiveRow(CheckRow):
     """A 校验 row against last year's figures; its verdict is worked out when the workbook is written."""
+
     verdict: tuple | None = None
 
 
@@ -426,11 +517,23 @@ def live_rows(spec: Spec, values: dict, last: FilledReport | None) -> list[LiveR
         sheet = spec.sheet(tk[0])
         left, right = (Ref(*tk),), (_previous_ref(spec, lk),)
         a, b = ev.value(*tk), last.number(*lk) if _usable(last, lk) else 0.0
-        check = Check("Y1", "error", tk[0], info["Y1"].title, "", f"{sheet.short}“{sheet.col_label(tk[1])}”列", left, "==", right)
-        rows.append(LiveRow("Y1", "error", f"{sheet.row_label(tk[1])}等于上年报告的{spec.sheet(lk[0]).row_label(lk[1])}",
-                            check.where, sum_formula(left), "==", sum_formula(right),
-                            "请按上年报告填写上年结转（“上年数据”表中是上年报告的数字）", check=check,
-                            verdict=(a, b, holds(a, "==", b))))
+        check = Check(
+            "Y1", "error", tk[0], info["Y1"].title, "", f"{sheet.short}“{sheet.col_label(tk[1])}”列", left, "==", right
+        )
+        rows.append(
+            LiveRow(
+                "Y1",
+                "error",
+                f"{sheet.row_label(tk[1])}等于上年报告的{spec.sheet(lk[0]).row_label(lk[1])}",
+                check.where,
+                sum_formula(left),
+                "==",
+                sum_formula(right),
+                "请按上年报告填写上年结转（“上年数据”表中是上年报告的数字）",
+                check=check,
+                verdict=(a, b, holds(a, "==", b)),
+            )
+        )
     for s in links(spec).stock:
         sheet = spec.sheet(s.this.sheet)
         first = s.this.cells()[0]
@@ -438,13 +541,30 @@ def live_rows(spec: Spec, values: dict, last: FilledReport | None) -> list[LiveR
         left = (s.this, *s.minus)
         right = tuple(_previous_ref(spec, (s.last.sheet, x)) for x in s.last.cells()) + s.plus
         a = ev.sum(left)
-        b = sum(last.number(s.last.sheet, x) for x in s.last.cells() if _usable(last, (s.last.sheet, x))) + ev.sum(s.plus)
-        title = (f"本年{sheet.col_label(first)}加{'、'.join(sheet.col_label(r.cells()[0]) for r in s.minus)}"
-                 f"等于上年{sheet.col_label(first)}加{'、'.join(sheet.col_label(r.cells()[0]) for r in s.plus)}")
-        check = Check("Y2", "warning", s.this.sheet, title, "", f"{sheet.short}“{sheet.row_label(first)}”行", left, "==", right)
-        rows.append(LiveRow("Y2", "warning", title, check.where, sum_formula(left), "==", sum_formula(right),
-                            "文件因有效期届满等原因失效时可能不相等，请核实", check=check,
-                            verdict=(a, b, holds(a, "==", b))))
+        b = sum(last.number(s.last.sheet, x) for x in s.last.cells() if _usable(last, (s.last.sheet, x))) + ev.sum(
+            s.plus
+        )
+        title = (
+            f"本年{sheet.col_label(first)}加{'、'.join(sheet.col_label(r.cells()[0]) for r in s.minus)}"
+            f"等于上年{sheet.col_label(first)}加{'、'.join(sheet.col_label(r.cells()[0]) for r in s.plus)}"
+        )
+        check = Check(
+            "Y2", "warning", s.this.sheet, title, "", f"{sheet.short}“{sheet.row_label(first)}”行", left, "==", right
+        )
+        rows.append(
+            LiveRow(
+                "Y2",
+                "warning",
+                title,
+                check.where,
+                sum_formula(left),
+                "==",
+                sum_formula(right),
+                "文件因有效期届满等原因失效时可能不相等，请核实",
+                check=check,
+                verdict=(a, b, holds(a, "==", b)),
+            )
+        )
     return rows
 
 
@@ -456,7 +576,9 @@ def write_previous_sheet(wb, spec: Spec, last: FilledReport, password: str, form
     ws.set_column("C:C", 24)
     ws.set_column("D:D", 12)
     ws.write("A1", "上年报告的数字（gktool new --previous 写入，供“校验”表比较；请勿修改）", formats["title"])
-    ws.write("A2", f"来源：{Path(shown_path(last.source)).name}（{last.unit or ''}{last.year or ''}年度）", formats["note"])
+    ws.write(
+        "A2", f"来源：{Path(shown_path(last.source)).name}（{last.unit or ''}{last.year or ''}年度）", formats["note"]
+    )
     for col, text in enumerate(["表格", "行", "列", "上年数字"]):
         ws.write(2, col, text, formats["header"])
     for i, (sheet_name, cell) in enumerate(previous_cells(spec)):
@@ -494,17 +616,17 @@ def change_phrase(now: float, before: float) -> str:
 def year_on_year(this: FilledReport, last: FilledReport, section: str) -> str:
     """The year-on-year sentence for a generated paragraph; empty when last year's figures are missing."""
     if y5_identity(this, last):
-        return ""          # another year or unit: comparing would mislead
+        return ""  # another year or unit: comparing would mislead
     parts = []
     for f in links(this.spec).year_on_year:
         if f.section != section:
             continue
         keys = [(r.sheet, x) for r in f.cells for x in r.cells()]
         if not all(_usable(this, k) and _usable(last, k) for k in keys):
-            continue       # never invent last year's figure
+            continue  # never invent last year's figure
         now, before = sum(this.number(*k) for k in keys), sum(last.number(*k) for k in keys)
         if now == 0 and before == 0:
-            continue       # nothing either year: not worth a clause
+            continue  # nothing either year: not worth a clause
         parts.append(f"{f.what}{_count(now)}件，{change_phrase(now, before)}")
     if not parts:
         return ""

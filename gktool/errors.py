@@ -1,7 +1,7 @@
 """The one exception type gktool raises for bad input or misuse."""
 
-EXIT_FINDINGS = 1   # the workbook was read and has errors
-EXIT_INPUT = 2      # unreadable input, usage error, refused output
+EXIT_FINDINGS = 1  # the workbook was read and has errors
+EXIT_INPUT = 2  # unreadable input, usage error, refused output
 
 
 class GkError(Exception):

@@ -1,4 +1,5 @@
 """`gktool extract`: what was read from each file, by official labels, as JSON Lines or CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -19,7 +20,7 @@ def _header_chain(sheet: Sheet, row: int, col: int) -> list[str]:
         lab = sheet.label_at(r, col)
         if lab is not None and lab.header and (not chain or chain[-1] != lab.text):
             chain.append(lab.text)
-    return chain        # nearest first
+    return chain  # nearest first
 
 
 @cache
@@ -39,7 +40,7 @@ def official_labels(spec: Spec) -> tuple[tuple[str, str, str, str, str], ...]:
                 if lab is not None and not lab.header:
                     leaf = lab.text
                     break
-            if not leaf:      # a table whose rows are named by its header groups (表四)
+            if not leaf:  # a table whose rows are named by its header groups (表四)
                 groups = [t for t in reversed(chain[1:]) if t not in ("申请人情况",)]
                 leaf = groups[0] + "".join(f"（{t}）" for t in groups[1:]) if groups else ""
             out.append((sheet.name, c.cell, sheet.section, leaf, column))
@@ -55,8 +56,15 @@ def _plain(v):
 def extract_record(analysis: Analysis) -> dict:
     """One file's extract object: the verdict's fields plus every table value with its source."""
     result = analysis.result
-    rec = {"file": result.file, "ok": result.ok, "kind": result.kind, "format": result.format,
-           "unit": result.unit, "year": result.year, "values": []}
+    rec = {
+        "file": result.file,
+        "ok": result.ok,
+        "kind": result.kind,
+        "format": result.format,
+        "unit": result.unit,
+        "year": result.year,
+        "values": [],
+    }
     report = analysis.report
     if report is not None:
         for sheet, cell, table, row, column in official_labels(report.spec):
@@ -65,8 +73,16 @@ def extract_record(analysis: Analysis) -> dict:
             key = (sheet, cell)
             value = report.values.get(key)
             number = None if key in report.unread or not isinstance(value, (int, float)) else _plain(value)
-            rec["values"].append({"table": table, "row": row, "column": column, "value": number,
-                                  "printed": report.printed.get(key, ""), "at": report.place(sheet, cell).at})
+            rec["values"].append(
+                {
+                    "table": table,
+                    "row": row,
+                    "column": column,
+                    "value": number,
+                    "printed": report.printed.get(key, ""),
+                    "at": report.place(sheet, cell).at,
+                }
+            )
     rec["findings"] = [f.as_dict() for f in result.findings]
     return rec
 
@@ -79,8 +95,20 @@ def to_json_line(analysis: Analysis) -> str:
 def csv_rows(analysis: Analysis) -> list[list]:
     """One CSV row per value: file, unit, year, then the value's fields."""
     rec = extract_record(analysis)
-    return [[rec["file"], rec["unit"] or "", rec["year"] or "", v["table"], v["row"], v["column"],
-             "" if v["value"] is None else v["value"], v["printed"], v["at"]] for v in rec["values"]]
+    return [
+        [
+            rec["file"],
+            rec["unit"] or "",
+            rec["year"] or "",
+            v["table"],
+            v["row"],
+            v["column"],
+            "" if v["value"] is None else v["value"],
+            v["printed"],
+            v["at"],
+        ]
+        for v in rec["values"]
+    ]
 
 
 def csv_text(rows: list[list], header: bool) -> str:

@@ -8,6 +8,7 @@ Form sheets are keyed by field label, table sheets by cell address. Every value
 is checked against its cell's input type before anything is written: a workbook
 pre-filled with "无" or -3 in a count cell would only fail later, in the clerk's hands.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ from .spec import TEXT_TYPES, InputType, Spec
 def _finite(x: int | float) -> bool:
     try:
         return math.isfinite(x)
-    except OverflowError:      # an int too large for a float
+    except OverflowError:  # an int too large for a float
         return False
 
 
@@ -38,7 +39,7 @@ def check_value(t: InputType, value, where: str):
     if t.key in TEXT_TYPES:
         if isinstance(value, str):
             return value
-        return str(value)     # a phone number or post code written as a JSON number
+        return str(value)  # a phone number or post code written as a JSON number
     wrong = f"预填数据中“{where}”的值 {_shown(value)} 不对：这里只能填{t.description}"
     if t.min is not None and t.max is not None:
         wrong += f"（{t.min:g}–{t.max:g}）"
@@ -59,7 +60,7 @@ def load_fill(spec: Spec, path: str | Path) -> dict[tuple[str, str], object]:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise GkError(f"预填数据文件“{path}”不存在") from None
-    except (OSError, ValueError) as exc:     # JSONDecodeError, UnicodeDecodeError, ints past 4300 digits
+    except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError, ints past 4300 digits
         raise GkError(f"预填数据文件“{path}”无法读取：{exc}") from None
     except RecursionError:
         raise GkError(f"预填数据文件“{path}”无法读取：嵌套层次过深，不是预填数据的格式") from None
@@ -84,8 +85,13 @@ def load_fill(spec: Spec, path: str | Path) -> dict[tuple[str, str], object]:
                 c = sheet.spec_cell(cell)
                 if c is None or c.kind != "input":
                     raise GkError(f"预填数据中的“{sheet_name}!{key}”不是可填写的单元格")
-            if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool) \
-                    or isinstance(value, (int, float)) and not _finite(value):
+            if (
+                value is not None
+                and not isinstance(value, (str, int, float))
+                or isinstance(value, bool)
+                or isinstance(value, (int, float))
+                and not _finite(value)
+            ):
                 raise GkError(f"预填数据中“{sheet_name}!{key}”的值只能是数字或文字")
             where = f"{sheet_name}!{key}" if sheet.kind == "form" else f"{sheet_name}!{key}（{sheet.describe(cell)}）"
             values[(sheet.name, cell)] = check_value(spec.types[sheet.spec_cell(cell).type], value, where)

@@ -1,4 +1,5 @@
 """Findings are data: frozen records collected per file and rendered at the edge."""
+
 from __future__ import annotations
 
 import json
@@ -14,27 +15,34 @@ def _json_number(x):
 @dataclass(frozen=True)
 class Finding:
     rule: str
-    severity: str                 # "error" | "warning"
+    severity: str  # "error" | "warning"
     sheet: str
     cells: tuple[str, ...]
-    message: str                  # Chinese: where, what, how to fix
+    message: str  # Chinese: where, what, how to fix
     expected: float | int | None = None
     actual: float | int | str | None = None
 
     def as_dict(self) -> dict:
-        return {"rule": self.rule, "severity": self.severity, "sheet": self.sheet,
-                "cells": list(self.cells), "message": self.message,
-                "expected": _json_number(self.expected), "actual": _json_number(self.actual)}
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "sheet": self.sheet,
+            "cells": list(self.cells),
+            "message": self.message,
+            "expected": _json_number(self.expected),
+            "actual": _json_number(self.actual),
+        }
 
 
 @dataclass
 class Result:
     """The verdict on one file."""
+
     file: str
     format: str | None = None
     findings: list[Finding] = field(default_factory=list)
     unreadable: bool = False
-    kind: str | None = None       # what the file was read as: gktool, xlsx, xls, ods, xlsb, docx, html, pdf
+    kind: str | None = None  # what the file was read as: gktool, xlsx, xls, ods, xlsb, docx, html, pdf
     unit: str | None = None
     year: int | None = None
 
@@ -51,9 +59,17 @@ class Result:
         return self.errors == 0 and not self.unreadable
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "ok": self.ok, "kind": self.kind, "format": self.format,
-                "unit": self.unit, "year": self.year, "errors": self.errors,
-                "warnings": self.warnings, "findings": [f.as_dict() for f in self.findings]}
+        return {
+            "file": self.file,
+            "ok": self.ok,
+            "kind": self.kind,
+            "format": self.format,
+            "unit": self.unit,
+            "year": self.year,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "findings": [f.as_dict() for f in self.findings],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), ensure_ascii=False)
@@ -64,6 +80,7 @@ SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 
 def render_text(result: Result, color: bool = False) -> str:
     """Chinese text for a person: findings grouped by sheet, then a summary line."""
+
     def paint(text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
@@ -81,6 +98,8 @@ def render_text(result: Result, color: bool = False) -> str:
     elif result.ok:
         summary = paint("通过", "32;1") + (f"（{result.warnings} 个警告，请核实）" if result.warnings else "")
     else:
-        summary = paint(f"不通过：{result.errors} 个错误", "31;1") + (f"，{result.warnings} 个警告" if result.warnings else "")
+        summary = paint(f"不通过：{result.errors} 个错误", "31;1") + (
+            f"，{result.warnings} 个警告" if result.warnings else ""
+        )
     lines.append(f"结论：{summary}")
     return "\n".join(lines)

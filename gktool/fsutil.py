@@ -1,4 +1,5 @@
 """Writing outputs safely: to a temporary file beside the target, then into place."""
+
 from __future__ import annotations
 
 import contextlib
@@ -43,7 +44,7 @@ def atomic_output(path: Path, force: bool = False):
     try:
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; outputs are ordinary files
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs are ordinary files
         yield Path(tmp)
         if force:
             os.replace(tmp, path)
@@ -52,7 +53,7 @@ def atomic_output(path: Path, force: bool = False):
                 os.link(tmp, path)
             except FileExistsError:
                 raise _exists(path) from None
-            except OSError:   # file systems without hard links
+            except OSError:  # file systems without hard links
                 if path.exists():
                     raise _exists(path) from None
                 os.replace(tmp, path)
@@ -64,7 +65,7 @@ def atomic_output(path: Path, force: bool = False):
         raise GkError(f"无法写入“{path}”：{exc.strerror or exc}，请检查磁盘空间和文件夹后重试") from None
     except Exception as exc:
         cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, OSError):   # a writer's wrapper round a write error (xlsxwriter's FileCreateError)
+        if isinstance(cause, OSError):  # a writer's wrapper round a write error (xlsxwriter's FileCreateError)
             raise GkError(f"无法写入“{path}”：{cause.strerror or cause}，请检查磁盘空间和文件夹后重试") from None
         raise
     finally:

@@ -3,6 +3,7 @@
 The Python side (gktool.rules) evaluates the same `Check` objects; tests
 recalculate a filled workbook in LibreOffice and compare the two verdicts.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,15 +14,16 @@ from .compute import TOLERANCE
 from .spec import Check, Ref, Sheet, Spec, cell_name, parse_cell, quote_sheet
 
 CHECK_SHEET = "校验"
-CHECK_FIRST_ROW = 4          # 1-based row of the first check on the 校验 sheet (row 3: headers)
-CHECK_COLUMNS = 9            # A:I
-OVERALL_CELL = "C1"          # the overall verdict, the first thing on the sheet (merged C1:D1)
+CHECK_FIRST_ROW = 4  # 1-based row of the first check on the 校验 sheet (row 3: headers)
+CHECK_COLUMNS = 9  # A:I
+OVERALL_CELL = "C1"  # the overall verdict, the first thing on the sheet (merged C1:D1)
 OP_TEXT = {"==": "=", ">=": "≥", "<=": "≤"}
 
 
 @dataclass(frozen=True)
 class CheckRow:
     """One row of the 校验 sheet: a rule instance, or the R5 type check of one table."""
+
     rule: str
     severity: str
     title: str
@@ -52,8 +54,9 @@ def condition(left: str, op: str, right: str) -> str:
 
 
 def _absolute(refs: tuple[Ref, ...]) -> tuple[Ref, ...]:
-    return tuple(Ref(r.sheet, ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", p) for p in r.range.split(":")))
-                 for r in refs)
+    return tuple(
+        Ref(r.sheet, ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", p) for p in r.range.split(":"))) for r in refs
+    )
 
 
 def violated_formula(check: Check, local: str) -> str:
@@ -61,8 +64,11 @@ def violated_formula(check: Check, local: str) -> str:
 
     References are absolute: one formula serves every highlighted cell, and Excel
     would otherwise shift relative references from the first cell to each other one."""
-    return "NOT(" + condition(sum_formula(_absolute(check.left), local), check.op,
-                              sum_formula(_absolute(check.right), local)) + ")"
+    return (
+        "NOT("
+        + condition(sum_formula(_absolute(check.left), local), check.op, sum_formula(_absolute(check.right), local))
+        + ")"
+    )
 
 
 def input_blocks(sheet: Sheet, integer_only: bool = False, types: dict | None = None) -> list[str]:
@@ -107,8 +113,10 @@ def _blank(v) -> bool:
 
 
 def _build_rows(spec: Spec) -> list[CheckRow]:
-    rows = [CheckRow(c.rule, c.severity, c.title, c.where, sum_formula(c.left), c.op,
-                     sum_formula(c.right), c.hint, check=c) for c in spec.checks]
+    rows = [
+        CheckRow(c.rule, c.severity, c.title, c.where, sum_formula(c.left), c.op, sum_formula(c.right), c.hint, check=c)
+        for c in spec.checks
+    ]
     for sheet in spec.sheets:
         if sheet.kind != "table":
             continue
@@ -137,15 +145,29 @@ def _type_row(spec: Spec, sheet: Sheet) -> CheckRow:
             elif _is_number(v) and (v < 0 or (t.integer and not float(v).is_integer())):
                 bad += 1
         return bad, 0
-    return CheckRow("R5", "error", "数字单元格只能填写不小于0的数，件数须为整数（文字、负数、小数的个数）", sheet.short,
-                    f"IFERROR({text}+{negative}+{fraction or 0},1)", "==", "0",
-                    "把文字、负数、小数改为不小于0的整数（金额可有两位小数）；没有发生的填0",
-                    type_sheet=sheet.name, compute=compute)
+
+    return CheckRow(
+        "R5",
+        "error",
+        "数字单元格只能填写不小于0的数，件数须为整数（文字、负数、小数的个数）",
+        sheet.short,
+        f"IFERROR({text}+{negative}+{fraction or 0},1)",
+        "==",
+        "0",
+        "把文字、负数、小数改为不小于0的整数（金额可有两位小数）；没有发生的填0",
+        type_sheet=sheet.name,
+        compute=compute,
+    )
 
 
 def _field_refs(spec: Spec, predicate) -> list[tuple[str, str, str]]:
-    return [(s.name, s.field_cell(f.key).cell, f.label) for s in spec.sheets if s.kind == "form"
-            for f in s.fields if predicate(f)]
+    return [
+        (s.name, s.field_cell(f.key).cell, f.label)
+        for s in spec.sheets
+        if s.kind == "form"
+        for f in s.fields
+        if predicate(f)
+    ]
 
 
 def _completeness_rows(spec: Spec) -> list[CheckRow]:
@@ -153,12 +175,27 @@ def _completeness_rows(spec: Spec) -> list[CheckRow]:
     rows = []
     groups = [
         ("C1", "error", "必填的封面信息（单位名称、报告年度）", lambda f: f.required, "填写单位全称和四位年份"),
-        ("K1", "error", "联系方式（地址、电话、网站）已填写", lambda f: f.publish and f.type == "text",
-         "在封面填写通信地址、联系电话和网站网址"),
-        ("K2", "warning", "必写的文字部分已填写", lambda f: f.publish and f.type == "narrative",
-         "写明总体情况和存在的主要问题"),
-        ("K4", "error", "信息处理费的件数和金额已填写", lambda f: f.publish and f.type not in ("text", "narrative"),
-         "没有收取的填 0，不要留空"),
+        (
+            "K1",
+            "error",
+            "联系方式（地址、电话、网站）已填写",
+            lambda f: f.publish and f.type == "text",
+            "在封面填写通信地址、联系电话和网站网址",
+        ),
+        (
+            "K2",
+            "warning",
+            "必写的文字部分已填写",
+            lambda f: f.publish and f.type == "narrative",
+            "写明总体情况和存在的主要问题",
+        ),
+        (
+            "K4",
+            "error",
+            "信息处理费的件数和金额已填写",
+            lambda f: f.publish and f.type not in ("text", "narrative"),
+            "没有收取的填 0，不要留空",
+        ),
     ]
     for rule, severity, title, predicate, hint in groups:
         refs = _field_refs(spec, predicate)
@@ -168,8 +205,20 @@ def _completeness_rows(spec: Spec) -> list[CheckRow]:
 
         def compute(values: dict, refs=refs) -> tuple[float, float]:
             return sum(_blank(values.get((sh, cell))) for sh, cell, _ in refs), 0
-        rows.append(CheckRow(rule, severity, title + "（空白的个数）", "、".join(label for _, _, label in refs),
-                             formula, "==", "0", hint, compute=compute))
+
+        rows.append(
+            CheckRow(
+                rule,
+                severity,
+                title + "（空白的个数）",
+                "、".join(label for _, _, label in refs),
+                formula,
+                "==",
+                "0",
+                hint,
+                compute=compute,
+            )
+        )
     tables = [s for s in spec.sheets if s.kind == "table"]
     if tables:
         filled = "+".join(f"COUNTA({quote_sheet(s.name)}!{b})" for s in tables for b in input_blocks(s))
@@ -177,8 +226,20 @@ def _completeness_rows(spec: Spec) -> list[CheckRow]:
 
         def count_filled(values: dict) -> tuple[float, float]:
             return sum(not _blank(values.get(k)) for k in keys), 1
-        rows.append(CheckRow("K3", "error", "表格已填写（填了数字的单元格个数）", "表二、表三、表四", filled, ">=", "1",
-                             "没有发生的事项填 0；全部留空看不出是否填写过", compute=count_filled))
+
+        rows.append(
+            CheckRow(
+                "K3",
+                "error",
+                "表格已填写（填了数字的单元格个数）",
+                "表二、表三、表四",
+                filled,
+                ">=",
+                "1",
+                "没有发生的事项填 0；全部留空看不出是否填写过",
+                compute=count_filled,
+            )
+        )
     return rows
 
 
@@ -187,8 +248,10 @@ def _ratio_rows(spec: Spec) -> list[CheckRow]:
     rows = []
     for rc in spec.ratio_checks:
         num, den = rc.numerator.excel(), rc.denominator.excel()
-        formula = (f"IF(AND(ISNUMBER({num}),ISNUMBER({den}),N({den})>0,N({num})>0),"
-                   f"IF(AND({num}/{den}>={rc.min:g},{num}/{den}<={rc.max:g}),0,1),0)")
+        formula = (
+            f"IF(AND(ISNUMBER({num}),ISNUMBER({den}),N({den})>0,N({num})>0),"
+            f"IF(AND({num}/{den}>={rc.min:g},{num}/{den}<={rc.max:g}),0,1),0)"
+        )
         keys = [(rc.numerator.sheet, rc.numerator.cells()[0]), (rc.denominator.sheet, rc.denominator.cells()[0])]
 
         def compute(values: dict, keys=keys, rc=rc) -> tuple[float, float]:
@@ -196,8 +259,20 @@ def _ratio_rows(spec: Spec) -> list[CheckRow]:
             if not (_is_number(top) and _is_number(bottom)) or bottom <= 0 or top <= 0:
                 return 0, 0
             return (0 if rc.min <= top / bottom <= rc.max else 1), 0
-        rows.append(CheckRow(rc.id, rc.severity, f"{rc.what}在 {rc.min:g}–{rc.max:g} {rc.unit} 之间（不在时为 1）",
-                             "六、其他事项", formula, "==", "0", rc.hint, compute=compute))
+
+        rows.append(
+            CheckRow(
+                rc.id,
+                rc.severity,
+                f"{rc.what}在 {rc.min:g}–{rc.max:g} {rc.unit} 之间（不在时为 1）",
+                "六、其他事项",
+                formula,
+                "==",
+                "0",
+                rc.hint,
+                compute=compute,
+            )
+        )
     return rows
 
 

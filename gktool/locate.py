@@ -1,4 +1,5 @@
 """Finding the spec's cells in a read workbook: by defined name, else by label."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -22,7 +23,7 @@ class LocatedSheet:
     raw: RawSheet
     row_map: dict[int, int] = field(default_factory=dict)
     col_map: dict[int, int] = field(default_factory=dict)
-    _where: dict[str, str] = field(default_factory=dict)   # filled once the maps are complete
+    _where: dict[str, str] = field(default_factory=dict)  # filled once the maps are complete
 
     def _map(self, mapping: dict[int, int], index: int) -> int:
         if index in mapping:
@@ -33,7 +34,7 @@ class LocatedSheet:
             return max(1, index + mapping[k] - k)
         above = [k for k in mapping if k > index]
         if above:
-            k = min(above)     # a damaged name can map row/column k near 1: stay on the sheet
+            k = min(above)  # a damaged name can map row/column k near 1: stay on the sheet
             return max(1, index + mapping[k] - k)
         return index
 
@@ -69,7 +70,7 @@ def locate_sheet(spec_sheet: Sheet, raw: RawSheet, wb: RawWorkbook) -> LocatedSh
         (sr, sc), (ar, ac) = parse_cell(c.cell), parse_cell(target[1])
         loc.row_map.setdefault(sr, ar)
         loc.col_map.setdefault(sc, ac)
-    _map_by_labels(loc)   # rows and columns that hold no named cell (headers) follow their labels
+    _map_by_labels(loc)  # rows and columns that hold no named cell (headers) follow their labels
     return loc
 
 

@@ -7,6 +7,7 @@ writers (workbook, Word, summary) consume it. Values are keyed by the spec's sta
 nothing downstream needs to know where in the source a value was printed. That is kept
 beside it, in words a person can find.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from .compute import Evaluator
 from .spec import TEXT_TYPES, Spec
 
-Key = tuple[str, str]   # (spec sheet name, spec cell address)
+Key = tuple[str, str]  # (spec sheet name, spec cell address)
 
 KINDS = ("gktool", "xlsx", "xls", "ods", "xlsb", "docx", "html", "pdf")
 
@@ -23,6 +24,7 @@ KINDS = ("gktool", "xlsx", "xls", "ods", "xlsb", "docx", "html", "pdf")
 class Place:
     """Where a value was printed: `sheet` groups findings, `cell` is the short address
     within it, `at` is the full wording ("三、依申请公开!D4", "第2个表格 第4行第3列")."""
+
     sheet: str
     cell: str
     at: str
@@ -31,18 +33,19 @@ class Place:
 @dataclass
 class FilledReport:
     """A report as read: values by key, totals as stated, unit, year, and provenance."""
+
     spec: Spec
-    source: str                                    # the file as the user named it
-    kind: str                                      # one of KINDS
+    source: str  # the file as the user named it
+    kind: str  # one of KINDS
     unit: str | None = None
     year: int | None = None
-    values: dict[Key, object] = field(default_factory=dict)   # float, str (text fields), None (blank/unread)
-    printed: dict[Key, str] = field(default_factory=dict)     # the text as found in the source
+    values: dict[Key, object] = field(default_factory=dict)  # float, str (text fields), None (blank/unread)
+    printed: dict[Key, str] = field(default_factory=dict)  # the text as found in the source
     places: dict[Key, Place] = field(default_factory=dict)
-    live: set[Key] = field(default_factory=set)    # totals that follow the inputs (intact formulas): recomputed
+    live: set[Key] = field(default_factory=set)  # totals that follow the inputs (intact formulas): recomputed
     unread: set[Key] = field(default_factory=set)  # cells that could not be read (a finding says why)
     flagged: set[Key] = field(default_factory=set)  # cells whose reader already made an error finding (a
-                                                     # replaced total): sums through them are consequences, not news
+    # replaced total): sums through them are consequences, not news
     absent: set[str] = field(default_factory=set)  # spec sheets (tables/sections) not found in the source
     _evaluator: Evaluator | None = field(default=None, repr=False)
     _homes: dict[str, str] | None = field(default=None, repr=False)
@@ -56,7 +59,9 @@ class FilledReport:
         u = values.get((unit.sheet, unit.cell)) if unit else None
         y = values.get((year.sheet, year.cell)) if year else None
         report.unit = u.strip() if isinstance(u, str) and u.strip() else None
-        report.year = int(y) if isinstance(y, (int, float)) and not isinstance(y, bool) and float(y).is_integer() else None
+        report.year = (
+            int(y) if isinstance(y, (int, float)) and not isinstance(y, bool) and float(y).is_integer() else None
+        )
         return report
 
     # ------------------------------------------------------------ numbers

@@ -11,13 +11,14 @@ the current cell, so time and memory stay bounded by the caps below whatever a
 file contains. Anything that goes wrong while reading becomes a GkError with a
 one-line message naming the file.
 """
+
 from __future__ import annotations
 
 import re
 import zipfile
-from pyexpat import ExpatError, ParserCreate
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from pyexpat import ExpatError, ParserCreate
 from xml.etree import ElementTree as ET
 
 from .errors import GkError
@@ -27,30 +28,30 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_TOTAL_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_PART_BYTES = 30 * 1024 * 1024
 MAX_RATIO = 100
-RATIO_MIN_SIZE = 256 * 1024      # tiny parts compress well legitimately
+RATIO_MIN_SIZE = 256 * 1024  # tiny parts compress well legitimately
 MAX_ENTRIES = 2000
-MAX_NODES_PART = 1_000_000       # elements ("<") or attributes ('="') in one XML part
-MAX_NODES_TREE = 200_000         # parts kept as a tree (workbook, relationships, properties)
-MAX_NODES_TOTAL = 2_000_000      # over all parts read: bounds the parse time of one file
-MAX_DEPTH = 200                  # nesting depth of XML elements (real parts: < 10)
-MAX_TEXT = 32767                 # Excel's limit on the characters in a cell
+MAX_NODES_PART = 1_000_000  # elements ("<") or attributes ('="') in one XML part
+MAX_NODES_TREE = 200_000  # parts kept as a tree (workbook, relationships, properties)
+MAX_NODES_TOTAL = 2_000_000  # over all parts read: bounds the parse time of one file
+MAX_DEPTH = 200  # nesting depth of XML elements (real parts: < 10)
+MAX_TEXT = 32767  # Excel's limit on the characters in a cell
 MAX_MERGES = 10000
 MAX_ROW, MAX_COL = 1048576, 16384
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 _DTD_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 _ROW_RE = re.compile(r"[0-9]{1,7}")
-MARGIN_ROWS = 40                 # how far beyond the spec's area we look for moved labels
+MARGIN_ROWS = 40  # how far beyond the spec's area we look for moved labels
 MARGIN_COLS = 10
 
 
 @dataclass(frozen=True)
 class RawCell:
-    value: object            # float | str | bool | None (cached value for formulas)
-    formula: str | None      # without the leading "="
-    kind: str                # "n", "s", "str", "inlineStr", "b", "e", "d"
-    damaged: bool = False    # a value that could not be decoded (garbage in <v>)
-    style: int = 0           # index into the workbook's cell formats (tells a date from a number)
+    value: object  # float | str | bool | None (cached value for formulas)
+    formula: str | None  # without the leading "="
+    kind: str  # "n", "s", "str", "inlineStr", "b", "e", "d"
+    damaged: bool = False  # a value that could not be decoded (garbage in <v>)
+    style: int = 0  # index into the workbook's cell formats (tells a date from a number)
 
 
 @dataclass
@@ -60,7 +61,7 @@ class RawSheet:
     merges: list[str] = field(default_factory=list)
     max_row: int = 0
     max_col: int = 0
-    outside: int = 0         # non-empty cells beyond the area that was kept
+    outside: int = 0  # non-empty cells beyond the area that was kept
 
 
 @dataclass
@@ -72,7 +73,7 @@ class RawWorkbook:
     properties: dict[str, str]
     has_macros: bool = False
     has_external_links: bool = False
-    date_styles: frozenset = frozenset()   # cell-format indexes that show a number as a date or time
+    date_styles: frozenset = frozenset()  # cell-format indexes that show a number as a date or time
 
     def is_date(self, cell: RawCell | None) -> bool:
         """Whether Excel shows this cell as a date (e.g. "5-1" typed into a count cell)."""
@@ -122,11 +123,15 @@ def preflight(path: str | Path, kind: str = "xlsx") -> zipfile.ZipFile:
     words = _DOCX_WORDS if kind == "docx" else None
     try:
         if p.is_dir():
-            raise _refuse(shown, words["dir"] if words else "这是一个文件夹，不是工作簿文件；请给出文件夹中的 .xlsx 文件")
+            raise _refuse(
+                shown, words["dir"] if words else "这是一个文件夹，不是工作簿文件；请给出文件夹中的 .xlsx 文件"
+            )
         if not p.exists():
             raise _refuse(shown, "文件不存在，请检查路径和文件名")
         if not p.is_file():
-            raise _refuse(shown, words["special"] if words else "这不是普通文件（可能是设备或管道），请给出 .xlsx 工作簿文件")
+            raise _refuse(
+                shown, words["special"] if words else "这不是普通文件（可能是设备或管道），请给出 .xlsx 工作簿文件"
+            )
         size = p.stat().st_size
         if size == 0:
             raise _refuse(shown, "文件是空的（0 字节），可能没有保存或下载完整，请重新获取")
@@ -139,7 +144,7 @@ def preflight(path: str | Path, kind: str = "xlsx") -> zipfile.ZipFile:
         raise _refuse(shown, "没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
     except OSError as exc:
         raise _refuse(shown, f"无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
-    except ValueError:       # e.g. a NUL character in the path
+    except ValueError:  # e.g. a NUL character in the path
         raise _refuse(shown, "文件路径无效，请检查路径和文件名") from None
     if head.startswith(CFB_MAGIC):
         try:
@@ -147,24 +152,42 @@ def preflight(path: str | Path, kind: str = "xlsx") -> zipfile.ZipFile:
                 blob = fh.read(min(size, 4 * 1024 * 1024))
         except OSError as exc:
             raise _refuse(shown, f"无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
-        if "EncryptedPackage".encode("utf-16-le") in blob or b"EncryptionInfo" in blob \
-                or "EncryptionInfo".encode("utf-16-le") in blob:
-            raise _refuse(shown, words["encrypted"] if words else "工作簿设置了打开密码（已加密），请在 Excel/WPS 中取消密码后另存为 .xlsx 再提交")
-        raise _refuse(shown, words["legacy"] if words else "这是旧版 .xls（或 .doc）格式文件，请在 Excel/WPS 中“另存为” .xlsx 格式后再提交")
+        if (
+            "EncryptedPackage".encode("utf-16-le") in blob
+            or b"EncryptionInfo" in blob
+            or "EncryptionInfo".encode("utf-16-le") in blob
+        ):
+            raise _refuse(
+                shown,
+                words["encrypted"]
+                if words
+                else "工作簿设置了打开密码（已加密），请在 Excel/WPS 中取消密码后另存为 .xlsx 再提交",
+            )
+        raise _refuse(
+            shown,
+            words["legacy"]
+            if words
+            else "这是旧版 .xls（或 .doc）格式文件，请在 Excel/WPS 中“另存为” .xlsx 格式后再提交",
+        )
     if not head.startswith(ZIP_MAGIC):
         text_like = head and all(b >= 9 for b in head[:512])
         if words:
             why = words["text"] if text_like else words["unknown"]
         else:
-            why = ("这不是 Excel 工作簿，看起来是文本或 CSV 文件（可能只是改了扩展名），请使用 gktool new 生成的 .xlsx 工作簿"
-                   if text_like else "这不是 Excel 工作簿（.xlsx），文件内容无法识别，请确认提交的是填报工作簿")
+            why = (
+                "这不是 Excel 工作簿，看起来是文本或 CSV 文件（可能只是改了扩展名），请使用 gktool new 生成的 .xlsx 工作簿"
+                if text_like
+                else "这不是 Excel 工作簿（.xlsx），文件内容无法识别，请确认提交的是填报工作簿"
+            )
         raise _refuse(shown, why)
     try:
         zf = zipfile.ZipFile(p)
         infos = zf.infolist()
     except PermissionError:
         raise _refuse(shown, "没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
-    except Exception:   # zipfile raises many types on damage: BadZipFile, ValueError, an unsupported method or version, ...
+    except (
+        Exception
+    ):  # zipfile raises many types on damage: BadZipFile, ValueError, an unsupported method or version, ...
         raise _refuse(shown, "文件已损坏，无法打开（可能没有下载或复制完整），请重新获取原文件") from None
     try:
         _check_entries(shown, zf, infos, kind)
@@ -185,7 +208,8 @@ def _check_entries(shown: str, zf: zipfile.ZipFile, infos, kind: str = "xlsx") -
             raise _refuse(shown, "文件内部路径异常，已拒绝读取")
         total += info.file_size
         if info.file_size > MAX_PART_BYTES or (
-                info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+            info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_RATIO * max(info.compress_size, 1)
+        ):
             raise _refuse(shown, "文件内部数据解压后异常巨大（疑似“压缩炸弹”），已拒绝读取")
     if total > MAX_TOTAL_UNCOMPRESSED:
         raise _refuse(shown, "文件解压后过大（疑似“压缩炸弹”），已拒绝读取")
@@ -218,10 +242,10 @@ class _Parts:
 
     def __init__(self, shown: str, zf: zipfile.ZipFile, what: str = "填报工作簿"):
         self.shown = shown
-        self.what = what        # what the messages call the file: "填报工作簿", "年度报告 Word 文件"
+        self.what = what  # what the messages call the file: "填报工作簿", "年度报告 Word 文件"
         self.zf = zf
         self.names = set(zf.namelist())
-        self.nodes = 0          # elements and attributes over all parts read so far
+        self.nodes = 0  # elements and attributes over all parts read so far
 
     def refuse(self, why: str) -> GkError:
         return _refuse(self.shown, why)
@@ -235,8 +259,10 @@ class _Parts:
         try:
             with self.zf.open(name) as fh:
                 data = fh.read(MAX_PART_BYTES + 1)
-        except Exception as exc:    # BadZipFile (CRC), zlib.error, an unsupported compression method, EOFError, ...
-            raise self.refuse(f"文件已损坏，内部部件“{name}”无法解压（{type(exc).__name__}），请重新获取原文件") from None
+        except Exception as exc:  # BadZipFile (CRC), zlib.error, an unsupported compression method, EOFError, ...
+            raise self.refuse(
+                f"文件已损坏，内部部件“{name}”无法解压（{type(exc).__name__}），请重新获取原文件"
+            ) from None
         if len(data) > MAX_PART_BYTES:
             raise self.refuse("文件内部数据解压后异常巨大（疑似“压缩炸弹”），已拒绝读取")
         if _DTD_RE.search(data):
@@ -252,7 +278,7 @@ class _Parts:
 
         Tree parts (`max_depth` given) get "uri}local" tags; stream parsers get
         the names as written ("c" or "x:c") and keep no tree, so need no depth cap."""
-        if max_depth is None:      # streams: raw names, callbacks drop any "x:" prefix themselves
+        if max_depth is None:  # streams: raw names, callbacks drop any "x:" prefix themselves
             parser = ParserCreate()
             parser.StartElementHandler = start
             parser.EndElementHandler = end
@@ -286,7 +312,7 @@ class _Parts:
             if exc.args[0] == "dtd":
                 raise self.refuse("文件内部含有 DOCTYPE/实体声明（可能是恶意构造的文件），已拒绝读取") from None
             raise self.refuse(f"文件内部部件“{name}”的结构异常（嵌套过深），已拒绝读取") from None
-        except (ExpatError, ValueError, LookupError, UnicodeError):   # bad XML, unknown encoding
+        except (ExpatError, ValueError, LookupError, UnicodeError):  # bad XML, unknown encoding
             raise self.damaged(name) from None
 
     def xml(self, name: str):
@@ -298,7 +324,7 @@ class _Parts:
         self.parse(name, data, builder.start, builder.end, builder.data, MAX_DEPTH)
         try:
             return builder.close()
-        except Exception:    # no root element
+        except Exception:  # no root element
             raise self.damaged(name) from None
 
 
@@ -335,7 +361,7 @@ class _StringText:
     the <t> runs directly inside it or inside its <r> runs, not phonetic <rPh>."""
 
     def __init__(self):
-        self.path: list[str] = []     # local tags below the item
+        self.path: list[str] = []  # local tags below the item
         self.pieces: list[str] = []
         self.size = 0
 
@@ -395,18 +421,21 @@ _REF_RE = re.compile(r"(?<![A-Za-z0-9_.'!\"])(\$?)([A-Z]{1,3})(\$?)([0-9]{1,7})(
 
 def translate_formula(formula: str, drow: int, dcol: int) -> str:
     """Shift relative references, as Excel does for a shared formula's followers."""
+
     def shift(m):
         col = m.group(2) if m.group(1) else _col(col_index(m.group(2)) + dcol)
         row = m.group(4) if m.group(3) else str(int(m.group(4)) + drow)
         return f"{m.group(1)}{col}{m.group(3)}{row}"
+
     pieces = formula.split('"')
-    for i in range(0, len(pieces), 2):       # leave string literals alone
+    for i in range(0, len(pieces), 2):  # leave string literals alone
         pieces[i] = _REF_RE.sub(shift, pieces[i])
     return '"'.join(pieces)
 
 
 def _col(i: int) -> str:
     from .spec import col_letters
+
     return col_letters(max(i, 1))
 
 
@@ -436,7 +465,7 @@ class _CellBuilder:
         self.v: list[str] | None = None
         self.f: list[str] | None = None
         self.f_attrs: dict = {}
-        self.size = 0             # characters kept in v and f together
+        self.size = 0  # characters kept in v and f together
         self.inline: _StringText | None = None
 
     def start(self, tag: str, attrs: dict) -> None:
@@ -633,7 +662,7 @@ def read_workbook(path: str | Path, keep=None) -> RawWorkbook:
         names: list[str] = []
         defined: dict[str, str] = {}
         shared_path = None
-        for rid, target in rels.items():
+        for _rid, target in rels.items():
             if target.endswith("sharedStrings.xml"):
                 shared_path = target
         for elem in root.iter():
@@ -648,23 +677,25 @@ def read_workbook(path: str | Path, keep=None) -> RawWorkbook:
                 defined[elem.get("name") or ""] = (elem.text or "").strip()
         strings = _shared_strings(parts, shared_path)
         props = _custom_properties(parts)
-        if callable(keep):      # the area to keep can depend on what the workbook is
+        if callable(keep):  # the area to keep can depend on what the workbook is
             keep = keep(names, props)
         sheets = {}
         for name, area in (keep or {}).items():
             if name in sheet_paths:
                 rows, cols = area
-                sheets[name] = _parse_sheet(parts, sheet_paths[name], name, strings,
-                                            (rows + MARGIN_ROWS, cols + MARGIN_COLS))
+                sheets[name] = _parse_sheet(
+                    parts, sheet_paths[name], name, strings, (rows + MARGIN_ROWS, cols + MARGIN_COLS)
+                )
         dates = _date_styles(parts)
         macros = any(n.lower().endswith("vbaproject.bin") for n in parts.names)
-        external = any(n.startswith("xl/externalLinks/") for n in parts.names) or \
-            any(t.startswith("external:") for t in rels.values())
+        external = any(n.startswith("xl/externalLinks/") for n in parts.names) or any(
+            t.startswith("external:") for t in rels.values()
+        )
     return RawWorkbook(shown, names, sheets, defined, props, macros, external, dates)
 
 
 def parse_defined_name(text: str) -> tuple[str, str] | None:
-    """"'三、依申请公开'!$D$4" -> ("三、依申请公开", "D4"); None for anything else."""
+    """ "'三、依申请公开'!$D$4" -> ("三、依申请公开", "D4"); None for anything else."""
     sheet, sep, ref = text.rpartition("!")
     if not sep:
         return None

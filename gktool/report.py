@@ -7,6 +7,7 @@ then lays the blocks out with python-docx: page, fonts, indents, line spacing,
 page numbers and the official tables, whose rows, columns, merged headers and
 labels come from the spec sheets, never from code.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -21,24 +22,24 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_LINE_SPACING, WD_PARAGRAPH_ALIGNMENT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.table import _Cell
 from docx.shared import Emu, Mm, Pt, RGBColor
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.table import _Cell
 
 from .compute import tidy
-from .errors import GkError, EXIT_FINDINGS
+from .errors import EXIT_FINDINGS, GkError
 from .fsutil import atomic_output
 from .spec import Label, Sheet, Spec, cell_name, col_index, parse_range
 
 # ----------------------------------------------------------------- typesetting (GB/T 9704-2012)
-FONT_TITLE = "方正小标宋简体"   # 2号 title
-FONT_BODY = "仿宋_GB2312"       # 3号 body
-FONT_H1 = "黑体"                # 一、 headings
-FONT_H2 = "楷体_GB2312"         # （一） headings
-FONT_TABLE = "宋体"             # table text
-FONT_PAGE = "宋体"              # page number
+FONT_TITLE = "方正小标宋简体"  # 2号 title
+FONT_BODY = "仿宋_GB2312"  # 3号 body
+FONT_H1 = "黑体"  # 一、 headings
+FONT_H2 = "楷体_GB2312"  # （一） headings
+FONT_TABLE = "宋体"  # table text
+FONT_PAGE = "宋体"  # page number
 FONT_LATIN = "Times New Roman"  # digits and Latin letters in body and tables
 
 
@@ -52,43 +53,76 @@ class FontDecl:
     an unknown Chinese name is the sans CJK font, so `fontconfig_xml()` gives
     fontconfig the same substitutes as a file the reader can install.
     """
+
     name: str
-    alt: str                # a font Windows ships, the closest in design
-    family: str             # w:family: roman = serif (宋/仿宋), swiss = sans (黑), script = brush (楷)
-    panose: str             # the PANOSE Word records for the official font
-    fallbacks: tuple[str, ...]    # fontconfig: installed look-alikes, best first, then the generic family
-    bold: bool = False      # the substitute is set bold (小标宋 is a heavy Song)
+    alt: str  # a font Windows ships, the closest in design
+    family: str  # w:family: roman = serif (宋/仿宋), swiss = sans (黑), script = brush (楷)
+    panose: str  # the PANOSE Word records for the official font
+    fallbacks: tuple[str, ...]  # fontconfig: installed look-alikes, best first, then the generic family
+    bold: bool = False  # the substitute is set bold (小标宋 is a heavy Song)
 
 
 FONT_DECLS = (
-    FontDecl(FONT_TITLE, "宋体", "roman", "02000000000000000000",
-             ("Noto Serif CJK SC", "Source Han Serif SC", "Source Han Serif CN", "思源宋体", "serif"), bold=True),
-    FontDecl(FONT_BODY, "仿宋", "roman", "02010609030101010101",
-             ("仿宋", "FangSong", "STFangsong", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN", "serif")),
-    FontDecl(FONT_H1, "SimHei", "swiss", "02010609060101010101",
-             ("SimHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "sans-serif")),
-    FontDecl(FONT_H2, "楷体", "script", "02010609030101010101",
-             ("楷体", "KaiTi", "STKaiti", "AR PL UKai CN", "LXGW WenKai", "Noto Serif CJK SC", "serif")),
-    FontDecl(FONT_TABLE, "SimSun", "roman", "02010600030101010101",
-             ("SimSun", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN", "serif")),
+    FontDecl(
+        FONT_TITLE,
+        "宋体",
+        "roman",
+        "02000000000000000000",
+        ("Noto Serif CJK SC", "Source Han Serif SC", "Source Han Serif CN", "思源宋体", "serif"),
+        bold=True,
+    ),
+    FontDecl(
+        FONT_BODY,
+        "仿宋",
+        "roman",
+        "02010609030101010101",
+        ("仿宋", "FangSong", "STFangsong", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN", "serif"),
+    ),
+    FontDecl(
+        FONT_H1,
+        "SimHei",
+        "swiss",
+        "02010609060101010101",
+        ("SimHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "sans-serif"),
+    ),
+    FontDecl(
+        FONT_H2,
+        "楷体",
+        "script",
+        "02010609030101010101",
+        ("楷体", "KaiTi", "STKaiti", "AR PL UKai CN", "LXGW WenKai", "Noto Serif CJK SC", "serif"),
+    ),
+    FontDecl(
+        FONT_TABLE,
+        "SimSun",
+        "roman",
+        "02010600030101010101",
+        ("SimSun", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN", "serif"),
+    ),
 )
 STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
-GB2312_SIG = {"usb0": "00000001", "usb1": "080E0000", "usb2": "00000010", "usb3": "00000000",
-              "csb0": "00040000", "csb1": "00000000"}       # code page bit 18: Simplified Chinese
+GB2312_SIG = {
+    "usb0": "00000001",
+    "usb1": "080E0000",
+    "usb2": "00000010",
+    "usb3": "00000000",
+    "csb0": "00040000",
+    "csb1": "00000000",
+}  # code page bit 18: Simplified Chinese
 
-SIZE_TITLE = Pt(22)    # 2号
-SIZE_BODY = Pt(16)     # 3号
+SIZE_TITLE = Pt(22)  # 2号
+SIZE_BODY = Pt(16)  # 3号
 SIZE_TABLE = Pt(10.5)  # 五号
-SIZE_PAGE = Pt(14)     # 4号
-LINE = Pt(28.95)       # 225 mm text block / 22 lines
+SIZE_PAGE = Pt(14)  # 4号
+LINE = Pt(28.95)  # 225 mm text block / 22 lines
 
 PAGE_W, PAGE_H = Mm(210), Mm(297)
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = Mm(37), Mm(35), Mm(28), Mm(26)
-TEXT_WIDTH = PAGE_W - MARGIN_LEFT - MARGIN_RIGHT            # 156 mm
-CELL_MARGIN_TWIPS = 57                                       # 1 mm left and right in table cells
+TEXT_WIDTH = PAGE_W - MARGIN_LEFT - MARGIN_RIGHT  # 156 mm
+CELL_MARGIN_TWIPS = 57  # 1 mm left and right in table cells
 TWIPS_PER_EMU = 1 / 635
-KEEP_TOGETHER_ROWS = 16     # tables up to this many rows are kept on one page
-WIDTH_SLACK = Mm(0.3)       # borders and rounding: a column for n characters needs a little more than n
+KEEP_TOGETHER_ROWS = 16  # tables up to this many rows are kept on one page
+WIDTH_SLACK = Mm(0.3)  # borders and rounding: a column for n characters needs a little more than n
 
 CN_DIGITS = "一二三四五六七八九十"
 
@@ -98,6 +132,7 @@ class Block:
     """One piece of the report: kind is title | para | h1 | h2 | table | closing.
 
     A para's `lead` is a run-in sub-heading set like a level-2 heading ("（一）…。" before the text)."""
+
     kind: str
     text: str = ""
     sheet: Sheet | None = None
@@ -110,13 +145,14 @@ def report_title(analysis) -> str:
     return analysis.spec.report_title.format(unit=unit, year=year if year else "")
 
 
-MAX_NAME_BYTES = 240        # file names: 255 bytes on most file systems, with room to spare
-PROPERTY_CHARS = 255        # Word's limit for a document property
+MAX_NAME_BYTES = 240  # file names: 255 bytes on most file systems, with room to spare
+PROPERTY_CHARS = 255  # Word's limit for a document property
 DRAFT_MARK = "草稿——未通过校验，不得发布"
 
 
 def default_report_path(analysis, workbook_path: Path) -> Path:
     """`{单位}{年度}年政府信息公开工作年度报告.docx` beside the workbook; a very long unit name is shortened."""
+
     def safe(title: str) -> str:
         return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", title).strip(" .")
 
@@ -164,16 +200,20 @@ def document_bytes(analysis, draft: bool = False) -> bytes:
 
 def fontconfig_xml() -> str:
     """A fontconfig file giving LibreOffice (Linux) serif, sans and kai substitutes for the official fonts."""
-    out = ['<?xml version="1.0"?>', '<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">',
-           "<!-- gktool: substitutes for the official fonts of GB/T 9704 documents (政府信息公开年度报告)."
-           " Used only where the official font is not installed. -->", "<fontconfig>"]
+    out = [
+        '<?xml version="1.0"?>',
+        '<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">',
+        "<!-- gktool: substitutes for the official fonts of GB/T 9704 documents (政府信息公开年度报告)."
+        " Used only where the official font is not installed. -->",
+        "<fontconfig>",
+    ]
     for decl in FONT_DECLS:
         families = "".join(f"<string>{_xml_escape(f)}</string>" for f in decl.fallbacks)
-        out.append("  <match target=\"pattern\">")
-        out.append(f"    <test name=\"family\"><string>{_xml_escape(decl.name)}</string></test>")
-        out.append(f"    <edit name=\"family\" mode=\"append\" binding=\"strong\">{families}</edit>")
+        out.append('  <match target="pattern">')
+        out.append(f'    <test name="family"><string>{_xml_escape(decl.name)}</string></test>')
+        out.append(f'    <edit name="family" mode="append" binding="strong">{families}</edit>')
         if decl.bold:
-            out.append("    <edit name=\"weight\" mode=\"assign\" binding=\"strong\"><const>bold</const></edit>")
+            out.append('    <edit name="weight" mode="assign" binding="strong"><const>bold</const></edit>')
         out.append("  </match>")
     out.append("</fontconfig>")
     return "\n".join(out) + "\n"
@@ -192,7 +232,7 @@ def _stable_zip(data: bytes, when: tuple) -> bytes:
         for info in src.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=when)
             entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.create_system = 0                 # the same bytes on every platform
+            entry.create_system = 0  # the same bytes on every platform
             entry.external_attr = 0
             dst.writestr(entry, src.read(info.filename))
     return out.getvalue()
@@ -201,7 +241,7 @@ def _stable_zip(data: bytes, when: tuple) -> bytes:
 def _clip(text: str, limit: int = PROPERTY_CHARS) -> str:
     """A document property: XML-safe and within Word's length limit (python-docx raises beyond 255)."""
     text = _xml_safe(text)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # ----------------------------------------------------------------- wording
@@ -264,8 +304,10 @@ def _opening(analysis) -> str:
     spec = analysis.spec
     unit, year = _unit(analysis), _year(analysis)
     who = unit or "本机关"
-    parts = [f"本报告依据{spec.law}的规定，按照{spec.notice_title}（{spec.notice}）规定的格式编制，"
-             f"报告{who}{year}年度政府信息公开工作情况。"]
+    parts = [
+        f"本报告依据{spec.law}的规定，按照{spec.notice_title}（{spec.notice}）规定的格式编制，"
+        f"报告{who}{year}年度政府信息公开工作情况。"
+    ]
     parts.append(f"报告中所列数据的统计期限为{year}年1月1日至12月31日。")
     name, site = str(_field(analysis, "website_name")).strip(), str(_field(analysis, "website")).strip()
     if name and site:
@@ -277,8 +319,10 @@ def _opening(analysis) -> str:
 
 def _closing(analysis) -> str:
     office = str(_field(analysis, "contact_office")).strip() or _unit(analysis)
-    details = [(label, str(_field(analysis, key)).strip()) for key, label in
-               (("address", "地址"), ("postcode", "邮编"), ("phone", "电话"), ("email", "邮箱"))]
+    details = [
+        (label, str(_field(analysis, key)).strip())
+        for key, label in (("address", "地址"), ("postcode", "邮编"), ("phone", "电话"), ("email", "邮箱"))
+    ]
     details = [f"{label}：{value}" for label, value in details if value]
     if not office and not details:
         return ""
@@ -335,7 +379,7 @@ def _form_blocks(analysis, sheet: Sheet) -> list[Block]:
 
 _SUBHEAD = re.compile(r"[（(]([一二三四五六七八九十]{1,3})[）)]")
 _SENTENCE_END = "。；！？;!?"
-SUBHEAD_CHARS = 40      # a stand-alone or run-in sub-heading is at most this long
+SUBHEAD_CHARS = 40  # a stand-alone or run-in sub-heading is at most this long
 
 
 def _clerk_block(text: str) -> Block:
@@ -347,7 +391,7 @@ def _clerk_block(text: str) -> Block:
         return Block("h2", text)
     cut = min((i for i, ch in enumerate(text) if ch in _SENTENCE_END), default=len(text))
     if cut < SUBHEAD_CHARS and cut + 1 < len(text):
-        return Block("para", text[cut + 1:], lead=text[:cut + 1])
+        return Block("para", text[cut + 1 :], lead=text[: cut + 1])
     return Block("para", text)
 
 
@@ -400,6 +444,7 @@ def _year_on_year(analysis, key: str) -> str:
     if last is None or analysis.report is None:
         return ""
     from .crossyear import year_on_year
+
     return year_on_year(analysis.report, last, key)
 
 
@@ -408,8 +453,10 @@ def _fee_sentence(analysis) -> str:
     count, amount = float(_field(analysis, "fee_count", 0) or 0), float(_field(analysis, "fee_amount", 0) or 0)
     if count <= 0 and amount <= 0:
         return f"按照{spec.fee_notice}的规定，本年度没有收取信息处理费。"
-    return (f"按照{spec.fee_notice}的规定，本年度对{_num(count)}件政府信息公开申请收取了信息处理费，"
-            f"信息处理费金额合计{_num(amount)}元。")
+    return (
+        f"按照{spec.fee_notice}的规定，本年度对{_num(count)}件政府信息公开申请收取了信息处理费，"
+        f"信息处理费金额合计{_num(amount)}元。"
+    )
 
 
 # ----------------------------------------------------------------- facts from the tables
@@ -507,7 +554,7 @@ def _request_summary(analysis) -> str:
     sheet = _table_sheet(spec, "申请")
     if sheet is None:
         return ""
-    totals = [parse_range(l.range)[1] for l in _labels(sheet, True) if l.text.strip() == "总计"]
+    totals = [parse_range(lab.range)[1] for lab in _labels(sheet, True) if lab.text.strip() == "总计"]
     if not totals:
         return ""
     col = totals[0]
@@ -520,7 +567,7 @@ def _request_summary(analysis) -> str:
         return None
 
     new_rows, in_rows, out_rows = rows_of("新收"), rows_of("上年结转"), rows_of("结转下年度")
-    result = next((l for l in _labels(sheet, False) if "办理结果" in l.text), None)
+    result = next((lab for lab in _labels(sheet, False) if "办理结果" in lab.text), None)
     if None in (new_rows, in_rows, out_rows) or result is None:
         return ""
     new, carried_in, carried_out = (_row_sum(analysis, sheet, r, col) for r in (new_rows, in_rows, out_rows))
@@ -554,12 +601,15 @@ def _review_sentence(analysis) -> str:
     heads = _labels(sheet, True)
 
     def total(word: str) -> float | None:
-        block = next((l for l in heads if l.text.strip() == word), None)
+        block = next((lab for lab in heads if lab.text.strip() == word), None)
         if block is None:
             return None
         _, b1, _, b2 = parse_range(block.range)
-        cols = [parse_range(l.range)[1] for l in heads
-                if l.text.strip() == "总计" and b1 <= parse_range(l.range)[1] <= b2]
+        cols = [
+            parse_range(lab.range)[1]
+            for lab in heads
+            if lab.text.strip() == "总计" and b1 <= parse_range(lab.range)[1] <= b2
+        ]
         cells = [c.cell for c in sheet.cells if parse_range(c.cell)[1] in cols]
         return sum(analysis.number(sheet.name, c) for c in cells)
 
@@ -607,7 +657,7 @@ def _indent_format(pf, ppr, chars: int, size) -> None:
 
 
 class _Renderer:
-    ROLES = {   # role: (east asian font, latin font, size)
+    ROLES = {  # role: (east asian font, latin font, size)
         "title": (FONT_TITLE, FONT_TITLE, SIZE_TITLE),
         "h1": (FONT_H1, FONT_H1, SIZE_BODY),
         "h2": (FONT_H2, FONT_H2, SIZE_BODY),
@@ -645,7 +695,7 @@ class _Renderer:
         section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
         section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
         section.header_distance = Mm(15)
-        section.footer_distance = Mm(24)   # number's top edge about 7 mm below the text block
+        section.footer_distance = Mm(24)  # number's top edge about 7 mm below the text block
         p = section.footer.paragraphs[0]
         self._plain(p, WD_PARAGRAPH_ALIGNMENT.CENTER)
         p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
@@ -662,7 +712,7 @@ class _Renderer:
 
     def _styles(self) -> None:
         styles_el = self.doc.styles.element
-        for fonts in styles_el.iter(qn("w:rFonts")):   # theme fonts override explicit names: drop them
+        for fonts in styles_el.iter(qn("w:rFonts")):  # theme fonts override explicit names: drop them
             for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
                 fonts.attrib.pop(qn(attr), None)
         defaults = styles_el.find(qn("w:docDefaults"))
@@ -709,8 +759,7 @@ class _Renderer:
         """Parts that describe the document honestly: no Word thumbnail, gktool as the application,
         the official fonts declared with their substitutes, Chinese as the theme's East Asian language."""
         package = self.doc.part.package
-        for rels, drop in ((package.rels, (RT.THUMBNAIL,)),
-                           (self.doc.part.rels, (RT.CUSTOM_XML, STYLES_WITH_EFFECTS))):
+        for rels, drop in ((package.rels, (RT.THUMBNAIL,)), (self.doc.part.rels, (RT.CUSTOM_XML, STYLES_WITH_EFFECTS))):
             for rid in [rid for rid, rel in rels.items() if rel.reltype in drop]:
                 del rels[rid]
         settings = self.doc.settings.element
@@ -732,7 +781,9 @@ class _Renderer:
         props.title = _clip(f"（草稿）{title}" if self.draft else title)
         props.author = props.last_modified_by = _clip(_unit(self.analysis) or "gktool")
         props.subject = _clip(self.spec.title)
-        props.comments = _clip("由 gktool report 根据填报工作簿生成" + ("；工作簿未通过校验，此为草稿" if self.draft else ""))
+        props.comments = _clip(
+            "由 gktool report 根据填报工作簿生成" + ("；工作簿未通过校验，此为草稿" if self.draft else "")
+        )
         props.keywords = "草稿" if self.draft else ""
         props.language = "zh-CN"
         props.created = props.modified = when
@@ -780,7 +831,7 @@ class _Renderer:
         elif kind in self.HEADING_STYLES:
             name, level = self.HEADING_STYLES[kind]
             p.style = self.doc.styles[name]
-            outline = OxmlElement("w:outlineLvl")      # also on the paragraph, for programs ignoring the style
+            outline = OxmlElement("w:outlineLvl")  # also on the paragraph, for programs ignoring the style
             outline.set(qn("w:val"), str(level))
             p._p.get_or_add_pPr().append(outline)
         # opening, body and closing are justified by the Normal style, long URLs included:
@@ -808,15 +859,15 @@ class _Renderer:
             m.set(qn("w:w"), str(CELL_MARGIN_TWIPS))
             m.set(qn("w:type"), "dxa")
             margins.append(m)
-        look = tbl_pr.find(qn("w:tblLook"))   # schema order: tblCellMar comes before tblLook
+        look = tbl_pr.find(qn("w:tblLook"))  # schema order: tblCellMar comes before tblLook
         look.addprevious(margins) if look is not None else tbl_pr.append(margins)
-        for col, w in zip(table.columns, widths):
+        for col, w in zip(table.columns, widths, strict=False):
             col.width = Emu(w)
         # work on the w:tc grid directly: python-docx's table.cell() rescans the table on every call
         grid = [list(tr.tc_lst) for tr in tbl.tr_lst]
         for row in grid:
-            for tc, w in zip(row, widths):
-                tc.width = Emu(w)               # merging adds the widths of the swallowed cells
+            for tc, w in zip(row, widths, strict=False):
+                tc.width = Emu(w)  # merging adds the widths of the swallowed cells
         for i, tr in enumerate(tbl.tr_lst):
             tr_pr = tr.get_or_add_trPr()
             tr_pr.append(OxmlElement("w:cantSplit"))
@@ -826,14 +877,14 @@ class _Renderer:
             height.set(qn("w:val"), str(round(Mm(6) * TWIPS_PER_EMU)))
             height.set(qn("w:hRule"), "atLeast")
             tr_pr.append(height)
-        contents: list[tuple[str, str, str, bool]] = []   # (range, text, alignment, label)
+        contents: list[tuple[str, str, str, bool]] = []  # (range, text, alignment, label)
         for lab in sheet.labels:
             align = "center" if lab.header or _is_vertical(lab.range) else "left"
             contents.append((lab.range, lab.text, align, True))
         for c in sheet.cells:
             contents.append((c.merge or c.cell, _value_text(self.analysis, sheet, c.cell), "center", False))
         usable_pad = Pt(2 * CELL_MARGIN_TWIPS / 20) + WIDTH_SLACK
-        for rng, text, align, label in contents:   # ranges never overlap, so corner cells survive merges
+        for rng, text, align, label in contents:  # ranges never overlap, so corner cells survive merges
             r1, c1, r2, c2 = parse_range(rng)
             tc = grid[r1 - 1][c1 - 1]
             if (r1, c1) != (r2, c2):
@@ -845,7 +896,7 @@ class _Renderer:
             if label and align == "center":
                 # the official text exactly, wrapping by itself; a narrower line makes a short label
                 # wrap evenly (商业/企业, not 商业企/业) without a hard break in the text
-                usable = sum(widths[c1 - 1:c2]) - usable_pad
+                usable = sum(widths[c1 - 1 : c2]) - usable_pad
                 per_line = balanced_width(text, int(usable // SIZE_TABLE))
                 if per_line:
                     side = Emu(max(0, int((usable - (per_line + 0.5) * SIZE_TABLE) / 2)))
@@ -889,26 +940,35 @@ def balanced_width(text: str, per_line: int) -> int:
 def _app_xml() -> bytes:
     """docProps/app.xml naming gktool (python-docx's template says Microsoft Macintosh Word); no version,
     so a new gktool release does not change the bytes of an unchanged report."""
-    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
-            b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
-            b'<Application>gktool</Application><DocSecurity>0</DocSecurity>'
-            b'<ScaleCrop>false</ScaleCrop><LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>'
-            b'<HyperlinksChanged>false</HyperlinksChanged></Properties>')
+    return (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+        b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+        b"<Application>gktool</Application><DocSecurity>0</DocSecurity>"
+        b"<ScaleCrop>false</ScaleCrop><LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+        b"<HyperlinksChanged>false</HyperlinksChanged></Properties>"
+    )
 
 
 def _font_table_xml() -> bytes:
     """word/fontTable.xml: every font the report names, with what Word and WPS may substitute."""
     w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-    entries = ['<w:font w:name="Times New Roman"><w:panose1 w:val="02020603050405020304"/><w:charset w:val="00"/>'
-               '<w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>']
+    entries = [
+        '<w:font w:name="Times New Roman"><w:panose1 w:val="02020603050405020304"/><w:charset w:val="00"/>'
+        '<w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>'
+    ]
     sig = "".join(f' w:{k}="{v}"' for k, v in GB2312_SIG.items())
     for d in FONT_DECLS:
-        entries.append(f'<w:font w:name="{_xml_escape(d.name)}"><w:altName w:val="{_xml_escape(d.alt)}"/>'
-                       f'<w:panose1 w:val="{d.panose}"/><w:charset w:val="86"/><w:family w:val="{d.family}"/>'
-                       f'<w:pitch w:val="variable"/><w:sig{sig}/></w:font>')
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:fonts xmlns:w="{w}">'
-            + "".join(entries) + "</w:fonts>").encode("utf-8")
+        entries.append(
+            f'<w:font w:name="{_xml_escape(d.name)}"><w:altName w:val="{_xml_escape(d.alt)}"/>'
+            f'<w:panose1 w:val="{d.panose}"/><w:charset w:val="86"/><w:family w:val="{d.family}"/>'
+            f'<w:pitch w:val="variable"/><w:sig{sig}/></w:font>'
+        )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:fonts xmlns:w="{w}">'
+        + "".join(entries)
+        + "</w:fonts>"
+    ).encode("utf-8")
 
 
 def _is_vertical(rng: str) -> bool:
@@ -950,8 +1010,9 @@ def refuse_unless_publishable(analysis, draft: bool = False) -> None:
     if analysis.spec is None:
         raise GkError("无法识别报告的格式，不能生成报告", EXIT_FINDINGS)
     if result.errors and not draft:
-        raise GkError(f"有 {result.errors} 个错误，未生成报告；请改正后重试（或加 --draft 生成标明草稿的报告）",
-                      EXIT_FINDINGS)
+        raise GkError(
+            f"有 {result.errors} 个错误，未生成报告；请改正后重试（或加 --draft 生成标明草稿的报告）", EXIT_FINDINGS
+        )
 
 
 def report_from_file(source, output=None, *, force: bool = False, draft: bool = False):

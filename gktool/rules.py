@@ -1,4 +1,5 @@
 """The rule catalogue and the content rules: plain functions of a filled report, whatever its source."""
+
 from __future__ import annotations
 
 import re
@@ -68,7 +69,8 @@ def catalogue(spec: Spec) -> list[RuleInfo]:
             seen.add(c.rule)
             topic = "跨表" if c.rule.startswith("X") else "勾稽关系"
             rules.append(RuleInfo(c.rule, topic, c.severity, c.title))
-    from .crossyear import CATALOGUE      # the cross-year rules (validate --previous)
+    from .crossyear import CATALOGUE  # the cross-year rules (validate --previous)
+
     rules.extend(CATALOGUE)
     order = ["E", "D", "P", "S", "T", "C", "K", "R", "F", "X", "Y"]
     return sorted(rules, key=lambda r: (order.index(r.id[0]), int(r.id[1:])))
@@ -119,32 +121,73 @@ class _Content:
                 value = r.values.get((sheet.name, c.cell))
                 if t.key in TEXT_TYPES or not isinstance(value, float):
                     continue
-                if (value >= (t.min if t.min is not None else value) and (t.max is None or value <= t.max)
-                        and (not t.integer or value.is_integer())
-                        and (t.decimals is None or round(value, t.decimals) == value)
-                        and (t.plausible_max is None or value <= t.plausible_max)):
-                    continue      # the common case: nothing to say
+                if (
+                    value >= (t.min if t.min is not None else value)
+                    and (t.max is None or value <= t.max)
+                    and (not t.integer or value.is_integer())
+                    and (t.decimals is None or round(value, t.decimals) == value)
+                    and (t.plausible_max is None or value <= t.plausible_max)
+                ):
+                    continue  # the common case: nothing to say
                 home = r.home(sheet.name)
                 where, cells = r.describe(sheet.name, c.cell), [r.cell_ref(sheet.name, c.cell, home)]
-                if (t.min is not None and value < t.min) or (t.max is not None and value > t.max) \
-                        or (t.integer and not value.is_integer()):
-                    r.flagged.add((sheet.name, c.cell))     # the sums through it are consequences: one finding
+                if (
+                    (t.min is not None and value < t.min)
+                    or (t.max is not None and value > t.max)
+                    or (t.integer and not value.is_integer())
+                ):
+                    r.flagged.add((sheet.name, c.cell))  # the sums through it are consequences: one finding
                 if t.min is not None and value < t.min:
-                    self.add("C1" if c.field else "R5", "error", home, cells,
-                             f"{where}填的是 {_num_text(value)}，不能小于 {tidy(t.min)}。", None, tidy(value))
+                    self.add(
+                        "C1" if c.field else "R5",
+                        "error",
+                        home,
+                        cells,
+                        f"{where}填的是 {_num_text(value)}，不能小于 {tidy(t.min)}。",
+                        None,
+                        tidy(value),
+                    )
                 elif t.max is not None and value > t.max:
-                    self.add("C1" if c.field else "R5", "error", home, cells,
-                             f"{where}填的是 {_num_text(value)}，超出了允许的范围（{tidy(t.min)}–{tidy(t.max)}）。", None, tidy(value))
+                    self.add(
+                        "C1" if c.field else "R5",
+                        "error",
+                        home,
+                        cells,
+                        f"{where}填的是 {_num_text(value)}，超出了允许的范围（{tidy(t.min)}–{tidy(t.max)}）。",
+                        None,
+                        tidy(value),
+                    )
                 elif t.integer and not value.is_integer():
-                    self.add("C1" if c.field else "R5", "error", home, cells,
-                             f"{where}填的是 {value}，这里应填整数。", None, value)
+                    self.add(
+                        "C1" if c.field else "R5",
+                        "error",
+                        home,
+                        cells,
+                        f"{where}填的是 {value}，这里应填整数。",
+                        None,
+                        value,
+                    )
                 else:
                     if t.decimals is not None and round(value, t.decimals) != round(value, 9):
-                        self.add("R7", "warning", home, cells, f"{where}填的是 {value}，金额最多保留两位小数，请四舍五入到分。", None, value)
+                        self.add(
+                            "R7",
+                            "warning",
+                            home,
+                            cells,
+                            f"{where}填的是 {value}，金额最多保留两位小数，请四舍五入到分。",
+                            None,
+                            value,
+                        )
                     if t.plausible_max is not None and value > t.plausible_max:
-                        self.add("R7", "warning", home, cells,
-                                 f"{where}填的是 {_num_text(value)}{t.unit}，大得不合常理；请核实单位是“{t.unit}”（例如把元填成了万元）。",
-                                 None, tidy(value))
+                        self.add(
+                            "R7",
+                            "warning",
+                            home,
+                            cells,
+                            f"{where}填的是 {_num_text(value)}{t.unit}，大得不合常理；请核实单位是“{t.unit}”（例如把元填成了万元）。",
+                            None,
+                            tidy(value),
+                        )
 
     def cover(self) -> None:
         """C1: required cover fields (where the source has a cover at all)."""
@@ -153,8 +196,13 @@ class _Content:
             if value is None or (isinstance(value, str) and not value.strip()):
                 home = r.home(sheet.name)
                 extra = "（四位年份，如 2023）" if f.type == "year" else ""
-                self.add("C1", "error", home, [r.cell_ref(sheet.name, c.cell, home)],
-                         f"{r.describe(sheet.name, c.cell)}未填写，这是必填项{extra}。")
+                self.add(
+                    "C1",
+                    "error",
+                    home,
+                    [r.cell_ref(sheet.name, c.cell, home)],
+                    f"{r.describe(sheet.name, c.cell)}未填写，这是必填项{extra}。",
+                )
 
     def _fields(self, predicate):
         """(sheet, field, cell, value) of the form fields the source holds and could read."""
@@ -180,22 +228,42 @@ class _Content:
                     missing_contact.append((home, cells[0], f.label))
             elif f.type == "narrative":
                 if not (isinstance(value, str) and value.strip()):
-                    self.add("K2", "warning", home, cells,
-                             f"{r.describe(sheet.name, c.cell)}是空的。生成报告时只能由表格数字写一段概述；"
-                             "请写明本单位的实际情况后再发布。")
+                    self.add(
+                        "K2",
+                        "warning",
+                        home,
+                        cells,
+                        f"{r.describe(sheet.name, c.cell)}是空的。生成报告时只能由表格数字写一段概述；"
+                        "请写明本单位的实际情况后再发布。",
+                    )
             elif value is None:
-                self.add("K4", "error", home, cells,
-                         f"{r.describe(sheet.name, c.cell)}是空白。没有收取的请填 0，留空无法确认是否收取过。")
+                self.add(
+                    "K4",
+                    "error",
+                    home,
+                    cells,
+                    f"{r.describe(sheet.name, c.cell)}是空白。没有收取的请填 0，留空无法确认是否收取过。",
+                )
         if missing_contact:
             home = missing_contact[0][0]
             names = "、".join(label for _, _, label in missing_contact)
-            self.add("K1", "error", home, [cell for _, cell, _ in missing_contact],
-                     f"联系方式未填写：{names}。报告结尾要写明咨询的地址、电话和网站，没有这些的报告不能发布。")
+            self.add(
+                "K1",
+                "error",
+                home,
+                [cell for _, cell, _ in missing_contact],
+                f"联系方式未填写：{names}。报告结尾要写明咨询的地址、电话和网站，没有这些的报告不能发布。",
+            )
         tables = [s for s in self.spec.sheets if s.kind == "table" and r.has(s.name)]
         keys = [(s.name, c.cell) for s in tables for c in s.inputs]
         if keys and all(r.values.get(k) is None and k not in r.unread for k in keys):
-            self.add("K3", "error", r.home(tables[0].name), [],
-                     "表二、表三、表四都没有填写任何数字。没有发生的事项请填 0；全部留空的表格看不出是否填写过。")
+            self.add(
+                "K3",
+                "error",
+                r.home(tables[0].name),
+                [],
+                "表二、表三、表四都没有填写任何数字。没有发生的事项请填 0；全部留空的表格看不出是否填写过。",
+            )
 
     def ratios(self) -> None:
         """Amounts per case that are out of scale: almost surely typed in the wrong unit."""
@@ -212,9 +280,16 @@ class _Content:
             if rc.min <= each <= rc.max:
                 continue
             home = r.home(num.sheet)
-            self.add(rc.id, rc.severity, home, [r.cell_ref(*k, home) for k in keys],
-                     f"{rc.what}是 {_num_text(round(each, 2))} {rc.unit}（{_num_text(top)} ÷ {_num_text(bottom)}），"
-                     f"不在常见的 {_num_text(rc.min)}–{_num_text(rc.max)} {rc.unit} 之间。{rc.hint}。", None, round(each, 2))
+            self.add(
+                rc.id,
+                rc.severity,
+                home,
+                [r.cell_ref(*k, home) for k in keys],
+                f"{rc.what}是 {_num_text(round(each, 2))} {rc.unit}（{_num_text(top)} ÷ {_num_text(bottom)}），"
+                f"不在常见的 {_num_text(rc.min)}–{_num_text(rc.max)} {rc.unit} 之间。{rc.hint}。",
+                None,
+                round(each, 2),
+            )
 
     # ------------------------------------------------------------ consistency
     def consistency(self) -> None:
@@ -228,7 +303,7 @@ class _Content:
             keys = {(ref.sheet, x) for ref in check.left + check.right for x in ref.cells()}
             keys |= {k for k in list(keys) for k in self._addend_keys(*k)}
             if keys & (r.unread | r.flagged):
-                continue     # the cause has its own finding at its cell: one mistake, one finding
+                continue  # the cause has its own finding at its cell: one mistake, one finding
             self._report_check(check, left, right)
 
     def _addend_keys(self, sheet: str, cell: str) -> list[tuple[str, str]]:
@@ -253,8 +328,11 @@ class _Content:
                 out.append(f"{label}（{r.place(ref.sheet, cells[0]).at}）{_num_text(r.number(ref.sheet, cells[0]))}")
             else:
                 a, b = r.place(ref.sheet, cells[0]), r.place(ref.sheet, cells[-1])
-                span = f"{a.sheet}!{a.cell}:{b.cell}" if a.sheet == b.sheet and "!" not in a.at[len(a.sheet) + 1:] \
+                span = (
+                    f"{a.sheet}!{a.cell}:{b.cell}"
+                    if a.sheet == b.sheet and "!" not in a.at[len(a.sheet) + 1 :]
                     else f"{a.at} 至 {b.at}"
+                )
                 out.append(f"{span} 各项之和 {_num_text(r.evaluator.sum((ref,)))}")
         return " + ".join(out)
 
@@ -272,8 +350,10 @@ class _Content:
         where = f"{sheet.short}{check.where}" if check.where else sheet.short
         relation = {"==": "应等于", ">=": "应不少于", "<=": "应不超过"}[check.op]
         diff = f"，相差 {_num_text(abs(left - right))}" if check.op == "==" else ""
-        msg = (f"{where}：{check.title}不成立。{self._terms(check, check.left)}，合计 {_num_text(left)}；"
-               f"{relation} {self._terms(check, check.right)}，合计 {_num_text(right)}{diff}。{check.hint}。")
+        msg = (
+            f"{where}：{check.title}不成立。{self._terms(check, check.left)}，合计 {_num_text(left)}；"
+            f"{relation} {self._terms(check, check.right)}，合计 {_num_text(right)}{diff}。{check.hint}。"
+        )
         self.add(check.rule, check.severity, home, cells, msg, tidy(right), tidy(left))
 
     def fee_pair(self) -> None:
@@ -284,9 +364,15 @@ class _Content:
         count, amount = r.number(fc.sheet, fc.cell), r.number(fa.sheet, fa.cell)
         if (count > 0) != (amount > 0):
             home = r.home(fc.sheet)
-            self.add("X2", "warning", home, [r.cell_ref(fc.sheet, fc.cell, home), r.cell_ref(fa.sheet, fa.cell, home)],
-                     f"收取信息处理费的件数是 {_num_text(count)}，金额是 {_num_text(amount)} 元，两者应同时为0或同时大于0，请核对。",
-                     None, tidy(amount))
+            self.add(
+                "X2",
+                "warning",
+                home,
+                [r.cell_ref(fc.sheet, fc.cell, home), r.cell_ref(fa.sheet, fa.cell, home)],
+                f"收取信息处理费的件数是 {_num_text(count)}，金额是 {_num_text(amount)} 元，两者应同时为0或同时大于0，请核对。",
+                None,
+                tidy(amount),
+            )
 
     # ------------------------------------------------------------ narrative
     def narrative(self) -> None:
@@ -307,20 +393,25 @@ class _Content:
                     keys = {(ref.sheet, x) for ref in nc.cells for x in ref.cells()}
                     keys |= {k for k in list(keys) for k in self._addend_keys(*k)}
                     if keys & (r.unread | r.flagged):
-                        continue     # the table's number is already in question at its own cell
+                        continue  # the table's number is already in question at its own cell
                     want = r.evaluator.sum(nc.cells)
                     for m in re.finditer(nc.pattern, text):
                         got = float(m.group(1))
                         if abs(got - want) <= 0.005 or self._other_year(text, m.start()):
                             continue
-                        quote = text[max(0, m.start() - 6):m.end() + 2].replace("\n", " ")
+                        quote = text[max(0, m.start() - 6) : m.end() + 2].replace("\n", " ")
                         places = "、".join(r.describe(ref.sheet, x) for ref in nc.cells for x in ref.cells())
-                        self.add("R9", "warning", home,
-                                 [r.cell_ref(sheet.name, c.cell, home)] + [r.cell_ref(ref.sheet, x, home) for ref in nc.cells for x in ref.cells()],
-                                 f"{r.describe(sheet.name, c.cell)}中写“…{quote}…”，{nc.what}是 {_num_text(got)}，"
-                                 f"但表格中为 {_num_text(want)}（{places}）。请使文字与表格一致。",
-                                 tidy(want), tidy(got))
-
+                        self.add(
+                            "R9",
+                            "warning",
+                            home,
+                            [r.cell_ref(sheet.name, c.cell, home)]
+                            + [r.cell_ref(ref.sheet, x, home) for ref in nc.cells for x in ref.cells()],
+                            f"{r.describe(sheet.name, c.cell)}中写“…{quote}…”，{nc.what}是 {_num_text(got)}，"
+                            f"但表格中为 {_num_text(want)}（{places}）。请使文字与表格一致。",
+                            tidy(want),
+                            tidy(got),
+                        )
 
     def _other_year(self, text: str, at: int) -> bool:
         """Whether the sentence around a number speaks of another year ("2022年新收…", "上年…")."""
@@ -343,12 +434,21 @@ class _Content:
                 text = r.values.get((sheet.name, c.cell))
                 if c.type != "narrative" or not isinstance(text, str):
                     continue
-                m = re.search(r"(20\d\d)\s*年\s*1\s*月\s*1\s*日\s*(?:起\s*)?至\s*(?:20\d\d\s*年\s*)?12\s*月\s*31\s*日", text)
+                m = re.search(
+                    r"(20\d\d)\s*年\s*1\s*月\s*1\s*日\s*(?:起\s*)?至\s*(?:20\d\d\s*年\s*)?12\s*月\s*31\s*日", text
+                )
                 if m and int(m.group(1)) != r.year:
                     home = r.home(sheet.name)
-                    self.add("C2", "warning", home, [r.cell_ref(sheet.name, c.cell, home)],
-                             f"{r.describe(sheet.name, c.cell)}写的统计期限是“{m.group(0)}”，但报告年度是 {r.year} 年。"
-                             "请核对年度（可能沿用了上年的文字）。", r.year, int(m.group(1)))
+                    self.add(
+                        "C2",
+                        "warning",
+                        home,
+                        [r.cell_ref(sheet.name, c.cell, home)],
+                        f"{r.describe(sheet.name, c.cell)}写的统计期限是“{m.group(0)}”，但报告年度是 {r.year} 年。"
+                        "请核对年度（可能沿用了上年的文字）。",
+                        r.year,
+                        int(m.group(1)),
+                    )
 
 
 def check_report(report: FilledReport) -> list[Finding]:
@@ -375,9 +475,10 @@ def sheet_areas() -> dict[str, tuple[int, int]]:
 @dataclass
 class Analysis:
     """A checked report: the filled report (None when it could not be read) and the verdict."""
+
     report: FilledReport | None
     result: Result
-    previous: FilledReport | None = None     # last year's report, when one was given (report --previous)
+    previous: FilledReport | None = None  # last year's report, when one was given (report --previous)
 
     @property
     def spec(self) -> Spec | None:

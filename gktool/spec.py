@@ -5,6 +5,7 @@ version. Everything else in gktool is derived from the frozen objects built
 here: the writer lays the workbook out from them, the reader finds cells by
 them, the rules check them, and the Word report draws its tables from them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -97,7 +98,7 @@ TEXT_TYPES = ("text", "narrative")
 @dataclass(frozen=True)
 class Label:
     sheet: str
-    range: str            # "A1" or "A1:C3"; a range is merged
+    range: str  # "A1" or "A1:C3"; a range is merged
     text: str
     header: bool = False
 
@@ -118,25 +119,27 @@ class Field:
     required: bool = False
     note: str = ""
     heading: str = ""
-    publish: bool = False      # must be filled before the report can be published (K1, K2, K4)
+    publish: bool = False  # must be filled before the report can be published (K1, K2, K4)
 
 
 @dataclass(frozen=True)
 class SpecCell:
     """An input or computed cell: where it lives and how a person names it."""
+
     sheet: str
     cell: str
-    kind: str                    # "input" | "computed"
-    type: str                    # input type key; "count" for computed totals
+    kind: str  # "input" | "computed"
+    type: str  # input type key; "count" for computed totals
     defined_name: str
-    merge: str | None = None     # range merged into this cell, if any
-    formula: str | None = None   # computed cells: without the leading "="
-    field: str | None = None     # form fields: the field key
+    merge: str | None = None  # range merged into this cell, if any
+    formula: str | None = None  # computed cells: without the leading "="
+    field: str | None = None  # form fields: the field key
 
 
 @dataclass(frozen=True)
 class Ref:
     """One term of a sum: a cell or range on a sheet."""
+
     sheet: str
     range: str
 
@@ -150,14 +153,15 @@ class Ref:
 @dataclass(frozen=True)
 class Check:
     """One expanded instance of a rule: left op right for one column/row."""
+
     rule: str
     severity: str
     sheet: str
     title: str
     hint: str
-    where: str          # "自然人列", "第4行", "" when the rule has one instance
+    where: str  # "自然人列", "第4行", "" when the rule has one instance
     left: tuple[Ref, ...]
-    op: str             # "==", ">=", "<="
+    op: str  # "==", ">=", "<="
     right: tuple[Ref, ...]
 
     def cells(self) -> list[tuple[str, str]]:
@@ -167,6 +171,7 @@ class Check:
 @dataclass(frozen=True)
 class RatioCheck:
     """numerator / denominator must lie in [min, max] when both are read and the denominator is > 0."""
+
     id: str
     severity: str
     what: str
@@ -189,7 +194,7 @@ class NarrativeCheck:
 class Sheet:
     key: str
     name: str
-    kind: str                       # "form" | "table"
+    kind: str  # "form" | "table"
     section: str = ""
     heading: str = ""
     short: str = ""
@@ -235,7 +240,7 @@ class Sheet:
     def bounds(self) -> tuple[int, int]:
         """(max_row, max_col) of everything the spec puts on this sheet."""
         rows, cols = [1], [1]
-        for rng in [l.range for l in self.labels] + [c.merge or c.cell for c in self.cells]:
+        for rng in [lab.range for lab in self.labels] + [c.merge or c.cell for c in self.cells]:
             r1, c1, r2, c2 = parse_range(rng)
             rows.append(r2)
             cols.append(c2)
@@ -277,10 +282,10 @@ class Sheet:
             found.append(lab)
             if not lab.text[:1].isdigit():
                 break
-        return " ".join(l.text for l in reversed(found))
+        return " ".join(lab.text for lab in reversed(found))
 
     def _col_label(self, row: int, col: int, grid) -> str:
-        texts = [l.text for l in self.labels if l.header]
+        texts = [lab.text for lab in self.labels if lab.header]
         found = []
         for r in range(row - 1, 0, -1):
             lab = grid.get((r, col))
@@ -295,9 +300,9 @@ class Sheet:
             if found and lab is found[-1]:
                 continue
             found.append(lab)
-            if texts.count(lab.text) == 1:   # a repeated header (结果维持) needs its parent
+            if texts.count(lab.text) == 1:  # a repeated header (结果维持) needs its parent
                 break
-        return " ".join(l.text for l in reversed(found))
+        return " ".join(lab.text for lab in reversed(found))
 
 
 @dataclass(frozen=True)
@@ -317,8 +322,8 @@ class Spec:
     narrative_checks: tuple[NarrativeCheck, ...] = ()
     ratio_checks: tuple[RatioCheck, ...] = ()
     fingerprint: str = ""
-    cross_year: dict = field(default_factory=dict, hash=False, compare=False)   # [cross_year]: see crossyear.py
-    published: dict = field(default_factory=dict, hash=False, compare=False)    # [published]: see readers/published.py
+    cross_year: dict = field(default_factory=dict, hash=False, compare=False)  # [cross_year]: see crossyear.py
+    published: dict = field(default_factory=dict, hash=False, compare=False)  # [published]: see readers/published.py
 
     def sheet(self, name_or_key: str) -> Sheet:
         for s in self.sheets:
@@ -346,7 +351,7 @@ class Spec:
 
 
 # ----------------------------------------------------------------- loading
-FORM_FIRST_ROW = 3 # form sheets: title row 1, instructions from row 2, fields after
+FORM_FIRST_ROW = 3  # form sheets: title row 1, instructions from row 2, fields after
 
 
 def form_layout(sheet_data: dict) -> tuple[list[tuple[int, dict]], int]:
@@ -373,6 +378,7 @@ def _fill(template: str, row=None, col=None) -> str:
         if m.group(1) == "row":
             return str(row + off)
         return col_letters(col_index(col) + off)
+
     return _PLACEHOLDER.sub(sub, template)
 
 
@@ -412,15 +418,17 @@ def _build_sheet(data: dict) -> Sheet:
         labels.append(Label(name, "A1:C1", data.get("title", name), header=True))
         for row, f in rows:
             labels.append(Label(name, f"A{row}", f["label"]))
-            cells.append(SpecCell(name, f"B{row}", "input", f["type"],
-                                  _defined_name(key, f"B{row}", f["key"]), field=f["key"]))
+            cells.append(
+                SpecCell(name, f"B{row}", "input", f["type"], _defined_name(key, f"B{row}", f["key"]), field=f["key"])
+            )
     for lab in data.get("labels", []):
         labels.append(Label(name, lab["cell"], lab["text"], lab.get("header", False)))
     for block in data.get("inputs", []):
         if block.get("merged"):
             first = block["cells"].split(":")[0]
-            cells.append(SpecCell(name, first, "input", block["type"],
-                                  _defined_name(key, first, None), merge=block["cells"]))
+            cells.append(
+                SpecCell(name, first, "input", block["type"], _defined_name(key, first, None), merge=block["cells"])
+            )
         else:
             for c in range_cells(block["cells"]):
                 cells.append(SpecCell(name, c, "input", block["type"], _defined_name(key, c, None)))
@@ -428,16 +436,34 @@ def _build_sheet(data: dict) -> Sheet:
         for c in range_cells(block["cells"]):
             row, col = parse_cell(c)
             formula = _fill(block["formula"], row=row, col=col_letters(col))
-            cells.append(SpecCell(name, c, "computed", "count", _defined_name(key, c, None),
-                                  formula=formula))
-    fields = tuple(Field(f["key"], f["label"], f["type"], f.get("required", False),
-                         f.get("note", ""), f.get("heading", ""), f.get("publish", False)) for f in data.get("fields", []))
+            cells.append(SpecCell(name, c, "computed", "count", _defined_name(key, c, None), formula=formula))
+    fields = tuple(
+        Field(
+            f["key"],
+            f["label"],
+            f["type"],
+            f.get("required", False),
+            f.get("note", ""),
+            f.get("heading", ""),
+            f.get("publish", False),
+        )
+        for f in data.get("fields", [])
+    )
     return Sheet(
-        key=key, name=name, kind=data["kind"], section=data.get("section", ""),
-        heading=data.get("heading", ""), short=data.get("short", name), title=data.get("title", ""),
-        instructions=tuple(data.get("instructions", [])), fields=fields, labels=tuple(labels),
-        cells=tuple(cells), widths=tuple(data.get("widths", {}).items()),
-        freeze=data.get("freeze", ""), header_rows=data.get("header_rows", 0),
+        key=key,
+        name=name,
+        kind=data["kind"],
+        section=data.get("section", ""),
+        heading=data.get("heading", ""),
+        short=data.get("short", name),
+        title=data.get("title", ""),
+        instructions=tuple(data.get("instructions", [])),
+        fields=fields,
+        labels=tuple(labels),
+        cells=tuple(cells),
+        widths=tuple(data.get("widths", {}).items()),
+        freeze=data.get("freeze", ""),
+        header_rows=data.get("header_rows", 0),
     )
 
 
@@ -451,7 +477,7 @@ def _expand_rule(rule: dict, fields: dict[str, SpecCell], sheets: dict[str, Shee
     else:
         instances = [({}, None)]
     out = []
-    for params, at in instances:
+    for params, _at in instances:
         left = tuple(_parse_ref(_fill(t, **params), sheet, fields) for t in rule["left"])
         right = tuple(_parse_ref(_fill(t, **params), sheet, fields) for t in rule["right"])
         first = left[0].cells()[0]
@@ -461,8 +487,11 @@ def _expand_rule(rule: dict, fields: dict[str, SpecCell], sheets: dict[str, Shee
             where = f"“{sheets[sheet].row_label(first)}”行"
         else:
             where = ""
-        out.append(Check(rule["id"], rule["severity"], sheet, rule["title"], rule.get("hint", ""),
-                         where, left, rule["op"], right))
+        out.append(
+            Check(
+                rule["id"], rule["severity"], sheet, rule["title"], rule.get("hint", ""), where, left, rule["op"], right
+            )
+        )
     return out
 
 
@@ -472,7 +501,7 @@ def _fingerprint(data: dict) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-REQUIRED_FIELDS = ("unit", "year")     # every report names its unit and year
+REQUIRED_FIELDS = ("unit", "year")  # every report names its unit and year
 OPS = ("==", ">=", "<=")
 SEVERITIES = ("error", "warning")
 
@@ -504,7 +533,9 @@ def check_spec(spec: Spec) -> list[str]:
                 for r in refs:
                     for x in r.cells():
                         if (r.sheet, x) not in cells:
-                            problems.append(f"工作表“{s.name}”{c.cell} 的公式引用了 {r.sheet}!{x}，那里不是可填或合计单元格")
+                            problems.append(
+                                f"工作表“{s.name}”{c.cell} 的公式引用了 {r.sheet}!{x}，那里不是可填或合计单元格"
+                            )
     for check in spec.checks:
         where = f"规则 {check.rule}{('（' + check.where + '）') if check.where else ''}"
         if check.severity not in SEVERITIES:
@@ -542,7 +573,8 @@ def check_spec(spec: Spec) -> list[str]:
                 re.compile(pattern)
             except re.error as exc:
                 problems.append(f"[published] 的 {key} 不是正确的正则表达式（{exc}）")
-    from .crossyear import spec_problems     # the [cross_year] table is read where it is used
+    from .crossyear import spec_problems  # the [cross_year] table is read where it is used
+
     problems.extend(spec_problems(spec))
     return list(dict.fromkeys(problems))
 
@@ -564,31 +596,49 @@ def _build_spec(text: str, format_name: str) -> Spec:
     fields = {c.field: c for s in sheets for c in s.cells if c.field}
     checks = tuple(c for r in data.get("rules", []) for c in _expand_rule(r, fields, by_name))
     narrative = tuple(
-        NarrativeCheck(n["what"], n["pattern"],
-                       tuple(_parse_ref(t, "", fields) for t in n["cells"]))
+        NarrativeCheck(n["what"], n["pattern"], tuple(_parse_ref(t, "", fields) for t in n["cells"]))
         for n in data.get("narrative_checks", [])
     )
     ratios = tuple(
-        RatioCheck(r["id"], r["severity"], r["what"], _parse_ref(r["numerator"], "", fields),
-                   _parse_ref(r["denominator"], "", fields), float(r["min"]), float(r["max"]), r.get("unit", ""), r.get("hint", ""))
+        RatioCheck(
+            r["id"],
+            r["severity"],
+            r["what"],
+            _parse_ref(r["numerator"], "", fields),
+            _parse_ref(r["denominator"], "", fields),
+            float(r["min"]),
+            float(r["max"]),
+            r.get("unit", ""),
+            r.get("hint", ""),
+        )
         for r in data.get("ratio_checks", [])
     )
     types = {k: InputType(key=k, **v) for k, v in data.get("types", {}).items()}
     for t in TEXT_TYPES:
         types[t] = InputType(key=t, description="文字")
     return Spec(
-        format_name=format_name, id=data["id"], version=str(data["version"]), title=data["title"],
-        notice=data["notice"], law=data["law"], notice_title=data["notice_title"],
-        fee_notice=data["fee_notice"], report_title=data["report_title"], sheets=sheets,
-        types=types, checks=checks, narrative_checks=narrative, ratio_checks=ratios, fingerprint=_fingerprint(data),
+        format_name=format_name,
+        id=data["id"],
+        version=str(data["version"]),
+        title=data["title"],
+        notice=data["notice"],
+        law=data["law"],
+        notice_title=data["notice_title"],
+        fee_notice=data["fee_notice"],
+        report_title=data["report_title"],
+        sheets=sheets,
+        types=types,
+        checks=checks,
+        narrative_checks=narrative,
+        ratio_checks=ratios,
+        fingerprint=_fingerprint(data),
         cross_year=data.get("cross_year", {}),
         published=data.get("published", {}),
     )
 
 
 def available_formats() -> list[str]:
-    return sorted(p.name[:-5] for p in resources.files(TEMPLATE_PACKAGE).iterdir()
-                  if p.name.endswith(".toml"))
+    return sorted(p.name[:-5] for p in resources.files(TEMPLATE_PACKAGE).iterdir() if p.name.endswith(".toml"))
 
 
 _CACHE: dict[str, Spec] = {}

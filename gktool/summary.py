@@ -9,6 +9,7 @@ the collection's spill file straight into the finished zip, with their strings a
 the shared-string table. Everything is in a fixed order with fixed dates: a re-run on the same
 files gives the same bytes.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,18 +23,53 @@ from .fsutil import atomic_output
 from .writer import _Writer
 
 STATUS_SHEET, DETAIL_SHEET = "状态", "明细"
-STATUS_COLUMNS = [("单位", 26), ("文件中的单位名称", 22), ("名单匹配", 12), ("年度", 7), ("结论", 9),
-                  ("错误数", 7), ("警告数", 7), ("需要核实", 40), ("纳入汇总", 9), ("类型", 14),
-                  ("文件名", 30), ("路径", 40), ("问题1", 50), ("问题2", 50), ("问题3", 50)]
-DETAIL_COLUMNS = [("单位", 24), ("年度", 7), ("文件名", 28), ("纳入汇总", 9), ("表", 5), ("行", 40),
-                  ("列", 16), ("类别", 7), ("来源", 24), ("数值", 12)]
-VERDICT_COLOURS = {"无法读取": ("#C00000", "#FFFFFF"), "不通过": ("#FFC7CE", "#9C0006"),
-                   "未提交": ("#F8CBAD", "#833C0B"), "有警告": ("#FFEB9C", "#9C5700"),
-                   "通过": ("#C6EFCE", "#006100")}
-KIND_ZH = {"gktool": "gktool 工作簿", "xlsx": "Excel 工作簿", "xls": "Excel 97-2003 工作簿",
-           "ods": "ODS 工作簿", "xlsb": "Excel 二进制工作簿", "docx": "Word 文档", "html": "网页",
-           "pdf": "PDF 文件"}
-MAX_COVER_NAMES = 400     # characters of unit names on the cover; the full list is on 状态
+STATUS_COLUMNS = [
+    ("单位", 26),
+    ("文件中的单位名称", 22),
+    ("名单匹配", 12),
+    ("年度", 7),
+    ("结论", 9),
+    ("错误数", 7),
+    ("警告数", 7),
+    ("需要核实", 40),
+    ("纳入汇总", 9),
+    ("类型", 14),
+    ("文件名", 30),
+    ("路径", 40),
+    ("问题1", 50),
+    ("问题2", 50),
+    ("问题3", 50),
+]
+DETAIL_COLUMNS = [
+    ("单位", 24),
+    ("年度", 7),
+    ("文件名", 28),
+    ("纳入汇总", 9),
+    ("表", 5),
+    ("行", 40),
+    ("列", 16),
+    ("类别", 7),
+    ("来源", 24),
+    ("数值", 12),
+]
+VERDICT_COLOURS = {
+    "无法读取": ("#C00000", "#FFFFFF"),
+    "不通过": ("#FFC7CE", "#9C0006"),
+    "未提交": ("#F8CBAD", "#833C0B"),
+    "有警告": ("#FFEB9C", "#9C5700"),
+    "通过": ("#C6EFCE", "#006100"),
+}
+KIND_ZH = {
+    "gktool": "gktool 工作簿",
+    "xlsx": "Excel 工作簿",
+    "xls": "Excel 97-2003 工作簿",
+    "ods": "ODS 工作簿",
+    "xlsb": "Excel 二进制工作簿",
+    "docx": "Word 文档",
+    "html": "网页",
+    "pdf": "PDF 文件",
+}
+MAX_COVER_NAMES = 400  # characters of unit names on the cover; the full list is on 状态
 
 
 def _names(subs: list[Submission]) -> str:
@@ -88,8 +124,16 @@ class _Sheets:
     def status(self, writer: _Writer) -> None:
         wb = writer.wb
         ws = wb.add_worksheet(STATUS_SHEET)
-        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                              "valign": "vcenter", "font_name": "宋体"})
+        head = wb.add_format(
+            {
+                "bold": True,
+                "bg_color": "#DDEBF7",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "font_name": "宋体",
+            }
+        )
         cell = wb.add_format({"valign": "top", "font_name": "宋体"})
         wrap = wb.add_format({"valign": "top", "text_wrap": True, "font_name": "宋体"})
         for col, (title, width) in enumerate(STATUS_COLUMNS):
@@ -102,10 +146,21 @@ class _Sheets:
             match = s.match if self.c.roster is not None else ""
             if self.c.roster is not None and s.path is not None and s.roster is None:
                 match = "不在名单"
-            values = [s.name, s.unit or "", match, s.year if s.year is not None else "", s.verdict,
-                      s.errors if s.path else "", s.warnings if s.path else "", "；".join(s.notes),
-                      "是" if s.included else "否", kind, Path(path).name if path else "", path,
-                      *(list(s.messages) + ["", "", ""])[:3]]
+            values = [
+                s.name,
+                s.unit or "",
+                match,
+                s.year if s.year is not None else "",
+                s.verdict,
+                s.errors if s.path else "",
+                s.warnings if s.path else "",
+                "；".join(s.notes),
+                "是" if s.included else "否",
+                kind,
+                Path(path).name if path else "",
+                path,
+                *(list(s.messages) + ["", "", ""])[:3],
+            ]
             for col, v in enumerate(values):
                 if isinstance(v, int):
                     ws.write_number(r, col, v)
@@ -116,13 +171,14 @@ class _Sheets:
         ws.freeze_panes(1, 1)
         for verdict, (bg, fg) in VERDICT_COLOURS.items():
             fmt = wb.add_format({"bg_color": bg, "font_color": fg})
-            ws.conditional_format(1, 0, last, len(STATUS_COLUMNS) - 1,
-                                  {"type": "formula", "criteria": f'=$E2="{verdict}"', "format": fmt})
+            ws.conditional_format(
+                1, 0, last, len(STATUS_COLUMNS) - 1, {"type": "formula", "criteria": f'=$E2="{verdict}"', "format": fmt}
+            )
         ws.set_landscape()
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(0)
-        ws.activate()      # the workbook opens on who needs chasing
+        ws.activate()  # the workbook opens on who needs chasing
 
     def cover(self, writer: _Writer) -> None:
         sheet = next(s for s in writer.spec.sheets if s.key == "cover" or s.kind == "form")
@@ -131,8 +187,8 @@ class _Sheets:
         if slots == 0:
             return
         lines = cover_lines(self.c)
-        if len(lines) > slots:      # a format with fewer instruction rows: the rest joins the last
-            lines = lines[:slots - 1] + ["".join(lines[slots - 1:])]
+        if len(lines) > slots:  # a format with fewer instruction rows: the rest joins the last
+            lines = lines[: slots - 1] + ["".join(lines[slots - 1 :])]
         lines += [""] * (slots - len(lines))
         for i, line in enumerate(lines):
             ws.write_string(1 + i, 0, line, writer.f_text)
@@ -155,6 +211,7 @@ CONTACT_FIELDS = ("website_name", "website", "contact_office", "address", "postc
 def cover_from(path: str | Path, spec) -> dict[str, str]:
     """The collecting office's contact details (website, address, phone, ...) from one of its reports."""
     from .validate import analyse_file
+
     report = analyse_file(path).report
     out = {}
     for key in CONTACT_FIELDS:
@@ -165,7 +222,9 @@ def cover_from(path: str | Path, spec) -> dict[str, str]:
     return out
 
 
-def summary_values(collection: Collection, unit: str, cover: dict[str, str] | None = None) -> dict[tuple[str, str], object]:
+def summary_values(
+    collection: Collection, unit: str, cover: dict[str, str] | None = None
+) -> dict[tuple[str, str], object]:
     """The input values of the summary workbook: the sums, the unit and year, the contact details given."""
     spec = collection.spec
     values: dict[tuple[str, str], object] = dict(collection.sums())
@@ -180,8 +239,14 @@ def summary_values(collection: Collection, unit: str, cover: dict[str, str] | No
     return values
 
 
-def write_summary(collection: Collection, path: str | Path, *, unit: str = "各单位汇总",
-                  force: bool = False, cover: dict[str, str] | None = None) -> Path:
+def write_summary(
+    collection: Collection,
+    path: str | Path,
+    *,
+    unit: str = "各单位汇总",
+    force: bool = False,
+    cover: dict[str, str] | None = None,
+) -> Path:
     """Write the collection's workbook to `path` atomically; the same files give the same bytes."""
     collection.finish()
     path = Path(path)
@@ -199,6 +264,7 @@ def write_summary(collection: Collection, path: str | Path, *, unit: str = "各�
 def readable_by_gktool(path: str | Path) -> bool:
     """Whether the summary is within the sizes gktool's reader accepts (a very large 明细 is not)."""
     from .reader import MAX_PART_BYTES, MAX_TOTAL_UNCOMPRESSED
+
     with zipfile.ZipFile(path) as zf:
         sizes = [i.file_size for i in zf.infolist()]
     return max(sizes) <= MAX_PART_BYTES and sum(sizes) <= MAX_TOTAL_UNCOMPRESSED
@@ -211,7 +277,7 @@ _ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 def _xml_text(text: str) -> str:
     text = _CONTROL.sub(" ", text)
-    text = _ESCAPED.sub(r"_x005F_\1", text)        # a literal "_x0041_" stays literal in Excel
+    text = _ESCAPED.sub(r"_x005F_\1", text)  # a literal "_x0041_" stays literal in Excel
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -249,8 +315,10 @@ def _write_detail_rows(collection: Collection, strings: _Strings, fh) -> int:
     a blank, which keeps the sheet part well within the size a reader accepts."""
     subs = {s.index: s for s in collection.submissions}
     keys = collection.keys
-    key_cells = [strings(k.table) + strings(k.row) + strings(k.column or "—") +
-                 strings("填报" if k.input else "合计") for k in keys]
+    key_cells = [
+        strings(k.table) + strings(k.row) + strings(k.column or "—") + strings("填报" if k.input else "合计")
+        for k in keys
+    ]
     row = 1
     for index, values, places in collection.records():
         s = subs[index]
@@ -295,8 +363,12 @@ def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path) -> None
                 if info.filename == detail_part:
                     text = data.decode("utf-8")
                     ncols = len(DETAIL_COLUMNS)
-                    text = re.sub(r'<dimension ref="[^"]*"/>',
-                                  f'<dimension ref="A1:{chr(64 + ncols)}{max(last, 1)}"/>', text, count=1)
+                    text = re.sub(
+                        r'<dimension ref="[^"]*"/>',
+                        f'<dimension ref="A1:{chr(64 + ncols)}{max(last, 1)}"/>',
+                        text,
+                        count=1,
+                    )
                     head, _, tail = text.partition("</sheetData>")
                     with zout.open(target, "w") as w, open(rows_path, "rb") as rows:
                         w.write(head.encode("utf-8"))
@@ -305,11 +377,19 @@ def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path) -> None
                 elif info.filename == "xl/sharedStrings.xml":
                     total = int(m.group(1)) + strings.refs
                     unique = strings.base + len(strings.index)
-                    text = sst[:m.start()] + f'count="{total}" uniqueCount="{unique}"' + sst[m.end():]
+                    text = sst[: m.start()] + f'count="{total}" uniqueCount="{unique}"' + sst[m.end() :]
                     head, _, tail = text.rpartition("</sst>")
                     zout.writestr(target, (head + strings.xml() + "</sst>" + tail).encode("utf-8"))
                 else:
                     zout.writestr(target, data)
 
 
-__all__ = ["write_summary", "cover_from", "readable_by_gktool", "cover_lines", "summary_values", "STATUS_SHEET", "DETAIL_SHEET"]
+__all__ = [
+    "write_summary",
+    "cover_from",
+    "readable_by_gktool",
+    "cover_lines",
+    "summary_values",
+    "STATUS_SHEET",
+    "DETAIL_SHEET",
+]

@@ -1,4 +1,5 @@
 """Validating files: one read per file, in parallel over many."""
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,7 @@ from .readers import read_report
 from .rules import Analysis, finish
 from .spec import load_spec
 
-PARALLEL_THRESHOLD = 16   # below this, starting worker processes costs more than it saves
+PARALLEL_THRESHOLD = 16  # below this, starting worker processes costs more than it saves
 INTERNAL_ERROR = "检查时发生内部错误"
 
 
@@ -38,8 +39,10 @@ def check_file(path: str | Path, format_name: str | None = None, previous=None) 
         return _unreadable(path, exc.message)
     except RecursionError:
         return _unreadable(path, f"{shown_path(path)}：文件结构异常，无法读取")
-    except Exception as exc:   # a bug in gktool, not the user's fault: still one verdict, so a batch goes on
-        return _unreadable(path, f"{shown_path(path)}：{INTERNAL_ERROR}（{type(exc).__name__}），请把这个文件发给 gktool 的维护者")
+    except Exception as exc:  # a bug in gktool, not the user's fault: still one verdict, so a batch goes on
+        return _unreadable(
+            path, f"{shown_path(path)}：{INTERNAL_ERROR}（{type(exc).__name__}），请把这个文件发给 gktool 的维护者"
+        )
 
 
 def validate_file(path: str | Path, format_name: str | None = None, previous=None) -> Result:
@@ -61,10 +64,11 @@ def analyse_file(path: str | Path, format_name: str | None = None, previous=None
 class PreviousIndex:
     """Last year's reports in a folder, by unit and year, each kept as read (without its spec,
     so the index is small enough to hand to every worker process once)."""
+
     folder: str
     files: dict[tuple[str, int], str] = field(default_factory=dict)
-    reports: dict[str, FilledReport] = field(default_factory=dict)     # path -> report, spec detached
-    specs: dict[str, str] = field(default_factory=dict)                # path -> format name to re-attach
+    reports: dict[str, FilledReport] = field(default_factory=dict)  # path -> report, spec detached
+    specs: dict[str, str] = field(default_factory=dict)  # path -> format name to re-attach
     unreadable: int = 0
 
     def find(self, unit: str | None, year: int | None) -> str | None:
@@ -88,7 +92,7 @@ def _detached(path: str, format_name: str | None):
     """(path, unit, year, report without its spec, spec name) — or Nones for a file that cannot be read."""
     try:
         report, _ = read_report(path, load_spec(format_name) if format_name else None)
-    except Exception:       # GkError or a bug: the file is counted as unreadable, never fatal to the batch
+    except Exception:  # GkError or a bug: the file is counted as unreadable, never fatal to the batch
         return path, None, None, None, None
     if report is None:
         return path, None, None, None, None
@@ -108,7 +112,7 @@ def index_previous(folder: str | Path, jobs: int | None = None, format_name: str
             index.unreadable += 1
             continue
         if (unit_key(unit), year) in index.files:
-            continue          # sorted paths: the first of duplicates wins
+            continue  # sorted paths: the first of duplicates wins
         index.files[(unit_key(unit), year)] = path
         if kept is not None:
             index.reports[path], index.specs[path] = kept, name
@@ -149,8 +153,11 @@ def expand_paths(args: Iterable[str]) -> list[str]:
     for a in args:
         p = Path(a)
         if p.is_dir():
-            found = sorted(str(x) for x in p.rglob("*")
-                           if x.is_file() and not any(part.startswith((".", "~$")) for part in x.relative_to(p).parts))
+            found = sorted(
+                str(x)
+                for x in p.rglob("*")
+                if x.is_file() and not any(part.startswith((".", "~$")) for part in x.relative_to(p).parts)
+            )
             if not found:
                 raise GkError(f"文件夹“{a}”中没有文件")
             out.extend(found)
@@ -162,7 +169,7 @@ def expand_paths(args: Iterable[str]) -> list[str]:
 def _map(func, paths: list[str], jobs: int | None, format_name: str | None, *extra, initializer=None, initargs=()):
     jobs = jobs or os.cpu_count() or 1
     if format_name:
-        load_spec(format_name)      # a bad format file is one error for the batch, before any worker starts
+        load_spec(format_name)  # a bad format file is one error for the batch, before any worker starts
     if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
         if initializer is not None:
             initializer(*initargs)
@@ -170,13 +177,20 @@ def _map(func, paths: list[str], jobs: int | None, format_name: str | None, *ext
             yield func(p, format_name, *extra)
         return
     from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=jobs, initializer=initializer, initargs=initargs) as pool:
-        yield from pool.map(func, paths, [format_name] * len(paths), *([e] * len(paths) for e in extra),
-                            chunksize=max(1, len(paths) // (jobs * 4)))
+        yield from pool.map(
+            func,
+            paths,
+            [format_name] * len(paths),
+            *([e] * len(paths) for e in extra),
+            chunksize=max(1, len(paths) // (jobs * 4)),
+        )
 
 
-def validate_files(paths: list[str], jobs: int | None = None, format_name: str | None = None,
-                   previous=None) -> Iterator[Result]:
+def validate_files(
+    paths: list[str], jobs: int | None = None, format_name: str | None = None, previous=None
+) -> Iterator[Result]:
     """Results in the order of `paths`; uses worker processes for large batches.
 
     `previous`: last year's report (a path) or a `PreviousIndex` of last year's folder."""
@@ -184,13 +198,14 @@ def validate_files(paths: list[str], jobs: int | None = None, format_name: str |
         yield from _map(validate_file, paths, jobs, format_name)
     elif isinstance(previous, PreviousIndex):
         # the index goes to each worker once, not with every chunk of files
-        yield from _map(_validate_with_installed, paths, jobs, format_name,
-                        initializer=_install_previous, initargs=(previous,))
+        yield from _map(
+            _validate_with_installed, paths, jobs, format_name, initializer=_install_previous, initargs=(previous,)
+        )
     else:
         yield from _map(validate_file, paths, jobs, format_name, previous)
 
 
-_INSTALLED = None      # the PreviousIndex of this (worker) process
+_INSTALLED = None  # the PreviousIndex of this (worker) process
 
 
 def _install_previous(previous) -> None:

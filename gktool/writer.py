@@ -1,4 +1,5 @@
 """`gktool new`: write the locked, self-checking workbook from a spec with xlsxwriter."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -13,26 +14,38 @@ from .errors import GkError
 from .filldata import check_value
 from .findings import SEVERITY_ZH
 from .fsutil import atomic_output
-from .livechecks import (CHECK_FIRST_ROW, CHECK_SHEET, OP_TEXT, OVERALL_CELL, CheckRow, check_rows,
-                         input_blocks, violated_formula)
-from .spec import InputType, Sheet, Spec, col_index, col_letters, parse_range, form_layout, parse_cell, quote_sheet
+from .livechecks import (
+    CHECK_FIRST_ROW,
+    CHECK_SHEET,
+    OP_TEXT,
+    OVERALL_CELL,
+    CheckRow,
+    check_rows,
+    input_blocks,
+    violated_formula,
+)
+from .spec import InputType, Sheet, Spec, col_index, col_letters, form_layout, parse_cell, parse_range, quote_sheet
 
 FONT = "宋体"
-PROPS = {"format": "gktool.format", "version": "gktool.format_version",
-         "tool": "gktool.tool_version", "fingerprint": "gktool.fingerprint",
-         "name": "gktool.format_name"}
+PROPS = {
+    "format": "gktool.format",
+    "version": "gktool.format_version",
+    "tool": "gktool.tool_version",
+    "fingerprint": "gktool.fingerprint",
+    "name": "gktool.format_name",
+}
 
 
 FOOTER = "&C第 &P 页"
 HEADER_FONT = f'&"{FONT},加粗"&12'
-FORM_WIDTHS = (24, 64, 28)          # cover: label, value, note
+FORM_WIDTHS = (24, 64, 28)  # cover: label, value, note
 # Narrative sheets (一、五、六): one unmerged wrapping cell per field, as tall as Excel allows
 # (409 pt) and wide enough that such a cell shows about 2,500 Chinese characters at 10 pt
 # (the real 中宁县 section 六 is that long) on screen and, at the print scale, on the page.
 NARRATIVE_WIDTHS = (16, 160, 2)
 NARRATIVE_ROW_HEIGHT = 409
 NARRATIVE_FONT_SIZE = 10
-NARRATIVE_CAPACITY = 2500      # characters such a cell shows (checked by rendering in tests)
+NARRATIVE_CAPACITY = 2500  # characters such a cell shows (checked by rendering in tests)
 
 
 def _lines(text: str, width: float) -> int:
@@ -75,17 +88,18 @@ def page_breaks(sheet: Sheet, heights: list[float], widths: list[float], landsca
     boundary (（五）不予处理 stays whole, with its label), unless that label is itself taller
     than a page (三、本年度办理结果). The header rows repeat on every page."""
     paper_w, paper_h = (A4[1], A4[0]) if landscape else A4
-    width_pt = sum(int(w * 7 + 5) for w in widths) * 0.75          # Excel: 7 px a character + 5 px padding
+    width_pt = sum(int(w * 7 + 5) for w in widths) * 0.75  # Excel: 7 px a character + 5 px padding
     scale = min(100, int(100 * (paper_w - 2 * MARGIN_SIDES) / width_pt))
     room = (paper_h - 2 * MARGIN_TOP_BOTTOM) * 100 / scale
-    head = sum(heights[:sheet.header_rows])
+    head = sum(heights[: sheet.header_rows])
     spans = []
     for lab in sheet.labels:
         r1, _, r2, _ = parse_range(lab.range)
-        if r2 > r1 and not lab.header and sum(heights[r1 - 1:r2]) <= room - head:
+        if r2 > r1 and not lab.header and sum(heights[r1 - 1 : r2]) <= room - head:
             spans.append((r1, r2))
-    allowed = [r for r in range(sheet.header_rows + 1, len(heights))
-               if not any(r1 <= r < r2 for r1, r2 in spans)]       # a break after row r (1-based)
+    allowed = [
+        r for r in range(sheet.header_rows + 1, len(heights)) if not any(r1 <= r < r2 for r1, r2 in spans)
+    ]  # a break after row r (1-based)
     breaks, used, last = [], head, sheet.header_rows
     for r in allowed + [len(heights)]:
         block = sum(heights[last:r])
@@ -97,7 +111,7 @@ def page_breaks(sheet: Sheet, heights: list[float], widths: list[float], landsca
     return scale, breaks
 
 
-NAME_MAX_BYTES = 200   # under the usual 255-byte limit, leaving room for atomic_output's temporary prefix
+NAME_MAX_BYTES = 200  # under the usual 255-byte limit, leaving room for atomic_output's temporary prefix
 
 
 def default_filename(unit: str | None, year: int | None, suffix: str = ".xlsx") -> str:
@@ -115,9 +129,18 @@ def default_filename(unit: str | None, year: int | None, suffix: str = ".xlsx") 
     return unit + tail
 
 
-def new_workbook(spec: Spec, path: Path, *, unit: str | None = None, year: int | None = None,
-                 password: str | None = None, values: dict[tuple[str, str], object] | None = None,
-                 force: bool = False, previous=None, extra_sheets=None) -> Path:
+def new_workbook(
+    spec: Spec,
+    path: Path,
+    *,
+    unit: str | None = None,
+    year: int | None = None,
+    password: str | None = None,
+    values: dict[tuple[str, str], object] | None = None,
+    force: bool = False,
+    previous=None,
+    extra_sheets=None,
+) -> Path:
     """Write a new workbook for `spec` to `path` (atomically) and return the path.
 
     `values` pre-fills input cells, keyed by (sheet name, cell); cover fields
@@ -147,14 +170,15 @@ class _Writer:
     def __init__(self, spec: Spec, values: dict, password: str | None, previous=None, extra_sheets=None):
         self.previous = previous
         self.spec = spec
-        self.extra_sheets = extra_sheets   # a callback adding other sheets before and after the spec's
+        self.extra_sheets = extra_sheets  # a callback adding other sheets before and after the spec's
         self.values = values
         self.password = password or ""
         self.eval = Evaluator(spec, values)
 
     def write(self, path: Path) -> None:
-        wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                             "strings_to_urls": False})
+        wb = xlsxwriter.Workbook(
+            str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+        )
         self.wb = wb
         self._formats()
         if self.extra_sheets:
@@ -170,9 +194,20 @@ class _Writer:
         self._check_sheet(wb.add_worksheet(CHECK_SHEET))
         if self.previous is not None:
             from .crossyear import write_previous_sheet
-            write_previous_sheet(wb, self.spec, self.previous, self.password,
-                                 {"title": self.f_text, "note": self.f_note, "header": self.f_header,
-                                  "label": self.f_label, "value": self.f_total})
+
+            write_previous_sheet(
+                wb,
+                self.spec,
+                self.previous,
+                self.password,
+                {
+                    "title": self.f_text,
+                    "note": self.f_note,
+                    "header": self.f_header,
+                    "label": self.f_label,
+                    "value": self.f_total,
+                },
+            )
         if self.extra_sheets:
             self.extra_sheets(self, "last")
         self._identity()
@@ -192,18 +227,25 @@ class _Writer:
         self.f_note = add({**base, "font_size": 9, "font_color": "#595959", "align": "left"})
         self.f_form_label = add({**box, "bold": True, "align": "left", "bg_color": "#DDEBF7"})
         self.f_input_text = add({**box, "locked": False, "bg_color": "#FFF2CC", "align": "left"})
-        self.f_narrative = add({**box, "locked": False, "bg_color": "#FFF2CC", "align": "left",
-                                "valign": "top", "font_size": NARRATIVE_FONT_SIZE})
+        self.f_narrative = add(
+            {
+                **box,
+                "locked": False,
+                "bg_color": "#FFF2CC",
+                "align": "left",
+                "valign": "top",
+                "font_size": NARRATIVE_FONT_SIZE,
+            }
+        )
         self.f_inputs = {}
         for key, t in self.spec.types.items():
             if t.numeric:
-                self.f_inputs[key] = add({**box, "locked": False, "bg_color": "#FFF2CC",
-                                          "align": "center", "num_format": t.number_format})
-        self.f_total = add({**box, "bg_color": "#E7E6E6", "bold": True, "align": "center",
-                            "num_format": "0"})
+                self.f_inputs[key] = add(
+                    {**box, "locked": False, "bg_color": "#FFF2CC", "align": "center", "num_format": t.number_format}
+                )
+        self.f_total = add({**box, "bg_color": "#E7E6E6", "bold": True, "align": "center", "num_format": "0"})
         self.f_verdict = add({**box, "bold": True, "font_size": 22, "align": "center"})
-        self.f_verdict_label = add({**box, "bold": True, "font_size": 16, "align": "center",
-                                    "bg_color": "#DDEBF7"})
+        self.f_verdict_label = add({**box, "bold": True, "font_size": 16, "align": "center", "bg_color": "#DDEBF7"})
         self.f_bad = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.f_ok = add({"bg_color": "#C6EFCE", "font_color": "#006100"})
 
@@ -216,7 +258,7 @@ class _Writer:
     def _form(self, ws, sheet: Sheet) -> None:
         narrative = any(f.type == "narrative" for f in sheet.fields)
         widths = NARRATIVE_WIDTHS if narrative else FORM_WIDTHS
-        for col, width in zip("ABC", widths):
+        for col, width in zip("ABC", widths, strict=False):
             ws.set_column(f"{col}:{col}", width)
         ws.merge_range("A1:C1", sheet.labels[0].text, self.f_title)
         if sheet.section:
@@ -229,9 +271,8 @@ class _Writer:
         for i, line in enumerate(sheet.instructions):
             ws.merge_range(1 + i, 0, 1 + i, 2, line, self.f_text)
             ws.set_row(1 + i, 16 * _lines(line, sum(widths)) + 2)
-        rows, _ = form_layout({"instructions": sheet.instructions,
-                               "fields": [{"key": f.key} for f in sheet.fields]})
-        for (row, _), f in zip(rows, sheet.fields):
+        rows, _ = form_layout({"instructions": sheet.instructions, "fields": [{"key": f.key} for f in sheet.fields]})
+        for (row, _), f in zip(rows, sheet.fields, strict=False):
             cell = sheet.field_cell(f.key)
             ws.write(f"A{row}", f.label, self.f_form_label)
             self._write_input(ws, sheet, cell.cell, f.type)
@@ -241,12 +282,20 @@ class _Writer:
                 # note shows when the cell is selected. Past the cell's room a warning (not a stop:
                 # the text is still kept and read in full) says the end would not show.
                 room = f"本格可显示约 {NARRATIVE_CAPACITY} 字，超出部分在屏幕和打印中看不到。"
-                ws.data_validation(cell.cell, {
-                    "validate": "length", "criteria": "<=", "value": NARRATIVE_CAPACITY,
-                    "input_title": f.label[:32], "input_message": ((note + "\n") if note else "") + room,
-                    "error_type": "warning", "error_title": "文字较长",
-                    "error_message": f"文字超过 {NARRATIVE_CAPACITY} 字，单元格中可能显示不全、打印不全；"
-                                     "请精简。选“是”仍保留全部文字。"})
+                ws.data_validation(
+                    cell.cell,
+                    {
+                        "validate": "length",
+                        "criteria": "<=",
+                        "value": NARRATIVE_CAPACITY,
+                        "input_title": f.label[:32],
+                        "input_message": ((note + "\n") if note else "") + room,
+                        "error_type": "warning",
+                        "error_title": "文字较长",
+                        "error_message": f"文字超过 {NARRATIVE_CAPACITY} 字，单元格中可能显示不全、打印不全；"
+                        "请精简。选“是”仍保留全部文字。",
+                    },
+                )
             elif note:
                 ws.write(f"C{row}", note, self.f_note)
             label_height = 15 * _lines(f.label, widths[0] - 1) + 6
@@ -265,8 +314,9 @@ class _Writer:
         if sheet.header_rows:
             ws.repeat_rows(0, sheet.header_rows - 1)
             widths = dict(sheet.widths)
-            _, breaks = page_breaks(sheet, heights, [_column_width(widths, c) for c in range(1, sheet.bounds[1] + 1)],
-                                    landscape)
+            _, breaks = page_breaks(
+                sheet, heights, [_column_width(widths, c) for c in range(1, sheet.bounds[1] + 1)], landscape
+            )
             # Fit to one page wide, height "automatic" (_finish): Excel and LibreOffice keep these
             # manual breaks, and a font wider than expected only makes each page hold more rows.
             ws.set_h_pagebreaks(breaks)
@@ -274,7 +324,7 @@ class _Writer:
             r1, _, r2, _ = parse_range(lab.range)
             if lab.header:
                 fmt = self.f_header
-            elif any(r1 <= b < r2 for b in breaks):     # a label longer than a page: on its first page
+            elif any(r1 <= b < r2 for b in breaks):  # a label longer than a page: on its first page
                 fmt = self.f_label_top
             else:
                 fmt = self.f_label if parse_cell(lab.cell)[1] > 1 or ":" not in lab.range else self.f_label_c
@@ -294,12 +344,15 @@ class _Writer:
                 continue
             bad = violated_formula(check, sheet.name)
             cells = sorted({c for _, c in check.cells()}, key=lambda a: parse_cell(a))
-            ws.conditional_format(cells[0], {"type": "formula", "criteria": "=" + bad,
-                                             "format": self.f_bad, "multi_range": " ".join(cells)})
+            ws.conditional_format(
+                cells[0],
+                {"type": "formula", "criteria": "=" + bad, "format": self.f_bad, "multi_range": " ".join(cells)},
+            )
         for block in input_blocks(sheet):
             top = block.split(":")[0]
-            ws.conditional_format(block, {"type": "formula", "criteria": f"=OR(ISTEXT({top}),N({top})<0)",
-                                          "format": self.f_bad})
+            ws.conditional_format(
+                block, {"type": "formula", "criteria": f"=OR(ISTEXT({top}),N({top})<0)", "format": self.f_bad}
+            )
 
     def _write_input(self, ws, sheet: Sheet, cell: str, type_key: str, merge: str | None = None) -> None:
         fmt = self._input_format(type_key)
@@ -316,12 +369,18 @@ class _Writer:
         if not t.numeric:
             return
         what = sheet.describe(cell)
-        options = {"input_title": "请输入", "input_message": f"{what}：{type_message(t)}"[:250],
-                   "error_title": "输入错误", "error_message": f"这里只能填{type_message(t)}"[:250],
-                   "error_type": "stop"}
+        options = {
+            "input_title": "请输入",
+            "input_message": f"{what}：{type_message(t)}"[:250],
+            "error_title": "输入错误",
+            "error_message": f"这里只能填{type_message(t)}"[:250],
+            "error_type": "stop",
+        }
         if t.decimals is not None and not t.integer:
-            options.update(validate="custom",
-                           value=f"=AND(ISNUMBER({cell}),{cell}>={t.min or 0},ROUND({cell},{t.decimals})={cell})")
+            options.update(
+                validate="custom",
+                value=f"=AND(ISNUMBER({cell}),{cell}>={t.min or 0},ROUND({cell},{t.decimals})={cell})",
+            )
         else:
             if t.max is not None:
                 options.update(validate="integer", criteria="between", minimum=t.min or 0, maximum=t.max)
@@ -341,42 +400,54 @@ class _Writer:
         ws.set_margins(left=side, right=side, top=0.75, bottom=0.75)
         ws.center_horizontally()
         ws.set_footer(FOOTER)
-        if sheet.section:     # every section sheet, table or form, prints its title the same way
+        if sheet.section:  # every section sheet, table or form, prints its title the same way
             ws.set_header(f"&C{HEADER_FONT}{sheet.section}、{sheet.heading}")
         if sheet.kind == "form":
             wide = any(f.type == "narrative" for f in sheet.fields)
             ws.set_landscape() if wide else ws.set_portrait()
         if sheet.freeze:
             ws.freeze_panes(sheet.freeze)
-        ws.protect(self.password, {"format_columns": True, "format_rows": True,
-                                   "select_locked_cells": True, "select_unlocked_cells": True})
+        ws.protect(
+            self.password,
+            {"format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True},
+        )
 
     def _check_sheet(self, ws) -> None:
         widths = {"A": 6, "B": 6, "C": 30, "D": 30, "E": 7, "F": 5, "G": 7, "H": 8, "I": 46}
         for col, width in widths.items():
             ws.set_column(f"{col}:{col}", width)
         from .crossyear import live_rows
+
         rows = check_rows(self.spec) + live_rows(self.spec, self.values, self.previous)
         last = CHECK_FIRST_ROW + len(rows) - 1
         status_range = f"H{CHECK_FIRST_ROW}:H{last}"
         verdicts = [self._verdict(r) for r in rows]
-        overall = "通过" if all(v[2] for v, r in zip(verdicts, rows) if r.severity == "error") else "不通过"
+        overall = (
+            "通过" if all(v[2] for v, r in zip(verdicts, rows, strict=False) if r.severity == "error") else "不通过"
+        )
         # row 1: the overall verdict, large, before anything else
         ws.merge_range("A1:B1", "总体结论", self.f_verdict_label)
         error_range = f"B{CHECK_FIRST_ROW}:B{last}"
         end = f"{chr(ord(OVERALL_CELL[0]) + 1)}{OVERALL_CELL[1:]}"
         ws.merge_range(f"{OVERALL_CELL}:{end}", "", self.f_verdict)
-        ws.write_formula(OVERALL_CELL, f'=IF(COUNTIFS({error_range},"错误",{status_range},"不通过")=0,"通过","不通过")',
-                         self.f_verdict, overall)
-        ws.merge_range("E1:I1", "“错误”必须全部通过才能提交；“警告”请核实，确属实际情况的在报告中说明。",
-                       self.f_text)
+        ws.write_formula(
+            OVERALL_CELL,
+            f'=IF(COUNTIFS({error_range},"错误",{status_range},"不通过")=0,"通过","不通过")',
+            self.f_verdict,
+            overall,
+        )
+        ws.merge_range("E1:I1", "“错误”必须全部通过才能提交；“警告”请核实，确属实际情况的在报告中说明。", self.f_text)
         ws.set_row(0, 42)
-        ws.merge_range("A2:I2", "本表随填随算，请勿修改。文字说明中引用的数字是否与表格一致（R9）本表不检查，"
-                       "只在用 gktool validate 检查工作簿时检查。", self.f_text)
+        ws.merge_range(
+            "A2:I2",
+            "本表随填随算，请勿修改。文字说明中引用的数字是否与表格一致（R9）本表不检查，"
+            "只在用 gktool validate 检查工作簿时检查。",
+            self.f_text,
+        )
         ws.set_row(1, 20)
         for col, text in enumerate(["编号", "级别", "检查内容", "位置", "左边", "关系", "右边", "状态", "怎样改正"]):
             ws.write(2, col, text, self.f_header)
-        for i, (row, (left, right, ok)) in enumerate(zip(rows, verdicts)):
+        for i, (row, (left, right, ok)) in enumerate(zip(rows, verdicts, strict=False)):
             r = CHECK_FIRST_ROW + i
             ws.write(f"A{r}", row.rule, self.f_label_c)
             ws.write(f"B{r}", SEVERITY_ZH[row.severity], self.f_label_c)
@@ -385,8 +456,7 @@ class _Writer:
             ws.write_formula(f"E{r}", "=" + row.left_formula, self.f_total, tidy(left))
             ws.write(f"F{r}", OP_TEXT[row.op], self.f_label_c)
             ws.write_formula(f"G{r}", "=" + row.right_formula, self.f_total, tidy(right))
-            ws.write_formula(f"H{r}", "=" + row.status_formula(r),
-                             self.f_label_c, "通过" if ok else "不通过")
+            ws.write_formula(f"H{r}", "=" + row.status_formula(r), self.f_label_c, "通过" if ok else "不通过")
             ws.write(f"I{r}", row.hint, self.f_label)
             lines = max(_lines(t, widths[c] - 1) for c, t in (("C", row.title), ("D", row.where), ("I", row.hint)))
             ws.set_row(r - 1, 15 * lines + 5)
@@ -405,7 +475,7 @@ class _Writer:
         ws.protect(self.password, {"format_columns": True, "format_rows": True})
 
     def _verdict(self, row: CheckRow) -> tuple[float, float, bool]:
-        if getattr(row, "verdict", None) is not None:      # rows against last year's figures
+        if getattr(row, "verdict", None) is not None:  # rows against last year's figures
             return row.verdict
         if row.check is not None:
             return self.eval.check(row.check)
@@ -415,10 +485,21 @@ class _Writer:
     def _identity(self) -> None:
         spec = self.spec
         unit = self.values.get((spec.field_cells["unit"].sheet, spec.field_cells["unit"].cell)) or ""
-        self.wb.set_properties({"title": f"{unit}政府信息公开工作年度报告", "author": "gktool",
-                                "company": str(unit), "comments": f"{spec.title}（{spec.notice}）",
-                                "created": _dt.datetime(2000, 1, 1)})
+        self.wb.set_properties(
+            {
+                "title": f"{unit}政府信息公开工作年度报告",
+                "author": "gktool",
+                "company": str(unit),
+                "comments": f"{spec.title}（{spec.notice}）",
+                "created": _dt.datetime(2000, 1, 1),
+            }
+        )
         for key, name in PROPS.items():
-            value = {"format": spec.id, "version": spec.version, "tool": __version__,
-                     "fingerprint": spec.fingerprint, "name": spec.format_name}[key]
+            value = {
+                "format": spec.id,
+                "version": spec.version,
+                "tool": __version__,
+                "fingerprint": spec.fingerprint,
+                "name": spec.format_name,
+            }[key]
             self.wb.set_custom_property(name, str(value), "text")

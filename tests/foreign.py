@@ -4,6 +4,7 @@
 title and note rows above, stacked or side by side, with the label variants real
 templates show. Values are given by spec key; totals are written as numbers (stated).
 """
+
 from __future__ import annotations
 
 import random
@@ -27,8 +28,8 @@ class Layout:
     half_width: bool = False
     spaces: bool = False
     breaks: bool = False
-    comma_numbers: bool = False         # "1、" for "1."
-    short_names: bool = False           # "规范性文件" for "行政规范性文件"
+    comma_numbers: bool = False  # "1、" for "1."
+    short_names: bool = False  # "规范性文件" for "行政规范性文件"
     blanks_for_zero: bool = False
     slash_for_zero: bool = False
     sheet_names: tuple[str, str, str] = ("表二", "表三", "表四")
@@ -38,13 +39,24 @@ class Layout:
 
 def random_layout(rng: random.Random) -> Layout:
     """A layout with every option drawn at random."""
-    return Layout(one_sheet=rng.random() < 0.5, side_by_side=rng.random() < 0.3, title_rows=rng.randint(0, 3),
-                  gap=rng.randint(1, 4), merge=rng.random() < 0.5, half_width=rng.random() < 0.5,
-                  spaces=rng.random() < 0.3, breaks=rng.random() < 0.3, comma_numbers=rng.random() < 0.5,
-                  short_names=rng.random() < 0.3, blanks_for_zero=rng.random() < 0.3,
-                  slash_for_zero=rng.random() < 0.2,
-                  sheet_names=rng.choice([("表二", "表三", "表四"), ("Sheet1", "Sheet2", "Sheet3"), ("主动", "依申请", "复议诉讼")]),
-                  order=tuple(rng.sample([0, 1, 2], 3)))
+    return Layout(
+        one_sheet=rng.random() < 0.5,
+        side_by_side=rng.random() < 0.3,
+        title_rows=rng.randint(0, 3),
+        gap=rng.randint(1, 4),
+        merge=rng.random() < 0.5,
+        half_width=rng.random() < 0.5,
+        spaces=rng.random() < 0.3,
+        breaks=rng.random() < 0.3,
+        comma_numbers=rng.random() < 0.5,
+        short_names=rng.random() < 0.3,
+        blanks_for_zero=rng.random() < 0.3,
+        slash_for_zero=rng.random() < 0.2,
+        sheet_names=rng.choice(
+            [("表二", "表三", "表四"), ("Sheet1", "Sheet2", "Sheet3"), ("主动", "依申请", "复议诉讼")]
+        ),
+        order=tuple(rng.sample([0, 1, 2], 3)),
+    )
 
 
 def variant(text: str, layout: Layout, header: bool) -> str:
@@ -94,7 +106,9 @@ def write_foreign(path, spec: Spec, values: dict, layout: Layout, unit="某县",
             r1, c1, r2, c2 = parse_range(lab.range)
             ws.cell(r0 + r1 - 1, c0 + c1 - 1, variant(lab.text, layout, lab.header))
             if layout.merge and lab.merged:
-                ws.merge_cells(start_row=r0 + r1 - 1, start_column=c0 + c1 - 1, end_row=r0 + r2 - 1, end_column=c0 + c2 - 1)
+                ws.merge_cells(
+                    start_row=r0 + r1 - 1, start_column=c0 + c1 - 1, end_row=r0 + r2 - 1, end_column=c0 + c2 - 1
+                )
         for c in t.cells:
             r, col = parse_cell(c.cell)
             v = values.get((t.name, c.cell), 0)
@@ -103,7 +117,9 @@ def write_foreign(path, spec: Spec, values: dict, layout: Layout, unit="某县",
             ws.cell(r0 + r - 1, c0 + col - 1, "/" if v == 0 and layout.slash_for_zero else v)
             if layout.merge and c.merge:
                 mr1, mc1, mr2, mc2 = parse_range(c.merge)
-                ws.merge_cells(start_row=r0 + mr1 - 1, start_column=c0 + mc1 - 1, end_row=r0 + mr2 - 1, end_column=c0 + mc2 - 1)
+                ws.merge_cells(
+                    start_row=r0 + mr1 - 1, start_column=c0 + mc1 - 1, end_row=r0 + mr2 - 1, end_column=c0 + mc2 - 1
+                )
     wb.save(path)
 
 

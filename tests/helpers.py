@@ -1,5 +1,6 @@
 """Test helpers: fill a workbook the way a person does (by finding labelled cells),
 and save it through LibreOffice headless the way a user's spreadsheet program does."""
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,7 @@ def locate(ws, row_label: str, col_label=None):
     rows = _find(ws, row_label)
     assert rows, f"row label {row_label!r} not found on {ws.title}"
     row_cell = rows[0]
-    if col_label is None:                       # form sheets and single-value rows
+    if col_label is None:  # form sheets and single-value rows
         col = _merged_span(ws, row_cell)[1] + 1
         return ws.cell(row=row_cell.row, column=col)
     parent, label = col_label if isinstance(col_label, tuple) else (None, col_label)
@@ -51,7 +52,7 @@ def locate(ws, row_label: str, col_label=None):
         lo, hi = _merged_span(ws, p)
         heads = [h for h in heads if lo <= h.column <= hi]
     assert heads, f"column header {label!r} not found on {ws.title}"
-    head = max(heads, key=lambda h: h.row)      # the nearest header block above
+    head = max(heads, key=lambda h: h.row)  # the nearest header block above
     return ws.cell(row=row_cell.row, column=head.column)
 
 
@@ -85,9 +86,22 @@ def soffice_convert(files, outdir, to="xlsx"):
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:
         env = dict(os.environ, HOME=profile)
-        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-                        "--convert-to", to, "--outdir", str(outdir), *map(str, files)],
-                       check=True, capture_output=True, timeout=300, env=env)
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                to,
+                "--outdir",
+                str(outdir),
+                *map(str, files),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+            env=env,
+        )
     return [outdir / (Path(f).stem + "." + to.split(":")[0]) for f in files]
 
 
@@ -95,6 +109,7 @@ def rewrite_zip(src, dst, edit):
     """Copy an .xlsx part by part; `edit(name, data)` returns new bytes, or None to drop the part.
     Extra parts can be added by returning them from edit("", b"") as a dict."""
     import zipfile
+
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             data = edit(info.filename, zin.read(info.filename))
@@ -111,6 +126,7 @@ def sheet_part(path, sheet_name):
     """The zip part name of a worksheet, found through workbook.xml and its rels."""
     import re
     import zipfile
+
     with zipfile.ZipFile(path) as z:
         wb = z.read("xl/workbook.xml").decode()
         rels = z.read("xl/_rels/workbook.xml.rels").decode()

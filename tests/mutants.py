@@ -7,6 +7,7 @@ cover damage at the byte level (what a bad download or disk does) and at the
 XML level inside a zip that is itself intact (what a buggy or hostile program
 writes), where the zip's CRC cannot catch it.
 """
+
 from __future__ import annotations
 
 import io
@@ -41,22 +42,68 @@ def rezip(parts: Parts, stored: bool = False) -> bytes:
     buf = io.BytesIO()
     method = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(buf, "w", method) as zf:
-        for name, data in parts.items():      # a fixed date: the same seed gives the same bytes
+        for name, data in parts.items():  # a fixed date: the same seed gives the same bytes
             zf.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, compress_type=method)
     return buf.getvalue()
 
 
-XML_PARTS_WEIGHTED = [   # the parts the reader parses, most often the ones that carry data
-    "xl/worksheets/sheet3.xml", "xl/worksheets/sheet4.xml", "xl/worksheets/sheet5.xml",
-    "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml", "xl/worksheets/sheet8.xml",
-    "xl/sharedStrings.xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
-    "docProps/custom.xml", "_rels/.rels", "[Content_Types].xml",
+XML_PARTS_WEIGHTED = [  # the parts the reader parses, most often the ones that carry data
+    "xl/worksheets/sheet3.xml",
+    "xl/worksheets/sheet4.xml",
+    "xl/worksheets/sheet5.xml",
+    "xl/worksheets/sheet1.xml",
+    "xl/worksheets/sheet2.xml",
+    "xl/worksheets/sheet8.xml",
+    "xl/sharedStrings.xml",
+    "xl/workbook.xml",
+    "xl/_rels/workbook.xml.rels",
+    "docProps/custom.xml",
+    "_rels/.rels",
+    "[Content_Types].xml",
 ]
 
-JUNK = ["", " ", "-1", "abc", "1e999", "nan", "inf", "-0", "0x10", "１２", "١٢", "²", "1_000",
-        "9" * 40, "9" * 5000, "12件", "'", "\"", "&amp;", "&#0;", "\u202e", "中文", "A0", "ZZZZ1",
-        "XFD1048576", "XFE1", "A1048577", "A-1", "$", "!", "#REF!", "SUM(", "=", "1.5", "1e308",
-        "-1e308", "2147483648", "18446744073709551616", "true", "\x01"]
+JUNK = [
+    "",
+    " ",
+    "-1",
+    "abc",
+    "1e999",
+    "nan",
+    "inf",
+    "-0",
+    "0x10",
+    "１２",
+    "١٢",
+    "²",
+    "1_000",
+    "9" * 40,
+    "9" * 5000,
+    "12件",
+    "'",
+    '"',
+    "&amp;",
+    "&#0;",
+    "\u202e",
+    "中文",
+    "A0",
+    "ZZZZ1",
+    "XFD1048576",
+    "XFE1",
+    "A1048577",
+    "A-1",
+    "$",
+    "!",
+    "#REF!",
+    "SUM(",
+    "=",
+    "1.5",
+    "1e308",
+    "-1e308",
+    "2147483648",
+    "18446744073709551616",
+    "true",
+    "\x01",
+]
 
 
 def _pick_part(parts: Parts, rng: random.Random) -> str:
@@ -78,12 +125,12 @@ def _junk(rng: random.Random) -> str:
 
 
 def _xml_safe(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
-            .replace("\x01", "&#x1;"))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;").replace("\x01", "&#x1;")
 
 
-def _sub_some(pattern: str, data: bytes, rng: random.Random, repl: Callable[[re.Match], bytes],
-              share: float | None = None) -> bytes:
+def _sub_some(
+    pattern: str, data: bytes, rng: random.Random, repl: Callable[[re.Match], bytes], share: float | None = None
+) -> bytes:
     """Replace a random subset of the matches of `pattern` (at least one if any)."""
     matches = list(re.finditer(pattern.encode(), data, re.S))
     if not matches:
@@ -93,7 +140,7 @@ def _sub_some(pattern: str, data: bytes, rng: random.Random, repl: Callable[[re.
     out, last = [], 0
     for i, m in enumerate(matches):
         if i in chosen:
-            out += [data[last:m.start()], repl(m)]
+            out += [data[last : m.start()], repl(m)]
             last = m.end()
     out.append(data[last:])
     return b"".join(out)
@@ -109,7 +156,7 @@ def byte_flips(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
 
 
 def truncate(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
-    return blob[:rng.randrange(0, len(blob))]
+    return blob[: rng.randrange(0, len(blob))]
 
 
 def chop_tail(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
@@ -146,17 +193,20 @@ def _with_part(parts: Parts, rng: random.Random, change: Callable[[bytes], bytes
 
 def cut_xml(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
     def change(data):
-        return data[:rng.randrange(0, len(data) + 1)] if rng.random() < 0.7 else data[: len(data) // 2]
+        return data[: rng.randrange(0, len(data) + 1)] if rng.random() < 0.7 else data[: len(data) // 2]
+
     return _with_part(parts, rng, change)
 
 
 def xml_byte_flips(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
     """Flip bytes inside an XML part before zipping: the zip is intact, the XML is not."""
+
     def change(data):
         data = bytearray(data)
         for _ in range(rng.choice([1, 2, 8])):
             data[rng.randrange(len(data))] = rng.randrange(256)
         return bytes(data)
+
     return _with_part(parts, rng, change)
 
 
@@ -166,11 +216,28 @@ def rename_tags(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
         if not tags:
             return data
         old = rng.choice(tags)
-        new = rng.choice([b"x", b"row", b"c", b"v", b"f", b"si", b"t", b"sheet", b"definedName",
-                          b"mergeCell", b"Relationship", b"property", b"is", b"r"])
-        both = rng.random() < 0.7      # rename start and end tags alike (still well-formed)
+        new = rng.choice(
+            [
+                b"x",
+                b"row",
+                b"c",
+                b"v",
+                b"f",
+                b"si",
+                b"t",
+                b"sheet",
+                b"definedName",
+                b"mergeCell",
+                b"Relationship",
+                b"property",
+                b"is",
+                b"r",
+            ]
+        )
+        both = rng.random() < 0.7  # rename start and end tags alike (still well-formed)
         pat = rb"(</?)" + re.escape(old) + rb"(?=[\s/>])" if both else rb"(<)" + re.escape(old) + rb"(?=[\s/>])"
         return re.sub(pat, lambda m: m.group(1) + new, data, count=0 if rng.random() < 0.5 else 1)
+
     return _with_part(parts, rng, change)
 
 
@@ -178,13 +245,16 @@ def garble_attrs(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
     def change(data):
         def repl(m):
             return m.group(1) + b'="' + _xml_safe(_junk(rng)).encode() + b'"'
+
         return _sub_some(r'(\b[\w:]+)="[^"]*"', data, rng, repl)
+
     return _with_part(parts, rng, change)
 
 
 def garbage_values(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
     def change(data):
         return _sub_some(r"<v>[^<]*</v>", data, rng, lambda m: b"<v>" + _xml_safe(_junk(rng)).encode() + b"</v>")
+
     new = dict(parts)
     for name in _some_sheets(parts, rng, 3):
         new[name] = change(parts[name])
@@ -196,14 +266,19 @@ def huge_refs(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
 
     def change(data):
         data = _sub_some(r'<c r="[^"]*"', data, rng, lambda m: b'<c r="' + rng.choice(refs).encode() + b'"', share=0.05)
-        data = _sub_some(r'<row r="[^"]*"', data, rng,
-                         lambda m: b'<row r="' + rng.choice(["1048576", "0", "99999999999", "9" * 5000, "²", "-3"]).encode() + b'"',
-                         share=0.05)
+        data = _sub_some(
+            r'<row r="[^"]*"',
+            data,
+            rng,
+            lambda m: b'<row r="' + rng.choice(["1048576", "0", "99999999999", "9" * 5000, "²", "-3"]).encode() + b'"',
+            share=0.05,
+        )
         if rng.random() < 0.5:
             data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', data)
-        if rng.random() < 0.5:   # a real cell far away, as a program that touched XFD1048576 writes
+        if rng.random() < 0.5:  # a real cell far away, as a program that touched XFD1048576 writes
             data = data.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
         return data
+
     new = dict(parts)
     for name in _some_sheets(parts, rng, 2):
         new[name] = change(parts[name])
@@ -213,8 +288,19 @@ def huge_refs(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
 def shared_formula_junk(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
     def master(m):
         si = rng.choice(["0", "1", "", "x", "-1", "99999999999"])
-        text = rng.choice(["SUM(D4:I4)", "", "SUM(", "A1+XFD1048576", "$A$1+B2", '"A1"&B2', "ZZZ9999999",
-                           "SUM(" + "A1," * 2000 + "A1)", _xml_safe(_junk(rng))])
+        text = rng.choice(
+            [
+                "SUM(D4:I4)",
+                "",
+                "SUM(",
+                "A1+XFD1048576",
+                "$A$1+B2",
+                '"A1"&B2',
+                "ZZZ9999999",
+                "SUM(" + "A1," * 2000 + "A1)",
+                _xml_safe(_junk(rng)),
+            ]
+        )
         ref = rng.choice(["D4:D30", "A1:XFD1048576", "", "junk"])
         return f'<f t="shared" si="{si}" ref="{ref}">{text}</f>'.encode()
 
@@ -223,9 +309,16 @@ def shared_formula_junk(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
 
     def change(data):
         data = _sub_some(r"<f>[^<]*</f>", data, rng, master, share=0.1)
-        return _sub_some(r"<c ([^>]*?)(/?)>", data, rng,
-                         lambda m: b"<c " + m.group(1) + b">" + follower(m) + b"<v>1</v></c>" if m.group(2)
-                         else m.group(0) + follower(m), share=0.1)
+        return _sub_some(
+            r"<c ([^>]*?)(/?)>",
+            data,
+            rng,
+            lambda m: (
+                b"<c " + m.group(1) + b">" + follower(m) + b"<v>1</v></c>" if m.group(2) else m.group(0) + follower(m)
+            ),
+            share=0.1,
+        )
+
     new = dict(parts)
     for name in _some_sheets(parts, rng, 3):
         new[name] = change(parts[name])
@@ -234,9 +327,18 @@ def shared_formula_junk(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
 
 def bad_string_index(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
     def change(data):
-        return _sub_some(r'(t="s"[^>]*>)<v>[^<]*</v>', data, rng,
-                         lambda m: m.group(1) + b"<v>" + rng.choice(
-                             [b"abc", b"-1", b"99999", b"", b"1.5", b"9" * 5000, b"\xd9\xa1", b" 3 ", b"0x1"]) + b"</v>")
+        return _sub_some(
+            r'(t="s"[^>]*>)<v>[^<]*</v>',
+            data,
+            rng,
+            lambda m: (
+                m.group(1)
+                + b"<v>"
+                + rng.choice([b"abc", b"-1", b"99999", b"", b"1.5", b"9" * 5000, b"\xd9\xa1", b" 3 ", b"0x1"])
+                + b"</v>"
+            ),
+        )
+
     new = dict(parts)
     for name in _some_sheets(parts, rng, 3):
         new[name] = change(parts[name])
@@ -245,34 +347,80 @@ def bad_string_index(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
 
 def garble_names(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
     """Defined names, sheet names, relationships and custom properties pointing anywhere."""
-    targets = ["'三、依申请公开'!$A$1", "'三、依申请公开'!$A$0", "'封面'!$A$1", "'封面'!$XFD$1048576",
-               "'四、复议诉讼'!$B$2", "'nosuch'!$D$4", "$D$4", "", "#REF!", "'二、主动公开'!$Z$99",
-               "'三、依申请公开'!$D$4:$D$9", "'二、主动公开'!A1", "'''!$A$1"]
+    targets = [
+        "'三、依申请公开'!$A$1",
+        "'三、依申请公开'!$A$0",
+        "'封面'!$A$1",
+        "'封面'!$XFD$1048576",
+        "'四、复议诉讼'!$B$2",
+        "'nosuch'!$D$4",
+        "$D$4",
+        "",
+        "#REF!",
+        "'二、主动公开'!$Z$99",
+        "'三、依申请公开'!$D$4:$D$9",
+        "'二、主动公开'!A1",
+        "'''!$A$1",
+    ]
     new = dict(parts)
     if not all(n in parts for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "docProps/custom.xml")):
         return drop_part(blob, parts, rng)
     wb = parts["xl/workbook.xml"]
     choice = rng.randrange(5)
     if choice == 0:
-        wb = _sub_some(r"(<definedName [^>]*>)[^<]*(</definedName>)", wb, rng,
-                       lambda m: m.group(1) + _xml_safe(rng.choice(targets)).encode() + m.group(2))
+        wb = _sub_some(
+            r"(<definedName [^>]*>)[^<]*(</definedName>)",
+            wb,
+            rng,
+            lambda m: m.group(1) + _xml_safe(rng.choice(targets)).encode() + m.group(2),
+        )
     elif choice == 1:
-        wb = _sub_some(r'(<sheet name=")[^"]*(")', wb, rng,
-                       lambda m: m.group(1) + rng.choice(["封面", "校验", "", "三、依申请公开", "x"]).encode() + m.group(2))
+        wb = _sub_some(
+            r'(<sheet name=")[^"]*(")',
+            wb,
+            rng,
+            lambda m: m.group(1) + rng.choice(["封面", "校验", "", "三、依申请公开", "x"]).encode() + m.group(2),
+        )
     elif choice == 2:
-        wb = _sub_some(r'(r:id=")[^"]*(")', wb, rng,
-                       lambda m: m.group(1) + rng.choice(["rId1", "rId4", "rId11", "rId9", "", "x"]).encode() + m.group(2))
+        wb = _sub_some(
+            r'(r:id=")[^"]*(")',
+            wb,
+            rng,
+            lambda m: m.group(1) + rng.choice(["rId1", "rId4", "rId11", "rId9", "", "x"]).encode() + m.group(2),
+        )
     elif choice == 3:
         rels = parts["xl/_rels/workbook.xml.rels"]
         new["xl/_rels/workbook.xml.rels"] = _sub_some(
-            r'(Target=")[^"]*(")', rels, rng,
-            lambda m: m.group(1) + rng.choice(["sharedStrings.xml", "worksheets/sheet4.xml", "../../../etc/passwd",
-                                               "/xl/workbook.xml", "workbook.xml", "", "http://x/y.xlsx\" TargetMode=\"External",
-                                               "styles.xml", "theme/theme1.xml", "worksheets/nosuch.xml"]).encode() + m.group(2))
+            r'(Target=")[^"]*(")',
+            rels,
+            rng,
+            lambda m: (
+                m.group(1)
+                + rng.choice(
+                    [
+                        "sharedStrings.xml",
+                        "worksheets/sheet4.xml",
+                        "../../../etc/passwd",
+                        "/xl/workbook.xml",
+                        "workbook.xml",
+                        "",
+                        'http://x/y.xlsx" TargetMode="External',
+                        "styles.xml",
+                        "theme/theme1.xml",
+                        "worksheets/nosuch.xml",
+                    ]
+                ).encode()
+                + m.group(2)
+            ),
+        )
     else:
         custom = parts["docProps/custom.xml"]
-        new["docProps/custom.xml"] = _sub_some(r"(<vt:lpwstr>)[^<]*(</vt:lpwstr>)", custom, rng,
-                                               lambda m: m.group(1) + _xml_safe(_junk(rng)).encode() + m.group(2))
+        new["docProps/custom.xml"] = _sub_some(
+            r"(<vt:lpwstr>)[^<]*(</vt:lpwstr>)",
+            custom,
+            rng,
+            lambda m: m.group(1) + _xml_safe(_junk(rng)).encode() + m.group(2),
+        )
     new["xl/workbook.xml"] = wb
     return rezip(new)
 
@@ -288,11 +436,15 @@ def hostile_insert(blob: bytes, parts: Parts, rng: random.Random) -> bytes:
         text = data.decode("utf-8", "replace").replace('encoding="UTF-8"', 'encoding="UTF-16"')
         data = b"\xff\xfe" + text.replace("?>", '?><!DOCTYPE x [<!ENTITY a "aa">]>', 1).encode("utf-16-le")
     elif kind == 2:
-        data = re.sub(rb"(<sheetData>|<sst[^>]*>|<definedNames>)", lambda m: m.group(1) + b"<x/>" * 200_000, data, count=1)
+        data = re.sub(
+            rb"(<sheetData>|<sst[^>]*>|<definedNames>)", lambda m: m.group(1) + b"<x/>" * 200_000, data, count=1
+        )
     elif kind == 3:
-        data = data.replace(b"<v>", b"<v>" + b"9" * 100_000, 1).replace(b"<t>", b"<t>" + "办结".encode() + b"1" * 100_000, 1)
+        data = data.replace(b"<v>", b"<v>" + b"9" * 100_000, 1).replace(
+            b"<t>", b"<t>" + "办结".encode() + b"1" * 100_000, 1
+        )
     elif kind == 4:
-        data = re.sub(rb"<c ", b'<c ' + b" ".join(b'a%d="1"' % i for i in range(5000)) + b" ", data, count=1)
+        data = re.sub(rb"<c ", b"<c " + b" ".join(b'a%d="1"' % i for i in range(5000)) + b" ", data, count=1)
     else:
         data = data.replace(b"</sheetData>", b"<row>" + b'<c t="n"><v>1</v></c>' * 20_000 + b"</row></sheetData>")
     new = dict(parts)
@@ -325,8 +477,18 @@ MUTATORS: dict[str, Callable[[bytes, Parts, random.Random], bytes]] = {
     "hostile_insert": hostile_insert,
     "mixed": mixed,
 }
-XML_KINDS = ["cut_xml", "xml_byte_flips", "rename_tags", "garble_attrs", "garbage_values", "huge_refs",
-             "shared_formula_junk", "bad_string_index", "garble_names", "drop_part"]
+XML_KINDS = [
+    "cut_xml",
+    "xml_byte_flips",
+    "rename_tags",
+    "garble_attrs",
+    "garbage_values",
+    "huge_refs",
+    "shared_formula_junk",
+    "bad_string_index",
+    "garble_names",
+    "drop_part",
+]
 
 
 def mutants(blob: bytes, seed: int, count: int | None = None, start: int = 0):

@@ -6,6 +6,7 @@ labels wrap inside their cells ("（三）不 / 予公开"), the vertical 三、
 three-level header, and enough narrative for table 三 to break across pages. LibreOffice headless turns
 them into PDFs the way Word's "export to PDF" does. `expected_cells` says which text each table cell holds.
 """
+
 from __future__ import annotations
 
 import random
@@ -22,31 +23,40 @@ from docx.shared import Mm, Pt
 
 from gktool.spec import Spec, parse_cell, parse_range
 
-HEADINGS = ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
-            "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
+HEADINGS = [
+    "一、总体情况",
+    "二、主动公开政府信息情况",
+    "三、收到和处理政府信息公开申请情况",
+    "四、政府信息公开行政复议、行政诉讼情况",
+    "五、存在的主要问题及改进情况",
+    "六、其他需要报告的事项",
+]
 
-FILLER = ("坚持以人民为中心的发展思想，严格落实《中华人民共和国政府信息公开条例》各项规定，"
-          "围绕保障民生、深化改革、优化营商环境等工作主线，持续加大政府信息主动公开力度，"
-          "规范依申请公开办理流程，加强政府信息管理和公开平台建设，强化监督保障。")
+FILLER = (
+    "坚持以人民为中心的发展思想，严格落实《中华人民共和国政府信息公开条例》各项规定，"
+    "围绕保障民生、深化改革、优化营商环境等工作主线，持续加大政府信息主动公开力度，"
+    "规范依申请公开办理流程，加强政府信息管理和公开平台建设，强化监督保障。"
+)
 
 
 @dataclass
 class Shape:
     """How a fixture report is laid out."""
+
     name: str
     unit: str = "测试县人民政府"
     year: int = 2023
-    paragraphs_before: int = 6          # narrative paragraphs in section 一 (pushes the tables down)
-    lines_before_table4: int = 0       # short paragraphs after 表三 (to move 表四 about a page break)
-    borders: bool = True                # False: tables printed without ruling lines (aligned text only)
-    running_header: str = ""            # a line printed at the top of every page
-    touching: str = ""                  # tables ("C", "BC") whose numbers are pushed together (no cell margins,
-                                        # alternate alignment): printed figures that cannot be told apart
-    repeat_header: bool = True          # table 三's header rows repeated on each page
-    label_widths_mm: tuple = (14, 12, 30)   # table 三's label columns: narrow, so labels wrap
-    half_width_labels: bool = False     # "(三)不予公开", "1、" instead of "1."
-    blank_cells: tuple = ()             # (table key, cell) printed empty
-    slash_cells: tuple = ()             # (table key, cell) printed "/"
+    paragraphs_before: int = 6  # narrative paragraphs in section 一 (pushes the tables down)
+    lines_before_table4: int = 0  # short paragraphs after 表三 (to move 表四 about a page break)
+    borders: bool = True  # False: tables printed without ruling lines (aligned text only)
+    running_header: str = ""  # a line printed at the top of every page
+    touching: str = ""  # tables ("C", "BC") whose numbers are pushed together (no cell margins,
+    # alternate alignment): printed figures that cannot be told apart
+    repeat_header: bool = True  # table 三's header rows repeated on each page
+    label_widths_mm: tuple = (14, 12, 30)  # table 三's label columns: narrow, so labels wrap
+    half_width_labels: bool = False  # "(三)不予公开", "1、" instead of "1."
+    blank_cells: tuple = ()  # (table key, cell) printed empty
+    slash_cells: tuple = ()  # (table key, cell) printed "/"
     font_size: float = 9
     seed: int = 1
     values: dict = field(default_factory=dict)
@@ -165,10 +175,21 @@ def _page_number_footer(section) -> None:
     _font(p.add_run(" —"), 12)
 
 
-def _table(doc, rows: int, cols: int, texts: dict, merges: list, widths_mm: list[float],
-           size: float, header_rows: int, repeat_header: bool, borders: bool = True, touching: bool = False):
+def _table(
+    doc,
+    rows: int,
+    cols: int,
+    texts: dict,
+    merges: list,
+    widths_mm: list[float],
+    size: float,
+    header_rows: int,
+    repeat_header: bool,
+    borders: bool = True,
+    touching: bool = False,
+):
     table = doc.add_table(rows=rows, cols=cols)
-    if touching:        # no cell margins: neighbouring numbers print with almost no gap
+    if touching:  # no cell margins: neighbouring numbers print with almost no gap
         margins = OxmlElement("w:tblCellMar")
         for side in ("left", "right"):
             el = OxmlElement(f"w:{side}")
@@ -216,21 +237,38 @@ def build_docx(spec: Spec, shape: Shape, path: Path) -> Path:
         _para_in(section.header.paragraphs[0], shape.running_header)
     _para(doc, shape.unit, 22, indent=False, center=True)
     _para(doc, f"{shape.year}年政府信息公开工作年度报告", 22, indent=False, center=True)
-    _para(doc, f"本报告由{shape.unit}办公室根据《中华人民共和国政府信息公开条例》编制。报告所列统计期限自"
-               f"{shape.year}年1月1日至{shape.year}年12月31日。")
+    _para(
+        doc,
+        f"本报告由{shape.unit}办公室根据《中华人民共和国政府信息公开条例》编制。报告所列统计期限自"
+        f"{shape.year}年1月1日至{shape.year}年12月31日。",
+    )
     _para(doc, HEADINGS[0], bold=True)
     for i in range(shape.paragraphs_before):
         _para(doc, f"（{'一二三四五六七八九十'[i % 10]}）工作情况。" + FILLER * 2)
-    widths = {"A": [45, 35, 35, 35], "B": list(shape.label_widths_mm) + [(156 - sum(shape.label_widths_mm)) / 7] * 7,
-              "C": [156 / 15] * 15}
+    widths = {
+        "A": [45, 35, 35, 35],
+        "B": list(shape.label_widths_mm) + [(156 - sum(shape.label_widths_mm)) / 7] * 7,
+        "C": [156 / 15] * 15,
+    }
     for heading, key in zip(HEADINGS[1:4], "ABC", strict=True):
         if key == "C":
             for i in range(shape.lines_before_table4):
                 _para(doc, f"注{i + 1}：以上数据截至{shape.year}年12月31日。")
         _para(doc, heading, bold=True)
         rows, cols, texts, merges = table_layout(spec, key, shape, values)
-        _table(doc, rows, cols, texts, merges, widths[key], shape.font_size if key != "C" else 9,
-               {"A": 0, "B": 3, "C": 3}[key], shape.repeat_header, shape.borders, key in shape.touching)
+        _table(
+            doc,
+            rows,
+            cols,
+            texts,
+            merges,
+            widths[key],
+            shape.font_size if key != "C" else 9,
+            {"A": 0, "B": 3, "C": 3}[key],
+            shape.repeat_header,
+            shape.borders,
+            key in shape.touching,
+        )
     _para(doc, HEADINGS[4], bold=True)
     _para(doc, "一是政策解读质量仍需提升；二是队伍建设还需加强。" + FILLER)
     _para(doc, HEADINGS[5], bold=True)
@@ -251,14 +289,23 @@ def expected_cells(spec: Spec, shape: Shape) -> dict[str, tuple[dict, list]]:
 
 # each shape puts a page break somewhere else (found by trying: LibreOffice decides where pages end)
 SHAPES = [
-    Shape("repeat-header", paragraphs_before=0),                # 表三 over a break, header rows repeated
+    Shape("repeat-header", paragraphs_before=0),  # 表三 over a break, header rows repeated
     Shape("no-repeat-halfwidth", paragraphs_before=1, repeat_header=False, half_width_labels=True, seed=2),
-    Shape("columns-join", paragraphs_before=10,                 # 表三's first page lacks the B|C rule
-          running_header="测试县人民政府2023年政府信息公开工作年度报告（公开）"),
-    Shape("blanks", paragraphs_before=3, repeat_header=False, seed=3,    # 表二 and 表三 split; blanks, "/"
-          blank_cells=(("B", "E4"), ("B", "F9"), ("C", "K4")), slash_cells=(("B", "G20"), ("A", "C4"))),
+    Shape(
+        "columns-join",
+        paragraphs_before=10,  # 表三's first page lacks the B|C rule
+        running_header="测试县人民政府2023年政府信息公开工作年度报告（公开）",
+    ),
+    Shape(
+        "blanks",
+        paragraphs_before=3,
+        repeat_header=False,
+        seed=3,  # 表二 and 表三 split; blanks, "/"
+        blank_cells=(("B", "E4"), ("B", "F9"), ("C", "K4")),
+        slash_cells=(("B", "G20"), ("A", "C4")),
+    ),
     Shape("table4-split", paragraphs_before=2, lines_before_table4=1, repeat_header=False, seed=5),
-    Shape("borderless", borders=False, paragraphs_before=1, seed=7),        # no rules: aligned text only
+    Shape("borderless", borders=False, paragraphs_before=1, seed=7),  # no rules: aligned text only
     Shape("borderless-touching", borders=False, touching="C", paragraphs_before=4, seed=8),
     Shape("borderless-touching-3", borders=False, touching="BC", paragraphs_before=4, seed=9),
 ]
@@ -267,6 +314,7 @@ SHAPES = [
 def expected_values(spec: Spec, shape: Shape) -> list[dict]:
     """What `gktool extract` must give for the fixture: every value cell by its official labels."""
     from gktool.extract import official_labels
+
     values = shape.values or consistent_values(spec, shape.seed)
     names = {s.key: s.name for s in spec.sheets}
     out = []

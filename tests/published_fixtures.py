@@ -11,6 +11,7 @@ Label text uses three marks for how it is broken up in the file:
   "\\n" a line break (`<br/>`, Word `w:br`),
   "¶" a paragraph break (`<p>`, a second Word paragraph).
 """
+
 from __future__ import annotations
 
 import random
@@ -27,14 +28,21 @@ T3_ROWS = [
     (None, "二、上年结转政府信息公开申请数量"),
     ("", "（一）予以公开"),
     ("", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"),
-    ("（三）不予公开", "1.属于国家秘密"), ("（三）不予公开", "2.其他法律行政法规禁止公开"),
-    ("（三）不予公开", "3.危及“三安全一稳定”"), ("（三）不予公开", "4.保护第三方合法权益"),
-    ("（三）不予公开", "5.属于三类内部事务信息"), ("（三）不予公开", "6.属于四类过程性信息"),
-    ("（三）不予公开", "7.属于行政执法案卷"), ("（三）不予公开", "8.属于行政查询事项"),
-    ("（四）无法提供", "1.本机关不掌握相关政府信息"), ("（四）无法提供", "2.没有现成信息需要另行制作"),
+    ("（三）不予公开", "1.属于国家秘密"),
+    ("（三）不予公开", "2.其他法律行政法规禁止公开"),
+    ("（三）不予公开", "3.危及“三安全一稳定”"),
+    ("（三）不予公开", "4.保护第三方合法权益"),
+    ("（三）不予公开", "5.属于三类内部事务信息"),
+    ("（三）不予公开", "6.属于四类过程性信息"),
+    ("（三）不予公开", "7.属于行政执法案卷"),
+    ("（三）不予公开", "8.属于行政查询事项"),
+    ("（四）无法提供", "1.本机关不掌握相关政府信息"),
+    ("（四）无法提供", "2.没有现成信息需要另行制作"),
     ("（四）无法提供", "3.补正后申请内容仍不明确"),
-    ("（五）不予处理", "1.信访举报投诉类申请"), ("（五）不予处理", "2.重复申请"),
-    ("（五）不予处理", "3.要求提供公开出版物"), ("（五）不予处理", "4.无正当理由大量反复申请"),
+    ("（五）不予处理", "1.信访举报投诉类申请"),
+    ("（五）不予处理", "2.重复申请"),
+    ("（五）不予处理", "3.要求提供公开出版物"),
+    ("（五）不予处理", "4.无正当理由大量反复申请"),
     ("（五）不予处理", "5.要求行政机关确认或重新出具已获取信息"),
     ("（六）其他处理", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"),
     ("（六）其他处理", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请"),
@@ -48,10 +56,11 @@ OUTCOMES = [leaf for group, leaf in T3_ROWS if group is not None and leaf != "�
 @dataclass
 class Report:
     """The figures of one report: {(table, row, column): number} plus the narrative facts."""
+
     unit: str
     year: int
     values: dict[tuple[str, str, str], float] = field(default_factory=dict)
-    printed: dict[tuple[str, str, str], str] = field(default_factory=dict)   # overrides: "", "/", "12件"
+    printed: dict[tuple[str, str, str], str] = field(default_factory=dict)  # overrides: "", "/", "12件"
 
     def text(self, key) -> str:
         if key in self.printed:
@@ -77,8 +86,10 @@ def consistent_report(seed: int, unit: str = "测试县", year: int = 2023, big:
     v[("二", "行政事业性收费", "本年收费金额（单位：万元）")] = round(rnd.uniform(0, 6000), 2)
     for col in APPLICANTS[:-1]:
         weight = 1 if col == "自然人" else rnd.choice([0, 0, 1, 4])
-        outs = {leaf: (rnd.randint(0, top) if rnd.random() < 0.5 else 0) // (1 if weight == 1 else 3) * min(weight, 1)
-                for leaf in OUTCOMES}
+        outs = {
+            leaf: (rnd.randint(0, top) if rnd.random() < 0.5 else 0) // (1 if weight == 1 else 3) * min(weight, 1)
+            for leaf in OUTCOMES
+        }
         done = sum(outs.values())
         carried_in = rnd.randint(0, 5) * min(weight, 1)
         carried_out = rnd.randint(0, 5) * min(weight, 1)
@@ -122,7 +133,7 @@ class Cell:
 HALF = str.maketrans("（）：，", "():,")
 # Label variants real reports print (published-reports.md), for variants={"relabel": HARD_LABELS}
 HARD_LABELS = {
-    "2.其他法律行政法规禁止公开": "2.其他法律行政止公开",        # typo seen in a published report
+    "2.其他法律行政法规禁止公开": "2.其他法律行政止公开",  # typo seen in a published report
     "（六）其他处理": "(六) 其他处理",
     "第二十条第（一）项": "第二十条 第（一）项",
     "（二）部分公开（区分处理的，只计这一情形，不计其他情形）": "（二）部分公开（区分处理的，只计这一情 形，不计其他情形）",
@@ -148,21 +159,43 @@ def official_tables(rep: Report, v: dict) -> dict[str, list[list[list[Cell]]]]:
 
 def table_two(rep: Report, v: dict) -> list[list[list[Cell]]]:
     """表二 as four row blocks; one table, or four when the page splits it."""
+
     def head(t):
         return [Cell(t, colspan=4)]
+
     blocks = [
-        [head(v.get("t2_1", "第二十条第（一）项")),
-         [Cell("信息内容"), Cell("本年制发件数"), Cell("本年废止件数"), Cell(v.get("t2_valid", "现行有效件数"))],
-         [Cell("规章")] + [Cell(rep.text(("二", "规章", c)), number=True) for c in ("本年制发件数", "本年废止件数", "现行有效件数")],
-         [Cell(v.get("t2_norm", "行政规范性文件"))] + [Cell(rep.text(("二", "行政规范性文件", c)), number=True)
-                                                   for c in ("本年制发件数", "本年废止件数", "现行有效件数")]],
-        [head("第二十条第（五）项"), [Cell("信息内容"), Cell("本年处理决定数量", colspan=3)],
-         [Cell("行政许可"), Cell(rep.text(("二", "行政许可", "本年处理决定数量")), colspan=3, number=True)]],
-        [head("第二十条第（六）项"), [Cell("信息内容"), Cell("本年处理决定数量", colspan=3)],
-         [Cell("行政处罚"), Cell(rep.text(("二", "行政处罚", "本年处理决定数量")), colspan=3, number=True)],
-         [Cell("行政强制"), Cell(rep.text(("二", "行政强制", "本年处理决定数量")), colspan=3, number=True)]],
-        [head("第二十条第（八）项"), [Cell("信息内容"), Cell("本年收费金额（单位：万元）", colspan=3)],
-         [Cell("行政事业性收费"), Cell(rep.text(("二", "行政事业性收费", "本年收费金额（单位：万元）")), colspan=3, number=True)]],
+        [
+            head(v.get("t2_1", "第二十条第（一）项")),
+            [Cell("信息内容"), Cell("本年制发件数"), Cell("本年废止件数"), Cell(v.get("t2_valid", "现行有效件数"))],
+            [Cell("规章")]
+            + [
+                Cell(rep.text(("二", "规章", c)), number=True) for c in ("本年制发件数", "本年废止件数", "现行有效件数")
+            ],
+            [Cell(v.get("t2_norm", "行政规范性文件"))]
+            + [
+                Cell(rep.text(("二", "行政规范性文件", c)), number=True)
+                for c in ("本年制发件数", "本年废止件数", "现行有效件数")
+            ],
+        ],
+        [
+            head("第二十条第（五）项"),
+            [Cell("信息内容"), Cell("本年处理决定数量", colspan=3)],
+            [Cell("行政许可"), Cell(rep.text(("二", "行政许可", "本年处理决定数量")), colspan=3, number=True)],
+        ],
+        [
+            head("第二十条第（六）项"),
+            [Cell("信息内容"), Cell("本年处理决定数量", colspan=3)],
+            [Cell("行政处罚"), Cell(rep.text(("二", "行政处罚", "本年处理决定数量")), colspan=3, number=True)],
+            [Cell("行政强制"), Cell(rep.text(("二", "行政强制", "本年处理决定数量")), colspan=3, number=True)],
+        ],
+        [
+            head("第二十条第（八）项"),
+            [Cell("信息内容"), Cell("本年收费金额（单位：万元）", colspan=3)],
+            [
+                Cell("行政事业性收费"),
+                Cell(rep.text(("二", "行政事业性收费", "本年收费金额（单位：万元）")), colspan=3, number=True),
+            ],
+        ],
     ]
     return blocks
 
@@ -171,8 +204,10 @@ def table_three(rep: Report, v: dict) -> list[list[list[Cell]]]:
     """表三 as one block (sites print it as one table)."""
     heads = v.get("t3_heads", ["自然人", "商业¶企业", "科研¶机构", "社会公|益组织", "法律服务机构", "其他", "总计"])
     rows = [
-        [Cell("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", rowspan=3, colspan=3),
-         Cell(v.get("t3_applicant", "申请人情|况"), colspan=7)],
+        [
+            Cell("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", rowspan=3, colspan=3),
+            Cell(v.get("t3_applicant", "申请人情|况"), colspan=7),
+        ],
         [Cell(heads[0], rowspan=2), Cell("法人或其他组织", colspan=5), Cell(heads[6], rowspan=2)],
         [Cell(h) for h in heads[1:6]],
     ]
@@ -213,12 +248,22 @@ def table_four(rep: Report, v: dict) -> list[list[list[Cell]]]:
 
 
 SECTIONS = [
-    ("一、总体情况", ["{year}年，{unit}深入推进政务公开。全年主动公开政府信息1234条。",
-                   "（一）主动公开", "依托政府网站主动公开各类信息。",
-                   "（二）依申请公开", "全年新收政府信息公开申请{new}件。",
-                   "（三）政府信息管理", "严格落实审核制度。",
-                   "（四）政府信息公开平台建设", "完成网站改版。",
-                   "（五）监督保障", "开展考核评议。"]),
+    (
+        "一、总体情况",
+        [
+            "{year}年，{unit}深入推进政务公开。全年主动公开政府信息1234条。",
+            "（一）主动公开",
+            "依托政府网站主动公开各类信息。",
+            "（二）依申请公开",
+            "全年新收政府信息公开申请{new}件。",
+            "（三）政府信息管理",
+            "严格落实审核制度。",
+            "（四）政府信息公开平台建设",
+            "完成网站改版。",
+            "（五）监督保障",
+            "开展考核评议。",
+        ],
+    ),
     ("二、主动公开政府信息情况", []),
     ("三、收到和处理政府信息公开申请情况", []),
     ("四、政府信息公开行政复议、行政诉讼情况", []),
@@ -252,13 +297,20 @@ def _html_label(text: str, word: bool) -> str:
     for p in paras:
         runs = [_html_escape(r) for r in p.split("|")]
         if word:
-            body = "".join(f"<span lang=EN-US style='font-size:10.5pt;font-family:宋体'>{r.replace(chr(10), '<br>')}</span>"
-                           for r in runs)
-            out.append(f"<p class=MsoNormal align=center style='text-align:center'>{body}<span lang=EN-US><o:p></o:p></span></p>")
+            body = "".join(
+                f"<span lang=EN-US style='font-size:10.5pt;font-family:宋体'>{r.replace(chr(10), '<br>')}</span>"
+                for r in runs
+            )
+            out.append(
+                f"<p class=MsoNormal align=center style='text-align:center'>{body}<span lang=EN-US><o:p></o:p></span></p>"
+            )
         else:
             body = "</span><span>".join(r.replace("\n", "<br/>") for r in runs)
-            out.append(f"<p style=\"text-indent: 0em;\"><span>{body}</span></p>" if len(paras) > 1 or "|" in p
-                       else body.replace("</span><span>", ""))
+            out.append(
+                f'<p style="text-indent: 0em;"><span>{body}</span></p>'
+                if len(paras) > 1 or "|" in p
+                else body.replace("</span><span>", "")
+            )
     return "".join(out)
 
 
@@ -276,10 +328,14 @@ def _html_cell(cell: Cell, word: bool, pad: bool) -> str:
 
 
 def _html_table(rows: list[list[Cell]], word: bool, pad: bool) -> str:
-    trs = "".join("<tr style='height:20pt'>" + "".join(_html_cell(c, word, pad) for c in row) + "</tr>\n" for row in rows)
+    trs = "".join(
+        "<tr style='height:20pt'>" + "".join(_html_cell(c, word, pad) for c in row) + "</tr>\n" for row in rows
+    )
     if word:
-        return f"<div align=center><table class=MsoNormalTable border=1 cellspacing=0 cellpadding=0>\n{trs}</table></div>"
-    return f"<table border=\"1\" cellspacing=\"0\" align=\"center\"><tbody>\n{trs}</tbody></table>"
+        return (
+            f"<div align=center><table class=MsoNormalTable border=1 cellspacing=0 cellpadding=0>\n{trs}</table></div>"
+        )
+    return f'<table border="1" cellspacing="0" align="center"><tbody>\n{trs}</tbody></table>'
 
 
 CHROME_TOP = """<div class="header"><div class="logo"><h1 class="site">某某市人民政府门户网站</h1></div>
@@ -296,10 +352,20 @@ CHROME_BOTTOM = """<div class="related"><h3>相关文章</h3><ul>
 <noscript>请启用脚本</noscript>"""
 
 
-def html_report(path: Path, rep: Report, *, encoding: str = "utf-8", declare: str | None = "meta",
-                declared_as: str | None = None, word: bool = False, split: bool = False,
-                pad: bool = False, variants: dict | None = None,
-                chrome: bool = True, layout_table: bool = False) -> Path:
+def html_report(
+    path: Path,
+    rep: Report,
+    *,
+    encoding: str = "utf-8",
+    declare: str | None = "meta",
+    declared_as: str | None = None,
+    word: bool = False,
+    split: bool = False,
+    pad: bool = False,
+    variants: dict | None = None,
+    chrome: bool = True,
+    layout_table: bool = False,
+) -> Path:
     """Write a saved report page: site chrome, then the article with the three tables.
 
     encoding/declare/declared_as: the bytes' encoding, how it is declared ("meta", "http-equiv",
@@ -311,13 +377,19 @@ def html_report(path: Path, rep: Report, *, encoding: str = "utf-8", declare: st
     blocks = official_tables(rep, v)
     paras = []
     for heading, ps in narrative(rep):
-        paras.append(f"<p style=\"text-indent: 2em;\"><strong>{heading}</strong></p>" if not word else
-                     f"<p class=MsoNormal style='text-indent:32.0pt'><b><span style='font-family:黑体'>{heading}"
-                     f"<span lang=EN-US><o:p></o:p></span></span></b></p>")
+        paras.append(
+            f'<p style="text-indent: 2em;"><strong>{heading}</strong></p>'
+            if not word
+            else f"<p class=MsoNormal style='text-indent:32.0pt'><b><span style='font-family:黑体'>{heading}"
+            f"<span lang=EN-US><o:p></o:p></span></span></b></p>"
+        )
         for p in ps:
-            paras.append(f"<p style=\"text-indent: 2em;\">{_html_escape(p)}</p>" if not word else
-                         f"<p class=MsoNormal style='text-indent:32.0pt'><span style='font-family:仿宋_GB2312'>"
-                         f"{_html_escape(p)}<span lang=EN-US><o:p></o:p></span></span></p>")
+            paras.append(
+                f'<p style="text-indent: 2em;">{_html_escape(p)}</p>'
+                if not word
+                else f"<p class=MsoNormal style='text-indent:32.0pt'><span style='font-family:仿宋_GB2312'>"
+                f"{_html_escape(p)}<span lang=EN-US><o:p></o:p></span></span></p>"
+            )
         key = heading[0]
         if key in blocks:
             if split:
@@ -332,25 +404,50 @@ def html_report(path: Path, rep: Report, *, encoding: str = "utf-8", declare: st
         head_meta = f'<meta charset="{declared}">'
     elif declare == "http-equiv":
         head_meta = f'<meta http-equiv="Content-Type" content="text/html; charset={declared}">'
-    ns = (' xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"'
-          ' xmlns:w="urn:schemas-microsoft-com:office:word"') if word else ""
-    meta = (f'<meta name="ArticleTitle" content="{t}"/>\n<meta name="PubDate" content="{rep.year + 1}-03-08 15:34"/>\n'
-            f'<meta name="ContentSource" content="{rep.unit}人民政府办公室"/>') if chrome else ""
-    body_article = (f'<div class="article"><h2 class="title">{t}</h2>\n<div class="info">发布时间：{rep.year + 1}-03-08　来源：'
-                    f'{rep.unit}人民政府办公室</div>\n<div class="TRS_Editor">{article}</div></div>')
+    ns = (
+        (
+            ' xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"'
+            ' xmlns:w="urn:schemas-microsoft-com:office:word"'
+        )
+        if word
+        else ""
+    )
+    meta = (
+        (
+            f'<meta name="ArticleTitle" content="{t}"/>\n<meta name="PubDate" content="{rep.year + 1}-03-08 15:34"/>\n'
+            f'<meta name="ContentSource" content="{rep.unit}人民政府办公室"/>'
+        )
+        if chrome
+        else ""
+    )
+    body_article = (
+        f'<div class="article"><h2 class="title">{t}</h2>\n<div class="info">发布时间：{rep.year + 1}-03-08　来源：'
+        f'{rep.unit}人民政府办公室</div>\n<div class="TRS_Editor">{article}</div></div>'
+    )
     if word:
-        body_article = f"<div class=WordSection1>\n<p class=MsoTitle align=center><span>{t}</span></p>\n{article}\n</div>"
+        body_article = (
+            f"<div class=WordSection1>\n<p class=MsoTitle align=center><span>{t}</span></p>\n{article}\n</div>"
+        )
     if layout_table:
         body_article = f'<table width="100%"><tr><td class="left"><a href="/x">栏目导航</a></td><td class="main">{body_article}</td></tr></table>'
-    html = (f"<!DOCTYPE html>\n<html{ns}>\n<head>\n{head_meta}\n{meta}\n<title>{t}_政府信息公开年报_{rep.unit}人民政府</title>\n"
-            f"</head>\n<body>\n{CHROME_TOP if chrome else ''}\n{body_article}\n{CHROME_BOTTOM if chrome else ''}\n</body>\n</html>\n")
+    html = (
+        f"<!DOCTYPE html>\n<html{ns}>\n<head>\n{head_meta}\n{meta}\n<title>{t}_政府信息公开年报_{rep.unit}人民政府</title>\n"
+        f"</head>\n<body>\n{CHROME_TOP if chrome else ''}\n{body_article}\n{CHROME_BOTTOM if chrome else ''}\n</body>\n</html>\n"
+    )
     path.write_bytes(html.encode(encoding))
     return path
 
 
 # ------------------------------------------------------------------ Word
-def docx_report(path: Path, rep: Report, *, styled: bool = False, nested: bool = False,
-                variants: dict | None = None, split: bool = False) -> Path:
+def docx_report(
+    path: Path,
+    rep: Report,
+    *,
+    styled: bool = False,
+    nested: bool = False,
+    variants: dict | None = None,
+    split: bool = False,
+) -> Path:
     """Write a report as a unit's clerk does in Word: typed (or styled) headings, merged cells,
     labels in several runs, paragraphs and line breaks; `nested` puts 表四 inside an outer table."""
     import docx
@@ -397,7 +494,7 @@ def _place(rows: list[list[Cell]]) -> tuple[list[tuple[int, int, Cell]], int]:
         for cell in row:
             while (r, c) in taken:
                 c += 1
-            cell.rowspan = min(cell.rowspan, len(rows) - r)       # spans end with the table, as in a browser
+            cell.rowspan = min(cell.rowspan, len(rows) - r)  # spans end with the table, as in a browser
             for rr in range(r, r + cell.rowspan):
                 for cc in range(c, c + cell.colspan):
                     taken.add((rr, cc))
@@ -411,8 +508,8 @@ def _docx_table(parent, rows: list[list[Cell]]) -> None:
     placed, width = _place(rows)
     table = parent.add_table(rows=len(rows), cols=width)
     table.style = "Table Grid"
-    grid = table._cells          # once: table.cell() recomputes the whole grid per call
-    for r, c, cell in placed:    # merges never overlap, so the corner cells stay valid
+    grid = table._cells  # once: table.cell() recomputes the whole grid per call
+    for r, c, cell in placed:  # merges never overlap, so the corner cells stay valid
         target = grid[r * width + c]
         if cell.rowspan > 1 or cell.colspan > 1:
             target = target.merge(grid[(r + cell.rowspan - 1) * width + c + cell.colspan - 1])
@@ -428,7 +525,7 @@ def _docx_text(cell, text: str) -> None:
             lines = run_text.split("\n")
             run = para.add_run(lines[0])
             if j % 2:
-                run.bold = False       # a second run with its own properties, as Word makes them
+                run.bold = False  # a second run with its own properties, as Word makes them
                 run.font.size = None
             for line in lines[1:]:
                 run.add_break()
@@ -440,8 +537,9 @@ def printed(text: str) -> str:
     return text.replace("|", "").replace("¶", "\n")
 
 
-def expected_grids(rep: Report, *, split: bool = False, variants: dict | None = None,
-                   nested: bool = False) -> list[tuple[dict[tuple[int, int], str], set]]:
+def expected_grids(
+    rep: Report, *, split: bool = False, variants: dict | None = None, nested: bool = False
+) -> list[tuple[dict[tuple[int, int], str], set]]:
     """Per table in document order: {(row, col): text} of every cell (1-based) and the merges."""
     v = variants or {}
     out = []
@@ -452,8 +550,11 @@ def expected_grids(rep: Report, *, split: bool = False, variants: dict | None = 
                 out.append(({(1, 1): "（表格如下）"}, set()))
             placed, _ = _place(rows)
             cells = {(r + 1, c + 1): printed(cell.text) for r, c, cell in placed}
-            merges = {(r + 1, c + 1, r + cell.rowspan, c + cell.colspan) for r, c, cell in placed
-                      if cell.rowspan > 1 or cell.colspan > 1}
+            merges = {
+                (r + 1, c + 1, r + cell.rowspan, c + cell.colspan)
+                for r, c, cell in placed
+                if cell.rowspan > 1 or cell.colspan > 1
+            }
             out.append((cells, merges))
     return out
 

@@ -4,6 +4,7 @@ A corpus of mistakes a clerk makes, typed the way Excel-like programs store them
 filled into the example workbook, saved through LibreOffice headless (which recalculates
 the live checks), and judged twice: by the sheet's overall verdict and by `validate`.
 """
+
 import datetime
 
 import openpyxl
@@ -50,7 +51,9 @@ def _apply(src, dst, spec, edits):
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not soffice_available(), reason="needs LibreOffice")
 def test_check_sheet_and_validate_agree_on_every_case(filled_workbook, spec, tmp_path):
-    files = [_apply(filled_workbook, tmp_path / f"case{i:02d}.xlsx", spec, edits) for i, edits in enumerate(CASES.values())]
+    files = [
+        _apply(filled_workbook, tmp_path / f"case{i:02d}.xlsx", spec, edits) for i, edits in enumerate(CASES.values())
+    ]
     saved = soffice_convert(files, tmp_path / "lo")
     rows = check_rows(spec)
     disagree = []
@@ -61,8 +64,11 @@ def test_check_sheet_and_validate_agree_on_every_case(filled_workbook, spec, tmp
         result = validate_file(path)
         if (overall == "通过") != result.ok:
             disagree.append((name, overall, [f"{f.rule} {f.message[:60]}" for f in result.findings], statuses))
-        failing_errors = {rule for rule, status in statuses if status == "不通过"
-                          and next(r for r in rows if r.rule == rule).severity == "error"}
+        failing_errors = {
+            rule
+            for rule, status in statuses
+            if status == "不通过" and next(r for r in rows if r.rule == rule).severity == "error"
+        }
         if failing_errors and result.ok:
             disagree.append((name, "sheet fails", failing_errors))
     assert not disagree, disagree

@@ -1,4 +1,5 @@
 """Reading any workbook that holds the official tables: layouts, label variants, other file formats, extract."""
+
 import csv
 import io
 import json
@@ -63,8 +64,16 @@ LAYOUTS = {
     "1、 for 1.": Layout(comma_numbers=True),
     "规范性文件": Layout(short_names=True),
     "tables in another order": Layout(order=(2, 0, 1)),
-    "everything at once": Layout(one_sheet=True, side_by_side=True, merge=False, half_width=True, spaces=True,
-                                 breaks=True, comma_numbers=True, short_names=True),
+    "everything at once": Layout(
+        one_sheet=True,
+        side_by_side=True,
+        merge=False,
+        half_width=True,
+        spaces=True,
+        breaks=True,
+        comma_numbers=True,
+        short_names=True,
+    ),
 }
 
 
@@ -74,9 +83,9 @@ def test_layouts_and_label_variants_read_exactly(name, spec, values, tmp_path):
     write_foreign(path, spec, values, LAYOUTS[name], unit="某某县", year=2024)
     result = validate_file(path)
     assert result.ok and result.kind == "xlsx", [f.message for f in result.findings]
-    if LAYOUTS[name].title_rows or LAYOUTS[name].one_sheet:          # read from the title
+    if LAYOUTS[name].title_rows or LAYOUTS[name].one_sheet:  # read from the title
         assert result.unit == "某某县" and result.year == 2024
-    else:                                                             # nothing says it: never guessed
+    else:  # nothing says it: never guessed
         assert result.unit is None and result.year is None
     assert {f.rule for f in result.findings} <= {"S9", "T2"}, [f.message for f in result.findings]
     assert extracted(path) == expected(spec, values)
@@ -104,19 +113,24 @@ def test_the_variant_label_is_quoted_beside_the_official_one(spec, values, tmp_p
     wb.save(path)
     result = validate_file(path)
     t2 = [f for f in result.findings if f.rule == "T2"]
-    assert result.ok and len(t2) == 1 and "“5.属于三类内容事务信息”" in t2[0].message and "“5.属于三类内部事务信息”" in t2[0].message
+    assert (
+        result.ok
+        and len(t2) == 1
+        and "“5.属于三类内容事务信息”" in t2[0].message
+        and "“5.属于三类内部事务信息”" in t2[0].message
+    )
     assert extracted(path) == expected(spec, values)
 
 
 def test_an_unbalanced_column_is_r1_at_that_columns_cells(spec, values, tmp_path):
     path = tmp_path / "不平.xlsx"
     bad = dict(values)
-    bad[("三、依申请公开", "F28")] += 1            # 科研机构: carried over one more than the column allows
+    bad[("三、依申请公开", "F28")] += 1  # 科研机构: carried over one more than the column allows
     bad[("三、依申请公开", "J28")] += 1
     write_foreign(path, spec, bad, Layout(one_sheet=True, title_rows=2))
     result = validate_file(path)
     r1 = [f for f in result.findings if f.rule == "R1"]
-    assert not result.ok and len(r1) == 2, [f.message for f in result.findings]     # 科研机构 and 总计 columns
+    assert not result.ok and len(r1) == 2, [f.message for f in result.findings]  # 科研机构 and 总计 columns
     science = next(f for f in r1 if "科研机构" in f.message)
     sheet = openpyxl.load_workbook(path)["表二"]
     label = next(c for row in sheet.iter_rows() for c in row if c.value == "四、结转下年度继续办理")
@@ -148,9 +162,12 @@ def test_text_in_a_number_cell_is_an_error_at_its_cell_and_unread(spec, values, 
     result = validate_file(path)
     r5 = [f for f in result.findings if f.rule == "R5"]
     assert len(r5) == 1 and ws.cell(label.row, 4).coordinate in r5[0].cells and "12件" in r5[0].message
-    assert not [f for f in result.findings if f.rule in ("R1", "R2")]        # one mistake, one finding
-    value = next(v for v in extract_record(check_file(path))["values"]
-                 if v["row"] == "（一）予以公开" and v["column"] == "自然人")
+    assert not [f for f in result.findings if f.rule in ("R1", "R2")]  # one mistake, one finding
+    value = next(
+        v
+        for v in extract_record(check_file(path))["values"]
+        if v["row"] == "（一）予以公开" and v["column"] == "自然人"
+    )
     assert value["value"] is None and value["printed"] == "12件"
 
 
@@ -182,7 +199,7 @@ def test_random_consistent_data_in_random_layouts_validates_clean_and_extracts_e
     assert result.ok, (layout, [f.message for f in result.findings])
     got = extracted(path)
     want = expected(spec, values)
-    if layout.blanks_for_zero or layout.slash_for_zero:      # blank and "/" read as "nothing" (0 in the sums)
+    if layout.blanks_for_zero or layout.slash_for_zero:  # blank and "/" read as "nothing" (0 in the sums)
         want = [(t, r, c, None if v == 0 else v) for t, r, c, v in want]
         got = [(t, r, c, None if v == 0 else v) for t, r, c, v in got]
     assert got == want
@@ -193,9 +210,15 @@ def test_random_consistent_data_in_random_layouts_validates_clean_and_extracts_e
 def test_same_data_in_every_form_gives_the_same_extract_and_findings(spec, values, tmp_path):
     gk = tmp_path / "gk.xlsx"
     entries = {k: v for k, v in values.items() if spec.sheet(k[0]).spec_cell(k[1]).kind == "input"}
-    publish = {"address": "某县某路1号", "phone": "0000-1234567", "website": "http://www.example.gov.cn",
-               "overview": "本年度做好政府信息公开工作。", "problems": "一是公开内容还不够全面。",
-               "fee_count": 0, "fee_amount": 0}
+    publish = {
+        "address": "某县某路1号",
+        "phone": "0000-1234567",
+        "website": "http://www.example.gov.cn",
+        "overview": "本年度做好政府信息公开工作。",
+        "problems": "一是公开内容还不够全面。",
+        "fee_count": 0,
+        "fee_amount": 0,
+    }
     for key, value in (("unit", "某某县"), ("year", 2024), *publish.items()):
         c = spec.field_cells[key]
         entries[(c.sheet, c.cell)] = value
@@ -260,7 +283,10 @@ def test_spec_is_checked_when_loaded(tmp_path):
         "rule": (text.replace('right = ["{col}27", "{col}28"]', 'right = ["{col}27", "Z99"]', 1), "Z99"),
         "ref": (text.replace('left = ["@fee_count"]', 'left = ["@nosuch"]', 1), "nosuch"),
         "field": (text.replace('key = "unit"', 'key = "org"', 1), "unit"),
-        "type": (text.replace('{ cells = "D28:I28", type = "count" }', '{ cells = "D28:I28", type = "counts" }', 1), "counts"),
+        "type": (
+            text.replace('{ cells = "D28:I28", type = "count" }', '{ cells = "D28:I28", type = "counts" }', 1),
+            "counts",
+        ),
     }
     for name, (changed, word) in cases.items():
         p = tmp_path / f"{name}.toml"
@@ -268,8 +294,11 @@ def test_spec_is_checked_when_loaded(tmp_path):
         with pytest.raises(GkError) as info:
             load_spec(str(p))
         assert word in info.value.message and "\n" not in info.value.message, info.value.message
-        r = subprocess.run([sys.executable, "-m", "gktool.cli", "new", "--format", str(p), "-o", str(tmp_path / "x.xlsx")],
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [sys.executable, "-m", "gktool.cli", "new", "--format", str(p), "-o", str(tmp_path / "x.xlsx")],
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
 
 
@@ -278,7 +307,9 @@ def test_a_workbook_made_with_a_custom_spec_validates_with_it(tmp_path):
 
     text = (resources.files("gktool.workbook_templates") / "national-2021.toml").read_text(encoding="utf-8")
     custom = tmp_path / "my.toml"
-    custom.write_text(text.replace('id = "gov-info-disclosure-annual-report"', 'id = "my-province"', 1), encoding="utf-8")
+    custom.write_text(
+        text.replace('id = "gov-info-disclosure-annual-report"', 'id = "my-province"', 1), encoding="utf-8"
+    )
     book = tmp_path / "my.xlsx"
     r = CliRunner().invoke(main, ["new", "--format", str(custom), "--unit", "某县", "--year", "2024", "-o", str(book)])
     assert r.exit_code == 0, r.output

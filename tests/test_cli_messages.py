@@ -1,4 +1,5 @@
 """Command-line usage errors and help screens speak Chinese (click's English only in brackets), exit code 2."""
+
 import re
 import unicodedata
 
@@ -20,32 +21,53 @@ def chinese_part(line: str) -> str:
     return re.sub(r"（[^（]*[A-Za-z][^（]*）$", "", line)
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["validate"],
-     "用法错误：缺少参数 文件...。运行“gktool validate -h”查看用法。（Missing argument 'FILES...'.）"),
-    (["new", "--year", "2020"],
-     "用法错误：--year 的值不对：2020 不在 2021 到 2100 之间。运行“gktool new -h”查看用法。"
-     "（Invalid value for '--year': 2020 is not in the range 2021<=x<=2100.）"),
-    (["new", "--year", "二〇二三"],
-     "用法错误：--year 的值不对：“二〇二三” 不是整数。运行“gktool new -h”查看用法。"
-     "（Invalid value for '--year': '二〇二三' is not a valid integer range.）"),
-    (["validate", "--format", "xml", "a.xlsx"],
-     "用法错误：--format 的值不对：“xml” 不是可选的值（可选：text、json）。运行“gktool validate -h”查看用法。"
-     "（Invalid value for '--format': 'xml' is not one of 'text', 'json'.）"),
-    (["validate", "--zzz", "a.xlsx"],
-     "用法错误：没有选项 --zzz。运行“gktool validate -h”查看用法。（No such option '--zzz'.）"),
-    (["validate", "--form", "json", "a.xlsx"],
-     "用法错误：没有选项 --form；是不是要用 --format？运行“gktool validate -h”查看用法。"
-     "（No such option '--form'. Did you mean '--format'?）"),
-    (["check", "a.xlsx"],
-     "用法错误：没有命令 check；可用的命令：collect、extract、new、report、rules、serve、validate。运行“gktool -h”查看用法。"
-     "（No such command 'check'.）"),
-    (["new", "--unit"],
-     "用法错误：选项 --unit 后面要写一个值。运行“gktool new -h”查看用法。（Option '--unit' requires an argument.）"),
-    (["report", "a.xlsx", "b.xlsx"],
-     "用法错误：多余的参数：b.xlsx（文件名中有空格时请加引号）。运行“gktool report -h”查看用法。"
-     "（Got unexpected extra argument (b.xlsx)）"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (
+            ["validate"],
+            "用法错误：缺少参数 文件...。运行“gktool validate -h”查看用法。（Missing argument 'FILES...'.）",
+        ),
+        (
+            ["new", "--year", "2020"],
+            "用法错误：--year 的值不对：2020 不在 2021 到 2100 之间。运行“gktool new -h”查看用法。"
+            "（Invalid value for '--year': 2020 is not in the range 2021<=x<=2100.）",
+        ),
+        (
+            ["new", "--year", "二〇二三"],
+            "用法错误：--year 的值不对：“二〇二三” 不是整数。运行“gktool new -h”查看用法。"
+            "（Invalid value for '--year': '二〇二三' is not a valid integer range.）",
+        ),
+        (
+            ["validate", "--format", "xml", "a.xlsx"],
+            "用法错误：--format 的值不对：“xml” 不是可选的值（可选：text、json）。运行“gktool validate -h”查看用法。"
+            "（Invalid value for '--format': 'xml' is not one of 'text', 'json'.）",
+        ),
+        (
+            ["validate", "--zzz", "a.xlsx"],
+            "用法错误：没有选项 --zzz。运行“gktool validate -h”查看用法。（No such option '--zzz'.）",
+        ),
+        (
+            ["validate", "--form", "json", "a.xlsx"],
+            "用法错误：没有选项 --form；是不是要用 --format？运行“gktool validate -h”查看用法。"
+            "（No such option '--form'. Did you mean '--format'?）",
+        ),
+        (
+            ["check", "a.xlsx"],
+            "用法错误：没有命令 check；可用的命令：collect、extract、new、report、rules、serve、validate。运行“gktool -h”查看用法。"
+            "（No such command 'check'.）",
+        ),
+        (
+            ["new", "--unit"],
+            "用法错误：选项 --unit 后面要写一个值。运行“gktool new -h”查看用法。（Option '--unit' requires an argument.）",
+        ),
+        (
+            ["report", "a.xlsx", "b.xlsx"],
+            "用法错误：多余的参数：b.xlsx（文件名中有空格时请加引号）。运行“gktool report -h”查看用法。"
+            "（Got unexpected extra argument (b.xlsx)）",
+        ),
+    ],
+)
 def test_usage_errors_are_one_chinese_line_with_exit_code_2(args, expected):
     result = run(*args)
     assert result.exit_code == 2, result.output
@@ -65,8 +87,9 @@ def screen_columns(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-@pytest.mark.parametrize("args", [["--help"], ["-h"], ["new", "-h"], ["validate", "--help"], ["report", "-h"],
-                                  ["rules", "-h"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["-h"], ["new", "-h"], ["validate", "--help"], ["report", "-h"], ["rules", "-h"]]
+)
 def test_help_screens_have_chinese_headings_and_aligned_columns(args):
     result = run(*args)
     assert result.exit_code == 0, result.output

@@ -1,4 +1,5 @@
 """gktool collect: statuses, roster matching, the summed tables, 明细, determinism, LibreOffice."""
+
 import json
 import os
 import random
@@ -29,8 +30,15 @@ from .helpers import soffice_available, soffice_convert
 
 B = "三、依申请公开"
 UNITS = ["中宁县发展和改革局", "中宁县财政局", "中宁县教育局", "宁安镇人民政府", "中宁县市场监督管理局"]
-ROSTER = ["中宁县人民政府办公室", "中宁县发展和改革局", "中宁县财政局", "中宁县教育局", "宁安镇人民政府",
-          "中宁县市场监督管理局", "中宁县公安局"]
+ROSTER = [
+    "中宁县人民政府办公室",
+    "中宁县发展和改革局",
+    "中宁县财政局",
+    "中宁县教育局",
+    "宁安镇人民政府",
+    "中宁县市场监督管理局",
+    "中宁县公安局",
+]
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +46,13 @@ def spec():
     return load_spec()
 
 
-CONTACT = {"fee_count": 0, "fee_amount": 0, "website": "http://www.example.gov.cn", "address": "某县某路1号",
-           "phone": "0955-1234567"}
+CONTACT = {
+    "fee_count": 0,
+    "fee_amount": 0,
+    "website": "http://www.example.gov.cn",
+    "address": "某县某路1号",
+    "phone": "0955-1234567",
+}
 
 
 def _inputs(spec, values):
@@ -65,7 +78,7 @@ def inbox(spec, tmp_path_factory):
         name = f"{unit}.xlsx" if i != 3 else "乡镇/宁安镇.xlsx"
         new_workbook(spec, folder / name, unit=unit, year=2024, values=_inputs(spec, values))
         made[name] = values
-    values = consistent_values(spec, rng)     # the office's own template, with a shortened name in the title
+    values = consistent_values(spec, rng)  # the office's own template, with a shortened name in the title
     write_foreign(folder / "县市场监管局.xlsx", spec, values, Layout(), unit="县市场监管局", year=2024)
     made["县市场监管局.xlsx"] = values
     # 县政府办 (an abbreviation) submitted a workbook whose 表三 does not add up
@@ -73,7 +86,7 @@ def inbox(spec, tmp_path_factory):
     bad[(B, "D28")] += 5
     new_workbook(spec, folder / "县政府办.xlsx", unit="××县人民政府办公室", year=2024, values=_inputs(spec, bad))
     made["县政府办.xlsx"] = bad
-    shutil.copy(folder / "中宁县财政局.xlsx", folder / "中宁县财政局（修改后）.xlsx")       # sent twice
+    shutil.copy(folder / "中宁县财政局.xlsx", folder / "中宁县财政局（修改后）.xlsx")  # sent twice
     old = consistent_values(spec, rng)
     new_workbook(spec, folder / "中宁县教育局2023.xlsx", unit="中宁县教育局", year=2023, values=_inputs(spec, old))
     made["中宁县教育局2023.xlsx"] = old
@@ -98,9 +111,25 @@ def roster_file(tmp_path_factory):
 def collected(inbox, roster_file, tmp_path_factory):
     folder, _ = inbox
     out = tmp_path_factory.mktemp("out") / "汇总.xlsx"
-    result = CliRunner().invoke(main, ["collect", str(folder), "-o", str(out), "--roster", str(roster_file),
-                                       "--unit", "中宁县", "--format", "json", "-j", "1",
-                                       "--cover", str(folder / "中宁县财政局.xlsx")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "collect",
+            str(folder),
+            "-o",
+            str(out),
+            "--roster",
+            str(roster_file),
+            "--unit",
+            "中宁县",
+            "--format",
+            "json",
+            "-j",
+            "1",
+            "--cover",
+            str(folder / "中宁县财政局.xlsx"),
+        ],
+    )
     return out, result
 
 
@@ -120,7 +149,14 @@ def test_summed_tables_equal_the_units_values_read_back_by_label(collected, inbo
     included = [r["路径"] for r in _status(out) if r["纳入汇总"] == "是"]
     # of two identical submissions the later file (in path order) is summed
     assert sorted(Path(p).name for p in included) == sorted(
-        ["中宁县发展和改革局.xlsx", "中宁县财政局（修改后）.xlsx", "中宁县教育局.xlsx", "宁安镇.xlsx", "县市场监管局.xlsx"])
+        [
+            "中宁县发展和改革局.xlsx",
+            "中宁县财政局（修改后）.xlsx",
+            "中宁县教育局.xlsx",
+            "宁安镇.xlsx",
+            "县市场监管局.xlsx",
+        ]
+    )
     units = [_by_label(p) for p in included]
     summed = _by_label(out)
     assert len(summed) == 200
@@ -176,7 +212,7 @@ def test_duplicates_wrong_years_and_close_names_are_flagged(collected):
     assert sorted(r["纳入汇总"] for r in dup) == ["否", "是"]
     old = by_file["中宁县教育局2023.xlsx"]
     assert "年度不符" in old["需要核实"] and old["纳入汇总"] == "否" and old["年度"] == 2023
-    assert by_file["中宁县教育局.xlsx"]["纳入汇总"] == "是"       # not a duplicate of last year's
+    assert by_file["中宁县教育局.xlsx"]["纳入汇总"] == "是"  # not a duplicate of last year's
     close = by_file["县政府办.xlsx"]
     assert close["单位"] == "中宁县人民政府办公室" and close["名单匹配"] == "近似，请确认"
     assert "请确认" in close["需要核实"]
@@ -199,7 +235,7 @@ def test_json_lines_like_validate_then_a_summary_and_the_exit_code(collected, in
     assert set(lines[0]) == {"file", "ok", "kind", "format", "unit", "year", "errors", "warnings", "findings"}
     s = lines[-1]["summary"]
     assert (s["files"], s["included"], s["unreadable"], s["failed"], s["year"]) == (len(files), 5, 1, 1, 2024)
-    assert result.exit_code == 2       # an unreadable file, as validate
+    assert result.exit_code == 2  # an unreadable file, as validate
 
 
 def test_the_cover_states_which_units_are_summed_and_how_many(collected):
@@ -219,7 +255,7 @@ def test_detail_sheet_one_row_per_unit_value_with_source(collected, inbox, spec)
     rows = list(wb[DETAIL_SHEET].iter_rows(values_only=True))
     head, body = rows[0], rows[1:]
     assert head == ("单位", "年度", "文件名", "纳入汇总", "表", "行", "列", "类别", "来源", "数值")
-    readable = 8       # every file but the unreadable one
+    readable = 8  # every file but the unreadable one
     assert len(body) == readable * len(value_keys(spec))
     mine = [r for r in body if r[2] == "中宁县财政局.xlsx"]
     assert len(mine) == len(value_keys(spec))
@@ -240,8 +276,23 @@ def test_byte_identical_on_rerun_and_output_never_overwritten(inbox, roster_file
     folder, _ = inbox
     out, _ = collected
     again = tmp_path / "again.xlsx"
-    r = CliRunner().invoke(main, ["collect", str(folder), "-o", str(again), "--roster", str(roster_file),
-                                  "--unit", "中宁县", "-j", "2", "--cover", str(folder / "中宁县财政局.xlsx")])
+    r = CliRunner().invoke(
+        main,
+        [
+            "collect",
+            str(folder),
+            "-o",
+            str(again),
+            "--roster",
+            str(roster_file),
+            "--unit",
+            "中宁县",
+            "-j",
+            "2",
+            "--cover",
+            str(folder / "中宁县财政局.xlsx"),
+        ],
+    )
     assert r.exit_code == 2, r.output
     assert again.read_bytes() == out.read_bytes()
     before = again.read_bytes()
@@ -273,15 +324,16 @@ def test_roster_names_match_after_normalising(tmp_path):
     assert roster.match("中宁县 发展和改革局")[:2] == ("中宁县发展和改革局", "一致")
     assert roster.match("中宁县发改局")[:2] == ("中宁县发展和改革局", "近似，请确认")
     assert roster.match("宁安镇")[0] == "宁安镇人民政府"
-    assert roster.match("中宁县财政局")[0] == "县财政局"           # a 局 is not a 所
+    assert roster.match("中宁县财政局")[0] == "县财政局"  # a 局 is not a 所
     assert roster.match("中宁县公安局")[0] is None
     assert roster.match(None, "县发改局")[0] == "中宁县发展和改革局"  # by file name when the file names no unit
     assert canonical_name("ＸＸ县人民政府办公室") == "县政府办"
     txt = tmp_path / "名单.txt"
     txt.write_bytes("单位名称\n县政府办\n\n 县财政局 \n县政府办\n".encode("gb18030"))
     assert read_roster(txt).names == ["县政府办", "县财政局"]
-    r = CliRunner().invoke(main, ["collect", str(tmp_path), "-o", str(tmp_path / "x.xlsx"),
-                                  "--roster", str(tmp_path / "无.xlsx")])
+    r = CliRunner().invoke(
+        main, ["collect", str(tmp_path), "-o", str(tmp_path / "x.xlsx"), "--roster", str(tmp_path / "无.xlsx")]
+    )
     assert r.exit_code == 2 and "名单文件" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "x.xlsx").exists()
 
@@ -298,10 +350,10 @@ def test_memory_stays_flat_in_the_number_of_files(inbox, spec, tmp_path):
             c.add(analysis)
         grown = tracemalloc.get_traced_memory()[0] - start
         tracemalloc.stop()
-        assert grown / 1000 < 2000, grown      # a status row, not the report (~70 KB pickled)
+        assert grown / 1000 < 2000, grown  # a status row, not the report (~70 KB pickled)
         c.finish()
         assert sum(1 for _ in c.records()) == 1050
-        assert c.sums()[(B, "D6")] == analysis.report.number(B, "D6")   # 1050 times one unit: summed once
+        assert c.sums()[(B, "D6")] == analysis.report.number(B, "D6")  # 1050 times one unit: summed once
         assert len(c.included) == 1
         # 1050 units' 明细 is beyond what gktool reads back: the CLI says so (see readable_by_gktool)
         write_summary(c, tmp_path / "big.xlsx")
@@ -326,10 +378,25 @@ def _recalculated_by_libreoffice(path, outdir):
             '<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry" '
             'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
             '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">'
-            '<value>0</value></prop></item></oor:items>', encoding="utf-8")
-        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "xlsx",
-                        "--outdir", str(outdir / "lo"), str(zeroed)], check=True, capture_output=True, timeout=300,
-                       env=dict(os.environ, HOME=profile))
+            "<value>0</value></prop></item></oor:items>",
+            encoding="utf-8",
+        )
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                "xlsx",
+                "--outdir",
+                str(outdir / "lo"),
+                str(zeroed),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+            env=dict(os.environ, HOME=profile),
+        )
     return outdir / "lo" / "zeroed.xlsx"
 
 
@@ -347,8 +414,12 @@ def test_libreoffice_recalculates_the_summary_to_the_same_totals(collected, spec
     assert theirs[CHECK_SHEET][OVERALL_CELL].value == "通过"
     # the 状态 and 明细 sheets survive the round trip (明细 cells are written without addresses)
     detail = list(theirs[DETAIL_SHEET].iter_rows(min_row=2, max_row=3, values_only=True))
-    assert detail[0][:5] == next(openpyxl.load_workbook(out, read_only=True)[DETAIL_SHEET].iter_rows(
-        min_row=2, max_row=2, values_only=True))[:5]
+    assert (
+        detail[0][:5]
+        == next(
+            openpyxl.load_workbook(out, read_only=True)[DETAIL_SHEET].iter_rows(min_row=2, max_row=2, values_only=True)
+        )[:5]
+    )
     assert theirs[STATUS_SHEET]["E2"].value == "无法读取"
     assert validate_file(saved).ok
 
@@ -376,9 +447,14 @@ def test_previous_dir_compares_each_unit_with_its_own_last_year(inbox, tmp_path)
     shutil.copy(folder / "中宁县教育局2023.xlsx", last / "中宁县教育局.xlsx")
     paths = [str(folder / "中宁县教育局.xlsx"), str(folder / "中宁县财政局.xlsx")]
     rules = {}
-    with collect_files(paths, year=2024, jobs=1, previous_dir=str(last),
-                       on_file=lambda a, s: rules.setdefault(Path(s.path).name, {f.rule for f in a.result.findings})):
+    with collect_files(
+        paths,
+        year=2024,
+        jobs=1,
+        previous_dir=str(last),
+        on_file=lambda a, s: rules.setdefault(Path(s.path).name, {f.rule for f in a.result.findings}),
+    ):
         pass
-    assert "Y0" in rules["中宁县财政局.xlsx"]                 # no report of its own last year: said so
+    assert "Y0" in rules["中宁县财政局.xlsx"]  # no report of its own last year: said so
     assert "Y0" not in rules["中宁县教育局.xlsx"]
-    assert rules["中宁县教育局.xlsx"] & {"Y1", "Y2", "Y6"}   # random figures do not carry over
+    assert rules["中宁县教育局.xlsx"] & {"Y1", "Y2", "Y6"}  # random figures do not carry over

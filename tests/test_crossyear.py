@@ -1,4 +1,5 @@
 """Last year's report against this year's: rules Y0–Y6, in every form last year's report can come in."""
+
 from __future__ import annotations
 
 import json
@@ -30,21 +31,43 @@ def this_values(spec) -> dict:
     v = dict(load_fill(spec, EXAMPLE_JSON))
     v[(B, "D4")], v[(B, "D5")] = 26, 2
     request = spec.field_cells["request"]
-    v[(request.sheet, request.cell)] = v[(request.sheet, request.cell)].replace("新收政府信息公开申请28件", "新收政府信息公开申请26件")
+    v[(request.sheet, request.cell)] = v[(request.sheet, request.cell)].replace(
+        "新收政府信息公开申请28件", "新收政府信息公开申请26件"
+    )
     return v
 
 
 def last_values(spec) -> dict:
     """A consistent 中宁县 2022 whose 结转下年度 and 现行有效 lead to this_values."""
     unit, year = spec.field_cells["unit"], spec.field_cells["year"]
-    v = {(unit.sheet, unit.cell): "中宁县", (year.sheet, year.cell): 2022,
-         (A, "B3"): 0, (A, "C3"): 0, (A, "D3"): 0, (A, "B4"): 5, (A, "C4"): 2, (A, "D4"): 35,   # 35 + 3 − 10 = 28
-         (A, "B7"): 120000, (A, "B10"): 3800, (A, "B11"): 1500, (A, "B14"): 2000.5,
-         (B, "D4"): 20, (B, "D5"): 1, (B, "D6"): 10, (B, "D7"): 2, (B, "D16"): 5, (B, "D19"): 2, (B, "D28"): 2,
-         (C, "C4"): 1, (C, "H4"): 3}
+    v = {
+        (unit.sheet, unit.cell): "中宁县",
+        (year.sheet, year.cell): 2022,
+        (A, "B3"): 0,
+        (A, "C3"): 0,
+        (A, "D3"): 0,
+        (A, "B4"): 5,
+        (A, "C4"): 2,
+        (A, "D4"): 35,  # 35 + 3 − 10 = 28
+        (A, "B7"): 120000,
+        (A, "B10"): 3800,
+        (A, "B11"): 1500,
+        (A, "B14"): 2000.5,
+        (B, "D4"): 20,
+        (B, "D5"): 1,
+        (B, "D6"): 10,
+        (B, "D7"): 2,
+        (B, "D16"): 5,
+        (B, "D19"): 2,
+        (B, "D28"): 2,
+        (C, "C4"): 1,
+        (C, "H4"): 3,
+    }
     overview = spec.field_cells["overview"]
-    v[(overview.sheet, overview.cell)] = ("2022年，县政府办公室牵头组织各乡镇和部门梳理公开目录，重点围绕疫情防控、"
-                                          "稳经济一揽子政策和乡村振兴发布信息，并对基层政务公开标准化规范化建设开展督导。")
+    v[(overview.sheet, overview.cell)] = (
+        "2022年，县政府办公室牵头组织各乡镇和部门梳理公开目录，重点围绕疫情防控、"
+        "稳经济一揽子政策和乡村振兴发布信息，并对基层政务公开标准化规范化建设开展督导。"
+    )
     return v
 
 
@@ -62,7 +85,9 @@ def run(tmp_path, spec, this_change=None, last_change=None):
     this, last = this_values(spec), last_values(spec)
     this.update(this_change or {})
     last.update(last_change or {})
-    return validate_file(write(tmp_path, "this.xlsx", this, spec), previous=str(write(tmp_path, "last.xlsx", last, spec)))
+    return validate_file(
+        write(tmp_path, "this.xlsx", this, spec), previous=str(write(tmp_path, "last.xlsx", last, spec))
+    )
 
 
 # ----------------------------------------------------------------- the catalogue
@@ -76,7 +101,9 @@ def test_catalogue_lists_every_y_rule_once(spec):
 def _no_previous(tmp_path, spec):
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "readme.txt").write_text("x", encoding="utf-8")
-    return validate_file(write(tmp_path, "this.xlsx", this_values(spec), spec), previous=index_previous(tmp_path / "empty"))
+    return validate_file(
+        write(tmp_path, "this.xlsx", this_values(spec), spec), previous=index_previous(tmp_path / "empty")
+    )
 
 
 Y_CASES = {
@@ -129,7 +156,7 @@ def test_y2_stock_chain(tmp_path, spec):
     (f,) = ys(result)
     assert (f.rule, f.severity, f.expected, f.actual) == ("Y2", "warning", 33, 28)
     assert "行政规范性文件" in f.message and "现行有效件数 40" in f.message and "请核实" in f.message
-    assert result.ok            # a warning: documents also lapse at the end of their term
+    assert result.ok  # a warning: documents also lapse at the end of their term
 
 
 def test_y3_copied_section_is_named_with_its_share(tmp_path, spec):
@@ -145,8 +172,13 @@ def test_y3_copied_section_is_named_with_its_share(tmp_path, spec):
 def test_y3_partly_rewritten_section_below_the_share_passes(tmp_path, spec):
     mgmt = spec.field_cells["management"]
     text = this_values(spec)[(mgmt.sheet, mgmt.cell)]
-    half = text.split("\n")[0] + "\n今年重点推进公文类信息公开属性源头认定，建立发布前法制审核与保密审查双审机制，完善政府信息公开指南和目录。"
-    result = run(tmp_path, spec, this_change={(mgmt.sheet, mgmt.cell): text}, last_change={(mgmt.sheet, mgmt.cell): half})
+    half = (
+        text.split("\n")[0]
+        + "\n今年重点推进公文类信息公开属性源头认定，建立发布前法制审核与保密审查双审机制，完善政府信息公开指南和目录。"
+    )
+    result = run(
+        tmp_path, spec, this_change={(mgmt.sheet, mgmt.cell): text}, last_change={(mgmt.sheet, mgmt.cell): half}
+    )
     # last year's text covers only part of this year's
     assert not ys(result)
     share = copied_share(text, half)
@@ -155,15 +187,16 @@ def test_y3_partly_rewritten_section_below_the_share_passes(tmp_path, spec):
 
 def test_y3_never_flags_fixed_official_wording(tmp_path, spec):
     other = spec.field_cells["other"]
-    fixed = (f"根据{spec.fee_notice}规定的按件、按量收费标准，本年度没有产生信息处理费。"
-             "本年度无其他需要报告的事项。")
-    result = run(tmp_path, spec, this_change={(other.sheet, other.cell): fixed},
-                 last_change={(other.sheet, other.cell): fixed})
+    fixed = f"根据{spec.fee_notice}规定的按件、按量收费标准，本年度没有产生信息处理费。本年度无其他需要报告的事项。"
+    result = run(
+        tmp_path, spec, this_change={(other.sheet, other.cell): fixed}, last_change={(other.sheet, other.cell): fixed}
+    )
     assert not ys(result)
     # the same wording around a copied paragraph: the paragraph is still found
     copied = fixed + "全年组织政府开放日活动二十五场次，建成村务公开小程序并确定试点村，每个行政村配备信息员。"
-    result = run(tmp_path, spec, this_change={(other.sheet, other.cell): copied},
-                 last_change={(other.sheet, other.cell): copied})
+    result = run(
+        tmp_path, spec, this_change={(other.sheet, other.cell): copied}, last_change={(other.sheet, other.cell): copied}
+    )
     assert [f.rule for f in ys(result)] == ["Y3"]
 
 
@@ -171,7 +204,7 @@ def test_y4_identical_tables(tmp_path, spec):
     this = this_values(spec)
     same = {k: v for k, v in this.items() if k[0] in (A, B, C)}
     result = run(tmp_path, spec, last_change=same | {(B, "D28"): 2, (B, "D4"): 24, (B, "D5"): 2})
-    assert "Y4" not in {f.rule for f in ys(result)}      # one number differs: not a copy
+    assert "Y4" not in {f.rule for f in ys(result)}  # one number differs: not a copy
     zero = {k: 0 for k in last_values(spec) if k[0] in (A, B, C)}
     result = run(tmp_path, spec, last_change=zero | {k: v for k, v in this.items() if k[0] in (A, B, C)})
     rules = [f.rule for f in ys(result)]
@@ -208,8 +241,7 @@ def test_y6_swing_worded_please_verify(tmp_path, spec):
     assert (f.rule, f.severity, f.expected, f.actual) == ("Y6", "warning", 150, 26)
     assert "请核实" in f.message and "本年新收政府信息公开申请" in f.message
     # below the floor on both sides: no swing
-    small = run(tmp_path, spec, this_change={(C, "C4"): 0, (C, "A4"): 0},
-                last_change={(C, "C4"): 15})
+    small = run(tmp_path, spec, this_change={(C, "C4"): 0, (C, "A4"): 0}, last_change={(C, "C4"): 15})
     assert not ys(small)
     big = run(tmp_path, spec, last_change={(C, "C4"): 25})
     assert [f.rule for f in ys(big)] == ["Y6"] and "行政复议" in ys(big)[0].message
@@ -219,12 +251,28 @@ def test_unreadable_previous_is_one_clear_line(tmp_path, spec):
     this = write(tmp_path, "this.xlsx", this_values(spec), spec)
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"PK\x03\x04 broken")
-    out = subprocess.run([sys.executable, "-m", "gktool.cli", "validate", str(this), "--previous", str(bad)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "gktool.cli", "validate", str(this), "--previous", str(bad)],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "上年报告无法读取" in out.stderr
     assert "Traceback" not in out.stderr
-    both = subprocess.run([sys.executable, "-m", "gktool.cli", "validate", str(this), "--previous", str(this),
-                           "--previous-dir", str(tmp_path)], capture_output=True, text=True)
+    both = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gktool.cli",
+            "validate",
+            str(this),
+            "--previous",
+            str(this),
+            "--previous-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert both.returncode == 2 and "只能用一个" in both.stderr
 
 
@@ -232,8 +280,11 @@ def test_json_contract_unchanged(tmp_path, spec):
     this = write(tmp_path, "this.xlsx", this_values(spec), spec)
     last_v = last_values(spec) | {(B, "D28"): 3, (B, "D4"): 21}
     last = write(tmp_path, "last.xlsx", last_v, spec)
-    out = subprocess.run([sys.executable, "-m", "gktool.cli", "validate", str(this), "--previous", str(last),
-                          "--format", "json"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "gktool.cli", "validate", str(this), "--previous", str(last), "--format", "json"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1
     line = json.loads(out.stdout)
     assert set(line) == {"file", "ok", "kind", "format", "unit", "year", "errors", "warnings", "findings"}
@@ -245,14 +296,22 @@ def test_json_contract_unchanged(tmp_path, spec):
 # ----------------------------------------------------------------- last year's report in every form
 def mismatched_last(spec) -> dict:
     """Last year's values giving Y1 (two columns), Y2 (both rows) and Y6."""
-    return last_values(spec) | {(B, "D28"): 3, (B, "D4"): 150, (B, "D6"): 140, (B, "E28"): 1, (B, "E4"): 1,
-                                (A, "D4"): 40, (A, "D3"): 2}
+    return last_values(spec) | {
+        (B, "D28"): 3,
+        (B, "D4"): 150,
+        (B, "D6"): 140,
+        (B, "E28"): 1,
+        (B, "E4"): 1,
+        (A, "D4"): 40,
+        (A, "D3"): 2,
+    }
 
 
 def with_totals(spec, values: dict) -> dict:
     """Table values with their totals stated, as a hand-made workbook prints them."""
     from gktool.compute import Evaluator
     from gktool.spec import parse_sum_formula
+
     out = {k: v for k, v in values.items() if k[0] in (A, B, C)}
     ev = Evaluator(spec, out)
     for s in spec.sheets:
@@ -276,8 +335,9 @@ def test_previous_in_every_readable_form_gives_the_same_findings(tmp_path, spec)
     last = mismatched_last(spec)
     gk = write(tmp_path, "中宁县2022.xlsx", last, spec)
     foreign = tmp_path / "手工表.xlsx"
-    write_foreign(foreign, spec, with_totals(spec, last),
-                  Layout(one_sheet=True, half_width=True), unit="中宁县", year=2022)
+    write_foreign(
+        foreign, spec, with_totals(spec, last), Layout(one_sheet=True, half_width=True), unit="中宁县", year=2022
+    )
     ods, xls = soffice_convert([gk], tmp_path / "ods", "ods") + soffice_convert([foreign], tmp_path / "xls", "xls")
     answers = {}
     for prev in (gk, foreign, ods, xls):
@@ -304,7 +364,7 @@ def _pair(spec, rng, unit, year):
         last[(B, f"{col}4")] = need
     for r in (3, 4):
         last[(A, f"D{r}")] = this[(A, f"D{r}")] - this[(A, f"B{r}")] + this[(A, f"C{r}")]
-    last.update({k: v for k, v in this.items() if k[0] == C})    # no random swing in 表四 (Y6)
+    last.update({k: v for k, v in this.items() if k[0] == C})  # no random swing in 表四 (Y6)
     for k, j in ((this, year), (last, year - 1)):
         k[(spec.field_cells["unit"].sheet, spec.field_cells["unit"].cell)] = unit
         k[(spec.field_cells["year"].sheet, spec.field_cells["year"].cell)] = j
@@ -323,13 +383,13 @@ def test_batch_of_fifty_units_with_previous_dir(tmp_path, spec):
             last[(B, "E28")] += 1
             last[(B, "E4")] += 1
             broken.add(unit)
-        if i % 10 == 0:       # a few gktool workbooks; the rest hand-made (faster to make, read by labels)
+        if i % 10 == 0:  # a few gktool workbooks; the rest hand-made (faster to make, read by labels)
             new_workbook(spec, now / f"{unit}.xlsx", values={**publishable(spec), **inputs_only(spec, this)})
         else:
             write_foreign(now / f"{unit}.xlsx", spec, this, Layout(), unit=unit, year=2023)
         if i % 5 == 1:
             missing.add(unit)
-        else:       # file names need not match: unit and year do
+        else:  # file names need not match: unit and year do
             write_foreign(before / f"上年-{i:02d}.xlsx", spec, last, Layout(one_sheet=i % 2 == 0), unit=unit, year=2022)
     (before / "说明.txt").write_text("不是报告", encoding="utf-8")
     # a report of another year of one unit is not its previous report
@@ -339,8 +399,23 @@ def test_batch_of_fifty_units_with_previous_dir(tmp_path, spec):
     index = index_previous(before, jobs=1)
     assert index.unreadable == 1 and len(index.files) == 50 - len(missing) + 1
     # through the command line: 50 files go to worker processes, one JSON line each, in order
-    out = subprocess.run([sys.executable, "-m", "gktool.cli", "validate", str(now), "--previous-dir", str(before),
-                          "--format", "json", "-j", "2"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gktool.cli",
+            "validate",
+            str(now),
+            "--previous-dir",
+            str(before),
+            "--format",
+            "json",
+            "-j",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+    )
     lines = [json.loads(x) for x in out.stdout.splitlines()]
     assert out.returncode == 1 and [x["file"] for x in lines] == sorted(str(p) for p in now.iterdir())
     by_unit = {x["unit"]: x for x in lines}
@@ -352,7 +427,9 @@ def test_batch_of_fifty_units_with_previous_dir(tmp_path, spec):
         assert x["ok"] == (unit not in broken)
         if unit in missing:
             (y0,) = [f for f in x["findings"] if f["rule"] == "Y0"]
-            assert "没有找到上年报告" in y0["message"] and f"“{unit}”2022" in y0["message"] and y0["severity"] == "warning"
+            assert (
+                "没有找到上年报告" in y0["message"] and f"“{unit}”2022" in y0["message"] and y0["severity"] == "warning"
+            )
         else:
             assert not any(f["rule"] == "Y0" for f in x["findings"])
 
@@ -369,19 +446,22 @@ def test_previous_index_travels_to_worker_processes(tmp_path, spec):
         write_foreign(before / f"{i}.xlsx", spec, last, Layout(), unit=f"乙{i}乡", year=2022)
     paths = sorted(str(p) for p in now.iterdir())
     index = index_previous(before, jobs=2)
-    assert len(index.reports) == 16 and all(r.spec is None for r in index.reports.values())   # small to send
+    assert len(index.reports) == 16 and all(r.spec is None for r in index.reports.values())  # small to send
     results = list(validate_files(paths, jobs=2, previous=index))
     assert [r.file for r in results] == paths
     # the report kept in the index gives exactly what reading the file again gives
     again = validate_file(paths[0], previous=index.find("乙0乡", 2022))
     assert again.findings == results[0].findings
-    assert all([f.rule for f in r.findings if f.rule != "S9"] == ["Y1"] for r in results), [[f.rule for f in r.findings] for r in results]
+    assert all([f.rule for f in r.findings if f.rule != "S9"] == ["Y1"] for r in results), [
+        [f.rule for f in r.findings] for r in results
+    ]
 
 
 def test_spec_problems_are_named(spec):
     from dataclasses import replace
 
     from gktool.crossyear import spec_problems
+
     bad = replace(spec, cross_year={"carry": [{"this": "三、依申请公开!D5:I5", "last": "三、依申请公开!D28:Z28"}]})
     assert any("单元格数不同" in p for p in spec_problems(bad))
     bad = replace(spec, cross_year={"stock": [{"this": "二、主动公开!Z9", "last": "二、主动公开!D3"}]})
@@ -399,19 +479,37 @@ def test_compare_is_a_plain_function_of_two_reports(tmp_path, spec):
 # ----------------------------------------------------------------- gktool new --previous: live 校验 rows
 def test_new_with_previous_prefills_carry_over_and_contacts_never_narrative(tmp_path, spec):
     last = write(tmp_path, "last.xlsx", last_values(spec) | {(B, "E28"): 1, (B, "E4"): 1}, spec)
-    out = subprocess.run([sys.executable, "-m", "gktool.cli", "new", "--previous", str(last), "-o", str(tmp_path / "new.xlsx")],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "gktool.cli", "new", "--previous", str(last), "-o", str(tmp_path / "new.xlsx")],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     report, _ = read_report(tmp_path / "new.xlsx")
     assert (report.unit, report.year) == ("中宁县", 2023)
     assert [report.values.get((B, f"{c}5")) for c in "DEFGHI"] == [2, 1, 0, 0, 0, 0]
     assert all(report.field(k) == "" for k in ("overview", "request", "problems", "other"))
     import openpyxl
+
     wb = openpyxl.load_workbook(tmp_path / "new.xlsx")
     assert wb["上年数据"].sheet_state == "hidden" and wb["上年数据"].protection.sheet
     # a previous report of another year or unit is refused in one line
-    wrong = subprocess.run([sys.executable, "-m", "gktool.cli", "new", "--previous", str(last), "--year", "2025",
-                            "-o", str(tmp_path / "x.xlsx")], capture_output=True, text=True)
+    wrong = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gktool.cli",
+            "new",
+            "--previous",
+            str(last),
+            "--year",
+            "2025",
+            "-o",
+            str(tmp_path / "x.xlsx"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert wrong.returncode == 2 and "2024 年度" in wrong.stderr and not (tmp_path / "x.xlsx").exists()
 
 
@@ -430,11 +528,11 @@ def test_live_check_rows_in_libreoffice_agree_with_validate_previous(tmp_path, s
     blank = tmp_path / "blank.xlsx"
     new_workbook(spec, blank, values=prefill(spec, last), year=2023, previous=last)
     good = dict(SEED_ENTRIES)
-    good[(B, "一、本年新收政府信息公开申请数量", "自然人")] = 26      # 26 + 2 carried over = 24 done + 4
+    good[(B, "一、本年新收政府信息公开申请数量", "自然人")] = 26  # 26 + 2 carried over = 24 done + 4
     bad = dict(good)
-    bad[(B, "二、上年结转政府信息公开申请数量", "自然人")] = 3          # last year carried 2 (Y1)
+    bad[(B, "二、上年结转政府信息公开申请数量", "自然人")] = 3  # last year carried 2 (Y1)
     bad[(B, "一、本年新收政府信息公开申请数量", "自然人")] = 25
-    bad[(A, "行政规范性文件", "现行有效件数")] = 30                     # 35 + 3 − 10 = 28 (Y2)
+    bad[(A, "行政规范性文件", "现行有效件数")] = 30  # 35 + 3 − 10 = 28 (Y2)
     files = [fill(blank, tmp_path / "good.xlsx", good), fill(blank, tmp_path / "bad.xlsx", bad)]
     saved = soffice_convert(files, tmp_path / "lo")
     base = len(check_rows(spec))
@@ -447,7 +545,9 @@ def test_live_check_rows_in_libreoffice_agree_with_validate_previous(tmp_path, s
         assert set(statuses) <= {"通过", "不通过"}, statuses
         result = validate_file(path, previous=str(last_path))
         failed_py = {(f.rule, f.cells[0]) for f in result.findings if f.rule.startswith("Y")}
-        failed_live = {(row.rule, row.check.left[0].cells()[0]) for row, st in zip(rows, statuses, strict=True) if st == "不通过"}
+        failed_live = {
+            (row.rule, row.check.left[0].cells()[0]) for row, st in zip(rows, statuses, strict=True) if st == "不通过"
+        }
         assert failed_live == failed_py == {(rule, c) for rule, cells in expect.items() for c in cells}
         assert {f.rule for f in result.findings} == set(expect), result.findings
         assert ws[OVERALL_CELL].value == ("不通过" if expect else "通过")
@@ -456,61 +556,98 @@ def test_live_check_rows_in_libreoffice_agree_with_validate_previous(tmp_path, s
 # ----------------------------------------------------------------- gktool report --previous
 def _report_pair(tmp_path, spec, last_change=None):
     request, active = spec.field_cells["request"], spec.field_cells["active"]
-    this = this_values(spec) | {(B, "D4"): 28, (B, "D28"): 6, (request.sheet, request.cell): "",
-                                (active.sheet, active.cell): ""}
+    this = this_values(spec) | {
+        (B, "D4"): 28,
+        (B, "D28"): 6,
+        (request.sheet, request.cell): "",
+        (active.sheet, active.cell): "",
+    }
     last = last_values(spec) | {(B, "D4"): 22, (B, "D6"): 12} | (last_change or {})
     return write(tmp_path, "this.xlsx", this, spec), write(tmp_path, "last.xlsx", last, spec)
 
 
 def _paragraphs(analysis):
     from gktool.report import report_blocks
+
     return [b.text for b in report_blocks(analysis) if b.kind == "para"]
 
 
 def test_report_previous_adds_year_on_year_figures(tmp_path, spec):
     from gktool.validate import analyse_file, read_previous
+
     this, last = _report_pair(tmp_path, spec)
     analysis = analyse_file(this, previous=str(last))
     assert analysis.result.ok, analysis.result.findings
     plain = _paragraphs(analysis)
-    assert not any("较上年" in p for p in plain)           # without --previous: as before
+    assert not any("较上年" in p for p in plain)  # without --previous: as before
     analysis.previous = read_previous(last)
     text = "\n".join(_paragraphs(analysis))
     assert "与2022年相比，新收政府信息公开申请28件，较上年增加6件、增长27.3%" in text
     assert "办结24件，较上年增加3件、增长14.3%" in text
     assert "行政复议2件，较上年增加1件、增长100%" in text and "行政诉讼4件，较上年增加1件、增长33.3%" in text
-    assert "制发行政规范性文件3件，较上年减少2件、下降40%" in text and "规章" not in text.split("与2022年相比")[1].split("。")[0]
+    assert (
+        "制发行政规范性文件3件，较上年减少2件、下降40%" in text
+        and "规章" not in text.split("与2022年相比")[1].split("。")[0]
+    )
 
 
 def test_report_previous_never_invents_missing_figures(tmp_path, spec):
     from gktool.crossyear import change_phrase, year_on_year
+
     this_path, last_path = _report_pair(tmp_path, spec)
     this, _ = read_report(this_path)
     last, _ = read_report(last_path)
-    last.absent.add(C)                      # last year's report had no 表四
-    last.unread.add((B, "J27"))             # and its 办结 total could not be read
+    last.absent.add(C)  # last year's report had no 表四
+    last.unread.add((B, "J27"))  # and its 办结 total could not be read
     text = year_on_year(this, last, "request")
     assert "新收政府信息公开申请28件" in text
     assert "办结" not in text and "行政复议" not in text and "行政诉讼" not in text
     last.unread.add((B, "J4"))
     assert year_on_year(this, last, "request") == ""
-    assert change_phrase(5, 0) == "较上年增加5件"          # no percentage over nothing
+    assert change_phrase(5, 0) == "较上年增加5件"  # no percentage over nothing
     assert change_phrase(0, 4) == "较上年减少4件、下降100%"
 
 
 def test_report_cli_with_previous(tmp_path, spec):
     from docx import Document
+
     this, last = _report_pair(tmp_path, spec)
-    out = subprocess.run([sys.executable, "-m", "gktool.cli", "report", str(this), "--previous", str(last),
-                          "-o", str(tmp_path / "r.docx")], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gktool.cli",
+            "report",
+            str(this),
+            "--previous",
+            str(last),
+            "-o",
+            str(tmp_path / "r.docx"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     text = "\n".join(p.text for p in Document(tmp_path / "r.docx").paragraphs)
     assert "较上年增加6件、增长27.3%" in text
     # a carry-over that does not match last year's is an error: no report without --force
     (tmp_path / "x").mkdir()
     _, bad = _report_pair(tmp_path / "x", spec, {(B, "D28"): 3, (B, "D6"): 11})
-    out = subprocess.run([sys.executable, "-m", "gktool.cli", "report", str(this), "--previous", str(bad),
-                          "-o", str(tmp_path / "r2.docx")], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gktool.cli",
+            "report",
+            str(this),
+            "--previous",
+            str(bad),
+            "-o",
+            str(tmp_path / "r2.docx"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1 and "Y1" in out.stderr and not (tmp_path / "r2.docx").exists()
 
 
@@ -521,6 +658,7 @@ def test_y3_never_flags_the_paragraphs_gktool_report_generates(tmp_path, spec):
     from gktool.crossyear import _LINKS, y3_copied_text
     from gktool.report import report_blocks
     from gktool.validate import analyse_file
+
     keys = [k for k, c in spec.field_cells.items() if c.type == "narrative"]
     labels = {f.label: f.key for s in spec.sheets for f in s.fields}
     cell = {k: (spec.field_cells[k].sheet, spec.field_cells[k].cell) for k in keys}

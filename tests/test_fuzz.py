@@ -6,6 +6,7 @@ batch. Nothing but GkError may escape; every file gets a Result; a refusal is
 one line naming the file; no mutant takes more than a few seconds; the files
 are not modified. The longer run is bench/fuzz_long.py.
 """
+
 from __future__ import annotations
 
 import collections
@@ -27,11 +28,11 @@ from gktool.validate import INTERNAL_ERROR, validate_files
 from .mutants import MUTATORS, build_filled, mutants
 
 SEED = 20240521
-COUNT = 66 * len(MUTATORS)       # 1,056: every kind 66 times
+COUNT = 66 * len(MUTATORS)  # 1,056: every kind 66 times
 PER_MUTANT_SECONDS = 10
 
 
-class _TooSlow(BaseException):   # not Exception: no handler in gktool may swallow it
+class _TooSlow(BaseException):  # not Exception: no handler in gktool may swallow it
     pass
 
 
@@ -57,7 +58,7 @@ def check_one(path: Path, kind: str, index: int, crashes: list) -> tuple[bool, l
         return False, [f.rule for f in analysis.result.findings]
     except _TooSlow:
         crashes.append((kind, "TooSlow", "", index, f"> {PER_MUTANT_SECONDS} s"))
-    except Exception as exc:   # noqa: BLE001 - that is the point: record anything that escapes
+    except Exception as exc:  # noqa: BLE001 - that is the point: record anything that escapes
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         crashes.append((kind, type(exc).__name__, f"{Path(frame.filename).name}:{frame.lineno}", index, str(exc)[:200]))
     return None
@@ -101,14 +102,16 @@ def test_mutants_get_a_verdict_and_nothing_escapes(tmp_path, base):
     batch = time.perf_counter()
 
     summary = "\n".join(f"{k}: {dict(v)}" for k, v in sorted(tally.items()))
-    print(f"\n{COUNT} mutants: generate {generated - started:.1f} s, read+analyse {in_process - generated:.1f} s, "
-          f"validate_files -j2 {batch - in_process:.1f} s\n{summary}")
+    print(
+        f"\n{COUNT} mutants: generate {generated - started:.1f} s, read+analyse {in_process - generated:.1f} s, "
+        f"validate_files -j2 {batch - in_process:.1f} s\n{summary}"
+    )
     assert not crashes, "exceptions escaped:\n" + "\n".join(map(repr, crashes[:30]))
 
     assert len(results) == len(files)
-    for (path, kind, index, digest), result in zip(files, results):
+    for (path, kind, index, digest), result in zip(files, results, strict=False):
         assert isinstance(result, Result) and result.file == str(path)
-        json.loads(result.to_json(), parse_constant=_not_json)     # standard JSON: no NaN/Infinity
+        json.loads(result.to_json(), parse_constant=_not_json)  # standard JSON: no NaN/Infinity
         assert not any(INTERNAL_ERROR in f.message for f in result.findings), (kind, index, result.findings)
         unreadable, rules = verdicts[path]
         assert result.unreadable == unreadable, (kind, index)

@@ -4,6 +4,7 @@ Every mutant goes through `check_file` (sniffing, the reader for its kind, the l
 content rules). Nothing may escape; every file gets a verdict; a refusal is one line naming the file;
 no mutant takes more than a few seconds; the files are not modified.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +22,17 @@ from .helpers import soffice_available, soffice_convert
 from .mutants import MUTATORS, split
 
 SEED = 20261127
-ZIP_KINDS = ["byte_flips", "truncate", "chop_tail", "stored_flips", "cut_xml", "xml_byte_flips",
-             "rename_tags", "garble_attrs", "hostile_insert"]
+ZIP_KINDS = [
+    "byte_flips",
+    "truncate",
+    "chop_tail",
+    "stored_flips",
+    "cut_xml",
+    "xml_byte_flips",
+    "rename_tags",
+    "garble_attrs",
+    "hostile_insert",
+]
 PER_MUTANT_SECONDS = 10
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +55,7 @@ def text_mutant(blob: bytes, rng: random.Random) -> bytes:
             data[i] = rng.randrange(256)
         return bytes(data)
     if kind == 1:
-        return blob[:rng.randrange(len(blob))]
+        return blob[: rng.randrange(len(blob))]
     if kind == 2:
         i = rng.randrange(len(blob))
         return blob[:i] + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200))) + blob[i:]
@@ -93,7 +103,7 @@ def test_mutated_published_reports_always_get_a_verdict(tmp_path):
                 except _TooSlow:
                     crashes.append((kind, how, i, "too slow"))
                     continue
-                except Exception as exc:     # noqa: BLE001 - anything escaping is the finding
+                except Exception as exc:  # noqa: BLE001 - anything escaping is the finding
                     crashes.append((kind, how, i, repr(exc)))
                     continue
                 finally:
@@ -113,12 +123,15 @@ def test_mutated_published_reports_always_get_a_verdict(tmp_path):
     assert seen >= 400
 
 
-@pytest.mark.parametrize("name, data", [
-    ("deep.html", b"<html><body>" + b"<div>" * 200000 + b"</body></html>"),
-    ("huge.html", b"<html><body><table>" + b"<tr><td>1</td></tr>" * 1_500_000 + b"</table></body></html>"),
-    ("wrong.pdf", b"PK\x03\x04 not really a pdf"),
-    ("fake.docx", b"%PDF-1.4\n%%EOF\n"),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("deep.html", b"<html><body>" + b"<div>" * 200000 + b"</body></html>"),
+        ("huge.html", b"<html><body><table>" + b"<tr><td>1</td></tr>" * 1_500_000 + b"</table></body></html>"),
+        ("wrong.pdf", b"PK\x03\x04 not really a pdf"),
+        ("fake.docx", b"%PDF-1.4\n%%EOF\n"),
+    ],
+)
 def test_hostile_documents_are_one_line_in_bounded_time(tmp_path, name, data):
     path = tmp_path / name
     path.write_bytes(data)

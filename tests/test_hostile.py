@@ -6,6 +6,7 @@ Unreadable files exit 2 with one line naming the file and what to do;
 readable but dangerous ones are refused (2) or reported as findings (1);
 nothing prints a traceback, takes unbounded time or memory, or changes the input.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,9 +56,15 @@ def cfb(streams: list[str]) -> bytes:
 
     def entry(name: str, kind: int, left=no_stream, right=no_stream, child=no_stream) -> bytes:
         raw = (name + "\0").encode("utf-16-le") if name else b""
-        return (raw.ljust(64, b"\0") + struct.pack("<HBB", len(raw), kind, 1)
-                + struct.pack("<III", left, right, child) + bytes(16) + struct.pack("<I", 0) + bytes(16)
-                + struct.pack("<IQ", end, 0))
+        return (
+            raw.ljust(64, b"\0")
+            + struct.pack("<HBB", len(raw), kind, 1)
+            + struct.pack("<III", left, right, child)
+            + bytes(16)
+            + struct.pack("<I", 0)
+            + bytes(16)
+            + struct.pack("<IQ", end, 0)
+        )
 
     entries = [entry("Root Entry", 5, child=1 if streams else no_stream)]
     for i, name in enumerate(streams, start=1):
@@ -71,6 +78,7 @@ def cfb(streams: list[str]) -> bytes:
 
 def docx_bytes() -> bytes:
     import docx
+
     buf = io.BytesIO()
     d = docx.Document()
     d.add_paragraph("中宁县2023年政府信息公开工作年度报告")
@@ -86,6 +94,7 @@ def sha(path: Path) -> str:
 def good(tmp_path_factory) -> bytes:
     from gktool.filldata import load_fill
     from gktool.spec import load_spec
+
     spec = load_spec()
     path = tmp_path_factory.mktemp("good") / "good.xlsx"
     new_workbook(spec, path, values=load_fill(spec, ROOT / "examples" / "zhongning-2023.json"))
@@ -179,7 +188,7 @@ def test_truncated_at_many_points_never_crashes(tmp_path, good):
 
 def test_corrupt_zip_crc(tmp_path, good):
     data = bytearray(good)
-    start = good.index(b"xl/worksheets/sheet4.xml") + 100    # inside the compressed data
+    start = good.index(b"xl/worksheets/sheet4.xml") + 100  # inside the compressed data
     for i in range(start, start + 40):
         data[i] ^= 0x55
     assert_unreadable(write(tmp_path, "corrupt.xlsx", bytes(data)), "损坏")
@@ -205,11 +214,11 @@ def test_docx_renamed(tmp_path):
     r = run("validate", "--format", "json", str(path))
     line = json.loads(r.output.strip().splitlines()[-1])
     assert line["kind"] == "docx" and r.exit_code == 1
-    assert {f["rule"] for f in line["findings"]} == {"T1"}       # no tables in it: each one named as missing
+    assert {f["rule"] for f in line["findings"]} == {"T1"}  # no tables in it: each one named as missing
 
 
 def test_csv_renamed(tmp_path):
-    assert_unreadable(write(tmp_path, "data.xlsx", "单位,件数\n中宁县,28\n".encode("utf-8")), "CSV")
+    assert_unreadable(write(tmp_path, "data.xlsx", "单位,件数\n中宁县,28\n".encode()), "CSV")
 
 
 def test_encrypted_workbook(tmp_path):
@@ -255,6 +264,7 @@ def test_unreadable_permission_simulated(tmp_path, good, monkeypatch):
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
+
     path = write(tmp_path, "locked.xlsx", good)
     monkeypatch.setattr(reader, "open", denied, raising=False)
     result = validate_file(path)
@@ -267,7 +277,7 @@ def test_special_file_is_refused(tmp_path):
     fifo = tmp_path / "pipe.xlsx"
     os.mkfifo(fifo)
     start = time.monotonic()
-    result = validate_file(fifo)           # must not block waiting for a writer
+    result = validate_file(fifo)  # must not block waiting for a writer
     assert result.unreadable and time.monotonic() - start < 5
 
 
@@ -305,8 +315,9 @@ def _measure(code: str, timeout: float = 60) -> dict:
             out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(out))
     """)
-    proc = subprocess.run([sys.executable, "-c", wrapper], input=code, capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", wrapper], input=code, capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -333,7 +344,7 @@ def test_zip_bomb_one_huge_sheet(tmp_path, parts):
 
 
 def test_zip_bomb_ratio(tmp_path, parts):
-    zeros = b"<x>" + b"0" * (5 * 1024 * 1024) + b"</x>"       # small total, ratio ~ 1000
+    zeros = b"<x>" + b"0" * (5 * 1024 * 1024) + b"</x>"  # small total, ratio ~ 1000
     path = write(tmp_path, "ratio.xlsx", with_parts(parts, {"xl/media/image1.xml": zeros}))
     assert_unreadable(path, "压缩炸弹")
 
@@ -371,7 +382,7 @@ def test_many_attributes_on_one_element_are_bounded(tmp_path, parts):
 
 def test_deep_nesting_is_bounded(tmp_path, parts):
     rng = random.Random(1)
-    names = [b"x%d" % rng.randrange(10**6) for _ in range(60_000)]   # not compressible enough to be a "bomb"
+    names = [b"x%d" % rng.randrange(10**6) for _ in range(60_000)]  # not compressible enough to be a "bomb"
     deep = b"".join(b"<" + n + b">" for n in names) + b"".join(b"</" + n + b">" for n in reversed(names))
     for name in ("xl/workbook.xml", _sheet(parts, 4), "xl/sharedStrings.xml"):
         data = parts[name]
@@ -379,7 +390,7 @@ def test_deep_nesting_is_bounded(tmp_path, parts):
         first_close = tail.index(b">") + 1
         changed = head + sep + tail[:first_close] + deep + tail[first_close:]
         path = write(tmp_path, "deep.xlsx", with_parts(parts, {name: changed}))
-        out = _bounded(path)                 # a tree part is refused; streamed parts keep nothing
+        out = _bounded(path)  # a tree part is refused; streamed parts keep nothing
         assert out["unreadable"] == (name == "xl/workbook.xml"), (name, out)
         if out["unreadable"]:
             assert "嵌套过深" in out["message"]
@@ -415,8 +426,11 @@ def test_billion_laughs_in_shared_strings(tmp_path, parts, encoding):
 
 
 def test_external_entity_in_workbook(tmp_path, parts):
-    data = parts["xl/workbook.xml"].replace(
-        b"?>", b'?><!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/passwd">]>', 1).replace(b'name="', b'name="&x;', 1)
+    data = (
+        parts["xl/workbook.xml"]
+        .replace(b"?>", b'?><!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/passwd">]>', 1)
+        .replace(b'name="', b'name="&x;', 1)
+    )
     path = write(tmp_path, "xxe.xlsx", with_parts(parts, {"xl/workbook.xml": data}))
     assert_unreadable(path, "DOCTYPE")
 
@@ -431,7 +445,7 @@ def _findings_exit_1(path: Path, rule: str) -> None:
     assert rule in [f["rule"] for f in json.loads(r.stdout)["findings"]]
     assert rule in [f.rule for f in validate_file(path).findings]
     assert rule in [f.rule for f in analyse(read_workbook(path, sheet_areas())).result.findings]
-    if (ROOT / "gktool" / "report.py").exists():      # report refuses a workbook with errors
+    if (ROOT / "gktool" / "report.py").exists():  # report refuses a workbook with errors
         r = run("report", str(path), "-o", str(path.parent / "refused.docx"))
         assert r.exit_code == 1 and not (path.parent / "refused.docx").exists()
     assert sha(path) == before
@@ -439,18 +453,24 @@ def _findings_exit_1(path: Path, rule: str) -> None:
 
 def test_macros_are_reported(tmp_path, parts):
     ct = parts["[Content_Types].xml"].replace(
-        b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
-    path = write(tmp_path, "macro.xlsx", with_parts(
-        parts, {"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0" + bytes(500), "[Content_Types].xml": ct}))
+        b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>'
+    )
+    path = write(
+        tmp_path,
+        "macro.xlsx",
+        with_parts(parts, {"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0" + bytes(500), "[Content_Types].xml": ct}),
+    )
     assert "xl/vbaProject.bin" in zipfile.ZipFile(path).namelist()
     _findings_exit_1(path, "S5")
 
 
 def test_external_links_are_reported(tmp_path, parts):
-    link = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            b'<externalBook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId1"/>'
-            b"</externalLink>")
+    link = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<externalBook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId1"/>'
+        b"</externalLink>"
+    )
     path = write(tmp_path, "links.xlsx", with_parts(parts, {"xl/externalLinks/externalLink1.xml": link}))
     _findings_exit_1(path, "S6")
 
@@ -459,7 +479,8 @@ def test_external_relationship_is_reported(tmp_path, parts):
     rels = parts["xl/_rels/workbook.xml.rels"].replace(
         b"</Relationships>",
         b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLink"'
-        b' Target="file:///C:/other.xlsx" TargetMode="External"/></Relationships>')
+        b' Target="file:///C:/other.xlsx" TargetMode="External"/></Relationships>',
+    )
     path = write(tmp_path, "extrel.xlsx", with_parts(parts, {"xl/_rels/workbook.xml.rels": rels}))
     _findings_exit_1(path, "S6")
 
@@ -482,24 +503,29 @@ def test_absurd_dimensions_are_fast(tmp_path, parts):
 
 def test_references_beyond_the_grid_are_not_cells(tmp_path, parts):
     name = _sheet(parts, 4)
-    sheet = parts[name].replace(b"</sheetData>", b'<row r="99999999999"><c r="ZZZ9999999"><v>1</v></c>'
-                                                  b'<c r="A0"><v>2</v></c></row><row r="' + b"9" * 5000
-                                + b'"><c><v>3</v></c></row></sheetData>')
+    sheet = parts[name].replace(
+        b"</sheetData>",
+        b'<row r="99999999999"><c r="ZZZ9999999"><v>1</v></c>'
+        b'<c r="A0"><v>2</v></c></row><row r="' + b"9" * 5000 + b'"><c><v>3</v></c></row></sheetData>',
+    )
     path = write(tmp_path, "beyond.xlsx", with_parts(parts, {name: sheet}))
     wb = read_workbook(path, sheet_areas())
     assert all(s.max_row <= 1048576 and s.max_col <= 16384 for s in wb.sheets.values())
     assert not validate_file(path).unreadable
 
 
-@pytest.mark.parametrize("missing, why", [
-    ("xl/sharedStrings.xml", "共享字符串"),
-    ("xl/worksheets/sheet4.xml", "缺少工作表"),
-    ("xl/workbook.xml", "不是 Excel 工作簿"),
-    ("xl/_rels/workbook.xml.rels", None),
-])
+@pytest.mark.parametrize(
+    "missing, why",
+    [
+        ("xl/sharedStrings.xml", "共享字符串"),
+        ("xl/worksheets/sheet4.xml", "缺少工作表"),
+        ("xl/workbook.xml", "不是 Excel 工作簿"),
+        ("xl/_rels/workbook.xml.rels", None),
+    ],
+)
 def test_missing_parts(tmp_path, parts, missing, why):
     path = write(tmp_path, "missing.xlsx", with_parts(parts, drop=[missing]))
-    if why is None:     # without relationships no sheet can be found: findings, not a crash
+    if why is None:  # without relationships no sheet can be found: findings, not a crash
         r = run("validate", str(path))
         assert r.exit_code in (1, 2)
         assert validate_file(path).findings
@@ -533,6 +559,7 @@ def test_garbage_values_are_findings(tmp_path, parts, garbage):
 def strict_json(line: str):
     def refuse(token):
         raise AssertionError(f"not JSON: {token}")
+
     return json.loads(line, parse_constant=refuse)
 
 
@@ -551,8 +578,9 @@ def test_absurd_numbers_keep_the_json_valid(tmp_path, parts):
 def test_bad_shared_string_indices_are_findings(tmp_path, parts):
     name = _sheet(parts, 4)
     junk = iter([b"abc", b"-1", b"99999", b"1.5", b"9" * 5000, b"", b"\xd9\xa1"])
-    data = re.sub(rb'(t="s"><v>)[0-9]+(</v>)', lambda m: m.group(1) + next(junk, b"0x1") + m.group(2),
-                  parts[name], count=7)
+    data = re.sub(
+        rb'(t="s"><v>)[0-9]+(</v>)', lambda m: m.group(1) + next(junk, b"0x1") + m.group(2), parts[name], count=7
+    )
     path = write(tmp_path, "sst.xlsx", with_parts(parts, {name: data}))
     result = validate_file(path)
     assert not result.unreadable and result.findings
@@ -569,11 +597,18 @@ def test_invalid_xml_in_a_sheet(tmp_path, parts):
 # ------------------------------------------------------------------ batches
 def test_one_bad_file_never_stops_a_batch(tmp_path, good, parts):
     files = []
-    kinds = [("good", good), ("empty", b""), ("truncated", good[:999]), ("csv", b"a,b\n1,2\n"),
-             ("encrypted", cfb(["EncryptionInfo", "EncryptedPackage"])), ("xls", cfb(["Workbook"])),
-             ("docx", docx_bytes()), ("macro", with_parts(parts, {"xl/vbaProject.bin": b"x"})),
-             ("lol", with_parts(parts, {"xl/sharedStrings.xml": BILLION_LAUGHS}))]
-    for i in range(18):              # past the parallel threshold, so worker processes run too
+    kinds = [
+        ("good", good),
+        ("empty", b""),
+        ("truncated", good[:999]),
+        ("csv", b"a,b\n1,2\n"),
+        ("encrypted", cfb(["EncryptionInfo", "EncryptedPackage"])),
+        ("xls", cfb(["Workbook"])),
+        ("docx", docx_bytes()),
+        ("macro", with_parts(parts, {"xl/vbaProject.bin": b"x"})),
+        ("lol", with_parts(parts, {"xl/sharedStrings.xml": BILLION_LAUGHS})),
+    ]
+    for i in range(18):  # past the parallel threshold, so worker processes run too
         name, data = kinds[i % len(kinds)]
         files.append(write(tmp_path, f"{i:02d} {name}.xlsx", data))
     files.insert(5, tmp_path / "not there.xlsx")
@@ -585,12 +620,12 @@ def test_one_bad_file_never_stops_a_batch(tmp_path, good, parts):
         assert len(lines) == len(files)
         results = [json.loads(line) for line in lines]
         assert [x["file"] for x in results] == [str(p) for p in files]
-        for p, x in zip(files, results):
+        for p, x in zip(files, results, strict=False):
             if " good" in p.name:
                 assert x["ok"], x
             elif " macro" in p.name:
                 assert "S5" in [f["rule"] for f in x["findings"]]
-            elif " docx" in p.name:      # read as the Word report it is: its three tables missing
+            elif " docx" in p.name:  # read as the Word report it is: its three tables missing
                 assert {f["rule"] for f in x["findings"]} == {"T1"}, x
             else:
                 assert [f["rule"] for f in x["findings"]] == ["E0"], x
@@ -616,6 +651,7 @@ def test_new_refuses_a_folder_as_target(tmp_path):
     assert list(folder.iterdir()) == []
     with pytest.raises(GkError, match="文件夹"):
         from gktool.spec import load_spec
+
         new_workbook(load_spec(), folder, unit="中宁县", year=2023)
 
 
@@ -634,6 +670,7 @@ def test_new_refuses_a_read_only_folder(tmp_path):
 
 def test_new_refuses_a_read_only_folder_simulated(tmp_path, monkeypatch):
     import gktool.fsutil as fsutil
+
     monkeypatch.setattr(fsutil.os, "access", lambda *a, **k: False)
     r = run("new", "--unit", "中宁县", "--year", "2023", "-o", str(tmp_path / "a.xlsx"))
     assert r.exit_code == 2 and "权限" in r.stderr and len(r.stderr.strip().splitlines()) == 1
@@ -661,12 +698,13 @@ def test_new_failure_leaves_nothing_behind(tmp_path, monkeypatch):
     def store(self):
         Path(self.filename).write_bytes(b"PK\x03\x04 partial")
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(xlsxwriter.workbook.Workbook, "_store_workbook", store)
     target = tmp_path / "报告.xlsx"
     r = run("new", "--unit", "中宁县", "--year", "2023", "-o", str(target))
     assert r.exit_code == 2 and str(target) in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
-    target.write_bytes(b"precious")           # with --force the old file survives a failed write
+    target.write_bytes(b"precious")  # with --force the old file survives a failed write
     r = run("new", "--unit", "中宁县", "--year", "2023", "-o", str(target), "--force")
     assert r.exit_code == 2 and target.read_bytes() == b"precious"
     assert list(tmp_path.iterdir()) == [target]
@@ -678,8 +716,10 @@ def test_new_unexpected_failure_leaves_nothing_behind(tmp_path, monkeypatch):
     def store(self):
         Path(self.filename).write_bytes(b"PK\x03\x04 partial")
         raise RuntimeError("bug")
+
     monkeypatch.setattr(xlsxwriter.workbook.Workbook, "_store_workbook", store)
     from gktool.spec import load_spec
+
     with pytest.raises(RuntimeError):
         new_workbook(load_spec(), tmp_path / "x.xlsx", unit="中宁县", year=2023)
     assert list(tmp_path.iterdir()) == []
@@ -697,16 +737,19 @@ def test_report_output_is_atomic(tmp_path, good):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src.name, target.name])
 
 
-@pytest.mark.parametrize("name, content", [
-    ("deep", "[" * 100_000 + "]" * 100_000),
-    ("infinite", '{"三、依申请公开": {"D4": 1e400}}'),
-    ("nan", '{"三、依申请公开": {"D4": NaN}}'),
-    ("huge int", '{"三、依申请公开": {"D4": 1' + "0" * 400 + "}}"),
-    ("huger int", '{"三、依申请公开": {"D4": 1' + "0" * 5000 + "}}"),
-    ("utf-16", '\ufeff{"封面": {}}'.encode("utf-16").decode("latin-1")),
-    ("list", "[1, 2]"),
-    ("folder", None),
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("deep", "[" * 100_000 + "]" * 100_000),
+        ("infinite", '{"三、依申请公开": {"D4": 1e400}}'),
+        ("nan", '{"三、依申请公开": {"D4": NaN}}'),
+        ("huge int", '{"三、依申请公开": {"D4": 1' + "0" * 400 + "}}"),
+        ("huger int", '{"三、依申请公开": {"D4": 1' + "0" * 5000 + "}}"),
+        ("utf-16", '\ufeff{"封面": {}}'.encode("utf-16").decode("latin-1")),
+        ("list", "[1, 2]"),
+        ("folder", None),
+    ],
+)
 def test_new_fill_with_hostile_json(tmp_path, name, content):
     """`gktool new --fill` reads a file too: one line, exit 2, no workbook left behind."""
     fill = tmp_path / f"{name}.json"
@@ -717,7 +760,7 @@ def test_new_fill_with_hostile_json(tmp_path, name, content):
     target = tmp_path / "out.xlsx"
     r = run("new", "--fill", str(fill), "-o", str(target))
     assert r.exit_code == 2, r.output
-    if content is None:      # click's own usage error for a folder: exit 2, names it
+    if content is None:  # click's own usage error for a folder: exit 2, names it
         assert str(fill) in r.stderr
     else:
         assert len(r.stderr.strip().splitlines()) == 1 and "预填数据" in r.stderr

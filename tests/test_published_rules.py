@@ -1,4 +1,5 @@
 """The content rules on published reports: the fee as section 六 states it, R9 against the text, headings."""
+
 import pytest
 
 from gktool.readers.published import split_sections
@@ -37,8 +38,10 @@ def test_the_fee_stated_in_section_six_is_checked(tmp_path, monkeypatch):
     path, rep = _report(tmp_path, monkeypatch, six=["本年度收取信息处理费 3 件，共计 150 元。"])
     report = check_file(path).report
     assert (report.field("fee_count"), report.field("fee_amount")) == (3, 150)
-    total = rep.values[("三", "一、本年新收政府信息公开申请数量", "总计")] + \
-        rep.values[("三", "二、上年结转政府信息公开申请数量", "总计")]
+    total = (
+        rep.values[("三", "一、本年新收政府信息公开申请数量", "总计")]
+        + rep.values[("三", "二、上年结转政府信息公开申请数量", "总计")]
+    )
     (tmp_path / "x").mkdir()
     too_many, _ = _report(tmp_path / "x", monkeypatch, six=[f"本年度收取信息处理费 {int(total) + 5} 件，共计 150 元。"])
     result = validate_file(too_many)
@@ -62,11 +65,18 @@ def test_narrative_contradicting_the_table_is_r9(tmp_path, monkeypatch):
 
 
 def test_sections_are_found_by_number_or_by_their_official_names():
-    text = "总体情况\n甲\n主动公开政府信息情况\n收到和处理政府信息公开申请情况\n" \
-           "因政府信息公开工作被申请行政复议和提起行政诉讼情况\n存在的主要问题及改进情况\n乙\n其他需要报告的事项\n丙"
-    names = {"一": ["总体情况"], "二": ["主动公开政府信息情况"], "三": ["收到和处理政府信息公开申请情况"],
-             "四": ["政府信息公开行政复议、行政诉讼情况", "因政府信息公开工作被申请行政复议和提起行政诉讼情况"],
-             "五": ["存在的主要问题及改进情况"], "六": ["其他需要报告的事项"]}
+    text = (
+        "总体情况\n甲\n主动公开政府信息情况\n收到和处理政府信息公开申请情况\n"
+        "因政府信息公开工作被申请行政复议和提起行政诉讼情况\n存在的主要问题及改进情况\n乙\n其他需要报告的事项\n丙"
+    )
+    names = {
+        "一": ["总体情况"],
+        "二": ["主动公开政府信息情况"],
+        "三": ["收到和处理政府信息公开申请情况"],
+        "四": ["政府信息公开行政复议、行政诉讼情况", "因政府信息公开工作被申请行政复议和提起行政诉讼情况"],
+        "五": ["存在的主要问题及改进情况"],
+        "六": ["其他需要报告的事项"],
+    }
     sections = split_sections(text, names)
     assert sections == {"一": "甲", "二": "", "三": "", "四": "", "五": "乙", "六": "丙"}
     numbered = split_sections("一、总体情况\n甲\n（一）主动公开\n乙\n六、其他需要报告的事项\n丙")

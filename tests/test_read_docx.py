@@ -1,4 +1,5 @@
 """Word reports read into grids and narrative: merged cells, split labels, headings typed or styled."""
+
 from __future__ import annotations
 
 import io
@@ -22,9 +23,13 @@ SHAPES = {
     "styled headings": dict(styled=True),
     "table in a table": dict(nested=True),
     "several tables per section": dict(split=True),
-    "half-width variants": dict(variants={"numbering": "、", "t2_norm": "规范性文件",
-                                          "t3_heads": ["自然人", "商业|企业", "科研¶机构", "社会公益¶组织",
-                                                       "法律服务¶机构", "其他", "总 计"]}),
+    "half-width variants": dict(
+        variants={
+            "numbering": "、",
+            "t2_norm": "规范性文件",
+            "t3_heads": ["自然人", "商业|企业", "科研¶机构", "社会公益¶组织", "法律服务¶机构", "其他", "总 计"],
+        }
+    ),
     "hard labels": dict(variants={"relabel": HARD_LABELS, "halfwidth": True, "numbering": "、"}),
 }
 
@@ -45,11 +50,10 @@ def test_every_cell_read_at_its_place(tmp_path, shape):
     rep = consistent_report(seed=10 + len(shape))
     doc = read_docx(docx_report(tmp_path / "r.docx", rep, **kw))
     assert doc.kind == "docx" and doc.title == title(rep)
-    assert_grids(doc, rep, split=kw.get("split", False), nested=kw.get("nested", False),
-                 variants=kw.get("variants"))
+    assert_grids(doc, rep, split=kw.get("split", False), nested=kw.get("nested", False), variants=kw.get("variants"))
     lines = doc.text.splitlines()
     assert [line for line in lines if line in heading_lines()] == heading_lines()
-    assert "（表格如下）" not in lines                    # a table's text is not narrative
+    assert "（表格如下）" not in lines  # a table's text is not narrative
     assert lines[-1] == f"{rep.unit}人民政府办公室"
 
 
@@ -62,7 +66,9 @@ W = nsdecls("w")
 
 def test_runs_breaks_paragraphs_hidden_and_deleted_text(tmp_path):
     d = docx.Document()
-    _body_xml(d, f"""<w:tbl {W}><w:tblGrid><w:gridCol/><w:gridCol/><w:gridCol/></w:tblGrid>
+    _body_xml(
+        d,
+        f"""<w:tbl {W}><w:tblGrid><w:gridCol/><w:gridCol/><w:gridCol/></w:tblGrid>
       <w:tr><w:tc><w:p><w:r><w:t>申请人情</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>况</w:t></w:r></w:p></w:tc>
             <w:tc><w:p><w:r><w:t>结果</w:t><w:br/><w:t>纠正</w:t></w:r></w:p></w:tc>
             <w:tc><w:p><w:r><w:t>商业</w:t></w:r></w:p><w:p/><w:p><w:r><w:t xml:space="preserve"> 企业 </w:t></w:r></w:p></w:tc></w:tr>
@@ -71,17 +77,26 @@ def test_runs_breaks_paragraphs_hidden_and_deleted_text(tmp_path):
             <w:tc><w:p><w:r><w:rPr><w:vanish/></w:rPr><w:t>88</w:t></w:r><w:r><w:t>7</w:t></w:r></w:p></w:tc>
             <w:tc><w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> = 1+1 </w:instrText></w:r>
                            <w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>2</w:t></w:r>
-                           <w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:tc></w:tr></w:tbl>""")
+                           <w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:tc></w:tr></w:tbl>""",
+    )
     path = tmp_path / "runs.docx"
     d.save(str(path))
     grid = read_docx(path).grids[0]
     assert {k: c.text for k, c in grid.cells.items()} == {
-        (1, 1): "申请人情况", (1, 2): "结果\n纠正", (1, 3): "商业\n企业", (2, 1): "12", (2, 2): "7", (2, 3): "2"}
+        (1, 1): "申请人情况",
+        (1, 2): "结果\n纠正",
+        (1, 3): "商业\n企业",
+        (2, 1): "12",
+        (2, 2): "7",
+        (2, 3): "2",
+    }
 
 
 def test_grid_before_hmerge_and_vmerge_continue_text_ignored(tmp_path):
     d = docx.Document()
-    _body_xml(d, f"""<w:tbl {W}>
+    _body_xml(
+        d,
+        f"""<w:tbl {W}>
       <w:tr><w:tc><w:tcPr><w:gridSpan w:val="2"/></w:tcPr><w:p><w:r><w:t>A</w:t></w:r></w:p></w:tc>
             <w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr><w:p><w:r><w:t>B</w:t></w:r></w:p></w:tc></w:tr>
       <w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr>
@@ -89,7 +104,8 @@ def test_grid_before_hmerge_and_vmerge_continue_text_ignored(tmp_path):
             <w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p><w:r><w:t>stale</w:t></w:r></w:p></w:tc></w:tr>
       <w:tr><w:tc><w:tcPr><w:hMerge w:val="restart"/></w:tcPr><w:p><w:r><w:t>D</w:t></w:r></w:p></w:tc>
             <w:tc><w:tcPr><w:hMerge/></w:tcPr><w:p/></w:tc>
-            <w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc></w:tr></w:tbl>""")
+            <w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc></w:tr></w:tbl>""",
+    )
     path = tmp_path / "merge.docx"
     d.save(str(path))
     grid = read_docx(path).grids[0]
@@ -99,18 +115,22 @@ def test_grid_before_hmerge_and_vmerge_continue_text_ignored(tmp_path):
 
 def _numbered(d, fmt_top="chineseCounting", text_top="%1、", fmt_sub="chineseCounting", text_sub="（%2）"):
     numbering = d.part.numbering_part.element
-    numbering.insert(0, parse_xml(f"""<w:abstractNum {W} w:abstractNumId="90">
+    numbering.insert(
+        0,
+        parse_xml(f"""<w:abstractNum {W} w:abstractNumId="90">
         <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="{fmt_top}"/><w:lvlText w:val="{text_top}"/><w:suff w:val="nothing"/></w:lvl>
         <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="{fmt_sub}"/><w:lvlText w:val="{text_sub}"/><w:suff w:val="nothing"/></w:lvl>
-      </w:abstractNum>"""))
+      </w:abstractNum>"""),
+    )
     numbering.append(parse_xml(f'<w:num {W} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
     return "90"
 
 
 def _numbered_paragraph(d, text, num_id, ilvl, style=None):
     p = d.add_paragraph(text, style=style)
-    p._p.get_or_add_pPr().append(parse_xml(
-        f'<w:numPr {W}><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>'))
+    p._p.get_or_add_pPr().append(
+        parse_xml(f'<w:numPr {W}><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>')
+    )
     return p
 
 
@@ -218,8 +238,11 @@ def test_wrong_kinds(tmp_path):
 
 
 def test_zip_bomb(tmp_path):
-    body = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>' \
-           + b" " * (40 * 1024 * 1024) + b"</w:body></w:document>"
+    body = (
+        b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+        + b" " * (40 * 1024 * 1024)
+        + b"</w:body></w:document>"
+    )
     path = _docx_with(tmp_path, "bomb.docx", {"word/document.xml": body})
     assert path.stat().st_size < 1024 * 1024
     t = time.perf_counter()
@@ -228,18 +251,27 @@ def test_zip_bomb(tmp_path):
 
 
 def test_doctype_and_entities_refused(tmp_path):
-    body = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
-            b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r>'
-            b'<w:t>&b;</w:t></w:r></w:p></w:body></w:document>')
+    body = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+        b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r>'
+        b"<w:t>&b;</w:t></w:r></w:p></w:body></w:document>"
+    )
     refused(_docx_with(tmp_path, "dtd.docx", {"word/document.xml": body}), "DOCTYPE")
 
 
 def test_deep_nesting_and_many_elements_refused(tmp_path):
-    deep = (b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
-            + b"<w:tbl><w:tr><w:tc>" * 5000 + b"</w:tc></w:tr></w:tbl>" * 5000 + b"</w:body></w:document>")
+    deep = (
+        b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+        + b"<w:tbl><w:tr><w:tc>" * 5000
+        + b"</w:tc></w:tr></w:tbl>" * 5000
+        + b"</w:body></w:document>"
+    )
     refused(_docx_with(tmp_path, "deep.docx", {"word/document.xml": deep}, zipfile.ZIP_STORED), "嵌套过深")
-    many = (b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p>'
-            + b"<w:r><w:t>1</w:t></w:r>" * 400_000 + b"</w:p></w:body></w:document>")
+    many = (
+        b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p>'
+        + b"<w:r><w:t>1</w:t></w:r>" * 400_000
+        + b"</w:p></w:body></w:document>"
+    )
     t = time.perf_counter()
     refused(_docx_with(tmp_path, "many.docx", {"word/document.xml": many}, zipfile.ZIP_STORED), "异常多")
     assert time.perf_counter() - t < 5
@@ -252,9 +284,16 @@ def test_many_paragraphs_or_cells_under_the_node_cap_refused(tmp_path):
     rng = random.Random(3)
     head = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
     paras = b"".join(b"<w:p><w:r><w:t>%d</w:t></w:r></w:p>" % rng.randrange(10**9) for _ in range(60_000))
-    cells = b"<w:tbl>" + b"".join(b"<w:tr>" + b"".join(b"<w:tc><w:p><w:r><w:t>%d</w:t></w:r></w:p></w:tc>"
-                                                      % rng.randrange(10**9) for _ in range(12)) + b"</w:tr>"
-                                  for _ in range(2000)) + b"</w:tbl>"
+    cells = (
+        b"<w:tbl>"
+        + b"".join(
+            b"<w:tr>"
+            + b"".join(b"<w:tc><w:p><w:r><w:t>%d</w:t></w:r></w:p></w:tc>" % rng.randrange(10**9) for _ in range(12))
+            + b"</w:tr>"
+            for _ in range(2000)
+        )
+        + b"</w:tbl>"
+    )
     for name, body in (("paras.docx", paras), ("cells.docx", cells)):
         path = _docx_with(tmp_path, name, {"word/document.xml": head + body + b"</w:body></w:document>"})
         t = time.perf_counter()
@@ -311,7 +350,7 @@ def test_validate_runs_the_arithmetic_rules(tmp_path):
     from gktool.cli import main
 
     rep = consistent_report(seed=8)
-    rep.values[("三", "（七）总计", "自然人")] += 1          # R1 and R2 both fail in that column
+    rep.values[("三", "（七）总计", "自然人")] += 1  # R1 and R2 both fail in that column
     docx_report(tmp_path / "broken.docx", rep)
     result = CliRunner().invoke(main, ["validate", "--format", "json", str(tmp_path / "broken.docx")])
     line = json.loads(next(x for x in result.output.splitlines() if x.startswith("{")))
@@ -340,12 +379,29 @@ def test_report_output_reads_back_with_the_workbook_values(tmp_path, filled_work
     files = [filled_workbook, out, clerk]
     if shutil.which("soffice"):
         for fmt, folder in (("html", "lo"), ("docx:MS Word 2007 XML", "lo-docx")):
-            subprocess.run(["soffice", "--headless", "--convert-to", fmt, "--outdir", str(tmp_path / folder),
-                            str(out), str(clerk)], check=True, capture_output=True, timeout=180)
-        files += [tmp_path / "lo" / "report.html", tmp_path / "lo" / "clerk.html",
-                  tmp_path / "lo-docx" / "report.docx", tmp_path / "lo-docx" / "clerk.docx"]
+            subprocess.run(
+                [
+                    "soffice",
+                    "--headless",
+                    "--convert-to",
+                    fmt,
+                    "--outdir",
+                    str(tmp_path / folder),
+                    str(out),
+                    str(clerk),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=180,
+            )
+        files += [
+            tmp_path / "lo" / "report.html",
+            tmp_path / "lo" / "clerk.html",
+            tmp_path / "lo-docx" / "report.docx",
+            tmp_path / "lo-docx" / "clerk.docx",
+        ]
     got = {}
-    for f in files:                     # same names in two folders: one extract per file
+    for f in files:  # same names in two folders: one extract per file
         got[f] = run_extract(f)[f.name]
     # the report prints an empty workbook cell as 0 (the workbook itself reads it as null)
     truth = {k: 0 if v is None else v for k, v in values_read(got[filled_workbook]).items()}
@@ -368,15 +424,27 @@ def _mutants(data: bytes, rng, n: int):
             if op == 0:
                 del d[i:j]
             elif op == 1:
-                d[i:i] = d[i:min(j, i + 2000)]
+                d[i:i] = d[i : min(j, i + 2000)]
             elif op == 2:
-                d[i:i] = rng.choice([b"<w:tc>", b"</w:tr>", b"<w:tbl>", b"</w:tbl>", b"<w:vMerge/>", b"<w:p>",
-                                     b"<w:gridSpan w:val=\"40\"/>", b"<w:br/>", b"</w:tc>", b"<w:gridBefore w:val=\"7\"/>"])
+                d[i:i] = rng.choice(
+                    [
+                        b"<w:tc>",
+                        b"</w:tr>",
+                        b"<w:tbl>",
+                        b"</w:tbl>",
+                        b"<w:vMerge/>",
+                        b"<w:p>",
+                        b'<w:gridSpan w:val="40"/>',
+                        b"<w:br/>",
+                        b"</w:tc>",
+                        b'<w:gridBefore w:val="7"/>',
+                    ]
+                )
             elif op == 3:
                 k = d.find(b'w:val="', i)
                 if k > 0:
                     end = d.find(b'"', k + 7)
-                    d[k:end + 1] = rng.choice(hostile)
+                    d[k : end + 1] = rng.choice(hostile)
             else:
                 d[i] = rng.randrange(256)
         yield bytes(d)
@@ -426,7 +494,9 @@ def test_refusals_reach_the_user_through_validate(tmp_path):
     (tmp_path / "old.doc").write_bytes(cfb(["WordDocument"]))
     result = CliRunner().invoke(main, ["validate", "--format", "json", "-j", "1", str(tmp_path)])
     assert result.exit_code == 2
-    lines = {Path(d["file"]).name: d for d in map(json.loads, (x for x in result.output.splitlines() if x.startswith("{")))}
+    lines = {
+        Path(d["file"]).name: d for d in map(json.loads, (x for x in result.output.splitlines() if x.startswith("{")))
+    }
     assert "旧版 Word .doc" in lines["old.docx"]["findings"][0]["message"]
     assert "旧版 Word .doc" in lines["old.doc"]["findings"][0]["message"]
     assert "打开密码" in lines["locked.docx"]["findings"][0]["message"]
@@ -441,12 +511,17 @@ def test_bold_heading_running_into_its_text_gets_its_own_line(tmp_path):
     p.add_run("（一）主动公开").bold = True
     p.add_run("全年公开信息。")
     p = d.add_paragraph()
-    p.add_run("重点").bold = True                 # bold words that are no heading stay in their paragraph
+    p.add_run("重点").bold = True  # bold words that are no heading stay in their paragraph
     p.add_run("工作取得进展。")
     path = tmp_path / "bold.docx"
     d.save(str(path))
-    assert read_docx(path).text.splitlines() == ["一、总体情况", "2023年，本县深入推进政务公开。", "（一）主动公开",
-                                                 "全年公开信息。", "重点工作取得进展。"]
+    assert read_docx(path).text.splitlines() == [
+        "一、总体情况",
+        "2023年，本县深入推进政务公开。",
+        "（一）主动公开",
+        "全年公开信息。",
+        "重点工作取得进展。",
+    ]
 
 
 def test_struck_out_and_footnote_marks_never_merge_into_a_number(tmp_path):
@@ -487,17 +562,22 @@ def test_title_is_the_line_that_ends_in_report(tmp_path):
 def test_list_number_left_on_a_value_cell_never_makes_a_decimal(tmp_path):
     d = docx.Document()
     num = _numbered(d, "decimal", "%1.", "decimal", "%1.%2")
-    numbering = d.part.numbering_part.element       # the same list, but Word's default: a tab after the number
-    numbering.insert(0, parse_xml(f"""<w:abstractNum {W} w:abstractNumId="91"><w:lvl w:ilvl="0"><w:start w:val="1"/>
-        <w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl></w:abstractNum>"""))
+    numbering = d.part.numbering_part.element  # the same list, but Word's default: a tab after the number
+    numbering.insert(
+        0,
+        parse_xml(f"""<w:abstractNum {W} w:abstractNumId="91"><w:lvl w:ilvl="0"><w:start w:val="1"/>
+        <w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl></w:abstractNum>"""),
+    )
     numbering.append(parse_xml(f'<w:num {W} w:numId="91"><w:abstractNumId w:val="91"/></w:num>'))
     table = d.add_table(rows=1, cols=2)
     for col, num_id in ((0, "91"), (1, num)):
         p = table.cell(0, col).paragraphs[0]
         p.add_run("12")
-        p._p.get_or_add_pPr().append(parse_xml(f'<w:numPr {W}><w:ilvl w:val="0"/><w:numId w:val="{num_id}"/></w:numPr>'))
+        p._p.get_or_add_pPr().append(
+            parse_xml(f'<w:numPr {W}><w:ilvl w:val="0"/><w:numId w:val="{num_id}"/></w:numPr>')
+        )
     path = tmp_path / "list.docx"
     d.save(str(path))
     grid = read_docx(path).grids[0]
-    assert grid.cells[(1, 1)].text == "1. 12"          # tab after the number: apart
-    assert grid.cells[(1, 2)].text == "1.12"           # suffix "nothing": Word itself prints 1.12
+    assert grid.cells[(1, 1)].text == "1. 12"  # tab after the number: apart
+    assert grid.cells[(1, 2)].text == "1.12"  # suffix "nothing": Word itself prints 1.12

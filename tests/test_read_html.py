@@ -1,4 +1,5 @@
 """Saved web pages read into grids and narrative: every cell's text at its place, chrome left out."""
+
 from __future__ import annotations
 
 import time
@@ -22,7 +23,9 @@ SHAPES = {
     "numbers padded with nbsp and font": dict(pad=True, split=True),
     "article in a layout table": dict(layout_table=True),
     "no chrome": dict(chrome=False),
-    "hard labels, word export": dict(word=True, variants={"relabel": HARD_LABELS, "halfwidth": True, "numbering": "、"}),
+    "hard labels, word export": dict(
+        word=True, variants={"relabel": HARD_LABELS, "halfwidth": True, "numbering": "、"}
+    ),
 }
 
 
@@ -65,7 +68,12 @@ def test_labels_broken_by_markup_read_as_printed(tmp_path):
     path.write_text(page, encoding="utf-8")
     grid = read_html(path).grids[0]
     assert [grid.cells[(1, c)].text for c in range(1, 6)] == [
-        "商业\n企业", "结果\n纠正", "三、本\n年度办\n理结果", "申请人情况", "社会公益组织"]
+        "商业\n企业",
+        "结果\n纠正",
+        "三、本\n年度办\n理结果",
+        "申请人情况",
+        "社会公益组织",
+    ]
     # a source line break between Chinese characters vanishes (as in a browser); between digits it is a space,
     # so run-together numbers stay visibly two numbers for the matcher to refuse
     assert [grid.cells[(2, c)].text for c in range(1, 6)] == ["12", "", "1 2", "1 234", "7"]
@@ -80,30 +88,50 @@ def test_rowspan_colspan_and_nested_tables(tmp_path):
     path = tmp_path / "spans.html"
     path.write_text(page, encoding="utf-8")
     outer, inner = read_html(path).grids
-    assert {k: c.text for k, c in outer.cells.items()} == {(1, 1): "A", (1, 3): "B", (2, 3): "C", (3, 1): "D",
-                                                           (3, 2): "E", (3, 3): "F"}
-    assert outer.merges == [(1, 1, 2, 2)]            # a rowspan past the last row ends with the table
+    assert {k: c.text for k, c in outer.cells.items()} == {
+        (1, 1): "A",
+        (1, 3): "B",
+        (2, 3): "C",
+        (3, 1): "D",
+        (3, 2): "E",
+        (3, 3): "F",
+    }
+    assert outer.merges == [(1, 1, 2, 2)]  # a rowspan past the last row ends with the table
     assert {k: c.text for k, c in inner.cells.items()} == {(1, 1): "inner", (1, 2): "9"}
     assert inner.name == "第2个表格"
 
 
 def test_narrative_headings_each_on_its_own_line(tmp_path):
-    page = ("<html><body><div class=nav><a href=/>首页</a></div><div class=content>"
-            "<p><strong>一、总体情况</strong></p><p>　　本年度…</p><div>二、主动公开政府信息情况</div>"
-            "<p>三、收到和处理政府信息公开申请情况<br>正文甲<br/>正文乙</p>" + "<p>正文。</p>" * 20 + "</div></body></html>")
+    page = (
+        "<html><body><div class=nav><a href=/>首页</a></div><div class=content>"
+        "<p><strong>一、总体情况</strong></p><p>　　本年度…</p><div>二、主动公开政府信息情况</div>"
+        "<p>三、收到和处理政府信息公开申请情况<br>正文甲<br/>正文乙</p>" + "<p>正文。</p>" * 20 + "</div></body></html>"
+    )
     path = tmp_path / "n.html"
     path.write_text(page, encoding="utf-8")
     lines = read_html(path).text.splitlines()
-    assert lines[:5] == ["一、总体情况", "本年度…", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "正文甲"]
+    assert lines[:5] == [
+        "一、总体情况",
+        "本年度…",
+        "二、主动公开政府信息情况",
+        "三、收到和处理政府信息公开申请情况",
+        "正文甲",
+    ]
     assert "首页" not in lines
 
 
 def test_title_sources(tmp_path):
     for page, want in (
-            ("<html><head><title>甲县2023年政府信息公开工作年度报告_年报_甲县人民政府</title></head><body><p>x</p></body></html>",
-             "甲县2023年政府信息公开工作年度报告"),
-            ("<html><head><title>站点</title></head><body><div><h1>乙市2024年政府信息公开工作年度报告</h1><p>正文</p>"
-             "</div></body></html>", "乙市2024年政府信息公开工作年度报告")):
+        (
+            "<html><head><title>甲县2023年政府信息公开工作年度报告_年报_甲县人民政府</title></head><body><p>x</p></body></html>",
+            "甲县2023年政府信息公开工作年度报告",
+        ),
+        (
+            "<html><head><title>站点</title></head><body><div><h1>乙市2024年政府信息公开工作年度报告</h1><p>正文</p>"
+            "</div></body></html>",
+            "乙市2024年政府信息公开工作年度报告",
+        ),
+    ):
         path = tmp_path / "t.html"
         path.write_text(page, encoding="utf-8")
         assert read_html(path).title == want
@@ -114,7 +142,7 @@ def test_decoding():
     assert decode_html(text.encode("utf-8"))[:2] == (text, "utf-8")
     assert decode_html(text.encode("gbk"))[:2] == (text, "gb18030")
     declared = '<meta charset="gbk">' + text
-    assert decode_html(declared.encode("utf-8"))[0] == declared        # declared gbk, saved as UTF-8
+    assert decode_html(declared.encode("utf-8"))[0] == declared  # declared gbk, saved as UTF-8
     assert decode_html(b"\xef\xbb\xbf" + text.encode("utf-8"))[0] == text
     assert decode_html("\ufeff".encode("utf-16-le") + text.encode("utf-16-le"))[0] == text
     broken = text.encode("gbk") + b"\xff\xff<p>12</p>"
@@ -139,11 +167,13 @@ def refused(path, words: str) -> str:
 
 
 def test_wrong_kinds_and_empty(tmp_path):
-    cases = {"zip.html": (b"PK\x03\x04" + bytes(100), "Word/Excel"),
-             "old.html": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), ".doc/.xls"),
-             "pdf.html": (b"%PDF-1.7\n" + bytes(100), "PDF"),
-             "empty.html": (b"", "空的"),
-             "bin.html": (bytes(range(256)) * 4, "二进制")}
+    cases = {
+        "zip.html": (b"PK\x03\x04" + bytes(100), "Word/Excel"),
+        "old.html": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), ".doc/.xls"),
+        "pdf.html": (b"%PDF-1.7\n" + bytes(100), "PDF"),
+        "empty.html": (b"", "空的"),
+        "bin.html": (bytes(range(256)) * 4, "二进制"),
+    }
     for name, (data, words) in cases.items():
         (tmp_path / name).write_bytes(data)
         refused(tmp_path / name, words)
@@ -162,8 +192,10 @@ def test_huge_page_refused_before_parsing(tmp_path):
 
 def test_deep_nesting_refused(tmp_path):
     path = tmp_path / "deep.html"
-    path.write_text("<html><body>" + "<div>" * 20_000 + "<table><tr><td>1</td></tr></table>" + "</div>" * 20_000
-                    + "</body></html>", encoding="utf-8")
+    path.write_text(
+        "<html><body>" + "<div>" * 20_000 + "<table><tr><td>1</td></tr></table>" + "</div>" * 20_000 + "</body></html>",
+        encoding="utf-8",
+    )
     t = time.perf_counter()
     refused(path, "嵌套层数")
     assert time.perf_counter() - t < 5
@@ -177,11 +209,18 @@ def test_many_tags_refused(tmp_path):
     assert time.perf_counter() - t < 5
 
 
-@pytest.mark.parametrize("what, page, words", [
-    ("elements under the tag cap, many per tag", b"<html><body>" + b"<p>x" * 70_000 + b"</body></html>", "元素异常多"),
-    ("cells", b"<table>" + b"<tr>" + b"<td>1" * 25_000 + b"</table>", "单元格异常多"),
-    ("one huge text node", b"<p>" + "字".encode() * 4_000_000 + b"</p>", "超出读取上限"),
-])
+@pytest.mark.parametrize(
+    "what, page, words",
+    [
+        (
+            "elements under the tag cap, many per tag",
+            b"<html><body>" + b"<p>x" * 70_000 + b"</body></html>",
+            "元素异常多",
+        ),
+        ("cells", b"<table>" + b"<tr>" + b"<td>1" * 25_000 + b"</table>", "单元格异常多"),
+        ("one huge text node", b"<p>" + "字".encode() * 4_000_000 + b"</p>", "超出读取上限"),
+    ],
+)
 def test_page_bounds_each_a_clear_line(tmp_path, what, page, words):
     path = tmp_path / "bounds.html"
     path.write_bytes(page)
@@ -229,7 +268,7 @@ def test_extract_gives_exactly_the_fixture_values(tmp_path):
     reps = {}
     for i, shape in enumerate(SHAPES):
         rep = consistent_report(seed=100 + i, big=i % 2 == 0)
-        if i % 3 == 0:                      # blanks and "/" where real reports print them
+        if i % 3 == 0:  # blanks and "/" where real reports print them
             for key in list(rep.values)[41:70:4]:
                 rep.printed[key] = "" if i % 2 else "/"
         name = f"{i:02d}.html"
@@ -253,12 +292,16 @@ def test_validate_runs_the_arithmetic_rules(tmp_path):
     rep = consistent_report(seed=7)
     html_report(tmp_path / "clean.html", rep, word=True, encoding="gbk")
     key = ("四", "行政复议", "总计")
-    rep.values[key] += 5                    # the real case: parts that do not add up to the printed 总计
+    rep.values[key] += 5  # the real case: parts that do not add up to the printed 总计
     html_report(tmp_path / "broken.html", rep, word=True, encoding="gbk")
-    result = CliRunner().invoke(main, ["validate", "--format", "json", "-j", "1",
-                                       str(tmp_path / "clean.html"), str(tmp_path / "broken.html")])
-    lines = {json.loads(line)["file"].rsplit("/", 1)[-1]: json.loads(line)
-             for line in result.output.splitlines() if line.startswith("{")}
+    result = CliRunner().invoke(
+        main, ["validate", "--format", "json", "-j", "1", str(tmp_path / "clean.html"), str(tmp_path / "broken.html")]
+    )
+    lines = {
+        json.loads(line)["file"].rsplit("/", 1)[-1]: json.loads(line)
+        for line in result.output.splitlines()
+        if line.startswith("{")
+    }
     arithmetic = {"R1", "R2", "R3", "R4"}
     assert not [f for f in lines["clean.html"]["findings"] if f["rule"] in arithmetic]
     r4 = [f for f in lines["broken.html"]["findings"] if f["rule"] == "R4"]
@@ -273,8 +316,24 @@ def test_damaged_pages_read_or_refused_in_one_line(tmp_path):
     rng = random.Random(20)
     rep = consistent_report(seed=21)
     base = html_report(tmp_path / "base.html", rep, word=True, encoding="gbk").read_bytes()
-    pieces = [b"<table>", b"</table>", b"<tr>", b"<td rowspan=99999>", b"<td colspan=-4>", b"<td rowspan=x>",
-              b"</td>", b"<p>", b"<br>", b"<o:p>", b"<!--", b"<script>", b"&#0;", b"&#xD800;", b"\x00", b"<meta charset=utf-16>"]
+    pieces = [
+        b"<table>",
+        b"</table>",
+        b"<tr>",
+        b"<td rowspan=99999>",
+        b"<td colspan=-4>",
+        b"<td rowspan=x>",
+        b"</td>",
+        b"<p>",
+        b"<br>",
+        b"<o:p>",
+        b"<!--",
+        b"<script>",
+        b"&#0;",
+        b"&#xD800;",
+        b"\x00",
+        b"<meta charset=utf-16>",
+    ]
     for k in range(60):
         d = bytearray(base)
         for _ in range(rng.randint(1, 4)):
@@ -283,7 +342,7 @@ def test_damaged_pages_read_or_refused_in_one_line(tmp_path):
             if op == 0:
                 del d[i:j]
             elif op == 1:
-                d[i:i] = d[i:min(j, i + 3000)]
+                d[i:i] = d[i : min(j, i + 3000)]
             elif op == 2:
                 d[i:i] = rng.choice(pieces)
             else:
@@ -310,16 +369,25 @@ def test_xhtml_declaration_and_big5_declared(tmp_path):
 
 
 def test_bold_heading_running_into_its_text_gets_its_own_line(tmp_path):
-    page = ("<html><body><div><p><strong>一、总体情况</strong>2023年，本县深入推进政务公开。</p>"
-            "<p><b>（一）主动公开</b>全年公开信息。</p><p><strong>重点</strong>工作取得进展。</p></div></body></html>")
+    page = (
+        "<html><body><div><p><strong>一、总体情况</strong>2023年，本县深入推进政务公开。</p>"
+        "<p><b>（一）主动公开</b>全年公开信息。</p><p><strong>重点</strong>工作取得进展。</p></div></body></html>"
+    )
     (tmp_path / "b.html").write_text(page, encoding="utf-8")
     assert read_html(tmp_path / "b.html").text.splitlines() == [
-        "一、总体情况", "2023年，本县深入推进政务公开。", "（一）主动公开", "全年公开信息。", "重点工作取得进展。"]
+        "一、总体情况",
+        "2023年，本县深入推进政务公开。",
+        "（一）主动公开",
+        "全年公开信息。",
+        "重点工作取得进展。",
+    ]
 
 
 def test_struck_out_and_footnote_marks_never_merge_into_a_number(tmp_path):
-    page = ("<table><tr><td><del>5</del>6</td><td>22<sup>1</sup></td><td><s>3</s>4</td><td><strike>7</strike>8</td>"
-            "<td>H<sub>2</sub>O</td></tr></table>")
+    page = (
+        "<table><tr><td><del>5</del>6</td><td>22<sup>1</sup></td><td><s>3</s>4</td><td><strike>7</strike>8</td>"
+        "<td>H<sub>2</sub>O</td></tr></table>"
+    )
     (tmp_path / "m.html").write_text(page, encoding="utf-8")
     grid = read_html(tmp_path / "m.html").grids[0]
     assert [grid.cells[(1, c)].text for c in range(1, 6)] == ["6", "22 1", "4", "8", "H 2 O"]
@@ -335,13 +403,19 @@ def test_single_file_save_mhtml(tmp_path, encoding, charset_param):
     page = html_report(tmp_path / "page.html", rep, encoding=encoding).read_bytes()
     boundary = "----MultipartBoundary--abc123----"
     ctype = "text/html" + (f"; charset={encoding}" if charset_param else "")
-    mhtml = (f"From: <Saved by Blink>\r\nSubject: {Header(title(rep), 'utf-8').encode()}\r\nMIME-Version: 1.0\r\n"
-             f'Content-Type: multipart/related;\r\n\ttype="text/html";\r\n\tboundary="{boundary}"\r\n\r\n\r\n'
-             f"--{boundary}\r\nContent-Type: {ctype}\r\nContent-ID: <frame-1@mhtml.blink>\r\n"
-             f"Content-Transfer-Encoding: quoted-printable\r\nContent-Location: https://www.example.gov.cn/a.htm\r\n\r\n"
-             ).encode("ascii") + quopri.encodestring(page) + (
-             f"\r\n--{boundary}\r\nContent-Type: text/css\r\nContent-Location: https://www.example.gov.cn/a.css\r\n\r\n"
-             f"td {{ border: 1px }}\r\n--{boundary}--\r\n").encode("ascii")
+    mhtml = (
+        (
+            f"From: <Saved by Blink>\r\nSubject: {Header(title(rep), 'utf-8').encode()}\r\nMIME-Version: 1.0\r\n"
+            f'Content-Type: multipart/related;\r\n\ttype="text/html";\r\n\tboundary="{boundary}"\r\n\r\n\r\n'
+            f"--{boundary}\r\nContent-Type: {ctype}\r\nContent-ID: <frame-1@mhtml.blink>\r\n"
+            f"Content-Transfer-Encoding: quoted-printable\r\nContent-Location: https://www.example.gov.cn/a.htm\r\n\r\n"
+        ).encode("ascii")
+        + quopri.encodestring(page)
+        + (
+            f"\r\n--{boundary}\r\nContent-Type: text/css\r\nContent-Location: https://www.example.gov.cn/a.css\r\n\r\n"
+            f"td {{ border: 1px }}\r\n--{boundary}--\r\n"
+        ).encode("ascii")
+    )
     path = tmp_path / "page.mhtml"
     path.write_bytes(mhtml)
     doc = read_html(path)
@@ -350,8 +424,10 @@ def test_single_file_save_mhtml(tmp_path, encoding, charset_param):
 
 
 def test_table_sections_in_display_order(tmp_path):
-    page = ("<table><tfoot><tr><td>注</td></tr></tfoot><tbody><tr><td>2</td></tr></tbody>"
-            "<thead><tr><th>表头</th></tr></thead></table>")
+    page = (
+        "<table><tfoot><tr><td>注</td></tr></tfoot><tbody><tr><td>2</td></tr></tbody>"
+        "<thead><tr><th>表头</th></tr></thead></table>"
+    )
     (tmp_path / "t.html").write_text(page, encoding="utf-8")
     grid = read_html(tmp_path / "t.html").grids[0]
     assert [grid.cells[(r, 1)].text for r in (1, 2, 3)] == ["表头", "2", "注"]
@@ -365,9 +441,13 @@ def test_mht_with_a_base64_page_through_extract(tmp_path):
 
     rep = consistent_report(seed=42)
     page = html_report(tmp_path / "p.html", rep, word=True, encoding="gbk").read_bytes()
-    mht = (b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="----=_NextPart_01"\r\n\r\n'
-           b"------=_NextPart_01\r\nContent-Location: file:///C:/report.htm\r\nContent-Transfer-Encoding: base64\r\n"
-           b'Content-Type: text/html; charset="gb2312"\r\n\r\n' + base64.encodebytes(page) + b"\r\n------=_NextPart_01--\r\n")
+    mht = (
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="----=_NextPart_01"\r\n\r\n'
+        b"------=_NextPart_01\r\nContent-Location: file:///C:/report.htm\r\nContent-Transfer-Encoding: base64\r\n"
+        b'Content-Type: text/html; charset="gb2312"\r\n\r\n'
+        + base64.encodebytes(page)
+        + b"\r\n------=_NextPart_01--\r\n"
+    )
     (tmp_path / "report.mht").write_bytes(mht)
     obj = run_extract(tmp_path / "report.mht")["report.mht"]
     assert obj["kind"] == "html" and values_read(obj) == expected(rep)

@@ -1,5 +1,6 @@
 """The PDF reader: Word-exported reports (made here with python-docx and LibreOffice) read cell by cell,
 the narrative without page furniture, and hostile files refused with one line, in bounded time."""
+
 from __future__ import annotations
 
 import hashlib
@@ -80,7 +81,7 @@ def test_a_table_over_a_page_break_is_one_grid(fixture_pdfs):
             pages = {int(re.match(r"第(\d+)页", c.at).group(1)) for c in grid.cells.values()}
             assert len(pages) == 2, (name, key)
             assert max(r for r, _ in grid.cells) == {"A": 14, "B": 28, "C": 4}[key]
-        assert (6, 1, 27, 1) in doc.grids[1].merges         # 三、本年度办理结果, down the whole block
+        assert (6, 1, 27, 1) in doc.grids[1].merges  # 三、本年度办理结果, down the whole block
 
 
 @pytest.mark.libreoffice
@@ -118,7 +119,7 @@ def test_extract_reads_every_figure_of_the_fixture(spec, fixture_pdfs, name):
     got = {(v["table"], v["row"], v["column"]): v["value"] for v in record["values"]}
     want = {(v["table"], v["row"], v["column"]): v["value"] for v in expected_values(spec, shape)}
     touched = {"二三四"["ABC".index(k)] for k in shape.touching}
-    if touched:     # numbers run together ("15177 227114 …"): refused, never split by guessing, never wrong
+    if touched:  # numbers run together ("15177 227114 …"): refused, never split by guessing, never wrong
         for k, v in want.items():
             if k[0] in touched:
                 assert got.get(k) is None or got[k] == v, (k, got.get(k), v)
@@ -127,7 +128,7 @@ def test_extract_reads_every_figure_of_the_fixture(spec, fixture_pdfs, name):
         want = {k: v for k, v in want.items() if k[0] not in touched}
         got = {k: v for k, v in got.items() if k[0] not in touched}
     assert got == want
-    if not (shape.blank_cells or shape.slash_cells or shape.touching):     # figures balance: no sum rule fires
+    if not (shape.blank_cells or shape.slash_cells or shape.touching):  # figures balance: no sum rule fires
         rules = {f["rule"] for f in record["findings"] if f["severity"] == "error"}
         assert not rules & {"R1", "R2", "R3", "R4"}, record["findings"]
 
@@ -139,7 +140,7 @@ def test_gktool_report_as_pdf_reads_back_the_workbook_values(converted, filled_w
     from_pdf = extract_record(analyse_file(pdf))
     from_workbook = extract_record(analyse_file(filled_workbook))
     assert from_pdf["kind"] == "pdf"
-    key = lambda v: (v["table"], v["row"], v["column"])     # noqa: E731
+    key = lambda v: (v["table"], v["row"], v["column"])  # noqa: E731
     # the report prints a blank input as 0
     want = {key(v): 0 if v["value"] is None else v["value"] for v in from_workbook["values"]}
     assert {key(v): v["value"] for v in from_pdf["values"]} == want
@@ -172,8 +173,10 @@ def _pages_pdf(n: int, content: bytes = b"", resources: bytes = b"<< >>", conten
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, n)]
     content_no = 3 + n
     for _ in range(n):
-        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources %s /Contents %d 0 R >>"
-                    % (resources, content_no))
+        objs.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources %s /Contents %d 0 R >>"
+            % (resources, content_no)
+        )
     objs.append(_stream(content, content_extra))
     return _pdf(objs)
 
@@ -182,20 +185,27 @@ def _scanned_pdf() -> bytes:
     """One page holding only a picture (what a scanner makes): no glyph at all."""
     pixels = bytes((x * 7 + y * 3) % 256 for y in range(64) for x in range(64))
     kids = b"3 0 R"
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count 1 >>" % kids,
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            b"/Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>",
-            _stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q"),
-            _stream(pixels, b"/Type /XObject /Subtype /Image /Width 64 /Height 64 /ColorSpace /DeviceGray "
-                            b"/BitsPerComponent 8 ")]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count 1 >>" % kids,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>",
+        _stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q"),
+        _stream(
+            pixels, b"/Type /XObject /Subtype /Image /Width 64 /Height 64 /ColorSpace /DeviceGray /BitsPerComponent 8 "
+        ),
+    ]
     return _pdf(objs)
 
 
 def _encrypted_pdf() -> bytes:
     """A PDF whose Standard security handler accepts neither the empty nor any guessed password."""
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-            b"<< /Filter /Standard /V 1 /R 2 /O <" + b"ab" * 32 + b"> /U <" + b"cd" * 32 + b"> /P -4 >>"]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        b"<< /Filter /Standard /V 1 /R 2 /O <" + b"ab" * 32 + b"> /U <" + b"cd" * 32 + b"> /P -4 >>",
+    ]
     return _pdf(objs, b"/Encrypt 4 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>] ")
 
 
@@ -209,7 +219,7 @@ def _refused(path: Path, *words: str) -> str:
     assert "\n" not in message and err.value.exit_code == 2
     for w in words:
         assert w in message, message
-    if before is not None:      # input never modified
+    if before is not None:  # input never modified
         assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     return message
 
@@ -223,16 +233,20 @@ def test_scanned_pdf_is_refused_with_one_clear_line(tmp_path):
 def test_a_scanned_page_among_text_pages_is_a_warning_naming_it(tmp_path):
     """Page 1 has text (a standard font), page 2 is only a picture: read, with a warning for page 2."""
     pixels = bytes(64 * 64)
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            b"/Resources << /Font << /F1 7 0 R >> >> /Contents 5 0 R >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            b"/Resources << /XObject << /Im0 8 0 R >> >> /Contents 6 0 R >>",
-            _stream(b"BT /F1 12 Tf 72 720 Td (Annual report 2023) Tj ET"),
-            _stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q"),
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-            _stream(pixels, b"/Type /XObject /Subtype /Image /Width 64 /Height 64 /ColorSpace /DeviceGray "
-                            b"/BitsPerComponent 8 ")]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 7 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /XObject << /Im0 8 0 R >> >> /Contents 6 0 R >>",
+        _stream(b"BT /F1 12 Tf 72 720 Td (Annual report 2023) Tj ET"),
+        _stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q"),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        _stream(
+            pixels, b"/Type /XObject /Subtype /Image /Width 64 /Height 64 /ColorSpace /DeviceGray /BitsPerComponent 8 "
+        ),
+    ]
     path = tmp_path / "mixed.pdf"
     path.write_bytes(_pdf(objs))
     doc = read_pdf(path)
@@ -253,8 +267,10 @@ def test_encrypted_pdf_is_refused(tmp_path):
     _refused(path, "密码")
 
 
-@pytest.mark.parametrize("data", [b"%PDF-1.7\n" + bytes(range(256)) * 40, b"%PDF-1.4\n1 0 obj << /Type /Catalog",
-                                  b"%PDF-1.4\n" + b"[" * 100000])
+@pytest.mark.parametrize(
+    "data",
+    [b"%PDF-1.7\n" + bytes(range(256)) * 40, b"%PDF-1.4\n1 0 obj << /Type /Catalog", b"%PDF-1.4\n" + b"[" * 100000],
+)
 def test_damaged_pdf_is_refused(tmp_path, data):
     path = tmp_path / "bad.pdf"
     path.write_bytes(data)
@@ -263,7 +279,7 @@ def test_damaged_pdf_is_refused(tmp_path, data):
 
 def test_not_a_pdf_is_refused(tmp_path):
     path = tmp_path / "report.pdf"
-    path.write_bytes(b"PK\x03\x04" + b"\0" * 200)      # a Word file renamed
+    path.write_bytes(b"PK\x03\x04" + b"\0" * 200)  # a Word file renamed
     _refused(path, "不是 PDF")
     empty = tmp_path / "empty.pdf"
     empty.write_bytes(b"")
@@ -281,12 +297,12 @@ def test_huge_file_is_refused_before_reading(tmp_path):
     path = tmp_path / "huge.pdf"
     with open(path, "wb") as fh:
         fh.write(b"%PDF-1.4\n")
-        fh.truncate(60 * 1024 * 1024)       # sparse: costs no disk
+        fh.truncate(60 * 1024 * 1024)  # sparse: costs no disk
     _refused(path, "过大")
 
 
 def test_page_that_inflates_into_a_huge_drawing_is_refused(tmp_path):
-    bomb = zlib.compress(b" " * (40 * 1024 * 1024), 9)      # ~40 KB that unpack to 40 MB
+    bomb = zlib.compress(b" " * (40 * 1024 * 1024), 9)  # ~40 KB that unpack to 40 MB
     path = tmp_path / "bomb.pdf"
     path.write_bytes(_pages_pdf(1, bomb, content_extra=b"/Filter /FlateDecode "))
     assert path.stat().st_size < 200_000
@@ -297,7 +313,7 @@ def _ruled_table_pdf(bars: bool = False) -> bytes:
     """One page: a 3×3 table drawn with stroked lines, or (bars=True) with thin filled rectangles as
     Microsoft Word's PDF export draws borders; a white background box behind it; numbers in its cells."""
     xs, ys = [72, 200, 300, 400], [700, 670, 640, 610]
-    ops = [b"1 1 1 rg 60 600 360 110 re f 0 0 0 rg 0.5 w"]      # white shading: not a rule
+    ops = [b"1 1 1 rg 60 600 360 110 re f 0 0 0 rg 0.5 w"]  # white shading: not a rule
     if bars:
         ops += [b"%d %.1f %d 0.5 re f" % (xs[0], y - 0.25, xs[-1] - xs[0]) for y in ys]
         ops += [b"%.1f %d 0.5 %d re f" % (x - 0.25, ys[-1], ys[0] - ys[-1]) for x in xs]
@@ -308,10 +324,14 @@ def _ruled_table_pdf(bars: bool = False) -> bytes:
     for r, row in enumerate(texts):
         for c, t in enumerate(row):
             ops.append(b"BT /F1 11 Tf %d %d Td (%s) Tj ET" % (xs[c] + 6, ys[r] - 20, t.encode()))
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-            _stream(b"\n".join(ops)), b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        _stream(b"\n".join(ops)),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     return _pdf(objs)
 
 
@@ -322,15 +342,25 @@ def test_a_table_drawn_with_lines_is_read_cell_by_cell(tmp_path, bars):
     doc = read_pdf(path)
     [grid] = doc.grids
     assert {rc: c.text for rc, c in grid.cells.items()} == {
-        (1, 1): "Item", (1, 2): "2022", (1, 3): "2023", (2, 1): "A", (2, 2): "15", (2, 3): "177",
-        (3, 1): "B", (3, 2): "0", (3, 3): "3985758"}
+        (1, 1): "Item",
+        (1, 2): "2022",
+        (1, 3): "2023",
+        (2, 1): "A",
+        (2, 2): "15",
+        (2, 3): "177",
+        (3, 1): "B",
+        (3, 2): "0",
+        (3, 3): "3985758",
+    }
     assert grid.cells[(3, 3)].at == "第1页 表格1 第3行第3列" and grid.page == 1
     assert "3985758" not in doc.text
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=8),
-       cut=st.integers(0, 10**6))
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=8),
+    cut=st.integers(0, 10**6),
+)
 def test_damaged_pdfs_are_read_or_refused_in_one_line(tmp_path, edits, cut):
     """Random bytes changed and the end cut off: a Document or one GkError line, quickly; never a traceback."""
     data = bytearray(_ruled_table_pdf())

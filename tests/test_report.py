@@ -1,4 +1,5 @@
 """`gktool report`: the Word report's numbers, wording, structure, typesetting, CLI and rendering."""
+
 from __future__ import annotations
 
 import os
@@ -12,17 +13,27 @@ from pathlib import Path
 
 import docx
 import pytest
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.shared import Mm, Pt
 from click.testing import CliRunner
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
 
 from gktool.cli import main
 from gktool.errors import GkError
 from gktool.findings import Result
-from gktool.report import (DRAFT_MARK, balanced_width, build_document, column_widths, default_report_path,
-                           document_bytes, fontconfig_xml, narrative_paragraphs, report_blocks, write_report)
 from gktool.model import FilledReport
+from gktool.report import (
+    DRAFT_MARK,
+    balanced_width,
+    build_document,
+    column_widths,
+    default_report_path,
+    document_bytes,
+    fontconfig_xml,
+    narrative_paragraphs,
+    report_blocks,
+    write_report,
+)
 from gktool.rules import Analysis
 from gktool.spec import load_spec, load_spec_text, parse_cell, parse_range
 from gktool.validate import analyse_file
@@ -36,15 +47,42 @@ EXAMPLE_XLSX = Path(__file__).parent.parent / "examples" / "中宁县2023年政�
 
 # consistent figures (every rule holds): several applicant columns, so row and column totals differ
 NUMBERS = {
-    (A, "B3"): 1, (A, "C3"): 0, (A, "D3"): 4,
-    (A, "B4"): 3, (A, "C4"): 10, (A, "D4"): 28,
-    (A, "B7"): 153644, (A, "B10"): 4035, (A, "B11"): 1982, (A, "B14"): 2157.7,
-    (B, "D4"): 28, (B, "E4"): 3, (B, "F4"): 1, (B, "H4"): 2, (B, "I4"): 1,
-    (B, "D5"): 2, (B, "E5"): 1,
-    (B, "D6"): 12, (B, "D7"): 3, (B, "D11"): 2, (B, "D16"): 5, (B, "D19"): 2, (B, "D24"): 1,
-    (B, "E6"): 2, (B, "E13"): 1, (B, "F6"): 1, (B, "H7"): 2, (B, "I26"): 1,
-    (B, "D28"): 5, (B, "E28"): 1,
-    (C, "A4"): 1, (C, "C4"): 2, (C, "D4"): 1, (C, "G4"): 1, (C, "H4"): 3, (C, "K4"): 1,
+    (A, "B3"): 1,
+    (A, "C3"): 0,
+    (A, "D3"): 4,
+    (A, "B4"): 3,
+    (A, "C4"): 10,
+    (A, "D4"): 28,
+    (A, "B7"): 153644,
+    (A, "B10"): 4035,
+    (A, "B11"): 1982,
+    (A, "B14"): 2157.7,
+    (B, "D4"): 28,
+    (B, "E4"): 3,
+    (B, "F4"): 1,
+    (B, "H4"): 2,
+    (B, "I4"): 1,
+    (B, "D5"): 2,
+    (B, "E5"): 1,
+    (B, "D6"): 12,
+    (B, "D7"): 3,
+    (B, "D11"): 2,
+    (B, "D16"): 5,
+    (B, "D19"): 2,
+    (B, "D24"): 1,
+    (B, "E6"): 2,
+    (B, "E13"): 1,
+    (B, "F6"): 1,
+    (B, "H7"): 2,
+    (B, "I26"): 1,
+    (B, "D28"): 5,
+    (B, "E28"): 1,
+    (C, "A4"): 1,
+    (C, "C4"): 2,
+    (C, "D4"): 1,
+    (C, "G4"): 1,
+    (C, "H4"): 3,
+    (C, "K4"): 1,
 }
 
 
@@ -60,10 +98,21 @@ def field_values(spec, **fields) -> dict:
 
 def base_values(spec, **fields) -> dict:
     values = dict(NUMBERS)
-    values.update(field_values(spec, unit="测试县", year=2023, website_name="测试县人民政府网站",
-                               website="http://www.example.gov.cn", contact_office="测试县人民政府办公室",
-                               address="人民路1号", postcode="100000", phone="010-12345678",
-                               fee_count=0, fee_amount=0))
+    values.update(
+        field_values(
+            spec,
+            unit="测试县",
+            year=2023,
+            website_name="测试县人民政府网站",
+            website="http://www.example.gov.cn",
+            contact_office="测试县人民政府办公室",
+            address="人民路1号",
+            postcode="100000",
+            phone="010-12345678",
+            fee_count=0,
+            fee_amount=0,
+        )
+    )
     values.update(field_values(spec, **fields))
     return values
 
@@ -97,11 +146,21 @@ def full(spec, tmp_path_factory):
     """A workbook with every narrative filled (multi-paragraph cells) and its report."""
     tmp = tmp_path_factory.mktemp("full")
     analysis, path = make_analysis(
-        spec, tmp, overview="第一段概述。\n\n　　第二段概述。  ",
-        active="主动公开第一段。\n主动公开第二段。", request="依申请公开情况的说明。",
-        management="管理情况。", platform="平台情况。", supervision="监督情况。",
-        problems="一是问题甲；二是问题乙。", improvements="改进一。\n改进二。", other="其他事项说明。",
-        fee_count=2, fee_amount=150.5, email="gk@example.gov.cn")
+        spec,
+        tmp,
+        overview="第一段概述。\n\n　　第二段概述。  ",
+        active="主动公开第一段。\n主动公开第二段。",
+        request="依申请公开情况的说明。",
+        management="管理情况。",
+        platform="平台情况。",
+        supervision="监督情况。",
+        problems="一是问题甲；二是问题乙。",
+        improvements="改进一。\n改进二。",
+        other="其他事项说明。",
+        fee_count=2,
+        fee_amount=150.5,
+        email="gk@example.gov.cn",
+    )
     out = write_report(analysis, tmp / "report.docx")
     return analysis, out, docx.Document(str(out))
 
@@ -122,7 +181,7 @@ def test_tables_carry_exactly_the_workbook_numbers(spec, full):
     sheets = [s for s in spec.sheets if s.kind == "table"]
     assert len(document.tables) == len(sheets)
     checked = 0
-    for sheet, table in zip(sheets, document.tables):
+    for sheet, table in zip(sheets, document.tables, strict=False):
         rows, cols = sheet.bounds
         assert (len(table.rows), len(table.columns)) == (rows, cols)
         for c in sheet.cells:
@@ -132,9 +191,9 @@ def test_tables_carry_exactly_the_workbook_numbers(spec, full):
             assert text.strip(), f"{sheet.name}!{c.cell} is blank"
             assert float(text) == pytest.approx(want), f"{sheet.name}!{c.cell}"
             if spec.types[c.type].decimals and not spec.types[c.type].integer:
-                assert re.fullmatch(r"\d+\.\d{2}", text), text          # amounts: two decimals
+                assert re.fullmatch(r"\d+\.\d{2}", text), text  # amounts: two decimals
             else:
-                assert re.fullmatch(r"\d+", text), text                  # counts: integers, 0 as 0
+                assert re.fullmatch(r"\d+", text), text  # counts: integers, 0 as 0
             checked += 1
     assert checked == sum(len(s.cells) for s in sheets)
     assert document.tables[0].cell(13, 1).text == "2157.70"
@@ -144,28 +203,28 @@ def test_tables_carry_exactly_the_workbook_numbers(spec, full):
 def test_table_labels_come_from_the_spec(spec, full):
     _, _, document = full
     sheets = [s for s in spec.sheets if s.kind == "table"]
-    for sheet, table in zip(sheets, document.tables):
+    for sheet, table in zip(sheets, document.tables, strict=False):
         for lab in sheet.labels:
             r1, c1, _, _ = parse_range(lab.range)
             cell = table.cell(r1 - 1, c1 - 1)
-            assert cell.text == lab.text, lab                       # exactly the official text
-            assert cell._tc.find(f".//{qn('w:br')}") is None, lab    # no hard line break: the cell wraps
+            assert cell.text == lab.text, lab  # exactly the official text
+            assert cell._tc.find(f".//{qn('w:br')}") is None, lab  # no hard line break: the cell wraps
 
 
 def test_merged_headers_in_table_three(spec, full):
     _, _, document = full
     sheet = spec.sheet(B)
     table = document.tables[[s.name for s in spec.sheets if s.kind == "table"].index(B)]
-    header = [tr for tr in table._tbl.tr_lst[:sheet.header_rows]]
-    assert header[0].tc_lst[0].grid_span == 3            # A1:C3
+    header = [tr for tr in table._tbl.tr_lst[: sheet.header_rows]]
+    assert header[0].tc_lst[0].grid_span == 3  # A1:C3
     assert header[0].tc_lst[0].vMerge == "restart"
-    assert header[0].tc_lst[1].grid_span == 7            # D1:J1 申请人情况
+    assert header[0].tc_lst[1].grid_span == 7  # D1:J1 申请人情况
     assert header[1].tc_lst[0].vMerge == "continue"
     spans = [tc.grid_span for tc in header[1].tc_lst]
-    assert spans == [3, 1, 5, 1]                         # (A:C), 自然人, 法人或其他组织 E2:I2, 总计
+    assert spans == [3, 1, 5, 1]  # (A:C), 自然人, 法人或其他组织 E2:I2, 总计
     assert header[1].tc_lst[1].vMerge == "restart" and header[2].tc_lst[1].vMerge == "continue"
     # every merged label of every table is a merged cell
-    for s, t in zip([s for s in spec.sheets if s.kind == "table"], document.tables):
+    for s, t in zip([s for s in spec.sheets if s.kind == "table"], document.tables, strict=False):
         for lab in s.labels:
             r1, c1, r2, c2 = parse_range(lab.range)
             tc = t.cell(r1 - 1, c1 - 1)._tc
@@ -175,7 +234,7 @@ def test_merged_headers_in_table_three(spec, full):
 
 def test_table_rows_repeat_headers_and_never_split(spec, full):
     _, _, document = full
-    for sheet, table in zip([s for s in spec.sheets if s.kind == "table"], document.tables):
+    for sheet, table in zip([s for s in spec.sheets if s.kind == "table"], document.tables, strict=False):
         for i, tr in enumerate(table._tbl.tr_lst):
             trpr = tr.trPr
             assert trpr.find(qn("w:cantSplit")) is not None
@@ -190,15 +249,15 @@ def test_tables_fit_the_text_width(spec):
     for sheet in [s for s in spec.sheets if s.kind == "table"]:
         widths = column_widths(sheet, total, Pt(10.5))
         assert sum(widths) == total and len(widths) == sheet.bounds[1]
-        assert min(widths) > int(Mm(9))      # two characters of 五号 and the margins
+        assert min(widths) > int(Mm(9))  # two characters of 五号 and the margins
 
 
 def test_balanced_width():
-    assert balanced_width("商业企业", 3) == 2              # 商业/企业, not 商业企/业
+    assert balanced_width("商业企业", 3) == 2  # 商业/企业, not 商业企/业
     assert balanced_width("结果维持", 3) == 2
-    assert balanced_width("社会公益组织", 3) == 0          # 3 + 3 wraps evenly by itself
+    assert balanced_width("社会公益组织", 3) == 0  # 3 + 3 wraps evenly by itself
     assert balanced_width("自然人", 3) == 0
-    assert balanced_width("三、本年度办理结果", 3) == 0    # 3 + 3 + 3
+    assert balanced_width("三、本年度办理结果", 3) == 0  # 3 + 3 + 3
     assert balanced_width("申请人情况", 10) == 0
 
 
@@ -215,7 +274,7 @@ def test_table_three_label_column_holds_three_characters(spec):
 def test_short_tables_are_kept_on_one_page(full, spec):
     """表二 (14 rows) and 表四 keep every row with the next, so the table moves to a page where it fits."""
     _, _, document = full
-    tables = dict(zip([s.name for s in spec.sheets if s.kind == "table"], document.tables))
+    tables = dict(zip([s.name for s in spec.sheets if s.kind == "table"], document.tables, strict=False))
     for name in (A, C):
         rows = tables[name]._tbl.tr_lst
         for tr in rows[:-1]:
@@ -228,16 +287,36 @@ def test_sections_in_official_order(spec, full):
     analysis, _, document = full
     items = body_items(document)
     h1 = [t for kind, t, lvl in items if kind == "p" and lvl == 0]
-    assert h1 == ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
-                  "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
+    assert h1 == [
+        "一、总体情况",
+        "二、主动公开政府信息情况",
+        "三、收到和处理政府信息公开申请情况",
+        "四、政府信息公开行政复议、行政诉讼情况",
+        "五、存在的主要问题及改进情况",
+        "六、其他需要报告的事项",
+    ]
     assert h1 == [f"{s.section}、{s.heading}" for s in spec.sheets if s.section]
     h2 = [t for kind, t, lvl in items if kind == "p" and lvl == 1]
-    assert h2 == ["（一）主动公开", "（二）依申请公开", "（三）政府信息管理", "（四）政府信息公开平台建设", "（五）监督保障"]
+    assert h2 == [
+        "（一）主动公开",
+        "（二）依申请公开",
+        "（三）政府信息管理",
+        "（四）政府信息公开平台建设",
+        "（五）监督保障",
+    ]
     # each table directly follows its section heading
     outline = ["TABLE" if kind == "tbl" else text for kind, text, lvl in items if kind == "tbl" or lvl == 0]
-    assert outline == ["一、总体情况", "二、主动公开政府信息情况", "TABLE", "三、收到和处理政府信息公开申请情况", "TABLE",
-                       "四、政府信息公开行政复议、行政诉讼情况", "TABLE", "五、存在的主要问题及改进情况",
-                       "六、其他需要报告的事项"]
+    assert outline == [
+        "一、总体情况",
+        "二、主动公开政府信息情况",
+        "TABLE",
+        "三、收到和处理政府信息公开申请情况",
+        "TABLE",
+        "四、政府信息公开行政复议、行政诉讼情况",
+        "TABLE",
+        "五、存在的主要问题及改进情况",
+        "六、其他需要报告的事项",
+    ]
     assert [t for kind, t, _ in items if kind == "p" and t][0] == "测试县2023年政府信息公开工作年度报告"
 
 
@@ -246,11 +325,19 @@ def test_opening_and_closing(spec, full):
     texts = paragraphs(document)
     assert texts[0] == "测试县2023年政府信息公开工作年度报告"
     opening = texts[1]
-    for part in (spec.law, spec.notice_title, "国办公开办函〔2021〕30号", "2023年1月1日至12月31日",
-                 "测试县人民政府网站", "http://www.example.gov.cn"):
+    for part in (
+        spec.law,
+        spec.notice_title,
+        "国办公开办函〔2021〕30号",
+        "2023年1月1日至12月31日",
+        "测试县人民政府网站",
+        "http://www.example.gov.cn",
+    ):
         assert part in opening
-    assert texts[-1] == ("如对本报告有疑问，请与测试县人民政府办公室联系（地址：人民路1号；邮编：100000；"
-                         "电话：010-12345678；邮箱：gk@example.gov.cn）。")
+    assert texts[-1] == (
+        "如对本报告有疑问，请与测试县人民政府办公室联系（地址：人民路1号；邮编：100000；"
+        "电话：010-12345678；邮箱：gk@example.gov.cn）。"
+    )
 
 
 def test_closing_skips_empty_parts(spec, empty):
@@ -264,24 +351,33 @@ def test_narrative_cells_become_paragraphs(full):
     _, _, document = full
     texts = paragraphs(document)
     i = texts.index("一、总体情况")
-    assert texts[i + 1:i + 6] == ["第一段概述。", "第二段概述。", "（一）主动公开", "主动公开第一段。", "主动公开第二段。"]
+    assert texts[i + 1 : i + 6] == [
+        "第一段概述。",
+        "第二段概述。",
+        "（一）主动公开",
+        "主动公开第一段。",
+        "主动公开第二段。",
+    ]
     assert texts[texts.index("（二）依申请公开") + 1] == "依申请公开情况的说明。"
     j = texts.index("五、存在的主要问题及改进情况")
-    assert texts[j + 1:j + 4] == ["一是问题甲；二是问题乙。", "改进一。", "改进二。"]
+    assert texts[j + 1 : j + 4] == ["一是问题甲；二是问题乙。", "改进一。", "改进二。"]
     k = texts.index("六、其他需要报告的事项")
     assert "信息处理费" in texts[k + 1] and texts[k + 2] == "其他事项说明。"
     assert narrative_paragraphs("甲\r\n\r\n　乙\x0b\n") == ["甲", "乙"]
-    assert narrative_paragraphs("甲\x0b乙\x01丙\r丁") == ["甲", "乙丙", "丁"]     # XML-unsafe characters dropped
+    assert narrative_paragraphs("甲\x0b乙\x01丙\r丁") == ["甲", "乙丙", "丁"]  # XML-unsafe characters dropped
 
 
 def test_empty_narrative_is_generated_from_the_tables(spec, empty):
     analysis, _, document = empty
     texts = paragraphs(document)
-    n = lambda sheet, *cells: str(int(sum(analysis.number(sheet, c) for c in cells)))
+
+    def n(sheet, *cells):
+        return str(int(sum(analysis.number(sheet, c) for c in cells)))
+
     request = texts[texts.index("（二）依申请公开") + 1]
-    assert f"新收政府信息公开申请{n(B, 'J4')}件" in request          # 35
-    assert f"上年结转{n(B, 'J5')}件" in request                      # 3
-    assert f"办结{n(B, 'J27')}件" in request                         # 32
+    assert f"新收政府信息公开申请{n(B, 'J4')}件" in request  # 35
+    assert f"上年结转{n(B, 'J5')}件" in request  # 3
+    assert f"办结{n(B, 'J27')}件" in request  # 32
     assert f"予以公开{n(B, 'J6')}件" in request
     assert f"部分公开{n(B, 'J7')}件" in request
     assert f"不予公开{n(B, *[f'J{r}' for r in range(8, 16)])}件" in request
@@ -299,9 +395,9 @@ def test_empty_narrative_is_generated_from_the_tables(spec, empty):
     assert "行政规范性文件本年制发3件、本年废止10件、现行有效28件" in active
     assert "行政许可本年处理决定153644件" in active and "2157.70万元" in active
     for heading in ("（三）政府信息管理", "（四）政府信息公开平台建设", "（五）监督保障"):
-        assert texts[texts.index(heading) + 1]                      # a short neutral sentence
+        assert texts[texts.index(heading) + 1]  # a short neutral sentence
     j = texts.index("五、存在的主要问题及改进情况")
-    assert texts[j + 2] == "六、其他需要报告的事项"                 # one neutral sentence for 五
+    assert texts[j + 2] == "六、其他需要报告的事项"  # one neutral sentence for 五
     k = texts.index("六、其他需要报告的事项")
     assert texts[k + 1] == f"按照{spec.fee_notice}的规定，本年度没有收取信息处理费。"
     assert texts[k + 2] == "无其他需要报告的事项。"
@@ -341,6 +437,7 @@ def test_fonts_are_set_on_every_run_and_the_normal_style(full):
     assert fonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
     assert normal.find(f"{qn('w:rPr')}/{qn('w:lang')}").get(qn("w:eastAsia")) == "zh-CN"
     import zipfile
+
     with zipfile.ZipFile(path) as z:
         for part in ("word/styles.xml", "word/document.xml"):
             xml = z.read(part).decode()
@@ -363,7 +460,10 @@ def test_fonts_are_set_on_every_run_and_the_normal_style(full):
 def test_page_indent_and_line_spacing(full):
     _, _, document = full
     s = document.sections[0]
-    mm = lambda x: round(x / 36000)
+
+    def mm(x):
+        return round(x / 36000)
+
     assert (mm(s.page_width), mm(s.page_height)) == (210, 297)
     assert (mm(s.top_margin), mm(s.bottom_margin), mm(s.left_margin), mm(s.right_margin)) == (37, 35, 28, 26)
     normal = document.styles["Normal"]
@@ -379,7 +479,7 @@ def test_page_indent_and_line_spacing(full):
 
 
 # ----------------------------------------------------------------- another spec, its own tables
-TOY_SPEC = '''
+TOY_SPEC = """
 id = "toy"
 version = "1"
 title = "测试格式"
@@ -450,21 +550,40 @@ description = "年份"
 integer = true
 min = 2000
 max = 2100
-'''
+"""
 
 
 def test_a_different_spec_produces_its_own_tables(tmp_path):
     toy = load_spec_text(TOY_SPEC, "toy")
     unit, year = toy.field_cells["unit"], toy.field_cells["year"]
-    values = {(unit.sheet, unit.cell): "样例市", (year.sheet, year.cell): 2024, ("二、数据", "B3"): 1,
-              ("二、数据", "C3"): 2, ("二、数据", "B4"): 0, ("二、数据", "C4"): 5, ("二、数据", "B5"): 7.5}
+    values = {
+        (unit.sheet, unit.cell): "样例市",
+        (year.sheet, year.cell): 2024,
+        ("二、数据", "B3"): 1,
+        ("二、数据", "C3"): 2,
+        ("二、数据", "B4"): 0,
+        ("二、数据", "C4"): 5,
+        ("二、数据", "B5"): 7.5,
+    }
     analysis = Analysis(FilledReport.from_values(toy, values, "toy.xlsx"), Result("toy.xlsx"))
     document = build_document(analysis)
     assert len(document.tables) == 1
     t = document.tables[0]
     assert (len(t.rows), len(t.columns)) == (5, 4)
-    assert [t.cell(r, c).text for r in range(2, 5) for c in range(4)] == \
-        ["第一项", "1", "2", "3", "第二项", "0", "5", "5", "金额", "7.50", "7.50", "7.50"]
+    assert [t.cell(r, c).text for r in range(2, 5) for c in range(4)] == [
+        "第一项",
+        "1",
+        "2",
+        "3",
+        "第二项",
+        "0",
+        "5",
+        "5",
+        "金额",
+        "7.50",
+        "7.50",
+        "7.50",
+    ]
     assert t.cell(0, 1)._tc.grid_span == 2 and t.cell(0, 0)._tc.vMerge == "restart"
     texts = paragraphs(document)
     assert texts[0] == "样例市2024年测试报告"
@@ -477,8 +596,10 @@ def test_a_different_spec_produces_its_own_tables(tmp_path):
 # ----------------------------------------------------------------- writing and the CLI
 def test_default_path_is_beside_the_workbook(spec, empty, tmp_path):
     analysis, _, _ = empty
-    assert default_report_path(analysis, tmp_path / "sub" / "any.xlsx") == \
-        tmp_path / "sub" / "测试县2023年政府信息公开工作年度报告.docx"
+    assert (
+        default_report_path(analysis, tmp_path / "sub" / "any.xlsx")
+        == tmp_path / "sub" / "测试县2023年政府信息公开工作年度报告.docx"
+    )
 
 
 def test_write_report_never_overwrites_without_force(empty, tmp_path):
@@ -490,7 +611,7 @@ def test_write_report_never_overwrites_without_force(empty, tmp_path):
     assert target.read_bytes() == b"keep"
     write_report(analysis, target, force=True)
     assert docx.Document(str(target)).paragraphs[0].text == "测试县2023年政府信息公开工作年度报告"
-    assert [p.name for p in tmp_path.iterdir()] == ["r.docx"]          # no temporary files left
+    assert [p.name for p in tmp_path.iterdir()] == ["r.docx"]  # no temporary files left
 
 
 def test_cli_report_writes_beside_the_workbook(spec, tmp_path):
@@ -508,7 +629,7 @@ def test_cli_report_writes_beside_the_workbook(spec, tmp_path):
 
 def bad_workbook(spec, tmp_path) -> Path:
     values = base_values(spec)
-    values[(B, "D4")] = 40                                  # breaks R1: new + carried ≠ resolved + carried out
+    values[(B, "D4")] = 40  # breaks R1: new + carried ≠ resolved + carried out
     path = tmp_path / "bad.xlsx"
     new_workbook(spec, path, values=values)
     return path
@@ -516,8 +637,11 @@ def bad_workbook(spec, tmp_path) -> Path:
 
 def header_text(path) -> str:
     with zipfile.ZipFile(path) as z:
-        return "".join("".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", z.read(n).decode()))
-                       for n in z.namelist() if re.fullmatch(r"word/header\d*\.xml", n))
+        return "".join(
+            "".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", z.read(n).decode()))
+            for n in z.namelist()
+            if re.fullmatch(r"word/header\d*\.xml", n)
+        )
 
 
 def test_cli_refuses_a_workbook_with_errors_unless_draft(spec, tmp_path):
@@ -533,7 +657,7 @@ def test_cli_refuses_a_workbook_with_errors_unless_draft(spec, tmp_path):
     draft = CliRunner().invoke(main, ["report", str(path), "--draft"])
     assert draft.exit_code == 0 and out.is_file()
     assert "草稿" in draft.output
-    assert DRAFT_MARK in header_text(out)                     # in the page header: on every page
+    assert DRAFT_MARK in header_text(out)  # in the page header: on every page
     assert "草稿" in docx.Document(str(out)).core_properties.title
     # a draft is not overwritten without --force either
     again = CliRunner().invoke(main, ["report", str(path), "--draft"])
@@ -574,7 +698,7 @@ def test_shipped_example_is_clean_and_its_report_agrees(spec):
     analysis = analyse_file(EXAMPLE_XLSX)
     assert analysis.result.findings == []
     document = docx.Document(str(default_report_path(analysis, EXAMPLE_XLSX)))
-    for sheet, table in zip([s for s in spec.sheets if s.kind == "table"], document.tables):
+    for sheet, table in zip([s for s in spec.sheets if s.kind == "table"], document.tables, strict=False):
         for c in sheet.cells:
             r, col = parse_cell(c.cell)
             assert float(table.cell(r - 1, col - 1).text) == pytest.approx(analysis.number(sheet.name, c.cell))
@@ -596,34 +720,44 @@ def styled(document):
 
 def test_clerk_sub_headings_in_five_and_six_are_level_two(spec, tmp_path):
     analysis, _ = make_analysis(
-        spec, tmp_path,
+        spec,
+        tmp_path,
         problems="（一）存在的主要问题\n一是问题甲。\n二是问题乙。",
         improvements="（二）改进措施\n下一步将加强培训。",
         other="（一）人大代表建议和政协提案办理情况\n办理建议5件。\n（二）政务公开工作要点落实情况\n全部落实。",
-        fee_count=2, fee_amount=150.5)
+        fee_count=2,
+        fee_amount=150.5,
+    )
     document = build_document(analysis)
     rows = styled(document)
     texts = [r[0] for r in rows]
     by_text = {r[0]: r for r in rows}
-    for heading in ("（一）存在的主要问题", "（二）改进措施", "（一）人大代表建议和政协提案办理情况",
-                    "（二）政务公开工作要点落实情况"):
+    for heading in (
+        "（一）存在的主要问题",
+        "（二）改进措施",
+        "（一）人大代表建议和政协提案办理情况",
+        "（二）政务公开工作要点落实情况",
+    ):
         assert by_text[heading][1:] == ("Heading 2", 1, "楷体_GB2312"), by_text[heading]
-    assert by_text["（一）主动公开"][1:] == ("Heading 2", 1, "楷体_GB2312")          # the spec's own, same style
+    assert by_text["（一）主动公开"][1:] == ("Heading 2", 1, "楷体_GB2312")  # the spec's own, same style
     assert by_text["一、总体情况"][1:] == ("Heading 1", 0, "黑体")
     assert by_text["一是问题甲。"][1:3] == ("Normal", None)
     # the fee sentence continues the clerk's numbering instead of standing in front of （一）
     k = texts.index("六、其他需要报告的事项")
     assert texts[k + 1] == "（一）人大代表建议和政协提案办理情况"
-    assert texts[k + 5:k + 7] == ["（三）收取信息处理费情况", texts[k + 6]]
+    assert texts[k + 5 : k + 7] == ["（三）收取信息处理费情况", texts[k + 6]]
     assert "对2件政府信息公开申请收取了信息处理费" in texts[k + 6] and "150.50元" in texts[k + 6]
     assert by_text["（三）收取信息处理费情况"][1] == "Heading 2"
 
 
 def test_run_in_sub_headings_and_unnumbered_text(spec, tmp_path):
     analysis, _ = make_analysis(
-        spec, tmp_path,
+        spec,
+        tmp_path,
         other="（一）建议提案办理。本年度办理建议5件，全部按期办结。\n（二）要点落实。全部落实。",
-        problems="问题在于培训不足。", improvements="（这是括号里的说明，不是小标题，因为它很长很长很长很长很长很长很长很长很长。）")
+        problems="问题在于培训不足。",
+        improvements="（这是括号里的说明，不是小标题，因为它很长很长很长很长很长很长很长很长很长。）",
+    )
     document = build_document(analysis)
     ps = [p for p in document.paragraphs if p.text]
     first = next(p for p in ps if p.text.startswith("（一）建议提案办理。"))
@@ -633,7 +767,7 @@ def test_run_in_sub_headings_and_unnumbered_text(spec, tmp_path):
     texts = [p.text for p in ps]
     k = texts.index("六、其他需要报告的事项")
     assert texts[k + 1].startswith("（一）建议提案办理。") and texts[k + 2].startswith("（二）要点落实。")
-    assert texts[k + 3].startswith("（三）收取信息处理费情况。按照")             # run-in, like the clerk's
+    assert texts[k + 3].startswith("（三）收取信息处理费情况。按照")  # run-in, like the clerk's
     assert all(p.style.name == "Normal" for p in ps if p.text.startswith("（这是"))
     assert "问题在于培训不足。" in texts
 
@@ -663,12 +797,18 @@ def test_official_fonts_are_declared_with_substitutes(full):
         table = z.read("word/fontTable.xml").decode()
         settings = z.read("word/settings.xml").decode()
     fonts = dict(re.findall(r'<w:font w:name="([^"]+)">(.*?)</w:font>', table))
-    want = {"方正小标宋简体": "roman", "仿宋_GB2312": "roman", "黑体": "swiss", "楷体_GB2312": "script", "宋体": "roman"}
+    want = {
+        "方正小标宋简体": "roman",
+        "仿宋_GB2312": "roman",
+        "黑体": "swiss",
+        "楷体_GB2312": "script",
+        "宋体": "roman",
+    }
     for name, family in want.items():
         decl = fonts[name]
         assert f'<w:family w:val="{family}"/>' in decl and '<w:charset w:val="86"/>' in decl, name
         assert re.search(r'<w:altName w:val="[^"]+"/>', decl) and re.search(r'<w:panose1 w:val="[0-9A-F]{20}"/>', decl)
-    assert "ＭＳ" not in table                                           # no Japanese fonts from the template
+    assert "ＭＳ" not in table  # no Japanese fonts from the template
     assert 'w:eastAsia="zh-CN"' in settings and "ja-JP" not in settings
     conf = fontconfig_xml()
     for name in want:
@@ -682,7 +822,7 @@ def test_document_properties_are_honest(full):
     props = document.core_properties
     assert props.title == "测试县2023年政府信息公开工作年度报告"
     assert props.author == "测试县"
-    assert (props.created.year, props.created.month, props.created.day) == (2024, 1, 1)   # from the data
+    assert (props.created.year, props.created.month, props.created.day) == (2024, 1, 1)  # from the data
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
         app = z.read("docProps/app.xml").decode()
@@ -699,24 +839,29 @@ README = Path(__file__).parent.parent / "README.md"
 def test_readme_regeneration_is_byte_identical(tmp_path):
     """The README's regeneration command, run twice (seconds apart), gives the identical .docx; and the
     shipped example is what it gives."""
-    command = re.search(r"```sh\n(gktool new --fill examples/zhongning-2023\.json[^\n]*)\n```", README.read_text()).group(1)
+    command = re.search(
+        r"```sh\n(gktool new --fill examples/zhongning-2023\.json[^\n]*)\n```", README.read_text()
+    ).group(1)
     shutil.copytree(EXAMPLE_XLSX.parent, tmp_path / "examples")
     steps = [step.split() for step in command.split(" && ")]
     docx_name = EXAMPLE_XLSX.with_suffix(".docx").name
     outputs = []
     for attempt in range(2):
         if attempt:
-            time.sleep(2.1)                   # zip times have a 2-second resolution
+            time.sleep(2.1)  # zip times have a 2-second resolution
         for args in steps:
             assert args[0] == "gktool"
             result = _run_in(tmp_path, args[1:])
             assert result.exit_code == 0, result.output
         outputs.append((tmp_path / "examples" / docx_name).read_bytes())
     assert outputs[0] == outputs[1]
-    with zipfile.ZipFile(EXAMPLE_XLSX.with_suffix(".docx")) as shipped, \
-            zipfile.ZipFile(tmp_path / "examples" / docx_name) as fresh:
-        assert [(i.filename, i.date_time) for i in shipped.infolist()] == \
-            [(i.filename, i.date_time) for i in fresh.infolist()]
+    with (
+        zipfile.ZipFile(EXAMPLE_XLSX.with_suffix(".docx")) as shipped,
+        zipfile.ZipFile(tmp_path / "examples" / docx_name) as fresh,
+    ):
+        assert [(i.filename, i.date_time) for i in shipped.infolist()] == [
+            (i.filename, i.date_time) for i in fresh.infolist()
+        ]
         for name in shipped.namelist():
             assert shipped.read(name) == fresh.read(name), f"examples/{docx_name}: {name} is out of date"
 
@@ -733,14 +878,14 @@ def _run_in(folder: Path, args: list[str]):
 def test_long_unit_names(spec, tmp_path):
     """A unit name beyond Word's 255-character property limit, and one of ~100 characters, which made a
     file name longer than 255 bytes: neither crashes; the file name is shortened and keeps the year."""
-    huge = "宁夏回族自治区中卫市中宁县人民政府办公室" * 15                 # 300 characters
+    huge = "宁夏回族自治区中卫市中宁县人民政府办公室" * 15  # 300 characters
     analysis, _ = make_analysis(spec, tmp_path, "huge.xlsx", unit=huge)
     data = document_bytes(analysis)
     document = docx.Document(__import__("io").BytesIO(data))
     props = document.core_properties
     assert len(props.title) <= 255 and len(props.author) <= 255 and props.title.startswith(huge[:100])
-    assert paragraphs(document)[0].startswith(huge)                  # the text itself is not cut
-    long = "宁夏回族自治区中卫市中宁县" + "某某某乡镇人民政府" * 10                 # 103 characters
+    assert paragraphs(document)[0].startswith(huge)  # the text itself is not cut
+    long = "宁夏回族自治区中卫市中宁县" + "某某某乡镇人民政府" * 10  # 103 characters
     analysis, path = make_analysis(spec, tmp_path, "long.xlsx", unit=long)
     target = default_report_path(analysis, path)
     assert len(target.name.encode()) <= 255 and target.name.endswith("2023年政府信息公开工作年度报告.docx")
@@ -762,13 +907,29 @@ def convert_with_substitutes(files, outdir) -> list[Path]:
         conf = Path(work) / "gktool.conf"
         conf.write_text(fontconfig_xml(), encoding="utf-8")
         main_conf = Path(work) / "fonts.conf"
-        main_conf.write_text('<?xml version="1.0"?><fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf'
-                             f'</include><include>{conf}</include></fontconfig>', encoding="utf-8")
+        main_conf.write_text(
+            '<?xml version="1.0"?><fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf'
+            f"</include><include>{conf}</include></fontconfig>",
+            encoding="utf-8",
+        )
         profile = Path(work) / "profile"
         env = dict(os.environ, HOME=str(profile), FONTCONFIG_FILE=str(main_conf))
-        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                        "--outdir", str(outdir), *map(str, files)], check=True, capture_output=True, timeout=300,
-                       env=env)
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(outdir),
+                *map(str, files),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+            env=env,
+        )
     return [outdir / (Path(f).stem + ".pdf") for f in files]
 
 
@@ -799,7 +960,7 @@ def test_pdf_embeds_chinese_fonts(pdfs):
 
 @pytest.mark.libreoffice
 def test_pdf_text_has_title_headings_and_table_labels(spec, pdfs):
-    text = "".join(_run("pdftotext", "-raw", str(pdfs[0]), "-").split())   # -raw: a cell's lines stay together
+    text = "".join(_run("pdftotext", "-raw", str(pdfs[0]), "-").split())  # -raw: a cell's lines stay together
     must = ["测试县2023年政府信息公开工作年度报告", "一、总体情况", "六、其他需要报告的事项"]
     must += [lab.text for s in spec.sheets if s.kind == "table" for lab in s.labels]
     for label in must:
@@ -817,7 +978,7 @@ def test_pdf_text_stays_inside_the_margins(pdfs):
         assert pages and all(abs(float(w) - 210 * mm) < 2 and abs(float(h) - 297 * mm) < 2 for w, h in pages)
         words = re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"', html)
         assert words
-        for x1, x2 in words:   # a full-width comma or full stop (16 pt) may hang past the margin
+        for x1, x2 in words:  # a full-width comma or full stop (16 pt) may hang past the margin
             assert float(x1) >= 28 * mm - 2 and float(x2) <= (210 - 26) * mm + 18, (x1, x2)
 
 
@@ -831,15 +992,23 @@ def pdf_texts(pdf) -> list[tuple[int, str, str]]:
         full_name = line.split()[0]
         names[full_name.split("+")[0]] = full_name
     xml = _run("pdftohtml", "-xml", "-i", "-stdout", str(pdf))
-    families = dict(re.findall(r'<fontspec id="(\d+)" size="[\d.]+" family="([^"]+)"', xml))   # ids span pages
+    families = dict(re.findall(r'<fontspec id="(\d+)" size="[\d.]+" family="([^"]+)"', xml))  # ids span pages
     out = []
     for number, body in re.findall(r'<page number="(\d+)"(.*?)</page>', xml, re.S):
         pieces = []
         for top, left, width, font, text in re.findall(
-                r'<text top="(\d+)" left="(\d+)" width="(\d+)" height="\d+" font="(\d+)">(.*?)</text>', body):
+            r'<text top="(\d+)" left="(\d+)" width="(\d+)" height="\d+" font="(\d+)">(.*?)</text>', body
+        ):
             family = families[font]
-            pieces.append([int(top), int(left), int(left) + int(width), re.sub(r"<[^>]+>", "", text),
-                           names.get(family.split("+")[0], family)])
+            pieces.append(
+                [
+                    int(top),
+                    int(left),
+                    int(left) + int(width),
+                    re.sub(r"<[^>]+>", "", text),
+                    names.get(family.split("+")[0], family),
+                ]
+            )
         pieces.sort()
         joined = []
         for piece in pieces:
@@ -857,12 +1026,15 @@ def test_pdf_title_headings_and_body_in_three_typefaces(pdfs):
     """With only Noto CJK installed: title a bold serif, 一、 headings sans, body serif — three fonts."""
     if not shutil.which("pdftohtml"):
         pytest.skip("pdftohtml (poppler-utils) not installed")
-    pieces = pdf_texts(pdfs[2])                                       # the shipped example
-    font_of = lambda start: next(f for _, t, f in pieces if t.startswith(start))
+    pieces = pdf_texts(pdfs[2])  # the shipped example
+
+    def font_of(start):
+        return next(f for _, t, f in pieces if t.startswith(start))
+
     title, h1 = font_of("中宁县"), font_of("一、总体情况")
     body = font_of("本报告依据")
     assert len({title, h1, body}) == 3, (title, h1, body)
-    if "Noto" in body + title + h1:                                   # fonts-noto-cjk is what CI installs
+    if "Noto" in body + title + h1:  # fonts-noto-cjk is what CI installs
         assert "NotoSerifCJK" in body and "Bold" not in body, body
         assert "NotoSerifCJK" in title and "Bold" in title, title
         assert "NotoSansCJK" in h1, h1
@@ -883,7 +1055,7 @@ def test_pdf_table_two_on_one_page(spec, pdfs):
     """表二's 14 rows on one page (they were split 9 + 5 across pages 3 and 4)."""
     pages = ["".join(page.split()) for page in _run("pdftotext", "-raw", str(pdfs[2]), "-").split("\f")]
     labels = [lab.text for lab in spec.sheet(A).labels]
-    first = [page for page in pages if labels[0] in page]             # 第二十条第（一）项: the table's top
+    first = [page for page in pages if labels[0] in page]  # 第二十条第（一）项: the table's top
     assert len(first) == 1
     assert [lab for lab in labels if lab not in first[0]] == []
 

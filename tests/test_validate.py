@@ -1,4 +1,5 @@
 """`gktool validate`: every rule fails and passes by its id; properties; CLI contract."""
+
 import json
 import re
 
@@ -29,7 +30,9 @@ def edited(src, dst, **cells):
     wb = openpyxl.load_workbook(src)
     for key, value in cells.items():
         sheet, cell = key.split("__")
-        wb[{"A": A, "B": B, "C": C, "S6": S6, "cover": "封面", "s1": "一、总体情况", "chk": CHECK_SHEET}[sheet]][cell] = value
+        wb[{"A": A, "B": B, "C": C, "S6": S6, "cover": "封面", "s1": "一、总体情况", "chk": CHECK_SHEET}[sheet]][
+            cell
+        ] = value
     wb.save(dst)
     return dst
 
@@ -43,14 +46,17 @@ def case_E0(src, tmp):
 
 def case_S1(src, tmp):
     """A format version this gktool does not know (made by a newer gktool)."""
-    return rewrite_zip(src, tmp / "s1.xlsx", lambda n, d: d.replace(b">2021</vt:lpwstr>", b">2099</vt:lpwstr>")
-                       if n == "docProps/custom.xml" else d)
+    return rewrite_zip(
+        src,
+        tmp / "s1.xlsx",
+        lambda n, d: d.replace(b">2021</vt:lpwstr>", b">2099</vt:lpwstr>") if n == "docProps/custom.xml" else d,
+    )
 
 
 def foreign(src, tmp, name, **cells):
     """The filled workbook as a hand-made one: no gktool stamp, totals typed as numbers; then edited."""
     plain = rewrite_zip(src, tmp / f"plain-{name}", lambda n, d: None if n == "docProps/custom.xml" else d)
-    wb = openpyxl.load_workbook(plain, data_only=True)      # formulas become the numbers they showed
+    wb = openpyxl.load_workbook(plain, data_only=True)  # formulas become the numbers they showed
     wb.save(plain)
     return edited(plain, tmp / name, **cells) if cells else plain
 
@@ -113,7 +119,7 @@ def case_S4(src, tmp):
     for rng in [r for r in ws.merged_cells.ranges if r.min_row >= 5]:
         ws.unmerge_cells(str(rng))
     ws.move_range("A5:D14", rows=1)
-    for name, dn in list(wb.defined_names.items()):
+    for _name, dn in list(wb.defined_names.items()):
         m = re.fullmatch(r"'二、主动公开'!\$([A-Z])\$(\d+)", dn.attr_text)
         if m and int(m.group(2)) >= 5:
             dn.attr_text = f"'二、主动公开'!${m.group(1)}${int(m.group(2)) + 1}"
@@ -127,12 +133,21 @@ def case_S5(src, tmp):
 
 def case_S6(src, tmp):
     link = b'<?xml version="1.0"?><externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
-    return rewrite_zip(src, tmp / "s6.xlsx", lambda n, d: {"xl/externalLinks/externalLink1.xml": link} if n == "" else d)
+    return rewrite_zip(
+        src, tmp / "s6.xlsx", lambda n, d: {"xl/externalLinks/externalLink1.xml": link} if n == "" else d
+    )
 
 
 def case_S7(src, tmp):
-    return rewrite_zip(src, tmp / "s7.xlsx", lambda n, d: re.sub(rb"[0-9a-f]{16}</vt:lpwstr>", b"0000000000000000</vt:lpwstr>", d)
-                       if n == "docProps/custom.xml" else d)
+    return rewrite_zip(
+        src,
+        tmp / "s7.xlsx",
+        lambda n, d: (
+            re.sub(rb"[0-9a-f]{16}</vt:lpwstr>", b"0000000000000000</vt:lpwstr>", d)
+            if n == "docProps/custom.xml"
+            else d
+        ),
+    )
 
 
 def case_S8(src, tmp):
@@ -183,8 +198,11 @@ def case_F1(src, tmp):
 
 def case_F2(src, tmp):
     part = sheet_part(src, B)
-    return rewrite_zip(src, tmp / "f2.xlsx", lambda n, d: re.sub(rb"(<c r=\"D27\"[^>]*><f>[^<]*</f><v>)24(</v>)",
-                                                             rb"\g<1>25\g<2>", d) if n == part else d)
+    return rewrite_zip(
+        src,
+        tmp / "f2.xlsx",
+        lambda n, d: re.sub(rb"(<c r=\"D27\"[^>]*><f>[^<]*</f><v>)24(</v>)", rb"\g<1>25\g<2>", d) if n == part else d,
+    )
 
 
 def case_F3(src, tmp):
@@ -208,6 +226,7 @@ def case_S10(src, tmp):
 
 def _field_cell(key):
     from gktool.spec import load_spec
+
     c = load_spec().field_cells[key]
     return c.sheet, c.cell
 
@@ -223,7 +242,9 @@ def edited_fields(src, dst, **fields):
 
 
 def case_C2(src, tmp):
-    return edited_fields(src, tmp / "c2.xlsx", overview="2022年1月1日至12月31日，本县认真贯彻条例，做好政府信息公开工作。")
+    return edited_fields(
+        src, tmp / "c2.xlsx", overview="2022年1月1日至12月31日，本县认真贯彻条例，做好政府信息公开工作。"
+    )
 
 
 def case_K1(src, tmp):
@@ -235,8 +256,9 @@ def case_K2(src, tmp):
 
 
 def case_K3(src, tmp):
-    return new_workbook(__import__("gktool.spec", fromlist=["load_spec"]).load_spec(), tmp / "k3.xlsx",
-                        unit="某县", year=2023)
+    return new_workbook(
+        __import__("gktool.spec", fromlist=["load_spec"]).load_spec(), tmp / "k3.xlsx", unit="某县", year=2023
+    )
 
 
 def case_K4(src, tmp):
@@ -275,13 +297,14 @@ def test_fee_amounts_in_the_wrong_unit_are_questioned(filled_workbook, tmp_path)
     half_yuan = edited_fields(filled_workbook, tmp_path / "fee.xlsx", fee_count=1, fee_amount=0.5)
     r7 = [f for f in validate_file(half_yuan).findings if f.rule == "R7"]
     assert len(r7) == 1 and "请核实单位" in r7[0].message and "0.5" in r7[0].message
-    in_yuan = edited(filled_workbook, tmp_path / "wan.xlsx", A__B14=2157800)      # 215.78万元 typed in 元
+    in_yuan = edited(filled_workbook, tmp_path / "wan.xlsx", A__B14=2157800)  # 215.78万元 typed in 元
     r7 = [f for f in validate_file(in_yuan).findings if f.rule == "R7"]
     assert len(r7) == 1 and "请核实单位" in r7[0].message
 
 
 def test_a_date_in_a_count_cell_is_named_as_a_date(filled_workbook, tmp_path):
     import datetime
+
     path = edited(filled_workbook, tmp_path / "date.xlsx", B__E6=datetime.datetime(2023, 5, 1))
     result = validate_file(path)
     r5 = [f for f in result.findings if f.rule == "R5"]
@@ -297,8 +320,11 @@ def test_one_mistake_is_one_finding(filled_workbook, tmp_path, cells):
 
 
 def test_r9_reads_sentences_about_last_year_as_last_year(filled_workbook, tmp_path):
-    path = edited(filled_workbook, tmp_path / "lastyear.xlsx",
-                  s1__B7="2022年新收政府信息公开申请20件。本年新收政府信息公开申请28件，办结24件。")
+    path = edited(
+        filled_workbook,
+        tmp_path / "lastyear.xlsx",
+        s1__B7="2022年新收政府信息公开申请20件。本年新收政府信息公开申请28件，办结24件。",
+    )
     assert "R9" not in rules_of(validate_file(path))
 
 
@@ -327,8 +353,15 @@ def test_moved_rows_are_read_through_their_names(filled_workbook, tmp_path):
 
 def test_moved_rows_without_names_are_found_by_their_labels(filled_workbook, tmp_path):
     moved = case_S4(filled_workbook, tmp_path)
-    nameless = rewrite_zip(moved, tmp_path / "nameless.xlsx", lambda n, d: re.sub(
-        rb"<definedName name=\"GK_[^\"]+\"[^>]*>[^<]*</definedName>", b"", d) if n == "xl/workbook.xml" else d)
+    nameless = rewrite_zip(
+        moved,
+        tmp_path / "nameless.xlsx",
+        lambda n, d: (
+            re.sub(rb"<definedName name=\"GK_[^\"]+\"[^>]*>[^<]*</definedName>", b"", d)
+            if n == "xl/workbook.xml"
+            else d
+        ),
+    )
     result = validate_file(nameless)
     assert rules_of(result) == {"S4"}, [f.message for f in result.findings]
 
@@ -349,7 +382,7 @@ def _consistent(draw_counts, carry_in, carry_out):
     values = {}
     for col_i, col in enumerate("DEFGHI"):
         outcomes = draw_counts[col_i]
-        for row, n in zip(range(6, 27), outcomes):
+        for row, n in zip(range(6, 27), outcomes, strict=False):
             values[(B, f"{col}{row}")] = n
         values[(B, f"{col}5")] = carry_in[col_i]
         values[(B, f"{col}28")] = carry_out[col_i]
@@ -364,7 +397,7 @@ counts = st.integers(min_value=0, max_value=50)
 def consistent_tables(draw):
     outcomes = [draw(st.lists(counts, min_size=21, max_size=21)) for _ in range(6)]
     carry_out = [draw(counts) for _ in range(6)]
-    carry_in = [draw(st.integers(0, sum(o) + co)) for o, co in zip(outcomes, carry_out)]
+    carry_in = [draw(st.integers(0, sum(o) + co)) for o, co in zip(outcomes, carry_out, strict=False)]
     values = _consistent(outcomes, carry_in, carry_out)
     for cell in ["B3", "C3", "B4", "C4", "B7", "B10", "B11"]:
         values[(A, cell)] = draw(counts)
@@ -380,9 +413,15 @@ def consistent_tables(draw):
 
 def publishable(spec) -> dict:
     """The cover and narrative a report needs before it can be published (K1, K2, K4)."""
-    text = {"address": "某县某路1号", "phone": "0000-1234567", "website": "http://www.example.gov.cn",
-            "overview": "本年度按照条例要求做好政府信息公开工作。", "problems": "一是公开内容还不够全面。",
-            "fee_count": 0, "fee_amount": 0}
+    text = {
+        "address": "某县某路1号",
+        "phone": "0000-1234567",
+        "website": "http://www.example.gov.cn",
+        "overview": "本年度按照条例要求做好政府信息公开工作。",
+        "problems": "一是公开内容还不够全面。",
+        "fee_count": 0,
+        "fee_amount": 0,
+    }
     return {(spec.field_cells[k].sheet, spec.field_cells[k].cell): v for k, v in text.items()}
 
 
@@ -426,13 +465,13 @@ def test_cli_exit_codes_and_json_lines(filled_workbook, tmp_path):
     mixed = runner.invoke(main, ["validate", "--format", "json", str(filled_workbook), str(bad), str(broken)])
     assert mixed.exit_code == 2
     lines = [json.loads(line) for line in mixed.output.splitlines()]
-    assert [l["file"] for l in lines] == [str(filled_workbook), str(bad), str(broken)]
+    assert [line["file"] for line in lines] == [str(filled_workbook), str(bad), str(broken)]
     for line in lines:
         assert set(line) == {"file", "ok", "kind", "format", "unit", "year", "errors", "warnings", "findings"}
         for f in line["findings"]:
             assert set(f) == {"rule", "severity", "sheet", "cells", "message", "expected", "actual"}
             assert f["severity"] in ("error", "warning") and isinstance(f["cells"], list)
-    assert [l["ok"] for l in lines] == [True, False, False]
+    assert [line["ok"] for line in lines] == [True, False, False]
     assert lines[2]["findings"][0]["rule"] == "E0" and lines[2]["errors"] == 1
     assert runner.invoke(main, ["validate"]).exit_code == 2
     assert runner.invoke(main, ["validate", "--format", "xml", str(filled_workbook)]).exit_code == 2
@@ -448,19 +487,22 @@ def test_cli_folder_and_parallel_jobs(filled_workbook, tmp_path):
     (folder / "子文件夹").mkdir()
     (folder / "子文件夹" / "单位99.xlsx").write_bytes(filled_workbook.read_bytes())
     out = CliRunner().invoke(main, ["validate", "--format", "json", "--jobs", "2", str(folder)])
-    assert out.exit_code == 2            # 说明.txt cannot be read: every file gets its line, none is skipped
-    lines = [json.loads(l) for l in out.output.splitlines()]
-    assert len(lines) == 22 and sum(l["ok"] for l in lines) == 21
-    assert [l["file"] for l in lines] == sorted(l["file"] for l in lines)
-    txt = next(l for l in lines if l["file"].endswith("说明.txt"))
+    assert out.exit_code == 2  # 说明.txt cannot be read: every file gets its line, none is skipped
+    lines = [json.loads(line) for line in out.output.splitlines()]
+    assert len(lines) == 22 and sum(line["ok"] for line in lines) == 21
+    assert [line["file"] for line in lines] == sorted(line["file"] for line in lines)
+    txt = next(line for line in lines if line["file"].endswith("说明.txt"))
     assert txt["findings"][0]["rule"] == "E0" and "不是工作簿" in txt["findings"][0]["message"]
-    assert all(l["unit"] == "中宁县" and l["year"] == 2023 and l["kind"] == "gktool" for l in lines if l["ok"])
+    assert all(
+        line["unit"] == "中宁县" and line["year"] == 2023 and line["kind"] == "gktool" for line in lines if line["ok"]
+    )
     text = CliRunner().invoke(main, ["validate", "--jobs", "2", str(folder)])
     assert "21 个通过" in text.output and "1 个无法读取（说明.txt）" in text.output
 
 
 def test_readme_rule_table_is_generated_from_the_catalogue(spec):
     from pathlib import Path
+
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert catalogue_markdown(spec) in readme
 
@@ -474,18 +516,30 @@ def test_excel_style_shared_formulas_and_inline_strings_read_clean(filled_workbo
             return data
         text = data.decode()
         text = text.replace("<f>SUM(D4:I4)</f>", '<f t="shared" ref="J4:J28" si="0">SUM(D4:I4)</f>')
-        text = re.sub(r'(<c r="J(?:[5-9]|1\d|2[0-8])" s="\d+">)<f>SUM\(D\d+:I\d+\)</f>',
-                      r'\1<f t="shared" si="0"/>', text)
+        text = re.sub(
+            r'(<c r="J(?:[5-9]|1\d|2[0-8])" s="\d+">)<f>SUM\(D\d+:I\d+\)</f>', r'\1<f t="shared" si="0"/>', text
+        )
         label = "二、上年结转政府信息公开申请数量"
-        text = re.sub(r'<c r="A5" (s="\d+") t="s"><v>\d+</v></c>',
-                      rf'<c r="A5" \1 t="inlineStr"><is><t>{label}</t></is></c>', text)
+        text = re.sub(
+            r'<c r="A5" (s="\d+") t="s"><v>\d+</v></c>',
+            rf'<c r="A5" \1 t="inlineStr"><is><t>{label}</t></is></c>',
+            text,
+        )
         assert text.count('si="0"/>') == 24 and "inlineStr" in text
         return text.encode()
 
     result = validate_file(rewrite_zip(filled_workbook, tmp_path / "excel.xlsx", excelify))
     assert result.ok and result.findings == [], [f.message for f in result.findings]
-    broken = rewrite_zip(filled_workbook, tmp_path / "shifted.xlsx", lambda n, d: d.replace(
-        b"<f>SUM(D4:I4)</f>", b'<f t="shared" ref="J4:J28" si="0">SUM(D4:H4)</f>').replace(
-        b"<f>SUM(D5:I5)</f>", b'<f t="shared" si="0"/>') if n == part else d)
+    broken = rewrite_zip(
+        filled_workbook,
+        tmp_path / "shifted.xlsx",
+        lambda n, d: (
+            d.replace(b"<f>SUM(D4:I4)</f>", b'<f t="shared" ref="J4:J28" si="0">SUM(D4:H4)</f>').replace(
+                b"<f>SUM(D5:I5)</f>", b'<f t="shared" si="0"/>'
+            )
+            if n == part
+            else d
+        ),
+    )
     f1 = [f for f in validate_file(broken).findings if f.rule == "F1"]
     assert [f.cells[0] for f in f1] == ["J4", "J5"] and "SUM(D5:H5)" in f1[1].message

@@ -1,4 +1,5 @@
 """`gktool new`: the locked official workbook, checked with openpyxl and LibreOffice."""
+
 import os
 import re
 import subprocess
@@ -51,7 +52,7 @@ def test_only_input_cells_are_unlocked_and_every_number_is_validated(book, spec)
         for dv in ws.data_validations.dataValidation:
             for rng in dv.sqref.ranges:
                 validated.update(range_cells(str(rng)))
-            if dv.type == "textLength":      # a narrative's room: warns, keeps the text
+            if dv.type == "textLength":  # a narrative's room: warns, keeps the text
                 assert dv.errorStyle == "warning" and dv.error and dv.prompt
             else:
                 assert dv.errorStyle in (None, "stop") and dv.error and dv.prompt
@@ -75,8 +76,7 @@ def test_totals_are_formulas_with_correct_cached_values(filled_workbook, spec):
             assert formulas[sheet.name][c.cell].value == "=" + c.formula
     for (sheet, cell), want in SEED_TOTALS.items():
         assert values[sheet][cell].value == want
-    statuses = [values[CHECK_SHEET].cell(row=CHECK_FIRST_ROW + i, column=8).value
-                for i in range(len(check_rows(spec)))]
+    statuses = [values[CHECK_SHEET].cell(row=CHECK_FIRST_ROW + i, column=8).value for i in range(len(check_rows(spec)))]
     assert set(statuses) == {"通过"} and values[CHECK_SHEET][OVERALL_CELL].value == "通过"
 
 
@@ -90,7 +90,7 @@ def test_live_highlighting_uses_absolute_references(book, spec):
                 if formula.startswith("NOT("):
                     refs = re.findall(r"\$?[A-Z]{1,2}\$?\d+", formula)
                     assert refs and all(r.count("$") == 2 for r in refs), (sheet.name, formula)
-                else:   # the text/negative check is written for the block's top-left cell
+                else:  # the text/negative check is written for the block's top-left cell
                     assert re.search(r"ISTEXT\(([A-Z]+\d+)\)", formula).group(1) == cells[0]
 
 
@@ -130,6 +130,7 @@ def test_cli_default_name_and_no_overwrite(tmp_path, monkeypatch):
 
 def test_prefill_rejects_unknown_cells(tmp_path, spec):
     from gktool.errors import GkError
+
     with pytest.raises(GkError):
         new_workbook(spec, tmp_path / "x.xlsx", values={("三、依申请公开", "J4"): 5})
     assert not (tmp_path / "x.xlsx").exists()
@@ -145,8 +146,7 @@ def _seed_filled(blank, tmp_path, change=None):
 @pytest.mark.libreoffice
 def test_libreoffice_round_trip_recalculates_live_checks(blank_workbook, tmp_path, spec):
     seed = _seed_filled(blank_workbook, tmp_path)
-    unbalanced = _seed_filled(blank_workbook, tmp_path,
-                              {("三、依申请公开", "四、结转下年度继续办理", "自然人"): 5})
+    unbalanced = _seed_filled(blank_workbook, tmp_path, {("三、依申请公开", "四、结转下年度继续办理", "自然人"): 5})
     saved_seed, saved_bad = soffice_convert([seed, unbalanced], tmp_path / "lo")
     rows = check_rows(spec)
     for path, expect_ok in ((saved_seed, True), (saved_bad, False)):
@@ -155,7 +155,7 @@ def test_libreoffice_round_trip_recalculates_live_checks(blank_workbook, tmp_pat
         assert set(statuses) <= {"通过", "不通过"}
         # the live formulas and the Python rules give the same verdicts, row by row
         result = validate_file(path)
-        for row, status in zip(rows, statuses):
+        for row, status in zip(rows, statuses, strict=False):
             if row.check is not None:
                 assert (status == "不通过") == _python_failed(result, row), (row.rule, row.where)
         if expect_ok:
@@ -165,7 +165,7 @@ def test_libreoffice_round_trip_recalculates_live_checks(blank_workbook, tmp_pat
             assert result.ok and not result.findings, result.findings
         else:
             assert "不通过" in statuses and wb[CHECK_SHEET][OVERALL_CELL].value == "不通过"
-            assert {f.rule for f in result.findings} == {"R1"}   # the 自然人 and the 总计 columns
+            assert {f.rule for f in result.findings} == {"R1"}  # the 自然人 and the 总计 columns
             assert "D28" in result.findings[0].cells
 
 
@@ -191,7 +191,7 @@ def _dependency_dirs(requirements: list[str]) -> set[str]:
             dist = md.distribution(name)
         except md.PackageNotFoundError:
             assert ";" in req, f"{name} is required but not installed here"
-            continue        # a requirement for another platform or Python version
+            continue  # a requirement for another platform or Python version
         dirs.add(str(Path(dist.locate_file("")).resolve()))
         todo.extend(dist.requires or [])
     return dirs
@@ -204,11 +204,31 @@ def test_wheel_ships_the_spec_and_works_from_any_folder(tmp_path):
     import shutil
 
     root = Path(__file__).resolve().parent.parent
-    src = tmp_path / "src"        # a copy, so that no stale build/ in the tree can end up in the wheel
-    shutil.copytree(root, src, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "out"))
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-                            "-q", "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True)
+    src = tmp_path / "src"  # a copy, so that no stale build/ in the tree can end up in the wheel
+    shutil.copytree(
+        root,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "out"
+        ),
+    )
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert built.returncode == 0, built.stderr
     wheel = next((tmp_path / "dist").glob("gktool-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
@@ -220,38 +240,52 @@ def test_wheel_ships_the_spec_and_works_from_any_folder(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / "bin" / "python"
-    installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps",
-                                "--no-index", str(wheel)], capture_output=True, text=True)
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        capture_output=True,
+        text=True,
+    )
     assert installed.returncode == 0, installed.stderr
     requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert requires, "the wheel declares its dependencies"
-    inner_site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                capture_output=True, text=True, check=True).stdout.strip()
+    inner_site = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     (Path(inner_site) / "_outer_deps.pth").write_text("\n".join(sorted(_dependency_dirs(requires))) + "\n")
 
     work = tmp_path / "elsewhere"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    out = subprocess.run([str(venv / "bin" / "gktool"), "new", "--unit", "某县", "--year", "2024"],
-                         cwd=work, capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [str(venv / "bin" / "gktool"), "new", "--unit", "某县", "--year", "2024"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     assert (work / "某县2024年政府信息公开工作年度报告.xlsx").is_file()
-    origin = subprocess.run([str(py), "-c", "import gktool; print(gktool.__file__)"], cwd=work,
-                            capture_output=True, text=True, env=env).stdout
+    origin = subprocess.run(
+        [str(py), "-c", "import gktool; print(gktool.__file__)"], cwd=work, capture_output=True, text=True, env=env
+    ).stdout
     assert str(venv) in origin, "the installed wheel, not the source tree, must have been used"
 
 
 # ---------------------------------------------------------------- the workbook as a clerk sees it
 def _narrative_fields(spec):
-    return [(sheet, f) for sheet in spec.sheets if sheet.kind == "form"
-            for f in sheet.fields if f.type == "narrative"]
+    return [(sheet, f) for sheet in spec.sheets if sheet.kind == "form" for f in sheet.fields if f.type == "narrative"]
 
 
 def _long_text(tag: str, length: int = 2500) -> str:
     """`length` characters of Chinese prose with a numbered marker every 100 characters."""
-    prose = ("一是坚持以人民为中心的发展思想，持续深化政务公开工作，围绕重点领域信息公开，"
-             "推动政务公开标准化规范化建设取得新成效；二是") * 40
-    text = "".join(f"{prose[i:i + 92]}〔{tag}{i // 100:02d}〕" for i in range(0, length, 100))
+    prose = (
+        "一是坚持以人民为中心的发展思想，持续深化政务公开工作，围绕重点领域信息公开，"
+        "推动政务公开标准化规范化建设取得新成效；二是"
+    ) * 40
+    text = "".join(f"{prose[i : i + 92]}〔{tag}{i // 100:02d}〕" for i in range(0, length, 100))
     return text[:length]
 
 
@@ -264,8 +298,8 @@ def test_a_narrative_cell_has_room_for_2500_characters(book, spec):
         assert cell.alignment.wrap_text and not any(cell.coordinate in r for r in ws.merged_cells.ranges)
         height = ws.row_dimensions[cell.row].height
         width_px = ws.column_dimensions[cell.column_letter].width * 7 + 5
-        per_line = int(width_px // (size * 4 / 3))      # a Chinese character is one em wide
-        lines = int(height // (size * 1.35))            # Excel's line height for 宋体
+        per_line = int(width_px // (size * 4 / 3))  # a Chinese character is one em wide
+        lines = int(height // (size * 1.35))  # Excel's line height for 宋体
         assert per_line * lines >= NARRATIVE_CAPACITY >= 2500, (sheet.name, f.label, per_line, lines)
 
 
@@ -327,7 +361,7 @@ def test_table_three_breaks_pages_between_groups(book, spec):
     assert breaks, "表三 is longer than a page: it needs its breaks placed"
     for lab in sheet.labels:
         r1, _, r2, _ = parse_range(lab.range)
-        if lab.header or r2 == r1 or r2 - r1 > 15:     # 三、本年度办理结果 is longer than a page
+        if lab.header or r2 == r1 or r2 - r1 > 15:  # 三、本年度办理结果 is longer than a page
             continue
         assert not any(r1 <= b < r2 for b in breaks), (lab.text, breaks)
     assert ws.print_title_rows == "$1:$3"
@@ -337,13 +371,14 @@ def test_table_three_breaks_pages_between_groups(book, spec):
 def test_rendered_workbook_shows_every_character_and_keeps_groups_whole(blank_workbook, tmp_path, spec):
     """Fill every narrative cell of 一、五、六 with 2,500 characters by label, print through
     LibreOffice: every marker is on the page; （五）不予处理 and its five rows share a page."""
-    entries = {(sheet.name, f.label, None): _long_text(f"{sheet.section}{i}")
-               for i, (sheet, f) in enumerate(_narrative_fields(spec))}
+    entries = {
+        (sheet.name, f.label, None): _long_text(f"{sheet.section}{i}")
+        for i, (sheet, f) in enumerate(_narrative_fields(spec))
+    }
     entries[("三、依申请公开", "5.要求行政机关确认或重新出具已获取信息", "自然人")] = 1
     filled = fill(blank_workbook, tmp_path / "long.xlsx", entries)
     (pdf,) = soffice_convert([filled], tmp_path / "pdf", to="pdf")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = re.sub(r"\s+", "", text)
     for (sheet_name, label, _), value in entries.items():
         if sheet_name == "三、依申请公开":
@@ -354,7 +389,7 @@ def test_rendered_workbook_shows_every_character_and_keeps_groups_whole(blank_wo
     pages = [re.sub(r"\s+", "", p) for p in text.split("\f")]
     group = spec.sheet("B")
     rows = [lab.text for lab in group.labels if parse_range(lab.range)[0] >= 19 and parse_range(lab.range)[2] <= 23]
-    title = re.sub(r"\s+", "", group.section + "、" + group.heading)       # the page header of 表三's pages
+    title = re.sub(r"\s+", "", group.section + "、" + group.heading)  # the page header of 表三's pages
     holding = [i for i, p in enumerate(pages) if "（五）不予处理" in p and title in p]
     assert len(holding) == 1 and all(re.sub(r"\s+", "", r) in pages[holding[0]] for r in rows), rows
 
@@ -365,17 +400,21 @@ def _new(tmp_path, *args):
     return runner.invoke(main, ["new", *args])
 
 
-@pytest.mark.parametrize("key, value", [
-    (("封面", "报告年度"), "2023年"),
-    (("封面", "报告年度"), 1999),
-    (("三、依申请公开", "D4"), "无"),
-    (("三、依申请公开", "D4"), -3),
-    (("三、依申请公开", "D4"), 2.5),
-    (("二、主动公开", "B14"), 1.234),
-    (("六、其他事项", "收取信息处理费金额（元）"), "100元"),
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        (("封面", "报告年度"), "2023年"),
+        (("封面", "报告年度"), 1999),
+        (("三、依申请公开", "D4"), "无"),
+        (("三、依申请公开", "D4"), -3),
+        (("三、依申请公开", "D4"), 2.5),
+        (("二、主动公开", "B14"), 1.234),
+        (("六、其他事项", "收取信息处理费金额（元）"), "100元"),
+    ],
+)
 def test_new_fill_refuses_values_of_the_wrong_type(tmp_path, key, value):
     import json as _json
+
     data = tmp_path / "fill.json"
     data.write_text(_json.dumps({key[0]: {key[1]: value}}, ensure_ascii=False), encoding="utf-8")
     target = tmp_path / "out.xlsx"
@@ -389,9 +428,14 @@ def test_new_fill_refuses_values_of_the_wrong_type(tmp_path, key, value):
 def test_new_fill_writes_whole_numbers_and_text(tmp_path):
     """2.0 is the count 2; a phone number written as a JSON number is text."""
     import json as _json
+
     data = tmp_path / "fill.json"
-    data.write_text(_json.dumps({"三、依申请公开": {"D4": 2.0}, "封面": {"邮政编码": 755100, "报告年度": 2023}},
-                                ensure_ascii=False), encoding="utf-8")
+    data.write_text(
+        _json.dumps(
+            {"三、依申请公开": {"D4": 2.0}, "封面": {"邮政编码": 755100, "报告年度": 2023}}, ensure_ascii=False
+        ),
+        encoding="utf-8",
+    )
     r = _new(tmp_path, "--fill", str(data), "-o", str(tmp_path / "out.xlsx"))
     assert r.exit_code == 0, r.output
     wb = openpyxl.load_workbook(tmp_path / "out.xlsx")

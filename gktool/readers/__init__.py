@@ -6,6 +6,7 @@ the reader for its kind: a gktool workbook (cells by defined name), any other wo
 tables by labels, narrative by its headings). A new source is a new reader here; the
 content rules never see a file format.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -22,9 +23,11 @@ WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb", ".et"}
 DOCUMENT_SUFFIXES = {".docx", ".doc", ".html", ".htm", ".mhtml", ".mht", ".pdf", ".wps"}
 SUFFIXES = WORKBOOK_SUFFIXES | DOCUMENT_SUFFIXES
 # kind -> (module, function) of the published-report readers; each returns a grid.Document
-DOCUMENT_READERS = {"docx": ("gktool.readers.docx", "read_docx"),
-                    "html": ("gktool.readers.html", "read_html"),
-                    "pdf": ("gktool.readers.pdf", "read_pdf")}
+DOCUMENT_READERS = {
+    "docx": ("gktool.readers.docx", "read_docx"),
+    "html": ("gktool.readers.html", "read_html"),
+    "pdf": ("gktool.readers.pdf", "read_pdf"),
+}
 
 
 def _head(path: str | Path) -> bytes:
@@ -46,7 +49,7 @@ def _head(path: str | Path) -> bytes:
         raise GkError(f"{shown}：没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
     except OSError as exc:
         raise GkError(f"{shown}：无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
-    except ValueError:       # e.g. a NUL character in the path
+    except ValueError:  # e.g. a NUL character in the path
         raise GkError(f"{shown}：文件路径无效，请检查路径和文件名") from None
 
 
@@ -67,12 +70,14 @@ def sniff(path: str | Path) -> str:
     if head.startswith(CFB_MAGIC):
         if suffix in (".doc", ".wps"):
             return "doc"
-        if suffix == ".docx":       # an encrypted .docx, or a .doc renamed: read_docx says which
+        if suffix == ".docx":  # an encrypted .docx, or a .doc renamed: read_docx says which
             return "docx"
         if suffix == ".et":
             return "et"
         return "xls"
-    if suffix in (".html", ".htm", ".mhtml", ".mht") or re.search(rb"<\s*(!doctype\s+html|html|head|body|table|meta)\b", head[:2048], re.I):
+    if suffix in (".html", ".htm", ".mhtml", ".mht") or re.search(
+        rb"<\s*(!doctype\s+html|html|head|body|table|meta)\b", head[:2048], re.I
+    ):
         return "html"
     if suffix == ".et":
         return "et"
@@ -87,6 +92,7 @@ def read_report(path: str | Path, spec: Spec | None = None) -> tuple[FilledRepor
         return _read_xlsx(path, spec)
     if kind in ("xls", "ods", "xlsb"):
         from .spreadsheet import read_calamine_kind
+
         return read_calamine_kind(path, kind, spec)
     if kind == "et":
         raise GkError(f"{shown}：这是 WPS 表格 .et 文件，请在 WPS 中“另存为” .xlsx 格式后再提交")
@@ -100,8 +106,11 @@ def read_report(path: str | Path, spec: Spec | None = None) -> tuple[FilledRepor
             what = {"docx": "Word 文件", "html": "网页", "pdf": "PDF 文件"}[kind]
             raise GkError(f"{shown}：这是{what}，本版本的 gktool 还不能读取；请提交填报工作簿（.xlsx）") from None
         from .published import report_from_document
+
         return report_from_document(reader(path), str(path), spec or load_spec())
-    raise GkError(f"{shown}：不是工作簿或报告文件（可以读取 .xlsx、.xls、.ods、.xlsb、.docx、.html、.pdf），请确认提交的文件")
+    raise GkError(
+        f"{shown}：不是工作簿或报告文件（可以读取 .xlsx、.xls、.ods、.xlsb、.docx、.html、.pdf），请确认提交的文件"
+    )
 
 
 def _gktool_or_foreign(areas):
@@ -112,6 +121,7 @@ def _gktool_or_foreign(areas):
         if props.get(PROP_FORMAT) and props.get(PROP_VERSION):
             return areas
         return {n: FOREIGN_AREA for n in names}
+
     return keep
 
 
@@ -121,7 +131,7 @@ def _read_xlsx(path, spec: Spec | None):
     from .workbook import is_gktool_workbook, read_gktool_workbook, select_spec
 
     areas = dict(sheet_areas())
-    if spec is not None:       # a format file given by the user may lay its sheets out wider
+    if spec is not None:  # a format file given by the user may lay its sheets out wider
         for sheet in spec.sheets:
             r, c = sheet.bounds
             pr, pc = areas.get(sheet.name, (0, 0))

@@ -15,6 +15,7 @@ What a reader of real reports meets, and how it is read:
 - tables nested in cells and tables in text boxes become grids of their own;
 - deleted revisions, hidden text, field codes and the fallback copy of a text box are left out.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,13 +27,15 @@ from ..reader import MAX_DEPTH, _Parts, preflight, shown_path
 from .grid import Document, Grid, GridCell
 from .html import HEADING_START
 
-_W_NAMESPACES = ("http://schemas.openxmlformats.org/wordprocessingml/2006/main",
-                 "http://purl.oclc.org/ooxml/wordprocessingml/main")
+_W_NAMESPACES = (
+    "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+    "http://purl.oclc.org/ooxml/wordprocessingml/main",
+)
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 MAX_TABLES = 2000
-MAX_CELLS = 20_000         # a report's three tables have ~300 cells
-MAX_PARAGRAPHS = 50_000    # a 100-page report has ~2,000
-MAX_GRID_COLS = 1000       # Word itself allows 63 columns
+MAX_CELLS = 20_000  # a report's three tables have ~300 cells
+MAX_PARAGRAPHS = 50_000  # a 100-page report has ~2,000
+MAX_GRID_COLS = 1000  # Word itself allows 63 columns
 MAX_TEXT_CHARS = 5_000_000
 
 
@@ -87,8 +90,21 @@ def _chinese(n: int, digits: str = _CN_DIGITS, ten: str = "十") -> str:
 
 def _roman(n: int) -> str:
     out = ""
-    for value, sym in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-                       (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+    for value, sym in (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
         while n >= value:
             out += sym
             n -= value
@@ -122,7 +138,7 @@ class _Numbering:
     """Word's automatic paragraph numbers, counted in document order as Word draws them."""
 
     def __init__(self, parts: _Parts):
-        self.levels: dict[str, dict[int, tuple[int, str, str, str]]] = {}   # numId -> ilvl -> (start, fmt, text, suffix)
+        self.levels: dict[str, dict[int, tuple[int, str, str, str]]] = {}  # numId -> ilvl -> (start, fmt, text, suffix)
         self.style_num: dict[str, tuple[str | None, int | None]] = {}
         self.counters: dict[str, list[int]] = {}
         self._read_numbering(parts)
@@ -186,7 +202,7 @@ class _Numbering:
         bytes) and is parsed by libxml2 with entities, DTDs and network off: ~50x faster than
         Python callbacks for every element."""
         if not self.levels:
-            return               # no numbering defined: no style can number a paragraph
+            return  # no numbering defined: no style can number a paragraph
         data = parts.read("word/styles.xml")
         if data is None or b"numPr" not in data:
             return
@@ -198,8 +214,8 @@ class _Numbering:
         info = root.getroottree().docinfo
         if info.doctype or info.internalDTD is not None:
             raise parts.refuse("文件内部含有 DOCTYPE/实体声明（可能是恶意构造的文件），已拒绝读取")
-        w = root.tag.rpartition("}")[0] + "}" if root.tag.startswith("{") else ""   # lxml: "{uri}styles"
-        raw: dict[str, tuple] = {}       # styleId -> (basedOn, numId, ilvl)
+        w = root.tag.rpartition("}")[0] + "}" if root.tag.startswith("{") else ""  # lxml: "{uri}styles"
+        raw: dict[str, tuple] = {}  # styleId -> (basedOn, numId, ilvl)
         for style in root.iterchildren(f"{w}style"):
             based = style.find(f"{w}basedOn")
             num_pr = style.find(f"{w}pPr/{w}numPr")
@@ -208,12 +224,16 @@ class _Numbering:
                 num_el, ilvl_el = num_pr.find(f"{w}numId"), num_pr.find(f"{w}ilvl")
                 num = None if num_el is None else _wattr(num_el.attrib, "val")
                 ilvl = None if ilvl_el is None else _int(_wattr(ilvl_el.attrib, "val"), 0, 0, 8)
-            raw[_wattr(style.attrib, "styleId") or ""] = (None if based is None else _wattr(based.attrib, "val"), num, ilvl)
+            raw[_wattr(style.attrib, "styleId") or ""] = (
+                None if based is None else _wattr(based.attrib, "val"),
+                num,
+                ilvl,
+            )
         for sid in raw:
             seen = set()
             cur = sid
             num = ilvl = None
-            while cur in raw and cur not in seen:      # basedOn chains may loop in damaged files
+            while cur in raw and cur not in seen:  # basedOn chains may loop in damaged files
                 seen.add(cur)
                 based, n, i = raw[cur]
                 num = num if num is not None else n
@@ -260,7 +280,7 @@ class _Table:
     def __init__(self, index: int):
         self.index = index
         self.name = f"第{index}个表格"
-        self.rows: list[list[list]] = []     # per row: [col, span, vmerge, text]
+        self.rows: list[list[list]] = []  # per row: [col, span, vmerge, text]
         self.col = 1
 
     def new_row(self) -> None:
@@ -273,14 +293,14 @@ class _Reader:
 
     def __init__(self, numbering: _Numbering):
         self.numbering = numbering
-        self.body: list[str] = []            # narrative paragraphs, in order
-        self.tables: list[_Table] = []       # every table, in the order it starts
+        self.body: list[str] = []  # narrative paragraphs, in order
+        self.tables: list[_Table] = []  # every table, in the order it starts
         self.table_stack: list[_Table] = []
-        self.containers: list[list[str]] = [self.body]   # where a finished paragraph goes
-        self.paras: list[list[str]] = []     # paragraphs being read (text boxes nest them)
+        self.containers: list[list[str]] = [self.body]  # where a finished paragraph goes
+        self.paras: list[list[str]] = []  # paragraphs being read (text boxes nest them)
         self.para_props: list[dict] = []
-        self.stack: list[str] = []           # local names of the open elements
-        self.skip = 0                        # depth inside content that is not printed
+        self.stack: list[str] = []  # local names of the open elements
+        self.skip = 0  # depth inside content that is not printed
         self.cell: list | None = None
         self.cells_stack: list[list | None] = []
         self.hidden = False
@@ -300,12 +320,23 @@ class _Reader:
             self.skip += 1
             return
         if uri == _MC and local == "Fallback":
-            self.skip = 1          # the same text box again, for old readers
+            self.skip = 1  # the same text box again, for old readers
             return
         if uri not in _W_NAMESPACES:
             return
-        if local in ("del", "moveFrom", "instrText", "delInstrText", "rPrChange", "pPrChange",
-                     "tblPrChange", "trPrChange", "tcPrChange", "sectPrChange", "numberingChange"):
+        if local in (
+            "del",
+            "moveFrom",
+            "instrText",
+            "delInstrText",
+            "rPrChange",
+            "pPrChange",
+            "tblPrChange",
+            "trPrChange",
+            "tcPrChange",
+            "sectPrChange",
+            "numberingChange",
+        ):
             self.skip = 1
             return
         if local == "p":
@@ -326,8 +357,12 @@ class _Reader:
             self.apart = False
         elif local == "b" and parent == "rPr" and len(self.stack) >= 3 and self.stack[-3] == "r":
             self.bold = _on(attrs)
-        elif local in ("vanish", "strike", "dstrike") and parent == "rPr" and len(self.stack) >= 3 \
-                and self.stack[-3] == "r":
+        elif (
+            local in ("vanish", "strike", "dstrike")
+            and parent == "rPr"
+            and len(self.stack) >= 3
+            and self.stack[-3] == "r"
+        ):
             # hidden text is not printed; struck-out text is withdrawn ("5" struck, "6" typed: 6, never 56)
             self.hidden = self.hidden or _on(attrs)
         elif local == "vertAlign" and parent == "rPr" and len(self.stack) >= 3 and self.stack[-3] == "r":
@@ -364,7 +399,7 @@ class _Reader:
             if (_wattr(attrs, "val") or "continue") != "restart":
                 self.cell[2] = "hcontinue"
         elif local == "txbxContent":
-            self.containers.append(self.containers[-1])   # its paragraphs read where the box is anchored
+            self.containers.append(self.containers[-1])  # its paragraphs read where the box is anchored
 
     def end(self, tag: str) -> None:
         uri, local = _split(tag)
@@ -380,7 +415,7 @@ class _Reader:
             label = self.numbering.label(props["style"], props["num"], props["ilvl"])
             bold = props["bold"]
             if 0 < bold < len(text.rstrip()) and HEADING_START.match("".join((label + text[:bold]).split())):
-                text = text[:bold] + "\n" + text[bold:]     # a bold heading with the text running on
+                text = text[:bold] + "\n" + text[bold:]  # a bold heading with the text running on
             lines = [line.strip() for line in (label + text).split("\n")]
             self.containers[-1].append("\n".join(line for line in lines if line))
         elif local == "tc" and self.cell is not None and self.table_stack:
@@ -389,7 +424,7 @@ class _Reader:
             self.containers.pop()
             text = "\n".join(p for p in paras if p)
             if vmerge == "hcontinue" and table.rows[-1]:
-                table.rows[-1][-1][1] += span         # old-style horizontal merge: widen the cell before
+                table.rows[-1][-1][1] += span  # old-style horizontal merge: widen the cell before
             else:
                 table.rows[-1].append([col, span, vmerge, text])
             table.col = col + span
@@ -413,7 +448,7 @@ class _Reader:
             raise _TooMuch("text")
         self.paras[-1].append(s)
         props = self.para_props[-1]
-        if props["open"]:           # the bold runs a paragraph starts with
+        if props["open"]:  # the bold runs a paragraph starts with
             if self.bold:
                 props["bold"] += len(s)
             elif s.strip():
@@ -427,7 +462,7 @@ class _TooMuch(Exception):
 def _table_grid(table: _Table) -> Grid:
     """Resolve the rows' grid columns and vertical merges into a Grid with its merges."""
     grid = Grid(table.name)
-    active: dict[int, list] = {}        # first grid column -> [r1, c1, r2, c2] of a cell still open downwards
+    active: dict[int, list] = {}  # first grid column -> [r1, c1, r2, c2] of a cell still open downwards
     for r, row in enumerate(table.rows, start=1):
         touched = set()
         for col, span, vmerge, text in row:
@@ -438,12 +473,12 @@ def _table_grid(table: _Table) -> Grid:
                 touched.add(col)
                 continue
             for c in list(active):
-                if active[c][1] <= c2 and active[c][3] >= col:      # a cell here ends what was open above
+                if active[c][1] <= c2 and active[c][3] >= col:  # a cell here ends what was open above
                     del active[c]
             active[col] = [r, col, r, c2]
             touched.add(col)
             grid.cells[(r, col)] = GridCell(text, f"{table.name} 第{r}行第{col}列")
-            grid.merges.append(active[col])       # the list object keeps growing while the merge continues
+            grid.merges.append(active[col])  # the list object keeps growing while the merge continues
         for c in [c for c in active if c not in touched]:
             del active[c]
     grid.merges = [tuple(m) for m in grid.merges if m[0] != m[2] or m[1] != m[3]]
@@ -467,8 +502,9 @@ def _title(paragraphs: list[str], fallback: str) -> str:
     """The title line among the first paragraphs: one that ends in 报告 and is no sentence."""
     for p in paragraphs[:8]:
         line = "".join(p.split())
-        if _DRAFT.sub("", line).endswith("报告") and len(line) <= 80 \
-                and not any(ch in line for ch in "，。；《"):       # a sentence about the report is no title
+        if (
+            _DRAFT.sub("", line).endswith("报告") and len(line) <= 80 and not any(ch in line for ch in "，。；《")
+        ):  # a sentence about the report is no title
             return line
     return fallback
 

@@ -7,6 +7,7 @@ the merge listed in `merges`; readers never invent text for the other covered ce
 The label matcher (`labels.py`) finds the official tables in any list of grids, so a new
 source only has to produce grids and the narrative text.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,24 +15,25 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class GridCell:
-    text: str                 # as printed; line breaks inside a cell kept as "\n"
-    at: str                   # where a person finds it: "Sheet1!D7", "第2个表格 第4行第3列", "第3页"
+    text: str  # as printed; line breaks inside a cell kept as "\n"
+    at: str  # where a person finds it: "Sheet1!D7", "第2个表格 第4行第3列", "第3页"
     value: float | None = None  # a typed number where the source has one (spreadsheets); else None
 
 
 @dataclass
 class Grid:
-    name: str                                       # "Sheet1", "第2个表格", "第3页 表格1"
+    name: str  # "Sheet1", "第2个表格", "第3页 表格1"
     cells: dict[tuple[int, int], GridCell] = field(default_factory=dict)
-    merges: list[tuple[int, int, int, int]] = field(default_factory=list)   # (r1, c1, r2, c2)
-    page: int | None = None                         # PDF: the page the table starts on
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (r1, c1, r2, c2)
+    page: int | None = None  # PDF: the page the table starts on
 
 
 @dataclass
 class Document:
     """A published report as read: its tables and its narrative text."""
-    kind: str                                       # "docx" | "html" | "pdf" | "xlsx" | ...
+
+    kind: str  # "docx" | "html" | "pdf" | "xlsx" | ...
     grids: list[Grid]
-    text: str = ""                                  # the narrative, headings on their own lines, tables left out
-    title: str = ""                                 # the report's title where the source has one
-    findings: list = field(default_factory=list)    # the reader's own file-level findings
+    text: str = ""  # the narrative, headings on their own lines, tables left out
+    title: str = ""  # the report's title where the source has one
+    findings: list = field(default_factory=list)  # the reader's own file-level findings

@@ -13,6 +13,7 @@ that a source line break between two Chinese characters is dropped, as browsers 
 Size, element count and nesting are bounded before and after parsing, each with one
 clear line; nothing here recurses, so a deeply nested page cannot exhaust the stack.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -27,32 +28,101 @@ from ..reader import CFB_MAGIC, ZIP_MAGIC, shown_path
 from .grid import Document, Grid, GridCell
 
 MAX_HTML_BYTES = 20 * 1024 * 1024
-MAX_TAGS = 100_000              # "<" in the bytes: bounds the parse (and its memory) before it starts; a report page has ~2,000
-MAX_ELEMENTS = 50_000           # a report page has ~2,000 elements, a portal page ~10,000
-MAX_CELLS = 20_000              # <td>/<th> over all tables; a report's three tables have ~300
-MAX_GRID_MARKS = 200_000        # grid positions covered by all tables' cells (rowspan x colspan); a report has ~300
+MAX_TAGS = 100_000  # "<" in the bytes: bounds the parse (and its memory) before it starts; a report page has ~2,000
+MAX_ELEMENTS = 50_000  # a report page has ~2,000 elements, a portal page ~10,000
+MAX_CELLS = 20_000  # <td>/<th> over all tables; a report's three tables have ~300
+MAX_GRID_MARKS = 200_000  # grid positions covered by all tables' cells (rowspan x colspan); a report has ~300
 MAX_SPAN_COLS = 1000
 MAX_TITLE = 200
 
 # Elements whose content is never the report: page chrome and machinery.
-_DROP = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
-         "nav", "header", "footer", "aside", "select", "button", "input", "textarea", "head",
-         "map", "audio", "video",      # not <form>: ASP.NET sites wrap the whole page in one
-         "del", "s", "strike"}         # struck-out text is withdrawn: "<del>5</del>6" means 6, never 56
+_DROP = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "canvas",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "select",
+    "button",
+    "input",
+    "textarea",
+    "head",
+    "map",
+    "audio",
+    "video",  # not <form>: ASP.NET sites wrap the whole page in one
+    "del",
+    "s",
+    "strike",
+}  # struck-out text is withdrawn: "<del>5</del>6" means 6, never 56
 # Elements that start a new line in what a reader sees.
-_BLOCK = {"p", "div", "br", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
-          "tr", "table", "section", "article", "main", "blockquote", "pre", "center", "address",
-          "hr", "caption", "tbody", "thead", "tfoot", "body", "html", "figure", "figcaption"}
+_BLOCK = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "main",
+    "blockquote",
+    "pre",
+    "center",
+    "address",
+    "hr",
+    "caption",
+    "tbody",
+    "thead",
+    "tfoot",
+    "body",
+    "html",
+    "figure",
+    "figcaption",
+}
 _CELL = {"td", "th"}
 # Footnote marks and indices: set apart, so "5<sup>1</sup>" reads "5 1" (refused), never 51.
 _APART = {"sup", "sub"}
 # What may hold an article (a layout table's cell included); paragraphs and runs may not.
-_CONTAINERS = {"div", "section", "article", "main", "td", "th", "tr", "tbody", "table", "center",
-               "blockquote", "body", "form", "span", "font"}
+_CONTAINERS = {
+    "div",
+    "section",
+    "article",
+    "main",
+    "td",
+    "th",
+    "tr",
+    "tbody",
+    "table",
+    "center",
+    "blockquote",
+    "body",
+    "form",
+    "span",
+    "font",
+}
 _CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_BREAK = re.compile(f"(?<=[{_CJK}])[ \\t\\r\\f]*\\n[ \\t\\r\\n\\f]*(?=[{_CJK}])")
 _SPACES = re.compile("[ \\t\\r\\n\\f\\v\u00a0\u3000\u200b\ufeff]+")
-_BREAK = "\x1e"                 # a hard line break while text is assembled
+_BREAK = "\x1e"  # a hard line break while text is assembled
 _CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]{1,40})""", re.I)
 _NUMBER = re.compile(r"^[\s　]*[-+−]?\d[\d,，]*(\.\d+)?[\s　]*$")
@@ -76,14 +146,16 @@ def _read_bytes(path: str | Path, shown: str) -> bytes:
         if size == 0:
             raise _refuse(shown, "文件是空的（0 字节），可能没有保存或下载完整，请重新获取")
         if size > MAX_HTML_BYTES:
-            raise _refuse(shown, f"网页文件过大（{size // 1024 // 1024} MB），正常的年度报告网页只有几百 KB，已拒绝读取")
+            raise _refuse(
+                shown, f"网页文件过大（{size // 1024 // 1024} MB），正常的年度报告网页只有几百 KB，已拒绝读取"
+            )
         with open(p, "rb") as fh:
             data = fh.read(MAX_HTML_BYTES + 1)
     except PermissionError:
         raise _refuse(shown, "没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
     except OSError as exc:
         raise _refuse(shown, f"无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
-    except ValueError:       # a NUL character in the path
+    except ValueError:  # a NUL character in the path
         raise _refuse(shown, "文件路径无效，请检查路径和文件名") from None
     if len(data) > MAX_HTML_BYTES:
         raise _refuse(shown, "网页文件过大，正常的年度报告网页只有几百 KB，已拒绝读取")
@@ -99,7 +171,7 @@ def _read_bytes(path: str | Path, shown: str) -> bytes:
 
 def _declared(data: bytes) -> str | None:
     """The charset a <meta> declares in the page's head (the bytes a browser sniffs)."""
-    m = _XML_ENCODING.match(data[:512]) or _CHARSET.search(data[:8192])     # XHTML's declaration, else <meta>
+    m = _XML_ENCODING.match(data[:512]) or _CHARSET.search(data[:8192])  # XHTML's declaration, else <meta>
     if not m:
         return None
     name = m.group(1).decode("ascii", "replace").lower()
@@ -129,16 +201,20 @@ def _from_mhtml(data: bytes) -> bytes | None:
                     return None
                 charset = part.get_content_charset()
                 return (f'<meta charset="{charset}">'.encode("ascii", "replace") + body) if charset else body
-    except Exception:       # a damaged MIME structure: fall back to reading the bytes as they are
+    except Exception:  # a damaged MIME structure: fall back to reading the bytes as they are
         return None
     return None
 
 
 def decode_html(data: bytes) -> tuple[str, str, bool]:
     """The page as text, the encoding used, and whether characters had to be replaced."""
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
-            return data[len(bom):].decode(enc, "replace"), enc, False
+            return data[len(bom) :].decode(enc, "replace"), enc, False
     # Valid UTF-8 of Chinese text is never also meant as GBK, so trying it first is safe and
     # survives a page that declares gb2312 but was saved as UTF-8 (and the reverse).
     tried = []
@@ -296,7 +372,7 @@ def _clean(root) -> None:
         parent = el.getparent()
         if parent is None:
             continue
-        if el.tail:                       # keep the text that follows the dropped element
+        if el.tail:  # keep the text that follows the dropped element
             prev = el.getprevious()
             if prev is not None:
                 prev.tail = (prev.tail or "") + el.tail
@@ -359,7 +435,7 @@ def _article(body):
         if size.get(best, 0) < 0.6 * total or _tag(best) not in _CONTAINERS:
             break
         if _tag(best) == "table" and not _is_layout_table(best):
-            break                    # a table of figures or labels is read as a grid, never entered
+            break  # a table of figures or labels is read as a grid, never entered
         node = best
     tables = [t for t in body.iter("table") if _is_data_table(t)]
     for t in tables:
@@ -425,15 +501,14 @@ def read_html(path: str | Path) -> Document:
     # The text is handed over as UTF-8 with the encoding given, so the page's own <meta>
     # (possibly wrong) is not obeyed a second time.
     # lxml.etree's parser, not lxml.html's: no per-element class lookup (a third of the time)
-    parser = etree.HTMLParser(encoding="utf-8", no_network=True, remove_comments=True,
-                              remove_pis=True, huge_tree=False)
+    parser = etree.HTMLParser(encoding="utf-8", no_network=True, remove_comments=True, remove_pis=True, huge_tree=False)
     try:
         root = etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         root = None
     if root is None:
         raise _refuse(shown, "网页内容为空或无法解析，请确认保存的是完整网页") from None
-    for err in parser.error_log:       # libxml2 stops at its limits and says so only here
+    for err in parser.error_log:  # libxml2 stops at its limits and says so only here
         if "depth" in err.message.lower():
             raise _refuse(shown, "网页的标签嵌套层数异常深，不像正常的年度报告网页，已拒绝读取")
         if err.type_name == "ERR_RESOURCE_LIMIT" or "huge" in err.message.lower():
@@ -445,7 +520,7 @@ def read_html(path: str | Path) -> Document:
             raise _refuse(shown, "网页中的元素异常多，不像正常的年度报告网页，已拒绝读取")
     if sum(1 for _ in root.iter("td", "th")) > MAX_CELLS:
         raise _refuse(shown, "网页表格的单元格异常多，不像正常的年度报告网页，已拒绝读取")
-    meta_title, page_title = _meta_title(root), _page_title(root)   # before <head> goes with the chrome
+    meta_title, page_title = _meta_title(root), _page_title(root)  # before <head> goes with the chrome
     _clean(root)
     body = root.find("body")
     if body is None:
@@ -462,6 +537,14 @@ def read_html(path: str | Path) -> Document:
     narrative = "\n".join(_finish(_flat_text(article, _narrative_skip, headings=True)))
     findings = []
     if replaced:
-        findings.append(Finding("D1", "warning", "网页", (), f"网页中有无法按 {encoding} 识别的字符，已用“�”代替；"
-                                "相关文字或数字可能读不出，请核对原网页或另存为 UTF-8 后再检查"))
+        findings.append(
+            Finding(
+                "D1",
+                "warning",
+                "网页",
+                (),
+                f"网页中有无法按 {encoding} 识别的字符，已用“�”代替；"
+                "相关文字或数字可能读不出，请核对原网页或另存为 UTF-8 后再检查",
+            )
+        )
     return Document("html", grids, text=narrative, title=title, findings=findings)

@@ -9,6 +9,7 @@ count leaves no doubt). Everything is derived from the spec: no label is written
 Never a wrong number silently: a cell that holds anything but one number is reported at
 that cell and left unread; a row whose numbers cannot be told apart is refused.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -24,8 +25,8 @@ from .grid import Grid, GridCell
 
 NOT_APPLICABLE = {"/", "／", "-", "－", "—", "——", "--", "―", "――", "–", "无", "\\"}
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-SIMILAR = 0.8          # a label at least this similar to the official one is taken, with a warning
-ALIASES = {            # variants seen in real reports (normalised form -> official normalised form)
+SIMILAR = 0.8  # a label at least this similar to the official one is taken, with a warning
+ALIASES = {  # variants seen in real reports (normalised form -> official normalised form)
     "规范性文件": "行政规范性文件",
     "(六)其他": "(六)其他处理",
 }
@@ -60,19 +61,19 @@ def parse_number(text: str) -> tuple[str, float | None]:
 # ----------------------------------------------------------------- the spec's tables
 @dataclass(frozen=True)
 class SpecRow:
-    row: int                     # spec row
-    leaf: str                    # the official leaf label, as printed in the spec
-    full: str                    # group and leaf, e.g. "（三）不予公开 1.属于国家秘密"
-    cols: tuple[int, ...]        # spec columns holding this row's values, in order
-    group: str = ""              # the group label of a leaf ("（六）其他处理"), if any
+    row: int  # spec row
+    leaf: str  # the official leaf label, as printed in the spec
+    full: str  # group and leaf, e.g. "（三）不予公开 1.属于国家秘密"
+    cols: tuple[int, ...]  # spec columns holding this row's values, in order
+    group: str = ""  # the group label of a leaf ("（六）其他处理"), if any
 
 
 @dataclass(frozen=True)
 class SpecTable:
     sheet: Sheet
     rows: tuple[SpecRow, ...]
-    headers: tuple[tuple[int, str], ...]   # (spec column, leaf header text) for every data column
-    first_header: str                      # a header that only this table has, to find it
+    headers: tuple[tuple[int, str], ...]  # (spec column, leaf header text) for every data column
+    first_header: str  # a header that only this table has, to find it
 
 
 @cache
@@ -123,7 +124,7 @@ def _header_above(sheet: Sheet, row: int, col: int) -> str:
 class _Match:
     grid: Grid
     grid_row: int
-    label_col: int               # the grid column of the row label (last label cell)
+    label_col: int  # the grid column of the row label (last label cell)
     spec_row: SpecRow
     printed_label: str
     exact: bool
@@ -132,6 +133,7 @@ class _Match:
 @dataclass
 class Matched:
     """What the matcher made of the grids: the report's table values and its findings."""
+
     values: dict = field(default_factory=dict)
     printed: dict = field(default_factory=dict)
     places: dict = field(default_factory=dict)
@@ -184,15 +186,20 @@ class _Matcher:
                 if found is None:
                     continue
                 m, rows = found
-                if len(rows) > 1:           # a group printed as one row, without its sub-items
+                if len(rows) > 1:  # a group printed as one row, without its sub-items
                     if not any(x.row in matches for x in rows):
                         group_only.append((m, rows))
                     continue
                 matches.setdefault(m.spec_row.row, m)
         if not matches and not group_only:
             self.out.absent.add(table.sheet.name)
-            self.add("T1", "error", table.sheet.short, [],
-                     f"没有找到{table.sheet.short}（{table.sheet.heading}）：文件中没有这张表的行标签。请确认报告包含官方格式的全部三张表格。")
+            self.add(
+                "T1",
+                "error",
+                table.sheet.short,
+                [],
+                f"没有找到{table.sheet.short}（{table.sheet.heading}）：文件中没有这张表的行标签。请确认报告包含官方格式的全部三张表格。",
+            )
             return
         columns = {}
         for m in sorted(matches.values(), key=lambda m: m.grid_row):
@@ -204,15 +211,27 @@ class _Matcher:
             if m is None:
                 continue
             if not m.exact:
-                self.add("T2", "warning", m.grid.name, [_short(m.grid, m.grid_row, m.label_col)],
-                         f"{table.sheet.short}的行标签“{m.printed_label.strip()}”与官方格式“{sr.leaf}”不一致，已按“{sr.leaf}”读取；请改用官方文字。")
+                self.add(
+                    "T2",
+                    "warning",
+                    m.grid.name,
+                    [_short(m.grid, m.grid_row, m.label_col)],
+                    f"{table.sheet.short}的行标签“{m.printed_label.strip()}”与官方格式“{sr.leaf}”不一致，已按“{sr.leaf}”读取；请改用官方文字。",
+                )
             self._take_row(table, m, sr, columns.get(id(m.grid), {}))
         for m, rows in group_only:
             last = rows[-1]
-            self.add("T3", "warning", m.grid.name, [_short(m.grid, m.grid_row, m.label_col)],
-                     f"{table.sheet.short}中“{m.printed_label.strip()}”只有一行，没有官方格式的 {len(rows)} 个分项；"
-                     f"其数字按“{last.leaf}”读取，请按官方格式分项填写。")
-            self._take_row(table, m, last, columns.get(id(m.grid)) or self._header_columns(m.grid, table, m.grid_row, m.label_col))
+            self.add(
+                "T3",
+                "warning",
+                m.grid.name,
+                [_short(m.grid, m.grid_row, m.label_col)],
+                f"{table.sheet.short}中“{m.printed_label.strip()}”只有一行，没有官方格式的 {len(rows)} 个分项；"
+                f"其数字按“{last.leaf}”读取，请按官方格式分项填写。",
+            )
+            self._take_row(
+                table, m, last, columns.get(id(m.grid)) or self._header_columns(m.grid, table, m.grid_row, m.label_col)
+            )
             for x in rows[:-1]:
                 matches[x.row] = m
         missing = [sr for sr in table.rows if sr.row not in matches and not any(sr in rows for _, rows in group_only)]
@@ -223,8 +242,13 @@ class _Matcher:
                 self.out.values[key] = None
         if missing:
             names = "、".join(f"“{sr.leaf}”" for sr in missing[:6]) + ("等" if len(missing) > 6 else "")
-            self.add("T1", "error", table.sheet.short, [],
-                     f"{table.sheet.short}缺少 {len(missing)} 行：{names}。请按官方格式补全这些行。")
+            self.add(
+                "T1",
+                "error",
+                table.sheet.short,
+                [],
+                f"{table.sheet.short}缺少 {len(missing)} 行：{names}。请按官方格式补全这些行。",
+            )
 
     def _match_row(self, grid, r, cells, table: SpecTable, leaves, groups):
         """The spec row a grid row holds: an official leaf label anywhere in the row first,
@@ -267,9 +291,14 @@ class _Matcher:
             self.out.unread.add(key)
             self.out.values[key] = None
             self.out.places[key] = Place(grid.name, where, grid.cells[(r, c)].at)
-        self.add("T4", "error", grid.name, [where],
-                 f"{table.sheet.short}“{sr.leaf}”一行的数字与标签连在一起（“{text.strip()[-30:]}”），无法分清各栏的数字，未读取这一行。"
-                 "请提供表格保留单元格的文件（Word、网页原文或工作簿）。")
+        self.add(
+            "T4",
+            "error",
+            grid.name,
+            [where],
+            f"{table.sheet.short}“{sr.leaf}”一行的数字与标签连在一起（“{text.strip()[-30:]}”），无法分清各栏的数字，未读取这一行。"
+            "请提供表格保留单元格的文件（Word、网页原文或工作簿）。",
+        )
 
     def _header_columns(self, grid: Grid, table: SpecTable, first_row: int, start_col: int) -> dict[int, int]:
         """spec column -> grid column, from the header cells above the table's first data row.
@@ -295,7 +324,7 @@ class _Matcher:
             chosen = [(columns[col], grid.cells.get((r, columns[col]))) for col in sr.cols]
         else:
             right = sorted((c, cell) for (rr, c), cell in grid.cells.items() if rr == r and c > m.label_col)
-            for i, (_c, cell) in enumerate(right):      # a table beside this one starts at its next label
+            for i, (_c, cell) in enumerate(right):  # a table beside this one starts at its next label
                 if _is_label(cell) and not NUMBER.search(unicodedata.normalize("NFKC", cell.text)):
                     right = right[:i]
                     break
@@ -311,9 +340,14 @@ class _Matcher:
                     self.out.unread.add(key)
                     self.out.values[key] = None
                     self.out.places[key] = Place(grid.name, where, grid.cells[(r, m.label_col)].at)
-                self.add("T4", "error", grid.name, [where],
-                         f"{table.sheet.short}“{sr.leaf}”一行应有 {len(sr.cols)} 个数字，找到 {len(filled)} 个，无法分清各栏，未读取这一行。"
-                         "请按官方表格的栏目填写。")
+                self.add(
+                    "T4",
+                    "error",
+                    grid.name,
+                    [where],
+                    f"{table.sheet.short}“{sr.leaf}”一行应有 {len(sr.cols)} 个数字，找到 {len(filled)} 个，无法分清各栏，未读取这一行。"
+                    "请按官方表格的栏目填写。",
+                )
                 return
         for col, (gc, cell) in zip(sr.cols, chosen, strict=True):
             self._take_cell(table, sr.row, col, grid, r, gc, cell)
@@ -335,13 +369,34 @@ class _Matcher:
             self.out.unread.add(key)
             desc = f"{table.sheet.describe(cell_name(row, col))}（{at}）"
             if text.startswith("="):
-                self.add("R5", "error", grid.name, [short], f"{desc}是公式“{text}”，文件中没有保存计算结果，无法读出数值；"
-                         "请在 Excel/WPS 中打开后保存一次，或直接填写数字。", None, text)
+                self.add(
+                    "R5",
+                    "error",
+                    grid.name,
+                    [short],
+                    f"{desc}是公式“{text}”，文件中没有保存计算结果，无法读出数值；"
+                    "请在 Excel/WPS 中打开后保存一次，或直接填写数字。",
+                    None,
+                    text,
+                )
                 return
             digits = NUMBER.findall(unicodedata.normalize("NFKC", text))
-            hint = (f"如果是 {digits[0]}，请只写数字 {digits[0]}，不要带单位或说明" if len(digits) == 1
-                    else "多个数字写在一格里，无法分清" if len(digits) > 1 else "没有发生的请写 0")
-            self.add("R5", "error", grid.name, [short], f"{desc}写的是“{text.strip()}”，不是一个数字，未读取；{hint}。", None, text.strip())
+            hint = (
+                f"如果是 {digits[0]}，请只写数字 {digits[0]}，不要带单位或说明"
+                if len(digits) == 1
+                else "多个数字写在一格里，无法分清"
+                if len(digits) > 1
+                else "没有发生的请写 0"
+            )
+            self.add(
+                "R5",
+                "error",
+                grid.name,
+                [short],
+                f"{desc}写的是“{text.strip()}”，不是一个数字，未读取；{hint}。",
+                None,
+                text.strip(),
+            )
         elif kind in ("blank", "na"):
             self._blanks.setdefault((grid.name, kind), []).append((key, short, text))
 
@@ -354,13 +409,18 @@ class _Matcher:
             for ar, ac in sorted(anchors):
                 columns = self._header_columns(grid, table, ar + 8, ac - 1)
                 cols = [columns[col] for col in sr.cols if col in columns]
-                header_rows = [r for (r, c), cell in grid.cells.items() if ar <= r <= ar + 6
-                               and any(norm(cell.text) == norm(h) for _, h in table.headers)]
+                header_rows = [
+                    r
+                    for (r, c), cell in grid.cells.items()
+                    if ar <= r <= ar + 6 and any(norm(cell.text) == norm(h) for _, h in table.headers)
+                ]
                 last_header = max(header_rows or [ar])
                 value_row = None
                 for r in sorted({r for (r, _c) in grid.cells if r > last_header})[:3]:
                     row_cells = dict(_row_cells(grid, r))
-                    if any(parse_number(cell.text)[0] == "number" or cell.value is not None for cell in row_cells.values()):
+                    if any(
+                        parse_number(cell.text)[0] == "number" or cell.value is not None for cell in row_cells.values()
+                    ):
                         value_row = r
                         break
                 if value_row is None:
@@ -378,8 +438,13 @@ class _Matcher:
                     self._take_cell(table, sr.row, col, grid, value_row, gc, cell)
                 return
         self.out.absent.add(table.sheet.name)
-        self.add("T1", "error", table.sheet.short, [],
-                 f"没有找到{table.sheet.short}（{table.sheet.heading}）：文件中没有这张表的表头“{table.first_header}”及其数字行。请确认报告包含官方格式的全部三张表格。")
+        self.add(
+            "T1",
+            "error",
+            table.sheet.short,
+            [],
+            f"没有找到{table.sheet.short}（{table.sheet.heading}）：文件中没有这张表的表头“{table.first_header}”及其数字行。请确认报告包含官方格式的全部三张表格。",
+        )
 
     def _refuse_row(self, table, sr, grid, r, row_cells, found) -> None:
         c0 = row_cells[0][0] if row_cells else 1
@@ -390,8 +455,13 @@ class _Matcher:
             self.out.unread.add(key)
             self.out.values[key] = None
             self.out.places[key] = Place(grid.name, where, at)
-        self.add("T4", "error", grid.name, [where],
-                 f"{table.sheet.short}的数字行应有 {len(sr.cols)} 个数字，找到 {found} 个，无法分清各栏，未读取这张表。请按官方表格的栏目填写。")
+        self.add(
+            "T4",
+            "error",
+            grid.name,
+            [where],
+            f"{table.sheet.short}的数字行应有 {len(sr.cols)} 个数字，找到 {found} 个，无法分清各栏，未读取这张表。请按官方表格的栏目填写。",
+        )
 
 
 def _rows_index(grid: Grid) -> dict[int, list[tuple[int, GridCell]]]:
@@ -406,7 +476,7 @@ def _short(grid: Grid, r: int, c: int) -> str:
     for a document table ("第3页 表格1 第4行第3列"), which say where a person finds it."""
     cell = grid.cells.get((r, c))
     if cell is not None and cell.at.startswith(grid.name + "!"):
-        return cell.at[len(grid.name) + 1:]
+        return cell.at[len(grid.name) + 1 :]
     if cell is not None and cell.at:
         return cell.at
     return f"第{r}行第{c}列"
@@ -423,7 +493,9 @@ def match_tables(spec: Spec, grids: list[Grid]) -> Matched:
     for (grid_name, kind), items in m._blanks.items():
         shown = "、".join(short for _, short, _ in items[:12]) + ("等" if len(items) > 12 else "")
         if kind == "blank":
-            msg = f"{grid_name}中有 {len(items)} 个应填数字的单元格是空白（{shown}），已按 0 读取；没有发生的事项请填 0。"
+            msg = (
+                f"{grid_name}中有 {len(items)} 个应填数字的单元格是空白（{shown}），已按 0 读取；没有发生的事项请填 0。"
+            )
         else:
             msg = f"{grid_name}中有 {len(items)} 个单元格写的是“/”“—”等（{shown}），已按 0 读取；没有发生的事项请填 0。"
         out.findings.append(Finding("T5", "warning", grid_name, tuple(short for _, short, _ in items[:50]), msg))
@@ -457,16 +529,25 @@ def legacy_labels(spec: Spec, report: FilledReport, grids: list[Grid], findings:
                 seen.append((g.name, cell))
     if seen:
         labels = "、".join(dict.fromkeys(f"“{cell.text.strip()}”" for _, cell in seen))
-        findings.append(Finding("R11", "warning", seen[0][0], tuple(dict.fromkeys(cell.at for _, cell in seen))[:10],
-                                f"表格中有 2019 年试行格式（{spec.published.get('legacy_notice', '')}）的栏目 {labels}；"
-                                f"{report.year or '本'}年度报告应按 {spec.notice} 的格式填写，请改用现行表格。"))
+        findings.append(
+            Finding(
+                "R11",
+                "warning",
+                seen[0][0],
+                tuple(dict.fromkeys(cell.at for _, cell in seen))[:10],
+                f"表格中有 2019 年试行格式（{spec.published.get('legacy_notice', '')}）的栏目 {labels}；"
+                f"{report.year or '本'}年度报告应按 {spec.notice} 的格式填写，请改用现行表格。",
+            )
+        )
 
 
 def _bare_label(text: str) -> str:
     return re.sub(r"[\s（）()、.．：:]", "", text or "")
 
 
-def build_report(spec: Spec, source: str, kind: str, grids: list[Grid], title_texts: list[str]) -> tuple[FilledReport, list[Finding]]:
+def build_report(
+    spec: Spec, source: str, kind: str, grids: list[Grid], title_texts: list[str]
+) -> tuple[FilledReport, list[Finding]]:
     """A filled report from grids: tables by labels, unit and year from titles or the file name."""
     matched = match_tables(spec, grids)
     report = FilledReport(spec, source, kind)

@@ -11,6 +11,7 @@ merged label cut by the break ("（四）无" / "法提供") is joined. Page num
 footers are left out of the narrative. Hostile files are bounded: size, page count, content per page,
 and a time budget, each refused with one Chinese line.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -25,13 +26,13 @@ from ..errors import GkError
 from ..findings import Finding
 from .grid import Document, Grid, GridCell
 
-MAX_FILE_BYTES = 50 * 1024 * 1024     # real reports: 0.1–5 MB
-MAX_PAGES = 200                       # real reports: 3–30 pages
-MAX_CHARS_PAGE = 60_000               # a dense A4 page holds ~2,500 glyphs
-MAX_CHARS_TOTAL = 500_000             # bounds memory (a glyph is kept as a small dict): ~200 dense pages
-MAX_EDGES_PAGE = 6_000                # ruling segments on one page (a big table: a few hundred)
-MAX_CONTENT_PAGE = 16 * 1024 * 1024   # decompressed drawing instructions of one page
-TIME_BUDGET = 60.0                    # seconds for one file
+MAX_FILE_BYTES = 50 * 1024 * 1024  # real reports: 0.1–5 MB
+MAX_PAGES = 200  # real reports: 3–30 pages
+MAX_CHARS_PAGE = 60_000  # a dense A4 page holds ~2,500 glyphs
+MAX_CHARS_TOTAL = 500_000  # bounds memory (a glyph is kept as a small dict): ~200 dense pages
+MAX_EDGES_PAGE = 6_000  # ruling segments on one page (a big table: a few hundred)
+MAX_CONTENT_PAGE = 16 * 1024 * 1024  # decompressed drawing instructions of one page
+TIME_BUDGET = 60.0  # seconds for one file
 
 SCANNED = "扫描件，没有文字层，无法读取（本工具不做文字识别）"
 
@@ -53,6 +54,7 @@ _VALUE_LIKE = re.compile(r"^[\d\s.,，+\-/／—–－]*$")
 
 def _refuse(path, why: str) -> GkError:
     from ..reader import shown_path
+
     return GkError(f"{shown_path(path)}：{why}", 2)
 
 
@@ -70,7 +72,9 @@ def _preflight(path: Path) -> None:
         if size == 0:
             raise _refuse(shown, "文件是空的（0 字节），可能没有下载完整，请重新获取")
         if size > MAX_FILE_BYTES:
-            raise _refuse(shown, f"PDF 文件过大（{size // 1024 // 1024} MB），年度报告一般只有几 MB，请确认文件是否正确")
+            raise _refuse(
+                shown, f"PDF 文件过大（{size // 1024 // 1024} MB），年度报告一般只有几 MB，请确认文件是否正确"
+            )
         with open(path, "rb") as fh:
             head = fh.read(1024)
     except PermissionError:
@@ -91,6 +95,7 @@ def read_pdf(path) -> Document:
     deadline = time.monotonic() + TIME_BUDGET
     _check_structure(path, shown)
     import pypdfium2 as pdfium
+
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
@@ -100,7 +105,10 @@ def read_pdf(path) -> Document:
     try:
         count = len(pdf)
         if count > MAX_PAGES:
-            raise _refuse(shown, f"PDF 页数过多（{count} 页，上限 {MAX_PAGES} 页），年度报告一般只有几页到几十页，请确认文件是否正确")
+            raise _refuse(
+                shown,
+                f"PDF 页数过多（{count} 页，上限 {MAX_PAGES} 页），年度报告一般只有几页到几十页，请确认文件是否正确",
+            )
         pages = []
         for i in range(count):
             if time.monotonic() > deadline:
@@ -111,12 +119,14 @@ def read_pdf(path) -> Document:
             finally:
                 page.close()
             if sum(p.chars for p in pages) > MAX_CHARS_TOTAL:
-                raise _refuse(shown, f"PDF 文字数量异常（超过 {MAX_CHARS_TOTAL} 个字符），年度报告没有这么长，请确认文件是否正确")
+                raise _refuse(
+                    shown, f"PDF 文字数量异常（超过 {MAX_CHARS_TOTAL} 个字符），年度报告没有这么长，请确认文件是否正确"
+                )
     except GkError:
         raise
     except MemoryError:
         raise _refuse(shown, "PDF 内容过大，内存不足以读取，请确认文件是否正确") from None
-    except Exception:   # pdfium reports damage inside a page as PdfiumError or a failed call
+    except Exception:  # pdfium reports damage inside a page as PdfiumError or a failed call
         raise _refuse(shown, "PDF 文件已损坏，无法读取（可能没有下载完整），请重新获取原文件") from None
     finally:
         pdf.close()
@@ -124,24 +134,28 @@ def read_pdf(path) -> Document:
         return _assemble(pages, shown)
     except GkError:
         raise
-    except Exception:   # a layout no rule here foresaw: one line for the user, not a traceback
+    except Exception:  # a layout no rule here foresaw: one line for the user, not a traceback
         raise _refuse(shown, "PDF 的版面无法解析，未能读取；请提供 Word 或网页版本") from None
 
 
 def _check_structure(path: Path, shown: str) -> None:
     """Encryption, page count and the size of each page's drawing instructions, before anything is drawn."""
     import logging
+
     # pdfminer logs each damaged cross-reference entry; the user gets our one line instead
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
+
     try:
         with open(path, "rb") as fh:
             doc = PDFDocument(PDFParser(fh))
             for n, page in enumerate(PDFPage.create_pages(doc), 1):
                 if n > MAX_PAGES:
-                    raise _refuse(shown, f"PDF 页数过多（超过 {MAX_PAGES} 页），年度报告一般只有几页到几十页，请确认文件是否正确")
+                    raise _refuse(
+                        shown, f"PDF 页数过多（超过 {MAX_PAGES} 页），年度报告一般只有几页到几十页，请确认文件是否正确"
+                    )
                 if _content_too_big(page):
                     raise _refuse(shown, f"PDF 第{n}页内容异常庞大，无法读取，请确认文件是否正确")
     except GkError:
@@ -153,12 +167,13 @@ def _check_structure(path: Path, shown: str) -> None:
     except RecursionError:
         raise _refuse(shown, "PDF 结构嵌套过深，文件可能已损坏或被构造") from None
     except Exception:
-        pass    # pdfminer is stricter than pdfium about damaged cross-references: let pdfium judge
+        pass  # pdfminer is stricter than pdfium about damaged cross-references: let pdfium judge
 
 
 def _content_too_big(page) -> bool:
     """Inflate the page's drawing instructions with a cap, so a small file cannot unpack into gigabytes."""
     from pdfminer.pdftypes import resolve1
+
     total = 0
     contents = resolve1(page.attrs.get("Contents"))
     streams = contents if isinstance(contents, list) else [contents]
@@ -190,17 +205,18 @@ class Line:
     top: float
     bottom: float
     size: float
-    words: list = field(default_factory=list)   # (text, x0, x1): runs of glyphs split at gaps of ~1 em
+    words: list = field(default_factory=list)  # (text, x0, x1): runs of glyphs split at gaps of ~1 em
 
 
 @dataclass
 class Part:
     """One table as found on one page."""
+
     page: int
-    index: int                                   # 1-based among the tables of its page
+    index: int  # 1-based among the tables of its page
     top: float
     bottom: float
-    xs: list[float]                              # column boundaries
+    xs: list[float]  # column boundaries
     nrows: int
     cells: list[tuple[int, int, int, int, str]]  # (r1, c1, r2, c2) 1-based inclusive, text
 
@@ -229,6 +245,7 @@ class _PageView:
 
 def _read_page(page, number: int, shown: str) -> PageRead:
     import pypdfium2.raw as pdfium_c
+
     width, height = page.get_size()
     left, bottom = page.get_mediabox()[:2]
     textpage = page.get_textpage()
@@ -244,6 +261,7 @@ def _read_page(page, number: int, shown: str) -> PageRead:
     skipped = len(edges) > MAX_EDGES_PAGE
     if chars and edges and not skipped:
         from pdfplumber.table import TableFinder
+
         for table in TableFinder(_PageView(edges, width, height), TABLE_SETTINGS).tables:
             part = _part(table, chars, number, len(parts) + 1)
             if part is not None:
@@ -251,7 +269,7 @@ def _read_page(page, number: int, shown: str) -> PageRead:
     boxes = [(p.xs[0], p.top, p.xs[-1], p.bottom) for p in parts]
     rest = [c for c in chars if not any(_inside(c, b) for b in boxes)]
     lines = _lines(rest)
-    if not parts:       # no ruled table on this page: look for one printed as aligned text
+    if not parts:  # no ruled table on this page: look for one printed as aligned text
         for part, used in _aligned_tables(lines, number, float(height), 1):
             parts.append(part)
             lines = [ln for ln in lines if id(ln) not in used]
@@ -263,6 +281,7 @@ def _chars(textpage, n: int, left: float, bottom: float, height: float):
     import ctypes
 
     import pypdfium2.raw as pdfium_c
+
     raw = textpage.raw
     rect = pdfium_c.FS_RECTF()
     out, seen, undecodable = [], set(), 0
@@ -281,7 +300,7 @@ def _chars(textpage, n: int, left: float, bottom: float, height: float):
             x0, x1 = x1, x0
         if bot < top:
             top, bot = bot, top
-        key = (text, round(x0), round(top))     # a glyph drawn twice (fake bold) counts once
+        key = (text, round(x0), round(top))  # a glyph drawn twice (fake bold) counts once
         if key in seen:
             continue
         seen.add(key)
@@ -294,6 +313,7 @@ def _edges(page, left: float, bottom: float, height: float):
     import ctypes
 
     import pypdfium2.raw as pdfium_c
+
     edges, images, paths = [], [0], 0
     fx, fy = ctypes.c_float(), ctypes.c_float()
     mode, stroke = ctypes.c_int(), ctypes.c_int()
@@ -320,7 +340,7 @@ def _edges(page, left: float, bottom: float, height: float):
             if kind == pdfium_c.FPDF_SEGMENT_MOVETO or not pts_sub:
                 pts_sub.append([(x, y)])
             elif kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
-                pts_sub[-1].append(None)          # a curve breaks the straight run
+                pts_sub[-1].append(None)  # a curve breaks the straight run
                 pts_sub[-1].append((x, y))
             else:
                 pts_sub[-1].append((x, y))
@@ -338,7 +358,7 @@ def _edges(page, left: float, bottom: float, height: float):
             elif not white:
                 xs_, ys_ = [p[0] for p in pts], [p[1] for p in pts]
                 w, h = max(xs_) - min(xs_), max(ys_) - min(ys_)
-                if h <= 2.0 and w > 2.0:        # a bar drawn as a thin filled rectangle
+                if h <= 2.0 and w > 2.0:  # a bar drawn as a thin filled rectangle
                     y = (min(ys_) + max(ys_)) / 2
                     _add_edge(edges, (min(xs_), y), (max(xs_), y))
                 elif w <= 2.0 and h > 2.0:
@@ -352,6 +372,7 @@ def _drawn_objects(page, images: list):
 
     Walks pdfium's object list directly: wrapping each of thousands of glyph objects costs more than reading them."""
     import pypdfium2.raw as pdfium_c
+
     fs = pdfium_c.FS_MATRIX()
 
     def matrix(obj):
@@ -359,9 +380,15 @@ def _drawn_objects(page, images: list):
             return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
         return (fs.a, fs.b, fs.c, fs.d, fs.e, fs.f)
 
-    def times(m, n):    # m then n
-        return (m[0] * n[0] + m[1] * n[2], m[0] * n[1] + m[1] * n[3], m[2] * n[0] + m[3] * n[2],
-                m[2] * n[1] + m[3] * n[3], m[4] * n[0] + m[5] * n[2] + n[4], m[4] * n[1] + m[5] * n[3] + n[5])
+    def times(m, n):  # m then n
+        return (
+            m[0] * n[0] + m[1] * n[2],
+            m[0] * n[1] + m[1] * n[3],
+            m[2] * n[0] + m[3] * n[2],
+            m[2] * n[1] + m[3] * n[3],
+            m[4] * n[0] + m[5] * n[2] + n[4],
+            m[4] * n[1] + m[5] * n[3] + n[5],
+        )
 
     def walk(count, get, parent, outer, depth):
         for i in range(count(parent)):
@@ -383,13 +410,33 @@ def _add_edge(edges: list, p, q) -> None:
     if abs(y1 - y0) < 1.0 and abs(x1 - x0) >= 1.0:
         y = (y0 + y1) / 2
         a, b = sorted((x0, x1))
-        edges.append({"x0": a, "x1": b, "top": y, "bottom": y, "width": b - a, "height": 0,
-                      "orientation": "h", "object_type": "line"})
+        edges.append(
+            {
+                "x0": a,
+                "x1": b,
+                "top": y,
+                "bottom": y,
+                "width": b - a,
+                "height": 0,
+                "orientation": "h",
+                "object_type": "line",
+            }
+        )
     elif abs(x1 - x0) < 1.0 and abs(y1 - y0) >= 1.0:
         x = (x0 + x1) / 2
         a, b = sorted((y0, y1))
-        edges.append({"x0": x, "x1": x, "top": a, "bottom": b, "width": 0, "height": b - a,
-                      "orientation": "v", "object_type": "line"})
+        edges.append(
+            {
+                "x0": x,
+                "x1": x,
+                "top": a,
+                "bottom": b,
+                "width": 0,
+                "height": b - a,
+                "orientation": "v",
+                "object_type": "line",
+            }
+        )
 
 
 def _inside(c, box, pad: float = 1.0) -> bool:
@@ -415,7 +462,7 @@ def _part(table, chars, page_no: int, index: int) -> Part | None:
     bboxes = table.cells
     xs = _cluster([b[0] for b in bboxes] + [b[2] for b in bboxes], 2.0)
     ys = _cluster([b[1] for b in bboxes] + [b[3] for b in bboxes], 2.0)
-    if len(xs) < 3 or len(ys) < 2:      # one column: a framed paragraph, not a table
+    if len(xs) < 3 or len(ys) < 2:  # one column: a framed paragraph, not a table
         return None
     spans = []
     owner: dict[tuple[int, int], int] = {}
@@ -470,7 +517,7 @@ def _words(row, em: float) -> list[tuple[str, float, float]]:
 
 def _lines(chars) -> list[Line]:
     """Group glyphs into printed lines by vertical overlap (digits and CJK have different boxes)."""
-    rows: list[list] = []           # [top, bottom, chars]
+    rows: list[list] = []  # [top, bottom, chars]
     for ch in sorted(chars, key=lambda c: (c["top"], c["x0"])):
         h = ch["bottom"] - ch["top"]
         best, best_ov = None, 0.0
@@ -482,7 +529,7 @@ def _lines(chars) -> list[Line]:
             rows.append([ch["top"], ch["bottom"], [ch]])
         else:
             best[2].append(ch)
-            if h <= best[1] - best[0]:      # the row's box follows its smaller glyphs: keeps rows apart
+            if h <= best[1] - best[0]:  # the row's box follows its smaller glyphs: keeps rows apart
                 best[0], best[1] = max(best[0], ch["top"]), min(best[1], ch["bottom"])
     out = []
     for _, _, row in rows:
@@ -491,8 +538,12 @@ def _lines(chars) -> list[Line]:
         prev = None
         for ch in row:
             t = ch["text"]
-            if prev is not None and ch["x0"] - prev["x1"] > 0.25 * max(ch["size"], 1) and not t.isspace() \
-                    and not (pieces and pieces[-1].endswith(" ")):
+            if (
+                prev is not None
+                and ch["x0"] - prev["x1"] > 0.25 * max(ch["size"], 1)
+                and not t.isspace()
+                and not (pieces and pieces[-1].endswith(" "))
+            ):
                 pieces.append(" ")
             pieces.append(t)
             prev = ch
@@ -500,11 +551,19 @@ def _lines(chars) -> list[Line]:
         if not text:
             continue
         # the type size: a CJK glyph is one em wide; loose box heights differ from font to font
-        wide = [c["x1"] - c["x0"] for c in row if 0x3400 <= ord(c["text"]) <= 0x9FFF] or \
-            [0.8 * c["size"] for c in row]
+        wide = [c["x1"] - c["x0"] for c in row if 0x3400 <= ord(c["text"]) <= 0x9FFF] or [0.8 * c["size"] for c in row]
         em = statistics.median(wide)
-        out.append(Line(text, row[0]["x0"], max(c["x1"] for c in row), min(c["top"] for c in row),
-                        max(c["bottom"] for c in row), em, _words(row, em)))
+        out.append(
+            Line(
+                text,
+                row[0]["x0"],
+                max(c["x1"] for c in row),
+                min(c["top"] for c in row),
+                max(c["bottom"] for c in row),
+                em,
+                _words(row, em),
+            )
+        )
     out.sort(key=lambda ln: (round(ln.top), ln.x0))
     return out
 
@@ -547,7 +606,9 @@ def _aligned_tables(lines: list[Line], page_no: int, height: float, first_index:
             end += 1
         block = body[k:end]
         k = end
-        values = [ln for ln in block if sum(bool(_VALUE_WORD.match(w[0])) for w in ln.words) >= 1 and len(ln.words) >= 2]
+        values = [
+            ln for ln in block if sum(bool(_VALUE_WORD.match(w[0])) for w in ln.words) >= 1 and len(ln.words) >= 2
+        ]
         if not values or (len(values) < 2 and max(len(ln.words) for ln in values) < 5):
             continue
         part = _aligned_part(block, values, page_no, first_index + len(out))
@@ -574,10 +635,10 @@ def _aligned_part(block: list[Line], values: list[Line], page_no: int, index: in
         inside = [i for i, c in enumerate(cols) if x0 - 0.3 * em <= c <= x1 + 0.3 * em]
         return inside or [min(range(len(cols)), key=lambda i: abs(cols[i] - (x0 + x1) / 2))]
 
-    def labels_over_values(w) -> bool:     # a word wider than half the value area is no merged value cell
+    def labels_over_values(w) -> bool:  # a word wider than half the value area is no merged value cell
         return (w[2] - w[1]) > 0.75 * max(cols[-1] - cols[0], 1)
 
-    rows: list[dict] = []     # {"labels": [texts], "cells": {col: text}, "spans": {col: last col}}
+    rows: list[dict] = []  # {"labels": [texts], "cells": {col: text}, "spans": {col: last col}}
     nlabel = 0
     for ln in block:
         labels = [w for w in ln.words if (w[1] + w[2]) / 2 < left_edge]
@@ -585,7 +646,7 @@ def _aligned_part(block: list[Line], values: list[Line], page_no: int, index: in
         if id(ln) not in value_set and not rest and rows and rows[-1]["value"]:
             # a label line with nothing over the value columns: the rest of the row above
             prev = rows[-1]["labels"]
-            for w in labels:    # to the label above it
+            for w in labels:  # to the label above it
                 mid = (w[1] + w[2]) / 2
                 j = min(range(len(prev)), key=lambda i: abs((prev[i][1] + prev[i][2]) / 2 - mid)) if prev else None
                 if j is None:
@@ -595,8 +656,12 @@ def _aligned_part(block: list[Line], values: list[Line], page_no: int, index: in
             continue
         row = {"labels": [list(w) for w in labels], "cells": {}, "spans": {}, "value": id(ln) in value_set}
         taken: dict[int, list] = {}
-        if len(rest) == 1 and len(cols) > 1 and not labels_over_values(rest[0]) \
-                and abs((rest[0][1] + rest[0][2]) / 2 - (cols[0] + cols[-1]) / 2) <= 1.0 * em:
+        if (
+            len(rest) == 1
+            and len(cols) > 1
+            and not labels_over_values(rest[0])
+            and abs((rest[0][1] + rest[0][2]) / 2 - (cols[0] + cols[-1]) / 2) <= 1.0 * em
+        ):
             # one word centred over all the value columns: a cell merged across them (表二's 处理决定数量)
             row["cells"], row["spans"] = {0: rest[0][0]}, {0: len(cols) - 1}
             nlabel = max(nlabel, len(row["labels"]))
@@ -605,7 +670,7 @@ def _aligned_part(block: list[Line], values: list[Line], page_no: int, index: in
         for w in rest:
             span = value_cols(w[1], w[2])
             if row["value"] and _VALUE_WORD.match(w[0]) and len(span) > 1:
-                taken.setdefault(-1, []).append(w)        # one run of digits over several columns
+                taken.setdefault(-1, []).append(w)  # one run of digits over several columns
                 continue
             taken.setdefault(span[0], []).append(w)
             if len(span) > 1:
@@ -628,9 +693,8 @@ def _aligned_part(block: list[Line], values: list[Line], page_no: int, index: in
             last = row["spans"].get(c, c)
             cells.append((r, nlabel + c + 1, r, nlabel + last + 1, text))
     xs = [block[0].x0] * (nlabel + 1) + [cols[i] + (half[i] if i < len(half) else 2 * em) for i in range(len(cols))]
-    xs = [min(ln.x0 for ln in block) + n for n in range(nlabel + 1)] + xs[nlabel + 1:]
-    return Part(page_no, index, min(ln.top for ln in block), max(ln.bottom for ln in block),
-                xs, len(rows), cells)
+    xs = [min(ln.x0 for ln in block) + n for n in range(nlabel + 1)] + xs[nlabel + 1 :]
+    return Part(page_no, index, min(ln.top for ln in block), max(ln.bottom for ln in block), xs, len(rows), cells)
 
 
 # ------------------------------------------------------------------ the whole document
@@ -644,13 +708,27 @@ def _assemble(pages: list[PageRead], shown: str) -> Document:
     findings = []
     scanned = [p.number for p in pages if p.chars == 0 and p.images > 0]
     if scanned:
-        findings.append(Finding("P1", "warning", "PDF", tuple(f"第{n}页" for n in scanned),
-                                f"第{'、'.join(map(str, scanned))}页是扫描图像，没有文字层，这些页的内容未读取（本工具不做文字识别）"))
+        findings.append(
+            Finding(
+                "P1",
+                "warning",
+                "PDF",
+                tuple(f"第{n}页" for n in scanned),
+                f"第{'、'.join(map(str, scanned))}页是扫描图像，没有文字层，这些页的内容未读取（本工具不做文字识别）",
+            )
+        )
     crowded = [p.number for p in pages if p.edges_skipped]
-    if crowded:     # never a table silently missing: say where the drawing was too dense to look at
-        findings.append(Finding("P2", "warning", "PDF", tuple(f"第{n}页" for n in crowded),
-                                f"第{'、'.join(map(str, crowded))}页的线条图形过多（超过 {MAX_EDGES_PAGE} 条），"
-                                "未在其中查找表格；如表格在这些页上，请提供 Word 或网页版本"))
+    if crowded:  # never a table silently missing: say where the drawing was too dense to look at
+        findings.append(
+            Finding(
+                "P2",
+                "warning",
+                "PDF",
+                tuple(f"第{n}页" for n in crowded),
+                f"第{'、'.join(map(str, crowded))}页的线条图形过多（超过 {MAX_EDGES_PAGE} 条），"
+                "未在其中查找表格；如表格在这些页上，请提供 Word 或网页版本",
+            )
+        )
     _drop_running_lines(pages)
     grids = _join_tables(pages)
     title, text = _narrative(pages)
@@ -669,8 +747,11 @@ def _drop_running_lines(pages: list[PageRead]) -> None:
         keep = []
         for ln in p.lines:
             margin = ln.top < 0.1 * p.height or ln.bottom > 0.88 * p.height
-            if _DASHED_NUMBER.match(ln.text) or (margin and _PAGE_NUMBER.match(ln.text)) \
-                    or (margin and many and repeated.get(ln.text, 0) >= max(2, len(pages) // 2)):
+            if (
+                _DASHED_NUMBER.match(ln.text)
+                or (margin and _PAGE_NUMBER.match(ln.text))
+                or (margin and many and repeated.get(ln.text, 0) >= max(2, len(pages) // 2))
+            ):
                 continue
             keep.append(ln)
         p.lines = keep
@@ -684,10 +765,11 @@ def _join_tables(pages: list[PageRead]) -> list[Grid]:
     """One Grid per table: a table that ends a page and one that starts the next page, with nothing
     printed between them and the same outer edges, are one table going on over the page break."""
     chains: list[list[Part]] = []
-    tail: list[Part] | None = None      # the chain whose last part ends page n-1 with nothing below it
+    tail: list[Part] | None = None  # the chain whose last part ends page n-1 with nothing below it
     for p in pages:
-        items = sorted([(ln.top, 0, ln) for ln in p.lines] + [(t.top, 1, t) for t in p.parts],
-                       key=lambda x: (x[0], x[1]))
+        items = sorted(
+            [(ln.top, 0, ln) for ln in p.lines] + [(t.top, 1, t) for t in p.parts], key=lambda x: (x[0], x[1])
+        )
         for pos, (_, is_table, obj) in enumerate(items):
             if not is_table:
                 continue
@@ -714,8 +796,12 @@ def _tolerance(xs: list[float]) -> float:
 
 def _same_edges(a: list[float], b: list[float]) -> bool:
     width = a[-1] - a[0]
-    return width > 0 and abs(a[0] - b[0]) <= 8 and abs(a[-1] - b[-1]) <= 8 \
+    return (
+        width > 0
+        and abs(a[0] - b[0]) <= 8
+        and abs(a[-1] - b[-1]) <= 8
         and abs((b[-1] - b[0]) - width) <= max(8.0, 0.03 * width)
+    )
 
 
 def _union_columns(chain: list[Part]) -> tuple[list[float], list[list[int]]]:
@@ -725,7 +811,7 @@ def _union_columns(chain: list[Part]) -> tuple[list[float], list[list[int]]]:
     bounds = list(first)
     tol = _tolerance(first)
     for part in chain[1:]:
-        shift = part.xs[0] - first[0]   # pages of one file can be placed a little apart
+        shift = part.xs[0] - first[0]  # pages of one file can be placed a little apart
         for x in part.xs[1:-1]:
             x -= shift
             if all(abs(b - x) > tol for b in bounds):
@@ -759,7 +845,7 @@ def _append(grid: Grid, st: dict, part: Part, colmap: list[int], first: bool = F
         pairs = _pairs(grid, st["rows"], by_row.get(drop + 1, {}))
         split = _split_row(pairs, by_row.get(drop + 1, {}))
         if split:
-            offset -= 1     # the first row here is the rest of the table's last row
+            offset -= 1  # the first row here is the rest of the table's last row
         joined = _join_cut_cells(grid, pairs, offset, split)
     for r in sorted(by_row):
         if r <= drop:
@@ -768,12 +854,15 @@ def _append(grid: Grid, st: dict, part: Part, colmap: list[int], first: bool = F
             if (r1, gc1) in joined:
                 continue
             grid.cells[(r1 + offset, gc1)] = GridCell(
-                text=text, at=f"第{part.page}页 表格{part.index} 第{r1}行第{local_col}列")
+                text=text, at=f"第{part.page}页 表格{part.index} 第{r1}行第{local_col}列"
+            )
             if r2 > r1 or gc2 > gc1:
                 grid.merges.append((r1 + offset, gc1, r2 + offset, gc2))
     if first:
-        st["header"] = [tuple(sorted((c, _norm(v[3])) for c, v in by_row.get(r, {}).items()))
-                        for r in range(1, min(part.nrows, 4) + 1)]
+        st["header"] = [
+            tuple(sorted((c, _norm(v[3])) for c, v in by_row.get(r, {}).items()))
+            for r in range(1, min(part.nrows, 4) + 1)
+        ]
     st["rows"] = offset + part.nrows
     st["last_part"] = part
 
@@ -781,8 +870,10 @@ def _append(grid: Grid, st: dict, part: Part, colmap: list[int], first: bool = F
 def _repeated_header_rows(header: list, by_row: dict, nrows: int) -> int:
     best = 0
     for h in range(1, min(len(header), nrows - 1) + 1):
-        same = all(tuple(sorted((c, _norm(v[3])) for c, v in by_row.get(r, {}).items())) == header[r - 1]
-                   for r in range(1, h + 1))
+        same = all(
+            tuple(sorted((c, _norm(v[3])) for c, v in by_row.get(r, {}).items())) == header[r - 1]
+            for r in range(1, h + 1)
+        )
         if same and any(any(t for _, t in header[r]) for r in range(h)):
             best = h
         elif not same:
@@ -834,8 +925,11 @@ def _join_cut_cells(grid: Grid, pairs: dict, offset: int, split: bool) -> set:
     joined = set()
     for gc1, (m, old, new, r1, r2, gc2) in pairs.items():
         if not split:
-            if (old and _VALUE_LIKE.match(old)) or (new and (_VALUE_LIKE.match(new) or _ROW_START.match(new))) \
-                    or not (m[2] > m[0] or r2 > r1):
+            if (
+                (old and _VALUE_LIKE.match(old))
+                or (new and (_VALUE_LIKE.match(new) or _ROW_START.match(new)))
+                or not (m[2] > m[0] or r2 > r1)
+            ):
                 continue
         cell = grid.cells[(m[0], m[1])]
         text = old + "\n" + new if old and new else old or new
@@ -855,6 +949,7 @@ def _narrative(pages: list[PageRead]) -> tuple[str, str]:
     if not lines:
         return "", ""
     body = statistics.median(ln.size for _, ln in lines)
+
     def edges(own: list[Line]) -> tuple[float, float]:
         lefts = [round(ln.x0) for ln in own]
         rights = sorted(ln.x1 for ln in own)
@@ -862,7 +957,7 @@ def _narrative(pages: list[PageRead]) -> tuple[str, str]:
 
     everywhere = edges([ln for _, ln in lines if abs(ln.size - body) < 0.2 * body] or [ln for _, ln in lines])
     margins = {}
-    for p in pages:     # each page its own margins where it has enough text: merged files shift pages
+    for p in pages:  # each page its own margins where it has enough text: merged files shift pages
         own = [ln for ln in p.lines if abs(ln.size - body) < 0.2 * body]
         margins[id(p)] = edges(own) if len(own) >= 6 else everywhere
     title_lines = []
@@ -877,9 +972,15 @@ def _narrative(pages: list[PageRead]) -> tuple[str, str]:
     prev_page = pages[0]
     for p, ln in lines[i:]:
         left, right = margins[id(p)]
-        new = (prev is None or ln.x0 > left + 0.8 * ln.size or prev.x1 < prev_right - 1.5 * prev.size
-               or abs(ln.size - prev.size) > 0.2 * prev.size or _table_between(prev_page, prev, p, ln)
-               or _HEADING.match(ln.text) and (ln.x0 > left + 0.5 * ln.size or prev.text[-1:] in "。；：！？"))
+        new = (
+            prev is None
+            or ln.x0 > left + 0.8 * ln.size
+            or prev.x1 < prev_right - 1.5 * prev.size
+            or abs(ln.size - prev.size) > 0.2 * prev.size
+            or _table_between(prev_page, prev, p, ln)
+            or _HEADING.match(ln.text)
+            and (ln.x0 > left + 0.5 * ln.size or prev.text[-1:] in "。；：！？")
+        )
         if new or not paras:
             paras.append(ln.text)
         else:

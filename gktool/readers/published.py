@@ -1,4 +1,5 @@
 """A published report (Word, web page, PDF) as read: tables by their labels, narrative by its headings."""
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,13 @@ def split_sections(text: str, headings: dict[str, list[str]] | None = None) -> d
     current, last = None, -1
     for line in text.splitlines():
         m = HEADING.match(line)
-        key = m.group(1) if m and len(line.strip()) <= 40 else by_name.get(_bare(line)) if len(line.strip()) <= 40 else None
+        key = (
+            m.group(1)
+            if m and len(line.strip()) <= 40
+            else by_name.get(_bare(line))
+            if len(line.strip()) <= 40
+            else None
+        )
         if key is not None and NUMERALS.index(key) > last:
             current, last = key, NUMERALS.index(key)
             sections[current] = []
@@ -69,9 +76,16 @@ def _fee(spec: Spec, report: FilledReport, sheet, text: str, findings: list[Find
             report.values[key] = value
             report.printed[key] = str(int(value)) if value.is_integer() else str(value)
     if all(v is None for v in keys.values()):
-        findings.append(Finding("R9", "warning", place.sheet, (place.cell,),
-                                f"第{sheet.section}部分没有写明信息处理费的收取情况（收取的件数和金额，或没有收取）；"
-                                "按国办函〔2020〕109号，年度报告须说明。"))
+        findings.append(
+            Finding(
+                "R9",
+                "warning",
+                place.sheet,
+                (place.cell,),
+                f"第{sheet.section}部分没有写明信息处理费的收取情况（收取的件数和金额，或没有收取）；"
+                "按国办函〔2020〕109号，年度报告须说明。",
+            )
+        )
 
 
 def report_from_document(doc: Document, source: str, spec: Spec) -> tuple[FilledReport, list[Finding]]:
@@ -90,10 +104,11 @@ def report_from_document(doc: Document, source: str, spec: Spec) -> tuple[Filled
             continue
         cell = sheet.field_cell(narrative[0].key)
         report.values[(sheet.name, cell.cell)] = text
-        report.places[(sheet.name, cell.cell)] = Place(f"{sheet.section}、{sheet.heading}", "正文",
-                                                       f"第{sheet.section}部分 {sheet.heading}")
+        report.places[(sheet.name, cell.cell)] = Place(
+            f"{sheet.section}、{sheet.heading}", "正文", f"第{sheet.section}部分 {sheet.heading}"
+        )
         report.absent.discard(sheet.name)
-        for f in sheet.fields:      # other text fields of the section are not printed as such: unread
+        for f in sheet.fields:  # other text fields of the section are not printed as such: unread
             c = sheet.field_cell(f.key)
             if f.key != narrative[0].key:
                 report.unread.add((sheet.name, c.cell))

@@ -4,6 +4,7 @@ Every sheet becomes a grid of printed values; the official tables are then found
 their labels (labels.py), wherever they are. `.xlsx` goes through gktool's own guarded
 streaming reader; `.xls`, `.ods` and `.xlsb` through python-calamine (values only).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -17,7 +18,7 @@ from ..spec import TEXT_TYPES, Spec, cell_name, load_spec
 from .grid import Grid, GridCell
 from .labels import build_report, norm
 
-FOREIGN_AREA = (400, 60)          # rows, columns of each sheet searched for the tables
+FOREIGN_AREA = (400, 60)  # rows, columns of each sheet searched for the tables
 
 
 def _text(value) -> str:
@@ -41,7 +42,7 @@ def grids_from_raw(wb: RawWorkbook) -> list[Grid]:
         for (r, c), cell in raw.cells.items():
             v = cell.value
             if (v is None or v == "") and cell.formula:
-                v = "=" + cell.formula          # a formula saved without its result: reported at the cell
+                v = "=" + cell.formula  # a formula saved without its result: reported at the cell
             if v is None or v == "":
                 continue
             number = v if isinstance(v, float) and not cell.damaged else None
@@ -54,7 +55,7 @@ def grids_from_calamine(path: str | Path) -> list[Grid]:
     """Each sheet of an .xls/.ods/.xlsb workbook as a grid (values only)."""
     try:
         from python_calamine import CalamineWorkbook
-    except ImportError:    # pragma: no cover - a dependency of gktool
+    except ImportError:  # pragma: no cover - a dependency of gktool
         raise GkError("读取 .xls/.ods/.xlsb 需要 python-calamine，请重新安装 gktool") from None
     shown = shown_path(path)
     p = Path(path)
@@ -80,17 +81,20 @@ def grids_from_calamine(path: str | Path) -> list[Grid]:
                     if v is None or v == "":
                         continue
                     number = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-                    g.cells[(r, c)] = GridCell(_text(float(v) if number is not None else v),
-                                               f"{name}!{cell_name(r, c)}", number)
+                    g.cells[(r, c)] = GridCell(
+                        _text(float(v) if number is not None else v), f"{name}!{cell_name(r, c)}", number
+                    )
             grids.append(g)
         return grids
     except GkError:
         raise
-    except Exception as exc:   # calamine raises its own error types for damaged or encrypted files
+    except Exception as exc:  # calamine raises its own error types for damaged or encrypted files
         why = str(exc)
         if "password" in why.lower() or "encrypt" in why.lower():
             raise GkError(f"{shown}：工作簿设置了打开密码（已加密），请取消密码后另存再提交") from None
-        raise GkError(f"{shown}：文件已损坏或不是工作簿，无法打开；请在 Excel/WPS 中打开后另存为 .xlsx 再提交") from None
+        raise GkError(
+            f"{shown}：文件已损坏或不是工作簿，无法打开；请在 Excel/WPS 中打开后另存为 .xlsx 再提交"
+        ) from None
 
 
 def read_form_fields(spec: Spec, grids: list[Grid], report: FilledReport) -> None:
@@ -141,9 +145,17 @@ def report_from_grids(spec: Spec, source: str, kind: str, grids: list[Grid]) -> 
         year = report.values.get((year_cell.sheet, year_cell.cell))
         if isinstance(year, float) and year.is_integer():
             report.year = int(year)
-    findings.insert(0, Finding("S9", "warning", "", (),
-                               "这不是 gktool 生成的工作簿：已按标签找到官方表格并读取，检查照常进行。"
-                               "建议用 gktool new 生成填报工作簿，填写时可随时看到检查结果。"))
+    findings.insert(
+        0,
+        Finding(
+            "S9",
+            "warning",
+            "",
+            (),
+            "这不是 gktool 生成的工作簿：已按标签找到官方表格并读取，检查照常进行。"
+            "建议用 gktool new 生成填报工作簿，填写时可随时看到检查结果。",
+        ),
+    )
     return report, findings
 
 

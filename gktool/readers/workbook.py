@@ -5,6 +5,7 @@ so its cells are found by name, or by label where rows moved. The checks here ar
 the file, not the report: structure (S*), formulas (F*), cells that cannot be read as
 numbers (R5 at the cell). Everything about the report's content is left to the rules.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,17 @@ def select_spec(wb: RawWorkbook, findings: list[Finding], default: Spec | None) 
     fmt, version = wb.properties.get(PROP_FORMAT), wb.properties.get(PROP_VERSION)
     spec = spec_for_format_id(f"{fmt}/{version}") if default is None else default
     if spec is None:
-        findings.append(Finding("S1", "error", "", (), f"工作簿的格式版本“{fmt} {version}”本工具不认识：可能由更新版本的 gktool 或自定义的格式定义文件生成；请升级 gktool，或用 --spec 指定该格式定义文件。",
-                                None, f"{fmt}/{version}"))
+        findings.append(
+            Finding(
+                "S1",
+                "error",
+                "",
+                (),
+                f"工作簿的格式版本“{fmt} {version}”本工具不认识：可能由更新版本的 gktool 或自定义的格式定义文件生成；请升级 gktool，或用 --spec 指定该格式定义文件。",
+                None,
+                f"{fmt}/{version}",
+            )
+        )
     return spec
 
 
@@ -89,23 +99,54 @@ class WorkbookReading:
     def structure(self) -> None:
         wb, spec = self.wb, self.spec
         if wb.has_macros:
-            self.add("S5", "error", "", [], "工作簿中含有宏（VBA 代码）。请用 gktool new 生成的工作簿重新填写，或在 Excel 中另存为不含宏的 .xlsx。")
+            self.add(
+                "S5",
+                "error",
+                "",
+                [],
+                "工作簿中含有宏（VBA 代码）。请用 gktool new 生成的工作簿重新填写，或在 Excel 中另存为不含宏的 .xlsx。",
+            )
         if wb.has_external_links:
-            self.add("S6", "error", "", [], "工作簿中含有指向其他文件的外部链接，数字可能随其他文件变化。请把链接的单元格改为直接填写的数字后再保存。")
+            self.add(
+                "S6",
+                "error",
+                "",
+                [],
+                "工作簿中含有指向其他文件的外部链接，数字可能随其他文件变化。请把链接的单元格改为直接填写的数字后再保存。",
+            )
         fp = wb.properties.get(PROP_FINGERPRINT)
         if fp and fp != spec.fingerprint:
-            self.add("S7", "warning", "", [], "这个工作簿由另一版本的模板生成，版式可能与当前格式略有不同；建议用 gktool new 生成新模板并转抄数据。")
+            self.add(
+                "S7",
+                "warning",
+                "",
+                [],
+                "这个工作簿由另一版本的模板生成，版式可能与当前格式略有不同；建议用 gktool new 生成新模板并转抄数据。",
+            )
         for sheet in spec.sheets:
             if sheet.name not in wb.sheets:
-                self.add("S2", "error", sheet.name, [], f"缺少工作表“{sheet.name}”。工作表可能被删除或改名，请恢复原名称，或用 gktool new 重新生成模板后转抄。")
+                self.add(
+                    "S2",
+                    "error",
+                    sheet.name,
+                    [],
+                    f"缺少工作表“{sheet.name}”。工作表可能被删除或改名，请恢复原名称，或用 gktool new 重新生成模板后转抄。",
+                )
         from ..crossyear import PREVIOUS_SHEET  # last year's figures, written by `gktool new --previous`
+
         known = {s.name for s in spec.sheets} | {CHECK_SHEET, PREVIOUS_SHEET}
         # sheets another gktool command declares it added (gktool collect: 状态, 明细)
         known |= set(filter(None, wb.properties.get("gktool.extra_sheets", "").split(",")))
         extra = [n for n in wb.sheet_names if n not in known]
         if extra:
-            self.add("S10", "warning", "", [], f"工作簿中多了工作表{'、'.join('“' + n + '”' for n in extra[:5])}，其中的内容不会被读取，"
-                     "也不会进入报告；需要说明的情况请写在文字说明栏中。")
+            self.add(
+                "S10",
+                "warning",
+                "",
+                [],
+                f"工作簿中多了工作表{'、'.join('“' + n + '”' for n in extra[:5])}，其中的内容不会被读取，"
+                "也不会进入报告；需要说明的情况请写在文字说明栏中。",
+            )
         self.located = located_sheets(spec, wb)
         for name, loc in self.located.items():
             for c in loc.spec.cells:
@@ -114,31 +155,50 @@ class WorkbookReading:
             moved = loc.moved
             if moved and loc.spec.kind == "table":
                 spec_cell, actual = moved[0]
-                self.add("S4", "error", name, [a for _, a in moved[:10]],
-                         f"{loc.spec.short}中插入或删除了行或列（如{loc.spec.describe(spec_cell)}原在 {spec_cell}，现在 {actual}）。"
-                         "请撤销插入或删除，保持官方表格的行列不变。")
+                self.add(
+                    "S4",
+                    "error",
+                    name,
+                    [a for _, a in moved[:10]],
+                    f"{loc.spec.short}中插入或删除了行或列（如{loc.spec.describe(spec_cell)}原在 {spec_cell}，现在 {actual}）。"
+                    "请撤销插入或删除，保持官方表格的行列不变。",
+                )
             self._outside(loc)
             for lab in loc.spec.labels:
                 actual, value = label_at(loc, lab.range)
                 if normalize_label(value) != normalize_label(lab.text):
                     shown = "空白" if value in (None, "") else f"“{value}”"
-                    self.add("S3", "error", name, [actual],
-                             f"标签被修改：{name}!{actual} 应为“{lab.text}”，现在是{shown}。请恢复官方标签文字。",
-                             None, None if value is None else str(value))
+                    self.add(
+                        "S3",
+                        "error",
+                        name,
+                        [actual],
+                        f"标签被修改：{name}!{actual} 应为“{lab.text}”，现在是{shown}。请恢复官方标签文字。",
+                        None,
+                        None if value is None else str(value),
+                    )
 
     def _outside(self, loc: LocatedSheet) -> None:
         """Content a person typed beside the form: kept out of the numbers, but worth a word."""
         rows, cols = loc.spec.bounds
         max_row, max_col = parse_cell(loc.where(cell_name(rows, cols)))
-        stray = sorted((r, c) for (r, c), cell in loc.raw.cells.items()
-                       if (r > max_row or c > max_col) and cell.value not in (None, ""))
+        stray = sorted(
+            (r, c)
+            for (r, c), cell in loc.raw.cells.items()
+            if (r > max_row or c > max_col) and cell.value not in (None, "")
+        )
         count = len(stray) + loc.raw.outside
         if count:
             shown = [cell_name(r, c) for r, c in stray[:5]]
-            self.add("S8", "warning", loc.spec.name, shown,
-                     f"工作表“{loc.spec.name}”在表格区域以外还有 {count} 个单元格有内容"
-                     f"{'（如 ' + '、'.join(shown) + '）' if shown else ''}，这些内容不会被读取，也不会进入报告；"
-                     "需要说明的情况请写在文字说明栏中。")
+            self.add(
+                "S8",
+                "warning",
+                loc.spec.name,
+                shown,
+                f"工作表“{loc.spec.name}”在表格区域以外还有 {count} 个单元格有内容"
+                f"{'（如 ' + '、'.join(shown) + '）' if shown else ''}，这些内容不会被读取，也不会进入报告；"
+                "需要说明的情况请写在文字说明栏中。",
+            )
 
     # ------------------------------------------------------------ values
     def values(self) -> None:
@@ -147,7 +207,7 @@ class WorkbookReading:
             used: set[str] = set()
             for c in loc.spec.inputs:
                 actual = loc.where(c.cell)
-                if actual in used:      # a deleted row or column: two spec cells land on one cell; never count it twice
+                if actual in used:  # a deleted row or column: two spec cells land on one cell; never count it twice
                     r.values[(name, c.cell)] = None
                     r.unread.add((name, c.cell))
                     continue
@@ -171,9 +231,16 @@ class WorkbookReading:
         if isinstance(value, float) and not raw.damaged and not raw.formula:
             if self.wb.is_date(raw):
                 self.report.unread.add((name, c.cell))
-                self.add("R5", "error", name, [loc.where(c.cell)],
-                         f"{self.place(name, c.cell)}这里是日期，不是{t.description}（Excel 会把“5-1”这样的输入自动变成日期）。"
-                         "请把单元格格式改为“常规”或“数值”后重新填写数字。", None, tidy(value))
+                self.add(
+                    "R5",
+                    "error",
+                    name,
+                    [loc.where(c.cell)],
+                    f"{self.place(name, c.cell)}这里是日期，不是{t.description}（Excel 会把“5-1”这样的输入自动变成日期）。"
+                    "请把单元格格式改为“常规”或“数值”后重新填写数字。",
+                    None,
+                    tidy(value),
+                )
                 return None
             return value
         if value in (None, "") and not (raw is not None and raw.formula):
@@ -183,12 +250,26 @@ class WorkbookReading:
         cells = [loc.where(c.cell)]
         self.report.unread.add(key)
         if raw.formula and value in (None, ""):
-            self.add("R5", "error", name, cells, f"{where}填的是公式“={raw.formula}”且没有保存计算结果，无法读出数值。请直接填写数字。",
-                     None, "=" + raw.formula)
+            self.add(
+                "R5",
+                "error",
+                name,
+                cells,
+                f"{where}填的是公式“={raw.formula}”且没有保存计算结果，无法读出数值。请直接填写数字。",
+                None,
+                "=" + raw.formula,
+            )
             return None
         if raw.formula and isinstance(value, float):
-            self.add("R5", "error", name, cells, f"{where}填的是公式“={raw.formula}”（结果 {num_text(value)}）。这里应直接填写数字，请把公式改为数字。",
-                     None, "=" + raw.formula)
+            self.add(
+                "R5",
+                "error",
+                name,
+                cells,
+                f"{where}填的是公式“={raw.formula}”（结果 {num_text(value)}）。这里应直接填写数字，请把公式改为数字。",
+                None,
+                "=" + raw.formula,
+            )
             self.report.unread.discard(key)
             return value
         text = str(value)
@@ -203,8 +284,11 @@ class WorkbookReading:
         else:
             digits = re.findall(r"\d+(?:\.\d+)?", unicodedata.normalize("NFKC", text))
             kind = f"填的是文字“{text}”，不是数字"
-            hint = (f"如果是 {digits[0]}，请只填数字 {digits[0]}，不要带单位或文字" if len(digits) == 1
-                    else "没有发生的请填 0，不要填“无”“—”等文字")
+            hint = (
+                f"如果是 {digits[0]}，请只填数字 {digits[0]}，不要带单位或文字"
+                if len(digits) == 1
+                else "没有发生的请填 0，不要填“无”“—”等文字"
+            )
         self.add("R5", "error", name, cells, f"{where}{kind}。这里应填{t.description}；{hint}。", None, text)
         return None
 
@@ -232,8 +316,17 @@ class WorkbookReading:
                     shown = "空白" if value in (None, "") else f"固定值 {num_text(value)}"
                     msg = f"{where}的合计公式被删除，现在是{shown}。合计必须由公式“={expected}”自动计算。"
                 r.flagged.add(key)
-                self.add("F1", "error", name, cells, msg, None, None if found is None and value is None else
-                         ("=" + found if found else (tidy(value) if numeric else str(value))))
+                self.add(
+                    "F1",
+                    "error",
+                    name,
+                    cells,
+                    msg,
+                    None,
+                    None
+                    if found is None and value is None
+                    else ("=" + found if found else (tidy(value) if numeric else str(value))),
+                )
         evaluator = r.evaluator
         for name, loc in self.located.items():
             for c in loc.spec.computed:
@@ -245,10 +338,16 @@ class WorkbookReading:
                     continue
                 want = evaluator.value(name, c.cell)
                 if abs(raw.value - want) > 0.005:
-                    self.add("F2", "warning", name, [loc.where(c.cell)],
-                             f"{self.place(name, c.cell)}在文件中保存的值是 {num_text(raw.value)}，按填报数据重新计算应为 {num_text(want)}。"
-                             "文件保存时没有重新计算；本工具以重新计算的值为准，在 Excel/WPS 中打开后保存一次即可更新。",
-                             tidy(want), tidy(raw.value))
+                    self.add(
+                        "F2",
+                        "warning",
+                        name,
+                        [loc.where(c.cell)],
+                        f"{self.place(name, c.cell)}在文件中保存的值是 {num_text(raw.value)}，按填报数据重新计算应为 {num_text(want)}。"
+                        "文件保存时没有重新计算；本工具以重新计算的值为准，在 Excel/WPS 中打开后保存一次即可更新。",
+                        tidy(want),
+                        tidy(raw.value),
+                    )
         self._check_sheet()
 
     def _expected_formula(self, loc: LocatedSheet, c) -> str:
@@ -273,7 +372,9 @@ class WorkbookReading:
         came in another order, is not taken for an edited one (S7 already says it is older)."""
         raw = self.wb.sheets.get(CHECK_SHEET)
         if raw is None:
-            self.add("F3", "warning", CHECK_SHEET, [], "缺少“校验”工作表，填写时无法随时看到检查结果（不影响本工具的检查）。")
+            self.add(
+                "F3", "warning", CHECK_SHEET, [], "缺少“校验”工作表，填写时无法随时看到检查结果（不影响本工具的检查）。"
+            )
             return
         rows = check_rows(self.spec)
         sides = {normalize_formula(f) for row in rows for f in (row.left_formula, row.right_formula)}
@@ -281,10 +382,10 @@ class WorkbookReading:
         cross_year = {r for (r, col), cell in raw.cells.items() if col == 1 and str(cell.value or "").startswith("Y")}
         for (r, col), cell in sorted(raw.cells.items()):
             if r < CHECK_FIRST_ROW or col not in (5, 7, 8) or r in cross_year:
-                continue      # the Y rows compare with last year's hidden sheet (gktool new --previous)
+                continue  # the Y rows compare with last year's hidden sheet (gktool new --previous)
             if not cell.formula:
                 if col == 8 and cell.value not in (None, ""):
-                    changed.append(f"H{r}")      # a status typed over its formula
+                    changed.append(f"H{r}")  # a status typed over its formula
                 continue
             present += col == 8
             found = normalize_formula(cell.formula)
@@ -292,8 +393,13 @@ class WorkbookReading:
             if not ok:
                 changed.append(f"{'ABCDEFGHI'[col - 1]}{r}")
         if present < min(len(rows), 1) or changed:
-            self.add("F3", "warning", CHECK_SHEET, changed[:20],
-                     f"“校验”表中有 {max(len(changed), 1)} 个公式被改动或删除，表内显示的检查结果不可信（本工具的检查不受影响）。")
+            self.add(
+                "F3",
+                "warning",
+                CHECK_SHEET,
+                changed[:20],
+                f"“校验”表中有 {max(len(changed), 1)} 个公式被改动或删除，表内显示的检查结果不可信（本工具的检查不受影响）。",
+            )
 
 
 def _printed(value) -> str:
