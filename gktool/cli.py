@@ -283,6 +283,19 @@ def main():
     """政府信息公开工作年度报告工具：生成填报工作簿、校验、生成 Word 报告。"""
 
 
+# Options several commands share, declared once (the way sqlite-utils bundles its recurring options).
+jobs_option = click.option(
+    "-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）"
+)
+
+
+def previous_dir_option(help_text: str):
+    """--previous-dir DIR: last year's reports, matched to each file by unit and year."""
+    return click.option(
+        "--previous-dir", "previous_dir", type=click.Path(file_okay=False), default=None, help=help_text
+    )
+
+
 @main.command()
 @click.option(
     "-o",
@@ -309,7 +322,7 @@ def new(output, unit, year, password, fill, format_name, force, previous):
     加 --previous 上年报告：填入二、上年结转（逐列取上年的结转下年度继续办理）、单位名称、网站和联系方式，
     文字说明留空；上年的数字保存在隐藏的“上年数据”表中，“校验”表随填随查上年结转和现行有效件数。
 
-    Example: gktool new --unit 中宁县 --year 2023
+    示例：gktool new --unit 中宁县 --year 2023
     """
     from .spec import load_spec
     from .writer import default_filename, new_workbook
@@ -353,7 +366,7 @@ def new(output, unit, year, password, fill, format_name, force, previous):
     show_default=True,
     help="输出格式：text（中文说明）或 json（每个文件一行）",
 )
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
+@jobs_option
 @click.option(
     "--spec",
     "format_name",
@@ -367,24 +380,19 @@ def new(output, unit, year, password, fill, format_name, force, previous):
     default=None,
     help="上年的报告（任何可读取的工作簿或报告），做跨年度检查（Y1–Y6）",
 )
-@click.option(
-    "--previous-dir",
-    "previous_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="上年报告所在的文件夹：按单位和年度为每个文件找到上年的报告，做跨年度检查",
-)
+@previous_dir_option("上年报告所在的文件夹：按单位和年度为每个文件找到上年的报告，做跨年度检查")
 def validate(files, fmt, jobs, format_name, previous, previous_dir):
     """检查填好的工作簿或已发布的报告：结构、数据类型、勾稽关系、文字与表格是否一致。
 
     可以给多个文件或文件夹（检查其中所有文件，包括子文件夹；读不了的文件也各有一行结论）。
-    读取 gktool 工作簿、其他 .xlsx/.xls/.ods/.xlsb 工作簿（按标签找到官方表格）。
+    读取 gktool 工作簿、其他 .xlsx/.xls/.ods/.xlsb 工作簿（按标签找到官方表格），
+    以及已发布的报告（.docx、保存的网页 .html、有文字层的 .pdf）。
     退出码：0 没有错误；1 有错误；2 有文件无法读取。
 
     加 --previous 上年报告（或 --previous-dir 上年文件夹）时，再与上年的报告比较：上年结转、现行有效件数、
     照抄上年的文字、数字大幅变化等（规则 Y0–Y6）。
 
-    Example: gktool validate 中宁县2023年政府信息公开工作年度报告.xlsx --previous 中宁县2022年政府信息公开工作年度报告.xlsx
+    示例：gktool validate 中宁县2023年政府信息公开工作年度报告.xlsx --previous 中宁县2022年政府信息公开工作年度报告.xlsx
     """
     from .findings import render_text
     from .validate import expand_paths, index_previous, read_previous, validate_files
@@ -443,7 +451,7 @@ def summary_line(total: int, passed: int, failed: list[str], unreadable: list[st
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
+@jobs_option
 @click.option("--spec", "format_name", default=None, help="按指定的报告格式读取（格式名称或 .toml 格式定义文件）")
 def extract(files, fmt, output, force, jobs, format_name):
     """读出每个文件中三张表格的全部数字（按官方行列标签），用于数据整理和核对读取结果。
@@ -451,7 +459,7 @@ def extract(files, fmt, output, force, jobs, format_name):
     JSON 每个文件一行：file、ok、kind、format、unit、year、values（table、row、column、value、printed、at）、findings。
     退出码：0 全部读出；2 有文件无法读取。
 
-    Example: gktool extract 报告/ --format csv -o 数据.csv
+    示例：gktool extract 报告/ --format csv -o 数据.csv
     """
     from .extract import csv_rows, csv_text, to_json_line
     from .validate import check_files, expand_paths
@@ -498,13 +506,7 @@ def extract(files, fmt, output, force, jobs, format_name):
     help="汇总工作簿封面的联系方式（网站、地址、电话等）取自这份报告，如本机关自己的填报工作簿",
 )
 @click.option("--include-failing", is_flag=True, help="有错误的单位也纳入汇总（默认只汇总没有错误的）")
-@click.option(
-    "--previous-dir",
-    "previous_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="上年报告所在的文件夹：每个单位再与自己上年的报告比较（同 validate --previous-dir）",
-)
+@previous_dir_option("上年报告所在的文件夹：每个单位再与自己上年的报告比较（同 validate --previous-dir）")
 @click.option(
     "--format",
     "fmt",
@@ -513,7 +515,7 @@ def extract(files, fmt, output, force, jobs, format_name):
     show_default=True,
     help="输出格式：text（中文摘要）或 json（每个文件一行，同 validate；最后一行为汇总）",
 )
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="并行进程数（默认：CPU 核数）")
+@jobs_option
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
 def collect(folders, output, roster, year, unit, cover_file, include_failing, previous_dir, fmt, jobs, force):
     """汇总各单位报送的年度报告：逐个检查、对照名单、相加三张表格，写成一个工作簿。
@@ -523,7 +525,7 @@ def collect(folders, output, roster, year, unit, cover_file, include_failing, pr
     （每个单位每个数字一行，带来源单元格，可做数据透视表）。
     退出码：0 全部通过；1 有文件有错误；2 有文件无法读取或用法错误。
 
-    Example: gktool collect 收到的报告/ -o 汇总.xlsx --roster 名单.xlsx
+    示例：gktool collect 收到的报告/ -o 汇总.xlsx --roster 名单.xlsx
     """
     import json
 
@@ -665,7 +667,7 @@ def report(file, output, force, draft, previous):
     加 --previous 上年报告：同时做跨年度检查（Y1 等错误同样拒绝生成），自动生成的依申请公开、主动公开段落
     加上与上年比较的数字（如“较上年增加6件、增长27.3%”）；上年缺少的数字不写。
 
-    Example: gktool report 中宁县2023年政府信息公开工作年度报告.xlsx
+    示例：gktool report 中宁县2023年政府信息公开工作年度报告.xlsx
     """
     from .findings import render_text
     from .report import default_report_path, refuse_unless_publishable, write_report
@@ -726,7 +728,7 @@ def serve(roster, data, year, host, port, url, workers):
 
     启动时在数据目录中写出 links.csv（每个单位一个专用链接，另有“管理”一行是管理页面链接）。
 
-    Example: gktool serve --roster 名单.txt --data 报送数据 --year 2024
+    示例：gktool serve --roster 名单.txt --data 报送数据 --year 2024
     """
     from .serve import serve as run
 
