@@ -47,6 +47,8 @@ class FilledReport:
     flagged: set[Key] = field(default_factory=set)  # cells whose reader already made an error finding (a
     # replaced total): sums through them are consequences, not news
     absent: set[str] = field(default_factory=set)  # spec sheets (tables/sections) not found in the source
+    # last year's figures a workbook carries itself (`gktool new --previous`: the hidden 上年数据 sheet)
+    embedded_previous: FilledReport | None = None
     _evaluator: Evaluator | None = field(default=None, repr=False)
     _homes: dict[str, str] | None = field(default=None, repr=False)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .crossyear import compare, missing_in, no_previous, unit_key
+from .crossyear import compare, missing_in, no_previous, unit_key, y1_carry_over, y2_stock
 from .errors import GkError
 from .findings import Finding, Result
 from .model import FilledReport
@@ -30,11 +30,7 @@ def check_file(path: str | Path, format_name: str | None = None, previous=None) 
     `format_name` (a shipped format or a .toml path) overrides the format a workbook names.
     `previous` (last year's report: a file, or a `PreviousIndex` of a folder) adds the Y rules."""
     try:
-        report, findings = read_report(path, load_spec(format_name) if format_name else None)
-        analysis = finish(report, findings, Result(str(path)))
-        if previous is not None and report is not None:
-            analysis.result.findings.extend(cross_year(report, previous, format_name))
-        return analysis
+        return _checked(path, format_name, previous)
     except GkError as exc:
         return _unreadable(path, exc.message)
     except RecursionError:
@@ -52,10 +48,20 @@ def validate_file(path: str | Path, format_name: str | None = None, previous=Non
 
 def analyse_file(path: str | Path, format_name: str | None = None, previous=None) -> Analysis:
     """Read and check one file; raises GkError if it cannot be read."""
+    return _checked(path, format_name, previous)
+
+
+def _checked(path, format_name: str | None, previous) -> Analysis:
     report, findings = read_report(path, load_spec(format_name) if format_name else None)
     analysis = finish(report, findings, Result(str(path)))
-    if previous is not None and report is not None:
+    if report is None:
+        return analysis
+    if previous is not None:
         analysis.result.findings.extend(cross_year(report, previous, format_name))
+    elif report.embedded_previous is not None:
+        # the workbook's 校验 sheet compares with its own 上年数据 sheet: so does validate, or the two would disagree
+        last = report.embedded_previous
+        analysis.result.findings.extend(y1_carry_over(report, last) + y2_stock(report, last))
     return analysis
 
 

@@ -686,3 +686,23 @@ def test_y3_never_flags_the_paragraphs_gktool_report_generates(tmp_path, spec):
     r_this.spec = r_last.spec = bare
     assert {f.cells[0] for f in y3_copied_text(r_this, r_last)} >= {"B5", "B6"}
     _LINKS.pop(id(bare), None)
+
+
+def test_a_workbook_made_with_previous_is_checked_against_its_own_hidden_sheet(tmp_path, spec):
+    """Its 校验 sheet compares the carry-over with 上年数据 offline; validate without --previous does too."""
+    import openpyxl
+
+    last = write(tmp_path, "last.xlsx", last_values(spec), spec)
+    made = tmp_path / "new.xlsx"
+    out = subprocess.run(
+        [sys.executable, "-m", "gktool.cli", "new", "--previous", str(last), "-o", str(made)],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert not [f for f in validate_file(made).findings if f.rule == "Y1"]  # the carry-over was filled in
+    wb = openpyxl.load_workbook(made)
+    wb[B]["D5"] = 7  # 上年结转 typed over: last year carried 2 over in this column
+    wb.save(tmp_path / "changed.xlsx")
+    y1 = [f for f in validate_file(tmp_path / "changed.xlsx").findings if f.rule == "Y1"]
+    assert len(y1) == 1 and "自然人" in y1[0].message and "上年数据" in y1[0].message

@@ -136,6 +136,10 @@ def _read_xlsx(path, spec: Spec | None):
             r, c = sheet.bounds
             pr, pc = areas.get(sheet.name, (0, 0))
             areas[sheet.name] = (max(r, pr), max(c, pc))
+    from ..crossyear import PREVIOUS_FIRST_ROW, PREVIOUS_SHEET, previous_cells
+
+    spec_for_area = spec or load_spec()
+    areas[PREVIOUS_SHEET] = (PREVIOUS_FIRST_ROW + len(previous_cells(spec_for_area)), 4)
     wb = read_workbook(path, _gktool_or_foreign(areas))
     if not is_gktool_workbook(wb):
         return report_from_raw_workbook(wb, spec)

@@ -83,10 +83,29 @@ class WorkbookReading:
             # rows or columns moved: saved and recomputed totals differ for that reason; recalculating won't help
             self.findings = [f for f in self.findings if f.rule != "F2"]
         r.absent = {s.name for s in self.spec.sheets if s.name not in self.located}
+        r.embedded_previous = self._embedded_previous()
         unit, year = r.values.get(self._field_key("unit")), r.values.get(self._field_key("year"))
         r.unit = unit.strip() if isinstance(unit, str) and unit.strip() else None
         r.year = int(year) if isinstance(year, float) and year.is_integer() else None
         return r, self.findings
+
+    def _embedded_previous(self) -> FilledReport | None:
+        """Last year's figures from the hidden 上年数据 sheet `gktool new --previous` writes (None without it)."""
+        from ..crossyear import PREVIOUS_FIRST_ROW, PREVIOUS_SHEET, previous_cells
+
+        raw = self.wb.sheets.get(PREVIOUS_SHEET)
+        if raw is None:
+            return None
+        last = FilledReport(self.spec, f"{self.wb.path}（{PREVIOUS_SHEET}表）", "gktool")
+        for i, key in enumerate(previous_cells(self.spec)):
+            row = PREVIOUS_FIRST_ROW + i
+            cell = raw.cells.get((row, 4))
+            last.places[key] = Place(PREVIOUS_SHEET, f"D{row}", f"{PREVIOUS_SHEET}!D{row}")
+            if cell is not None and isinstance(cell.value, float) and not cell.damaged:
+                last.values[key] = cell.value
+            else:
+                last.unread.add(key)  # blank or damaged: that comparison is not made
+        return last
 
     def _field_key(self, key: str):
         c = self.spec.field_cells.get(key)
