@@ -289,6 +289,13 @@ jobs_option = click.option(
 )
 
 
+def text_or_json_option(help_text: str):
+    """--format text|json: Chinese text for a person, or one JSON line per file."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help=help_text
+    )
+
+
 def previous_dir_option(help_text: str):
     """--previous-dir DIR: last year's reports, matched to each file by unit and year."""
     return click.option(
@@ -358,14 +365,7 @@ def new(output, unit, year, password, fill, format_name, force, previous):
 
 @main.command()
 @click.argument("files", nargs=-1, required=True)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="输出格式：text（中文说明）或 json（每个文件一行）",
-)
+@text_or_json_option("输出格式：text（中文说明）或 json（每个文件一行）")
 @jobs_option
 @click.option(
     "--spec",
@@ -489,7 +489,7 @@ def extract(files, fmt, output, force, jobs, format_name):
 
 
 @main.command()
-@click.argument("folders", nargs=-1, required=True)
+@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True), metavar="文件夹...")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="汇总工作簿（.xlsx）")
 @click.option(
     "--roster",
@@ -507,14 +507,7 @@ def extract(files, fmt, output, force, jobs, format_name):
 )
 @click.option("--include-failing", is_flag=True, help="有错误的单位也纳入汇总（默认只汇总没有错误的）")
 @previous_dir_option("上年报告所在的文件夹：每个单位再与自己上年的报告比较（同 validate --previous-dir）")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="输出格式：text（中文摘要）或 json（每个文件一行，同 validate；最后一行为汇总）",
-)
+@text_or_json_option("输出格式：text（中文摘要）或 json（每个文件一行，同 validate；最后一行为汇总）")
 @jobs_option
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
 def collect(folders, output, roster, year, unit, cover_file, include_failing, previous_dir, fmt, jobs, force):
@@ -629,7 +622,7 @@ def collect_text(collection, output) -> str:
     """The closing lines of `collect` for a person: counts, then each row that needs action."""
     c = collection.counts()
     lines = [
-        f"已写出：{output}（{collection.year or '年度未知'}年，纳入汇总 {c['纳入汇总']} 个单位）",
+        f"已写出：{output}（{f'{collection.year}年，' if collection.year else '年度未能确定，'}纳入汇总 {c['纳入汇总']} 个单位）",
         f"共 {c['文件']} 个文件：{c['通过']} 个通过，{c['有警告']} 个有警告，{c['不通过']} 个不通过，"
         f"{c['无法读取']} 个无法读取"
         + (f"；名单中 {c['未提交']} 个单位未提交" if collection.roster is not None else "")

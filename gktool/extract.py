@@ -41,7 +41,7 @@ def official_labels(spec: Spec) -> tuple[tuple[str, str, str, str, str], ...]:
                     leaf = lab.text
                     break
             if not leaf:  # a table whose rows are named by its header groups (表四)
-                groups = [t for t in reversed(chain[1:]) if t not in ("申请人情况",)]
+                groups = list(reversed(chain[1:]))
                 leaf = groups[0] + "".join(f"（{t}）" for t in groups[1:]) if groups else ""
             out.append((sheet.name, c.cell, sheet.section, leaf, column))
     return tuple(out)

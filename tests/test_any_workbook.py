@@ -317,3 +317,16 @@ def test_a_workbook_made_with_a_custom_spec_validates_with_it(tmp_path):
     assert plain.exit_code == 1 and "--spec" in plain.output
     given_spec = CliRunner().invoke(main, ["validate", "--spec", str(custom), str(book)])
     assert "S1" not in given_spec.output and "通过" in given_spec.output.splitlines()[-1], given_spec.output
+
+
+def test_printed_numbers_are_read_only_when_they_are_one_number():
+    from gktool.readers.labels import parse_number
+
+    assert parse_number("3,985,758") == ("number", 3985758.0)
+    assert parse_number("１２") == ("number", 12.0)
+    assert parse_number(" 5949.09 ") == ("number", 5949.09)
+    for text in ("1,2,3", "12,34", "22（其中修订16件）", "251000元", "减4"):
+        assert parse_number(text)[0] == "text", text
+    assert (
+        parse_number("/") == ("na", None) and parse_number("—") == ("na", None) and parse_number("") == ("blank", None)
+    )

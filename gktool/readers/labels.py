@@ -50,11 +50,11 @@ def parse_number(text: str) -> tuple[str, float | None]:
     t = "".join(t.split())
     if not t:
         return "blank", None
-    if t in NOT_APPLICABLE or unicodedata.normalize("NFKC", text).strip() in NOT_APPLICABLE:
+    if t in NOT_APPLICABLE:
         return "na", None
-    plain = t.replace(",", "")
-    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", t) or re.fullmatch(r"[-+]?\d+(\.\d+)?", plain):
-        return "number", float(plain)
+    # thousands separators only where they group by three ("3,985,758"): "1,2,3" is not 123
+    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", t) or re.fullmatch(r"[-+]?\d+(\.\d+)?", t):
+        return "number", float(t.replace(",", ""))
     return "text", None
 
 
@@ -236,10 +236,7 @@ class _Matcher:
                 matches[x.row] = m
         missing = [sr for sr in table.rows if sr.row not in matches and not any(sr in rows for _, rows in group_only)]
         for sr in missing:
-            for col in sr.cols:
-                key = (table.sheet.name, cell_name(sr.row, col))
-                self.out.unread.add(key)
-                self.out.values[key] = None
+            self._unread_row(table, sr)
         if missing:
             names = "、".join(f"“{sr.leaf}”" for sr in missing[:6]) + ("等" if len(missing) > 6 else "")
             self.add(
@@ -284,13 +281,18 @@ class _Matcher:
                     return _Match(grid, r, c, best, cell.text, False), [best]
         return None
 
-    def _refuse_run_together(self, table, sr, grid, r, c, text) -> None:
-        where = _short(grid, r, c)
+    def _unread_row(self, table: SpecTable, sr: SpecRow, place: Place | None = None) -> None:
+        """Every value of a spec row left unread (a finding says why), at `place` where the row was seen."""
         for col in sr.cols:
             key = (table.sheet.name, cell_name(sr.row, col))
             self.out.unread.add(key)
             self.out.values[key] = None
-            self.out.places[key] = Place(grid.name, where, grid.cells[(r, c)].at)
+            if place is not None:
+                self.out.places[key] = place
+
+    def _refuse_run_together(self, table, sr, grid, r, c, text) -> None:
+        where = _short(grid, r, c)
+        self._unread_row(table, sr, Place(grid.name, where, grid.cells[(r, c)].at))
         self.add(
             "T4",
             "error",
@@ -335,11 +337,7 @@ class _Matcher:
                 chosen = right
             else:
                 where = _short(grid, r, m.label_col)
-                for col in sr.cols:
-                    key = (table.sheet.name, cell_name(sr.row, col))
-                    self.out.unread.add(key)
-                    self.out.values[key] = None
-                    self.out.places[key] = Place(grid.name, where, grid.cells[(r, m.label_col)].at)
+                self._unread_row(table, sr, Place(grid.name, where, grid.cells[(r, m.label_col)].at))
                 self.add(
                     "T4",
                     "error",
@@ -450,11 +448,7 @@ class _Matcher:
         c0 = row_cells[0][0] if row_cells else 1
         where = _short(grid, r, c0)
         at = row_cells[0][1].at if row_cells else grid.name
-        for col in sr.cols:
-            key = (table.sheet.name, cell_name(sr.row, col))
-            self.out.unread.add(key)
-            self.out.values[key] = None
-            self.out.places[key] = Place(grid.name, where, at)
+        self._unread_row(table, sr, Place(grid.name, where, at))
         self.add(
             "T4",
             "error",

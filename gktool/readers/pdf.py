@@ -167,7 +167,9 @@ def _check_structure(path: Path, shown: str) -> None:
     except RecursionError:
         raise _refuse(shown, "PDF 结构嵌套过深，文件可能已损坏或被构造") from None
     except Exception:
-        pass  # pdfminer is stricter than pdfium about damaged cross-references: let pdfium judge
+        # pdfminer is stricter than pdfium about damaged cross-references: such a file is left to the pdfium
+        # pass, which bounds it again (MAX_PAGES, the glyph caps and TIME_BUDGET in read_pdf)
+        return
 
 
 def _content_too_big(page) -> bool:

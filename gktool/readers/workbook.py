@@ -411,7 +411,7 @@ class WorkbookReading:
             ok = found in sides if col != 8 else any(found == normalize_formula(row.status_formula(r)) for row in rows)
             if not ok:
                 changed.append(f"{'ABCDEFGHI'[col - 1]}{r}")
-        if present < min(len(rows), 1) or changed:
+        if changed or (rows and present == 0):  # edited formulas, or every status formula gone
             self.add(
                 "F3",
                 "warning",
