@@ -1,0 +1,141 @@
+"""Publishing the report: Word, web page and PDF from one analysed workbook, each proved before it is kept.
+
+`publish` writes each requested file to a temporary file in its target folder, reads it
+back with gktool's own readers (the same ones `validate` and `extract` use on published
+reports), and keeps it only if the reading gives exactly the workbook's figures — every
+value cell of the three tables, the unit and the year — and the same verdict. A file
+that does not read back is never left behind: the message names the cells that differ.
+All files of one call are kept together or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from pathlib import Path
+
+from .errors import EXIT_INPUT, GkError
+from .fsutil import atomic_output, check_target
+
+FORMATS = {".docx": "docx", ".html": "html", ".pdf": "pdf"}
+FORMAT_NAMES = {"docx": "Word 文件", "html": "网页", "pdf": "PDF"}
+EXIT_MISMATCH = 3  # the written file did not read back as the workbook: a fault of gktool, not of the input
+SHOWN_CELLS = 6  # cells named in a mismatch message; the count says how many more
+
+
+def output_format(path: Path) -> str:
+    """The format a file name asks for, by its extension; GkError for any other."""
+    fmt = FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise GkError(
+            f"报告可以写成 Word 文件（.docx）、网页（.html）或 PDF（.pdf），“{path}”的扩展名不是其中之一", EXIT_INPUT
+        )
+    return fmt
+
+
+def all_paths(path: Path) -> list[Path]:
+    """The three files of `--all`, side by side: NAME.docx, NAME.html, NAME.pdf."""
+    path = Path(path)
+    stem = path.with_suffix("") if path.suffix.lower() in FORMATS else path
+    return [stem.with_name(stem.name + suffix) for suffix in FORMATS]
+
+
+def render(analysis, fmt: str, draft: bool = False) -> bytes:
+    """The bytes of one format of the report."""
+    if fmt == "docx":
+        from .report import document_bytes
+
+        return document_bytes(analysis, draft=draft)
+    if fmt == "html":
+        from .report_html import page_bytes
+
+        return page_bytes(analysis, draft=draft)
+    from .report_pdf import pdf_bytes
+
+    return pdf_bytes(analysis, draft=draft)
+
+
+def publish(analysis, paths: list[Path], force: bool = False, draft: bool = False) -> list[Path]:
+    """Write the report in the format of each path, each read back and compared before any is kept.
+
+    Raises GkError: an output exists (without `force`), LibreOffice is missing for a PDF, or a
+    written file does not read back as the workbook (EXIT_MISMATCH; the cells are named)."""
+    if analysis.spec is None:
+        raise GkError("无法识别工作簿的格式，不能生成报告", 1)
+    paths = [Path(p) for p in paths]
+    formats = [output_format(p) for p in paths]
+    for p in paths:  # every refusal before any work: an existing file, a missing folder
+        check_target(p, force)
+    if "pdf" in formats:
+        from .report_pdf import require_soffice
+
+        require_soffice()
+    with contextlib.ExitStack() as stack:
+        for path, fmt in zip(paths, formats, strict=True):
+            tmp = stack.enter_context(atomic_output(path, force))
+            Path(tmp).write_bytes(render(analysis, fmt, draft))
+            problems = read_back_problems(analysis, tmp, fmt)
+            if problems:
+                raise GkError(
+                    f"{FORMAT_NAMES[fmt]}“{path.name}”读回后与工作簿不一致，未保存：{problems}；"
+                    "请把这个工作簿发给 gktool 的维护者",
+                    EXIT_MISMATCH,
+                )
+    return paths
+
+
+def verdict(result) -> tuple[bool, tuple[str, ...]]:
+    """What `validate` concludes, as compared between a workbook and its report: passes or not, and
+    which rules fail. Warnings are not compared: a published form cannot carry some of the
+    workbook's fields (the cover's contact cells), and `report` writes text for empty sections."""
+    errors = sorted({f.rule for f in result.findings if f.severity == "error"})
+    return (not errors, tuple(errors))
+
+
+def read_back_problems(analysis, path: Path, fmt: str) -> str:
+    """How the file at `path` reads differently from the workbook ('' when it reads the same)."""
+    from .extract import official_labels
+    from .findings import Result
+    from .readers import read_report
+    from .rules import finish
+
+    name = FORMAT_NAMES[fmt]
+    try:
+        report, findings = read_report(path)
+    except GkError as exc:
+        return f"无法读取（{exc.message}）"
+    if report is None:
+        return "读不出格式"
+    back = finish(report, findings, Result(str(path)))
+    source = analysis.report
+    differences = []
+    if (report.unit or None) != (source.unit or None) or report.year != source.year:
+        differences.append(f"单位、年度读出“{report.unit}”“{report.year}”，应为“{source.unit}”“{source.year}”")
+    cells = []
+    for sheet, cell, _table, _row, _column in official_labels(source.spec):
+        want = analysis.number(sheet, cell)
+        got = report.values.get((sheet, cell))
+        if (sheet, cell) in report.unread or not isinstance(got, (int, float)) or isinstance(got, bool):
+            got = None
+        if got is None or not math.isclose(got, want, rel_tol=0, abs_tol=1e-9):
+            shown = "读不出" if got is None else _number(got)
+            cells.append(
+                f"{source.spec.sheet(sheet).describe(cell)}（{sheet}!{cell}）应为 {_number(want)}，{name}中{shown}"
+            )
+    if cells:
+        more = f"等 {len(cells)} 个单元格" if len(cells) > SHOWN_CELLS else ""
+        differences.append("；".join(cells[:SHOWN_CELLS]) + more)
+    want_verdict, got_verdict = verdict(analysis.result), verdict(back.result)
+    if want_verdict != got_verdict:
+        differences.append(
+            f"检查结论不同（工作簿：{_verdict_text(want_verdict)}；{name}：{_verdict_text(got_verdict)}）"
+        )
+    return "；".join(differences)
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def _verdict_text(v: tuple[bool, tuple[str, ...]]) -> str:
+    return "通过" if v[0] else "不通过，错误 " + "、".join(v[1])
