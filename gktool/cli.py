@@ -643,8 +643,10 @@ def collect_text(collection, output) -> str:
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
-    help="输出 .docx（默认：工作簿旁边，{单位}{年度}年政府信息公开工作年度报告.docx）",
+    help="输出文件：.docx（Word）、.html（网页）或 .pdf（PDF，需要 LibreOffice），按扩展名决定格式"
+    "（默认：工作簿旁边，{单位}{年度}年政府信息公开工作年度报告.docx）",
 )
+@click.option("--all", "all_formats", is_flag=True, help="同时写出 Word、网页和 PDF 三个文件（并排，文件名相同）")
 @click.option("--force", is_flag=True, help="覆盖已存在的报告文件")
 @click.option("--draft", is_flag=True, help="工作簿有错误也生成报告，每页页眉标明“草稿——未通过校验”，不得发布")
 @click.option(
@@ -654,23 +656,28 @@ def collect_text(collection, output) -> str:
     default=None,
     help="上年的报告：先做跨年度检查，自动生成的段落加上与上年比较的数字",
 )
-def report(file, output, force, draft, previous):
-    """根据填好的工作簿生成 Word 年度报告（先校验，有错误时拒绝生成）。
+def report(file, output, all_formats, force, draft, previous):
+    """根据填好的工作簿生成年度报告：Word、网页或 PDF（先校验，有错误时拒绝生成）。
+
+    每个写出的文件都先用 gktool 自己的读取器读回，三张表格的每个数字、单位和年度与工作簿完全一致、
+    检查结论相同才保留；不一致时不留下文件，并列出不一致的单元格（退出码 3）。
 
     加 --previous 上年报告：同时做跨年度检查（Y1 等错误同样拒绝生成），自动生成的依申请公开、主动公开段落
     加上与上年比较的数字（如“较上年增加6件、增长27.3%”）；上年缺少的数字不写。
 
-    示例：gktool report 中宁县2023年政府信息公开工作年度报告.xlsx
+    示例：gktool report 中宁县2023年政府信息公开工作年度报告.xlsx -o 报告.html；加 --all 同时写出三种格式
     """
     from .findings import render_text
-    from .report import default_report_path, refuse_unless_publishable, write_report
+    from .publish import all_paths, output_format, publish
+    from .report import default_report_path, refuse_unless_publishable
     from .validate import analyse_file
 
-    if output and Path(output).suffix.lower() != ".docx":
-        raise GkError(
-            f"报告只能写成 Word 文件（.docx），“{output}”不行；需要 PDF 时请用 Word、WPS 或 LibreOffice 另存为",
-            EXIT_INPUT,
-        )
+    if output:
+        output_format(Path(output))  # a wrong extension is refused before the workbook is read
+    if all_formats or (output and output_format(Path(output)) == "pdf"):
+        from .report_pdf import require_soffice
+
+        require_soffice()  # no LibreOffice: say what to install before any work
     last = None
     if previous:
         from .validate import read_previous
@@ -689,14 +696,15 @@ def report(file, output, force, draft, previous):
         click.echo(render_text(result), err=True)
     refuse_unless_publishable(analysis, draft)
     path = Path(output) if output else default_report_path(analysis, Path(file))
-    write_report(analysis, path, force=force, draft=bool(result.errors))
+    paths = publish(analysis, all_paths(path) if all_formats else [path], force=force, draft=bool(result.errors))
     if result.errors:
         click.echo(
             f"注意：工作簿有 {result.errors} 个错误，按 --draft 生成的是草稿（每页页眉标明“草稿——未通过校验”），"
             "改正后请重新生成再发布。",
             err=True,
         )
-    click.echo(f"已生成：{path}")
+    for p in paths:
+        click.echo(f"已生成：{p}")
 
 
 @main.command()

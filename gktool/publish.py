@@ -74,12 +74,15 @@ def publish(analysis, paths: list[Path], force: bool = False, draft: bool = Fals
         for path, fmt in zip(paths, formats, strict=True):
             tmp = stack.enter_context(atomic_output(path, force))
             Path(tmp).write_bytes(render(analysis, fmt, draft))
-            problems = read_back_problems(analysis, tmp, fmt)
+            problems, only_rounding = read_back_problems(analysis, tmp, fmt)
             if problems:
+                hint = (
+                    "请在工作簿中把这些金额四舍五入到报告印出的小数位数后重新生成"
+                    if only_rounding
+                    else "请把这个工作簿发给 gktool 的维护者"
+                )
                 raise GkError(
-                    f"{FORMAT_NAMES[fmt]}“{path.name}”读回后与工作簿不一致，未保存：{problems}；"
-                    "请把这个工作簿发给 gktool 的维护者",
-                    EXIT_MISMATCH,
+                    f"{FORMAT_NAMES[fmt]}“{path.name}”读回后与工作簿不一致，未保存：{problems}；{hint}", EXIT_MISMATCH
                 )
     return paths
 
@@ -92,36 +95,40 @@ def verdict(result) -> tuple[bool, tuple[str, ...]]:
     return (not errors, tuple(errors))
 
 
-def read_back_problems(analysis, path: Path, fmt: str) -> str:
-    """How the file at `path` reads differently from the workbook ('' when it reads the same)."""
+def read_back_problems(analysis, path: Path, fmt: str) -> tuple[str, bool]:
+    """How the file at `path` reads differently from the workbook ('' when it reads the same), and
+    whether the only difference is amounts the workbook holds with more decimals than the report prints."""
     from .extract import official_labels
     from .findings import Result
     from .readers import read_report
+    from .report import format_number
     from .rules import finish
 
     name = FORMAT_NAMES[fmt]
     try:
         report, findings = read_report(path)
     except GkError as exc:
-        return f"无法读取（{exc.message}）"
+        return f"无法读取（{exc.message}）", False
     if report is None:
-        return "读不出格式"
+        return "读不出格式", False
     back = finish(report, findings, Result(str(path)))
     source = analysis.report
     differences = []
     if (report.unit or None) != (source.unit or None) or report.year != source.year:
         differences.append(f"单位、年度读出“{report.unit}”“{report.year}”，应为“{source.unit}”“{source.year}”")
-    cells = []
+    cells, rounded = [], 0
     for sheet, cell, _table, _row, _column in official_labels(source.spec):
         want = analysis.number(sheet, cell)
         got = report.values.get((sheet, cell))
         if (sheet, cell) in report.unread or not isinstance(got, (int, float)) or isinstance(got, bool):
             got = None
         if got is None or not math.isclose(got, want, rel_tol=0, abs_tol=1e-9):
-            shown = "读不出" if got is None else _number(got)
-            cells.append(
-                f"{source.spec.sheet(sheet).describe(cell)}（{sheet}!{cell}）应为 {_number(want)}，{name}中{shown}"
-            )
+            shown = "读不出" if got is None else f"读出 {_number(got)}"
+            where = f"{source.spec.sheet(sheet).describe(cell)}（{sheet}!{cell}）"
+            cells.append(f"{where}应为 {_number(want)}，{name}中{shown}")
+            spec_cell = source.spec.sheet(sheet).spec_cell(cell)
+            printed = format_number(source.spec, spec_cell.type if spec_cell else "count", want)
+            rounded += float(printed) != want  # more decimals in the workbook than the report prints
     if cells:
         more = f"等 {len(cells)} 个单元格" if len(cells) > SHOWN_CELLS else ""
         differences.append("；".join(cells[:SHOWN_CELLS]) + more)
@@ -130,7 +137,8 @@ def read_back_problems(analysis, path: Path, fmt: str) -> str:
         differences.append(
             f"检查结论不同（工作簿：{_verdict_text(want_verdict)}；{name}：{_verdict_text(got_verdict)}）"
         )
-    return "；".join(differences)
+    only_rounding = bool(cells) and rounded == len(cells) and len(differences) == 1
+    return "；".join(differences), only_rounding
 
 
 def _number(x: float) -> str:
