@@ -671,8 +671,8 @@ def test_a_clean_workbook_gives_no_draft_mark(spec, tmp_path):
     assert header_text(tmp_path / "r.docx") == "" and "草稿" not in result.output
 
 
-@pytest.mark.parametrize("name", ["out.pdf", "out.doc", "out", "out.DOCX.txt"])
-def test_cli_refuses_an_output_that_is_not_docx(spec, tmp_path, name):
+@pytest.mark.parametrize("name", ["out.doc", "out", "out.DOCX.txt", "out.htm"])
+def test_cli_refuses_an_output_that_is_not_docx(spec, tmp_path, name):  # .html and .pdf: test_publish.py
     _, path = make_analysis(spec, tmp_path, "in.xlsx")
     result = CliRunner().invoke(main, ["report", str(path), "-o", str(tmp_path / name)])
     assert result.exit_code == 2

@@ -136,7 +136,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
     """The Starlette application over a data folder; worker processes start with the app."""
     env = Environment(loader=PackageLoader("gktool.serve", "templates"), autoescape=select_autoescape(default=True))
     pool = Workers(workers or max(1, min(4, os.cpu_count() or 1)))
-    reports: dict[int, str] = {}  # submission id -> offered file name of its cached Word report
+    reports: dict[tuple[int, str], str] = {}  # (submission id, format) -> offered name of its cached report
     summaries: dict[str, str] = {}  # submissions summed -> offered file name of the cached 汇总
 
     def forbidden() -> Response:
@@ -247,16 +247,19 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         sub = await anyio.to_thread.run_sync(storage.submission, request.path_params["sid"])
         if not own(me, sub):
             return forbidden()
+        fmt = request.path_params.get("fmt", "docx")
+        if fmt not in REPORT_TYPES:
+            return forbidden()
         if not sub.ok:
             return message(request, 409, "这个文件有错误，不能生成报告；请改正后重新上传。", False)
-        out = storage.cache / f"report-{sub.id}.docx"
-        name = reports.get(sub.id)
-        if name is None or not out.exists():  # a report takes seconds to write: once per submission
+        out = storage.cache / f"report-{sub.id}.{fmt}"
+        name = reports.get((sub.id, fmt))
+        if name is None or not out.exists():  # a report takes seconds to write: once per submission and format
             try:
-                name = reports[sub.id] = await pool.run(work.report, str(storage.path_of(sub)), str(out))
+                name = reports[(sub.id, fmt)] = await pool.run(work.report, str(storage.path_of(sub)), str(out), fmt)
             except GkError as exc:
                 return message(request, 409, exc.message, False)
-        return FileResponse(out, filename=name, media_type=DOCX)
+        return FileResponse(out, filename=name, media_type=REPORT_TYPES[fmt])
 
     async def blank(request: Request) -> Response:
         me = who(request)
@@ -376,7 +379,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         Route("/k/{token}/blank.xlsx", blank),
         Route("/k/{token}/s/{sid:int}", submission),
         Route("/k/{token}/s/{sid:int}/file", original),
-        Route("/k/{token}/s/{sid:int}/report.docx", word_report),
+        Route("/k/{token}/s/{sid:int}/report.{fmt}", word_report),
         Route("/k/{token}/unit/{uid:int}", board_unit),
         Route("/k/{token}/summary.xlsx", summary),
     ]
@@ -390,6 +393,8 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# the report's formats; each is offered as a download (attachment), a web page included
+REPORT_TYPES = {"docx": DOCX, "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 
 
 async def drain(receive, already: int = 0) -> None:

@@ -37,16 +37,18 @@ def check(path: str, shown: str) -> tuple[str, bool]:
     return out.to_json(), result.unreadable
 
 
-def report(path: str, out: str) -> str:
-    """Write the Word report of a passing upload to `out`; returns the file name to offer."""
-    from ..report import default_report_path, write_report
+def report(path: str, out: str, fmt: str = "docx") -> str:
+    """Write the report (Word, web page or PDF) of a passing upload to `out`, read back and compared
+    as `gktool report` does; returns the file name to offer."""
+    from ..publish import publish
+    from ..report import default_report_path
     from ..validate import analyse_file
 
     analysis = analyse_file(path)
     if analysis.spec is None or analysis.result.errors:
         raise GkError("文件有错误，不能生成报告")
-    write_report(analysis, Path(out), force=True)
-    return default_report_path(analysis, Path(".")).name
+    publish(analysis, [Path(out)], force=True)
+    return default_report_path(analysis, Path(".")).with_suffix("." + fmt).name
 
 
 def blank(unit: str, year: int, out: str) -> str:
