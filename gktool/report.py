@@ -1016,13 +1016,16 @@ def refuse_unless_publishable(analysis, draft: bool = False) -> None:
 
 
 def report_from_file(source, output=None, *, force: bool = False, draft: bool = False):
-    """Check `source` (any file gktool reads) and write its Word report; returns (path, analysis).
+    """Check `source` (any file gktool reads) and write its report (.docx, or .html/.pdf by the output's
+    extension), read back and compared with the workbook (publish.py); returns (path, analysis).
 
-    Raises GkError when the file cannot be read, has errors (unless `draft`), or the output exists."""
+    Raises GkError when the file cannot be read, has errors (unless `draft`), the output exists,
+    or the written file does not read back as the workbook."""
+    from .publish import publish
     from .validate import analyse_file
 
     analysis = analyse_file(source)
     refuse_unless_publishable(analysis, draft)
     path = Path(output) if output else default_report_path(analysis, Path(source))
-    write_report(analysis, path, force=force, draft=bool(analysis.result.errors))
+    publish(analysis, [path], force=force, draft=bool(analysis.result.errors))
     return path, analysis

@@ -18,8 +18,9 @@ from click.testing import CliRunner
 from lxml import html as lxml_html
 
 from gktool.cli import main
-from gktool.extract import extract_record
+from gktool.extract import extract_record, official_labels
 from gktool.publish import EXIT_MISMATCH, all_paths, publish
+from gktool.report import report_from_file
 from gktool.report_html import page_bytes
 from gktool.spec import load_spec, parse_cell, parse_range
 from gktool.validate import analyse_file, check_file
@@ -162,6 +163,27 @@ def test_an_amount_with_more_decimals_than_printed_is_refused_not_rounded_silent
     last = result.output.strip().splitlines()[-1]
     assert "二、主动公开!B14）应为 12.345，网页中读出 12.35" in last and "四舍五入" in last
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["随机7.xlsx", "甲县.xlsx"])
+
+
+def test_a_draft_page_is_marked_escapes_the_clerks_text_and_keeps_the_workbooks_errors(tmp_path):
+    import openpyxl
+
+    book = openpyxl.load_workbook(random_workbook(tmp_path, 9))
+    book["三、依申请公开"]["D4"] = 999  # R1 fails: only a marked draft may be written
+    book["一、总体情况"]["B4"] = "写了 <script>alert(1)</script> & “引号”"
+    wb = tmp_path / "草稿.xlsx"
+    book.save(wb)
+    result = CliRunner().invoke(main, ["report", str(wb), "-o", str(tmp_path / "草稿.html")])
+    assert result.exit_code == 1 and not (tmp_path / "草稿.html").exists()
+    path, analysis = report_from_file(wb, tmp_path / "草稿.html", draft=True)
+    page = path.read_text(encoding="utf-8")
+    doc = lxml_html.fromstring(page.encode("utf-8"))
+    assert doc.find(".//title").text.startswith("（草稿）") and "草稿——未通过校验，不得发布" in page
+    assert not doc.findall(".//script") and "写了 &lt;script&gt;alert(1)&lt;/script&gt; &amp; “引号”" in page
+    assert errors_of(path) == errors_of(wb) == (False, ["R1"])
+    # openpyxl dropped the totals' cached values: the page holds the totals the rules recompute
+    want = [analysis.number(sheet, cell) for sheet, cell, *_ in official_labels(analysis.spec)]
+    assert [v[3] for v in table_values(path)[0]] == want and want[16] == analysis.number("三、依申请公开", "J4")
 
 
 def test_all_refuses_before_writing_anything_when_one_file_exists(tmp_path):
