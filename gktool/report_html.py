@@ -74,9 +74,9 @@ STYLES = {
     "h1": f"font-family:{_family(FONT_H1)};font-size:18px;font-weight:normal;margin:1.2em 0 .4em;line-height:1.6",
     "h2": f"font-family:{_family(FONT_H2)};font-size:16px;font-weight:normal;margin:.6em 0 .2em;"
     "line-height:1.8;text-indent:2em",
-    "para": "margin:0 0 .4em;text-indent:2em;text-align:justify;word-break:break-all",
+    "para": "margin:0 0 .4em;text-indent:2em;overflow-wrap:break-word",
     "lead": f"font-family:{_family(FONT_H2)}",
-    "closing": "margin:1em 0 .4em;text-indent:2em;text-align:justify;word-break:break-all",
+    "closing": "margin:1em 0 .4em;text-indent:2em;overflow-wrap:break-word",
     "draft": "color:#c00000;font-weight:bold;text-align:center;border:2px solid #c00000;padding:.3em;margin:1em 0",
     "box": "overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%;margin:.4em 0 1em",
     "table": f"border-collapse:collapse;width:100%;font-family:{_family(FONT_TABLE)};font-size:14px;"

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from lxml import html as lxml_html
 
 from gktool.cli import main
+from gktool.errors import GkError
 from gktool.extract import extract_record, official_labels
 from gktool.publish import EXIT_MISMATCH, all_paths, publish
 from gktool.report import report_from_file
@@ -219,6 +220,49 @@ def test_without_libreoffice_a_pdf_is_one_line_exit_2_and_no_file(tmp_path, monk
         assert sorted(p.name for p in tmp_path.iterdir()) == [wb.name]
 
 
+def _fake_soffice(folder: Path, body: str) -> str:
+    script = folder / "soffice"
+    script.write_text("#!/bin/sh\n" + body + "\n", encoding="utf-8")
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in LibreOffice is a shell script")
+def test_a_failing_libreoffice_is_one_line_and_leaves_no_file(tmp_path, monkeypatch):
+    import gktool.report_pdf as report_pdf
+
+    monkeypatch.setattr(
+        report_pdf,
+        "find_soffice",
+        lambda: _fake_soffice(tmp_path, "echo 'Error: source file could not be loaded' >&2; exit 1"),
+    )
+    wb = tmp_path / EXAMPLE.name
+    shutil.copy(EXAMPLE, wb)
+    result = CliRunner().invoke(main, ["report", str(wb), "--all"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "错误：LibreOffice 未能把报告转换为 PDF（Error: source file could not be loaded）；请检查 LibreOffice 安装后重试"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([wb.name, "soffice"])  # not even the .docx
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in LibreOffice is a shell script")
+def test_a_libreoffice_that_hangs_is_stopped_with_everything_it_started(tmp_path, monkeypatch):
+    import gktool.report_pdf as report_pdf
+
+    pids = tmp_path / "pids"
+    # the launcher starts a child (as soffice starts soffice.bin) and both hang
+    hang = f"sleep 60 & echo $! >> {pids}; echo $$ >> {pids}; wait"
+    monkeypatch.setattr(report_pdf, "find_soffice", lambda: _fake_soffice(tmp_path, hang))
+    with pytest.raises(GkError) as refused:
+        report_pdf.pdf_bytes(analyse_file(EXAMPLE), timeout=2)
+    assert refused.value.exit_code == 2 and "2 秒内没有完成 PDF 转换，已停止" in refused.value.message
+    for pid in map(int, pids.read_text().split()):
+        status = Path(f"/proc/{pid}/status")
+        # gone, or a zombie (ended; a container's pid 1 may never reap the orphaned child)
+        assert not status.exists() or "\nState:\tZ" in status.read_text(), pid
+
+
 # ----------------------------------------------------------------- the web page
 def _grid(table) -> dict[tuple[int, int], object]:
     """Each grid position of an HTML table -> its cell element, by the HTML table model (spans)."""
@@ -406,6 +450,9 @@ def test_pdf_fonts_embedded_metadata_a4_and_page_numbers(example_all, random_out
         fonts = _run("pdffonts", str(pdf)).splitlines()[2:]
         assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts  # the emb column
         assert re.search(r"CJK|Song|Hei|Kai|Fang|Ming", "\n".join(fonts))
+        if any("Noto" in line for line in fonts):  # gktool's fontconfig rules took effect for the run:
+            # serif (bold) title and body, sans 一、 headings — without them everything is Noto Sans
+            assert any("NotoSerifCJK" in line for line in fonts) and any("NotoSansCJK" in line for line in fonts)
         info = _run("pdfinfo", str(pdf))
         assert re.search(rf"^Title:\s+{title}$", info, re.M) and re.search(rf"^Author:\s+{unit}$", info, re.M)
         assert "(A4)" in info
