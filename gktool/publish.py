@@ -14,7 +14,7 @@ import contextlib
 import math
 from pathlib import Path
 
-from .errors import EXIT_INPUT, GkError
+from .errors import EXIT_FINDINGS, EXIT_INPUT, GkError
 from .fsutil import atomic_output, check_target
 
 FORMATS = {".docx": "docx", ".html": "html", ".pdf": "pdf"}
@@ -61,7 +61,7 @@ def publish(analysis, paths: list[Path], force: bool = False, draft: bool = Fals
     Raises GkError: an output exists (without `force`), LibreOffice is missing for a PDF, or a
     written file does not read back as the workbook (EXIT_MISMATCH; the cells are named)."""
     if analysis.spec is None:
-        raise GkError("无法识别工作簿的格式，不能生成报告", 1)
+        raise GkError("无法识别工作簿的格式，不能生成报告", EXIT_FINDINGS)
     paths = [Path(p) for p in paths]
     formats = [output_format(p) for p in paths]
     for p in paths:  # every refusal before any work: an existing file, a missing folder

@@ -459,6 +459,16 @@ def test_pdf_fonts_embedded_metadata_a4_and_page_numbers(example_all, random_out
         text = "".join(_run("pdftotext", "-layout", str(pdf), "-").split())
         pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
         assert pages >= 2 and all(f"—{n}—" in text for n in range(1, pages + 1))
+        # GB/T 9704 as the Word report: every word inside the 156 mm text block (28 mm left, 26 mm right);
+        # a full-width comma or stop may hang one character past the right margin, page numbers sit below
+        mm = 72 / 25.4
+        boxes = re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"', _run("pdftotext", "-bbox", str(pdf), "-")
+        )
+        assert boxes
+        for x1, y1, x2 in boxes:
+            assert 28 * mm - 2 <= float(x1) and float(x2) <= (210 - 26) * mm + 18, (x1, x2)
+            assert 37 * mm - 30 <= float(y1) <= (297 - 35) * mm + 30, y1
 
 
 # ----------------------------------------------------------------- serve
