@@ -115,7 +115,13 @@ def read_back_problems(analysis, path: Path, fmt: str) -> tuple[str, bool]:
     source = analysis.report
     differences = []
     if (report.unit or None) != (source.unit or None) or report.year != source.year:
-        differences.append(f"单位、年度读出“{report.unit}”“{report.year}”，应为“{source.unit}”“{source.year}”")
+
+        def shown(x) -> str:
+            return "（读不出）" if x in (None, "") else f"“{x}”"
+
+        differences.append(
+            f"单位、年度读出{shown(report.unit)}{shown(report.year)}，应为{shown(source.unit)}{shown(source.year)}"
+        )
     cells, rounded = [], 0
     for sheet, cell, _table, _row, _column in official_labels(source.spec):
         want = analysis.number(sheet, cell)
