@@ -20,9 +20,12 @@ import re
 from html import escape
 from pathlib import Path
 
+from docx.shared import Pt
+
 from .errors import EXIT_FINDINGS, GkError
 from .fsutil import atomic_output
 from .report import (
+    CELL_MARGIN_TWIPS,
     DRAFT_MARK,
     FONT_BODY,
     FONT_DECLS,
@@ -32,7 +35,9 @@ from .report import (
     FONT_TITLE,
     SIZE_TABLE,
     TEXT_WIDTH,
+    WIDTH_SLACK,
     Block,
+    balanced_width,
     column_widths,
     format_number,
     report_blocks,
@@ -42,6 +47,7 @@ from .spec import Sheet, parse_range
 PASTE_BEGIN = "<!-- gktool：报告正文开始。粘贴到网站编辑器（源代码模式）时，复制从这里到“报告正文结束”之间的内容 -->"
 PASTE_END = "<!-- gktool：报告正文结束 -->"
 TABLE_EM_MIN = 3.2  # a number column is never narrower than this (em of table text): 6 digits and padding
+LABEL_EM_MIN = 5  # a label column may wrap down to this many characters a line before the table scrolls
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
@@ -147,13 +153,23 @@ def table(analysis, sheet: Sheet) -> str:
     n_rows, n_cols = sheet.bounds
     widths = column_widths(sheet, int(TEXT_WIDTH), SIZE_TABLE)  # the Word table's proportions
     ems = [max(w / SIZE_TABLE, TABLE_EM_MIN) for w in widths]
+    # below this the table scrolls in its box instead of squeezing: label columns may wrap down to
+    # LABEL_EM_MIN characters a line, number columns keep TABLE_EM_MIN (表二 fits a phone, 表三 and 表四 scroll)
+    least = sum(min(e, LABEL_EM_MIN) for e in ems)
     starts: dict[tuple[int, int], str] = {}
     covered: set[tuple[int, int]] = set()
+    pad = Pt(2 * CELL_MARGIN_TWIPS / 20) + WIDTH_SLACK
     for lab in sheet.labels:
         r1, c1, r2, c2 = parse_range(lab.range)
         align = "center" if lab.header or (r2 > r1 and c1 == c2) else "left"
-        tag, scope = ("th", "col") if lab.header else ("th", "row")
-        starts[(r1, c1)] = _cell(tag, lab.text, r2 - r1 + 1, c2 - c1 + 1, align, scope)
+        scope = "col" if lab.header else "row"
+        # a centred label breaks its lines where the Word table does (商业/企业, 结果/维持, 三、本/年度办/理结果),
+        # not wherever a browser's wider column happens to end (结果维/持)
+        chars = int((sum(widths[c1 - 1 : c2]) - pad) // SIZE_TABLE)
+        per_line = balanced_width(lab.text, chars) or (chars if len(lab.text) > chars else 0)
+        starts[(r1, c1)] = _cell(
+            "th", lab.text, r2 - r1 + 1, c2 - c1 + 1, align, scope, per_line if align == "center" else 0
+        )
         covered.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
     for c in sheet.cells:
         r1, c1, r2, c2 = parse_range(c.merge or c.cell)
@@ -171,7 +187,7 @@ def table(analysis, sheet: Sheet) -> str:
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head, body = rows[: sheet.header_rows], rows[sheet.header_rows :]
     cols = "".join(f'<col style="width:{100 * e / sum(ems):.2f}%">' for e in ems)
-    style = f"{STYLES['table']};min-width:{sum(ems) + n_cols * 0.5:.1f}em"
+    style = f"{STYLES['table']};min-width:{least + n_cols * 0.5:.1f}em"
     parts = [f'<div style="{STYLES["box"]}">', f'<table style="{style}">', f"<colgroup>{cols}</colgroup>"]
     if head:
         parts += ["<thead>", *head, "</thead>"]
@@ -179,7 +195,7 @@ def table(analysis, sheet: Sheet) -> str:
     return "\n".join(parts)
 
 
-def _cell(tag: str, text: str, rowspan: int, colspan: int, align: str, scope: str = "") -> str:
+def _cell(tag: str, text: str, rowspan: int, colspan: int, align: str, scope: str = "", per_line: int = 0) -> str:
     attrs = ""
     if scope:
         attrs += f' scope="{scope}"'
@@ -189,4 +205,7 @@ def _cell(tag: str, text: str, rowspan: int, colspan: int, align: str, scope: st
         attrs += f' colspan="{colspan}"'
     weight = "font-weight:normal;" if tag == "th" else ""
     style = f"{STYLES['cell']};{weight}text-align:{align}"
-    return f'<{tag}{attrs} style="{style}">{_text(text)}</{tag}>'
+    inner = _text(text)
+    if per_line:  # a narrower line box: the label's own text, no hard break (the readers see the same label)
+        inner = f'<span style="display:inline-block;max-width:{per_line + 0.5}em">{inner}</span>'
+    return f'<{tag}{attrs} style="{style}">{inner}</{tag}>'
