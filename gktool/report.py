@@ -285,12 +285,15 @@ def _field(analysis, key: str, default=""):
 
 
 def _unit(analysis) -> str:
-    return str(_field(analysis, "unit") or "").strip()
+    # a source without the cover's cell (any other workbook, a published report) has the unit its reader
+    # found in a title or the file name; without it the report's title would lose the unit
+    found = getattr(analysis.report, "unit", None) or ""
+    return str(_field(analysis, "unit") or found).strip()
 
 
 def _year(analysis) -> int:
     try:
-        return int(_field(analysis, "year", 0) or 0)
+        return int(_field(analysis, "year", 0) or getattr(analysis.report, "year", None) or 0)
     except (TypeError, ValueError):
         return 0
 

@@ -187,6 +187,18 @@ def test_a_draft_page_is_marked_escapes_the_clerks_text_and_keeps_the_workbooks_
     assert [v[3] for v in table_values(path)[0]] == want and want[16] == analysis.number("三、依申请公开", "J4")
 
 
+def test_a_report_from_a_published_report_keeps_its_unit_and_year(tmp_path):
+    """A source without the cover's cells (here the published Word example): the unit and year its
+    reader found go into the title, and the page reads back with them (it used to lose both)."""
+    source = tmp_path / "已发布.docx"
+    shutil.copy(EXAMPLE.with_suffix(".docx"), source)
+    result = CliRunner().invoke(main, ["report", str(source), "-o", str(tmp_path / "网页.html")])
+    assert result.exit_code == 0, result.output
+    values, unit, year = table_values(tmp_path / "网页.html")
+    assert (unit, year) == ("中宁县", 2023) and values == table_values(source)[0]
+    assert "<title>中宁县2023年政府信息公开工作年度报告</title>" in (tmp_path / "网页.html").read_text(encoding="utf-8")
+
+
 def test_all_refuses_before_writing_anything_when_one_file_exists(tmp_path):
     wb = tmp_path / EXAMPLE.name
     shutil.copy(EXAMPLE, wb)
