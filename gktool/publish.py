@@ -90,9 +90,10 @@ def publish(analysis, paths: list[Path], force: bool = False, draft: bool = Fals
 
 def verdict(result) -> tuple[bool, tuple[str, ...]]:
     """What `validate` concludes, as compared between a workbook and its report: passes or not, and
-    which rules fail. Warnings are not compared: a published form cannot carry some of the
+    which rules fail (cross-year rules aside). Warnings are not compared: a published form cannot carry some of the
     workbook's fields (the cover's contact cells), and `report` writes text for empty sections."""
-    errors = sorted({f.rule for f in result.findings if f.severity == "error"})
+    # the Y rules compare two files (report --previous): the report alone cannot repeat them
+    errors = sorted({f.rule for f in result.findings if f.severity == "error" and not f.rule.startswith("Y")})
     return (not errors, tuple(errors))
 
 

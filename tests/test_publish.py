@@ -199,6 +199,23 @@ def test_a_report_from_a_published_report_keeps_its_unit_and_year(tmp_path):
     assert "<title>中宁县2023年政府信息公开工作年度报告</title>" in (tmp_path / "网页.html").read_text(encoding="utf-8")
 
 
+def test_a_draft_with_a_cross_year_error_is_published_and_reads_back(tmp_path, spec):
+    """report --previous --draft: Y1 (last year's 结转 differs) is the workbook's error; the page alone
+    cannot repeat a comparison of two files, so only the single-file verdict is compared."""
+    wb = random_workbook(tmp_path, 11)  # 随机11县, 2024
+    f = spec.field_cells
+    last = {(f["unit"].sheet, f["unit"].cell): "随机11县", (f["year"].sheet, f["year"].cell): 2023}
+    last[("三、依申请公开", "D28")] = 999  # carried into this year: never what this year's 二 says
+    last[("三、依申请公开", "D4")] = 999
+    previous = new_workbook(spec, tmp_path / "上年.xlsx", values=last)
+    out = tmp_path / "草稿.html"
+    result = CliRunner().invoke(main, ["report", str(wb), "--previous", str(previous), "--draft", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Y1" in result.output and out.is_file() and "草稿——未通过校验" in out.read_text(encoding="utf-8")
+    want, _, _ = table_values(wb, blank_as_zero=True)
+    assert table_values(out)[0] == want
+
+
 def test_all_refuses_before_writing_anything_when_one_file_exists(tmp_path):
     wb = tmp_path / EXAMPLE.name
     shutil.copy(EXAMPLE, wb)
