@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gktool.errors import GkError  # noqa: E402
-from gktool.reader import read_workbook  # noqa: E402
+from gktool.readers.xlsx import read_workbook  # noqa: E402
 from gktool.rules import analyse, sheet_areas  # noqa: E402
 from tests.mutants import MUTATORS, build_filled, mutants  # noqa: E402
 

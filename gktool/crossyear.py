@@ -15,9 +15,9 @@ from pathlib import Path
 
 from .compute import TOLERANCE, Evaluator, holds, tidy
 from .findings import Finding
+from .fsutil import shown_path
 from .livechecks import CheckRow, sum_formula
 from .model import FilledReport
-from .reader import shown_path
 from .rules import RuleInfo
 from .spec import Check, Ref, Spec, SpecProblem, _parse_ref
 

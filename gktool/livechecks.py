@@ -10,8 +10,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .cells import cell_name, parse_cell, quote_sheet
 from .compute import TOLERANCE
-from .spec import Check, Ref, Sheet, Spec, cell_name, parse_cell, quote_sheet
+from .spec import Check, Ref, Sheet, Spec
 
 CHECK_SHEET = "校验"
 CHECK_FIRST_ROW = 4  # 1-based row of the first check on the 校验 sheet (row 3: headers)

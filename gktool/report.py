@@ -28,10 +28,11 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 from docx.table import _Cell
 
+from .cells import cell_name, col_index, parse_range
 from .compute import tidy
 from .errors import EXIT_FINDINGS, GkError
 from .fsutil import atomic_output
-from .spec import Label, Sheet, Spec, cell_name, col_index, parse_range
+from .spec import Label, Sheet, Spec
 
 # ----------------------------------------------------------------- typesetting (GB/T 9704-2012)
 FONT_TITLE = "方正小标宋简体"  # 2号 title

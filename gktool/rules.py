@@ -10,7 +10,7 @@ from .compute import tidy
 from .findings import SEVERITY_ZH, Finding, Result
 from .livechecks import CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_SHEET, check_rows
 from .model import FilledReport
-from .reader import RawWorkbook
+from .readers.xlsx import RawWorkbook
 from .spec import TEXT_TYPES, Check, Ref, Spec, available_formats, load_spec, parse_sum_formula
 
 

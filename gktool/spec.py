@@ -13,65 +13,15 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
+from .cells import col_index, col_letters, parse_cell, parse_range, quote_sheet, range_cells
 from .errors import GkError
 
 TEMPLATE_PACKAGE = "gktool.workbook_templates"
 DEFAULT_FORMAT = "national-2021"
-
-# ----------------------------------------------------------------- A1 helpers
-_CELL_RE = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
-
-
-def col_index(letters: str) -> int:
-    """'A' -> 1, 'AA' -> 27."""
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n
-
-
-def col_letters(index: int) -> str:
-    """1 -> 'A', 27 -> 'AA'."""
-    out = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-@lru_cache(maxsize=65536)
-def parse_cell(a1: str) -> tuple[int, int]:
-    """'D27' -> (27, 4) as (row, col)."""
-    m = _CELL_RE.match(a1.upper())
-    if not m:
-        raise ValueError(f"not a cell address: {a1!r}")
-    return int(m.group(2)), col_index(m.group(1))
-
-
-def cell_name(row: int, col: int) -> str:
-    return f"{col_letters(col)}{row}"
-
-
-def parse_range(a1: str) -> tuple[int, int, int, int]:
-    """'B3:D4' -> (min_row, min_col, max_row, max_col); a single cell is a 1x1 range."""
-    first, _, last = a1.partition(":")
-    r1, c1 = parse_cell(first)
-    r2, c2 = parse_cell(last) if last else (r1, c1)
-    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
-
-
-def range_cells(a1: str) -> list[str]:
-    """All cells of a range, row by row."""
-    r1, c1, r2, c2 = parse_range(a1)
-    return [cell_name(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
-
-
-def quote_sheet(name: str) -> str:
-    return "'" + name.replace("'", "''") + "'"
 
 
 # ----------------------------------------------------------------- spec objects

@@ -263,7 +263,7 @@ def write_summary(
 
 def readable_by_gktool(path: str | Path) -> bool:
     """Whether the summary is within the sizes gktool's reader accepts (a very large 明细 is not)."""
-    from .reader import MAX_PART_BYTES, MAX_TOTAL_UNCOMPRESSED
+    from .readers.ooxml import MAX_PART_BYTES, MAX_TOTAL_UNCOMPRESSED
 
     with zipfile.ZipFile(path) as zf:
         sizes = [i.file_size for i in zf.infolist()]

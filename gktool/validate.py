@@ -10,8 +10,8 @@ from pathlib import Path
 from .crossyear import compare, missing_in, no_previous, unit_key, y1_carry_over, y2_stock
 from .errors import GkError
 from .findings import Finding, Result
+from .fsutil import shown_path
 from .model import FilledReport
-from .reader import shown_path
 from .readers import read_report
 from .rules import Analysis, finish
 from .spec import load_spec

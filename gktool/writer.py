@@ -9,6 +9,7 @@ from pathlib import Path
 import xlsxwriter
 
 from . import __version__
+from .cells import col_index, col_letters, parse_cell, parse_range, quote_sheet
 from .compute import Evaluator, holds, tidy
 from .errors import GkError
 from .filldata import check_value
@@ -24,7 +25,7 @@ from .livechecks import (
     input_blocks,
     violated_formula,
 )
-from .spec import InputType, Sheet, Spec, col_index, col_letters, form_layout, parse_cell, parse_range, quote_sheet
+from .spec import InputType, Sheet, Spec, form_layout
 
 FONT = "宋体"
 PROPS = {

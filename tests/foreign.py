@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import openpyxl
 
-from gktool.spec import Spec, parse_cell, parse_range
+from gktool.cells import parse_cell, parse_range
+from gktool.spec import Spec
 
 HALF = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":", "“": '"', "”": '"'})
 

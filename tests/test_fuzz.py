@@ -21,7 +21,7 @@ import pytest
 
 from gktool.errors import GkError
 from gktool.findings import Result
-from gktool.reader import read_workbook
+from gktool.readers.xlsx import read_workbook
 from gktool.rules import analyse, sheet_areas
 from gktool.validate import INTERNAL_ERROR, validate_files
 

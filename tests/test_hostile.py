@@ -28,7 +28,7 @@ from click.testing import CliRunner
 
 from gktool.cli import main
 from gktool.errors import GkError
-from gktool.reader import read_workbook
+from gktool.readers.xlsx import read_workbook
 from gktool.rules import analyse, sheet_areas
 from gktool.validate import analyse_file, validate_file
 from gktool.writer import new_workbook
@@ -260,7 +260,7 @@ def test_unreadable_permission(tmp_path, good):
 
 def test_unreadable_permission_simulated(tmp_path, good, monkeypatch):
     """The same message as root, where chmod 000 does not stop reading."""
-    import gktool.reader as reader
+    import gktool.readers.ooxml as reader
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")

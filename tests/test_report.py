@@ -18,6 +18,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from gktool.cells import parse_cell, parse_range
 from gktool.cli import main
 from gktool.errors import GkError
 from gktool.findings import Result
@@ -35,7 +36,7 @@ from gktool.report import (
     write_report,
 )
 from gktool.rules import Analysis
-from gktool.spec import load_spec, load_spec_text, parse_cell, parse_range
+from gktool.spec import load_spec, load_spec_text
 from gktool.validate import analyse_file
 from gktool.writer import new_workbook
 

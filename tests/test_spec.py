@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from gktool.spec import available_formats, load_spec, parse_range, parse_sum_formula, range_cells
+from gktool.cells import parse_range, range_cells
+from gktool.spec import available_formats, load_spec, parse_sum_formula
 
 # The official labels, transcribed independently from 国办公开办函〔2021〕30号 (as the
 # national-format reference lists them): (sheet, cell range, text).

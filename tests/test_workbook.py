@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from gktool.cells import parse_range, range_cells
 from gktool.cli import main
 from gktool.livechecks import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL, check_rows
-from gktool.spec import parse_range, range_cells
 from gktool.validate import validate_file
 from gktool.writer import NARRATIVE_CAPACITY, new_workbook
 

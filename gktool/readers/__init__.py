@@ -15,9 +15,11 @@ from pathlib import Path
 
 from ..errors import GkError
 from ..findings import Finding
+from ..fsutil import shown_path
 from ..model import FilledReport
-from ..reader import CFB_MAGIC, ZIP_MAGIC, preflight, read_workbook, shown_path
 from ..spec import Spec, load_spec
+from .ooxml import CFB_MAGIC, ZIP_MAGIC, preflight
+from .xlsx import read_workbook
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb", ".et"}
 DOCUMENT_SUFFIXES = {".docx", ".doc", ".html", ".htm", ".mhtml", ".mht", ".pdf", ".wps"}

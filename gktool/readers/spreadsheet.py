@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
+from ..cells import cell_name
 from ..errors import GkError
 from ..findings import Finding
+from ..fsutil import shown_path
 from ..model import FilledReport, Place
-from ..reader import MAX_FILE_BYTES, RawWorkbook, shown_path
-from ..spec import TEXT_TYPES, Spec, cell_name, load_spec
+from ..spec import TEXT_TYPES, Spec, load_spec
 from .grid import Grid, GridCell
 from .labels import build_report, norm
+from .ooxml import MAX_FILE_BYTES
+from .xlsx import RawWorkbook
 
 FOREIGN_AREA = (400, 60)  # rows, columns of each sheet searched for the tables
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..cells import cell_name, parse_cell
 from ..compute import tidy
 from ..findings import Finding
 from ..livechecks import CHECK_FIRST_ROW, CHECK_SHEET, check_rows
-from ..locate import LocatedSheet, label_at, located_sheets, normalize_label
 from ..model import FilledReport, Place
-from ..reader import RawCell, RawWorkbook
-from ..spec import TEXT_TYPES, Spec, cell_name, parse_cell, parse_sum_formula, spec_for_format_id
+from ..spec import TEXT_TYPES, Spec, parse_sum_formula, spec_for_format_id
+from .locate import LocatedSheet, label_at, located_sheets, normalize_label
+from .xlsx import RawCell, RawWorkbook
 
 PROP_FORMAT, PROP_VERSION, PROP_FINGERPRINT = "gktool.format", "gktool.format_version", "gktool.fingerprint"
 FULL_WIDTH_NUMBER = re.compile(r"\s*[-－]?[0-9０-９]+([.．][0-9０-９]+)?\s*")

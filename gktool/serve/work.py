@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import GkError
 from ..findings import Result
-from ..reader import shown_path
+from ..fsutil import shown_path
 
 
 def warm() -> int:
