@@ -9,7 +9,7 @@ from functools import cache
 
 from .cells import parse_cell
 from .findings import _json_number
-from .rules import Analysis
+from .model import Analysis
 from .spec import Sheet, Spec
 
 CSV_FIELDS = ["file", "unit", "year", "table", "row", "column", "value", "printed", "at"]

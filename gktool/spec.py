@@ -17,8 +17,10 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
-from .cells import col_index, col_letters, parse_cell, parse_range, quote_sheet, range_cells
+from .cells import col_index, col_letters, parse_cell, parse_range, range_cells
 from .errors import GkError
+from .refs import Ref, SpecProblem, parse_ref, parse_sum_formula
+from .spec_crossyear import CrossYear, cross_year_problems, parse_cross_year
 
 TEMPLATE_PACKAGE = "gktool.workbook_templates"
 DEFAULT_FORMAT = "national-2021"
@@ -84,20 +86,6 @@ class SpecCell:
     merge: str | None = None  # range merged into this cell, if any
     formula: str | None = None  # computed cells: without the leading "="
     field: str | None = None  # form fields: the field key
-
-
-@dataclass(frozen=True)
-class Ref:
-    """One term of a sum: a cell or range on a sheet."""
-
-    sheet: str
-    range: str
-
-    def cells(self) -> list[str]:
-        return range_cells(self.range)
-
-    def excel(self) -> str:
-        return f"{quote_sheet(self.sheet)}!{self.range}"
 
 
 @dataclass(frozen=True)
@@ -272,7 +260,7 @@ class Spec:
     narrative_checks: tuple[NarrativeCheck, ...] = ()
     ratio_checks: tuple[RatioCheck, ...] = ()
     fingerprint: str = ""
-    cross_year: dict = field(default_factory=dict, hash=False, compare=False)  # [cross_year]: see crossyear.py
+    cross_year: CrossYear = field(default_factory=CrossYear, hash=False, compare=False)  # [cross_year], parsed
     published: dict = field(default_factory=dict, hash=False, compare=False)  # [published]: see readers/published.py
 
     def sheet(self, name_or_key: str) -> Sheet:
@@ -301,9 +289,6 @@ class Spec:
 
 
 # ----------------------------------------------------------------- loading
-FORM_FIRST_ROW = 3  # form sheets: title row 1, instructions from row 2, fields after
-
-
 def form_layout(sheet_data: dict) -> tuple[list[tuple[int, dict]], int]:
     """Row of each field on a form sheet: fields start after the instructions and one blank row."""
     first = 2 + len(sheet_data.get("instructions", [])) + 1
@@ -330,30 +315,6 @@ def _fill(template: str, row=None, col=None) -> str:
         return col_letters(col_index(col) + off)
 
     return _PLACEHOLDER.sub(sub, template)
-
-
-class SpecProblem(ValueError):
-    """A mistake in a spec file, worded for the person who edits it."""
-
-
-def _parse_ref(text: str, default_sheet: str, fields: dict[str, SpecCell]) -> Ref:
-    if text.startswith("@"):
-        cell = fields.get(text[1:])
-        if cell is None:
-            raise SpecProblem(f"“{text}”引用的填报项“{text[1:]}”不存在（可用的：{'、'.join(sorted(fields))}）")
-        return Ref(cell.sheet, cell.cell)
-    if "!" in text:
-        sheet, _, rng = text.rpartition("!")
-        return Ref(sheet.strip("'"), rng)
-    return Ref(default_sheet, text)
-
-
-def parse_sum_formula(formula: str, sheet: str) -> tuple[Ref, ...]:
-    """'SUM(D6:D26)' -> refs; the only formula shape the spec uses for totals."""
-    m = re.fullmatch(r"SUM\((.*)\)", formula.strip().lstrip("="), re.I)
-    if not m:
-        raise ValueError(f"unsupported formula {formula!r}")
-    return tuple(_parse_ref(t.strip().replace("$", ""), sheet, {}) for t in m.group(1).split(","))
 
 
 def _defined_name(sheet_key: str, cell: str, field_key: str | None) -> str:
@@ -428,8 +389,8 @@ def _expand_rule(rule: dict, fields: dict[str, SpecCell], sheets: dict[str, Shee
         instances = [({}, None)]
     out = []
     for params, _at in instances:
-        left = tuple(_parse_ref(_fill(t, **params), sheet, fields) for t in rule["left"])
-        right = tuple(_parse_ref(_fill(t, **params), sheet, fields) for t in rule["right"])
+        left = tuple(parse_ref(_fill(t, **params), sheet, fields) for t in rule["left"])
+        right = tuple(parse_ref(_fill(t, **params), sheet, fields) for t in rule["right"])
         first = left[0].cells()[0]
         if "col" in params:
             where = f"“{sheets[sheet].col_label(first)}”列"
@@ -470,6 +431,20 @@ def check_spec(spec: Spec) -> list[str]:
     if len(fields) != len(set(fields)):
         problems.append("填报项的 key 有重复")
     cells = {(s.name, c.cell): c for s in spec.sheets for c in s.cells}
+    defined = [c.defined_name for s in spec.sheets for c in s.cells]
+    for dup in sorted({n for n in defined if defined.count(n) > 1}):
+        problems.append(f"定义名称“{dup}”重复（同一工作表的 key 或单元格写了两次）")
+    for s in spec.sheets:
+        if len(s.name) > 31 or re.search(r"[\[\]:*?/\\]", s.name):
+            problems.append(f"工作表名称“{s.name}”不能用作 Excel 工作表名（最多 31 个字符，不能有 []:*?/\\）")
+        occupied: dict[str, str] = {}
+        for what, rng in [(f"标签“{lab.text}”", lab.range) for lab in s.labels] + [
+            (f"单元格 {c.cell}", c.merge or c.cell) for c in s.cells
+        ]:
+            for x in range_cells(rng):
+                if x in occupied:
+                    problems.append(f"工作表“{s.name}”{x} 既是{occupied[x]}又是{what}")
+                occupied.setdefault(x, what)
     for s in spec.sheets:
         for c in s.cells:
             if c.type not in spec.types:
@@ -501,8 +476,8 @@ def check_spec(spec: Spec) -> list[str]:
                     problems.append(f"{where} 引用的 {r.sheet}!{x} 不是可填或合计单元格")
     for n in spec.narrative_checks:
         try:
-            if re.compile(n.pattern).groups < 1:
-                problems.append(f"文字核对“{n.what}”的 pattern 须有一个括号分组（数字）")
+            if re.compile(n.pattern).groups != 1:
+                problems.append(f"文字核对“{n.what}”的 pattern 须有且只有一个括号分组（数字）")
         except re.error as exc:
             problems.append(f"文字核对“{n.what}”的 pattern 不是正确的正则表达式（{exc}）")
         for r in n.cells:
@@ -523,9 +498,7 @@ def check_spec(spec: Spec) -> list[str]:
                 re.compile(pattern)
             except re.error as exc:
                 problems.append(f"[published] 的 {key} 不是正确的正则表达式（{exc}）")
-    from .crossyear import spec_problems  # the [cross_year] table is read where it is used
-
-    problems.extend(spec_problems(spec))
+    problems.extend(cross_year_problems(spec))
     return list(dict.fromkeys(problems))
 
 
@@ -546,7 +519,7 @@ def _build_spec(text: str, format_name: str) -> Spec:
     fields = {c.field: c for s in sheets for c in s.cells if c.field}
     checks = tuple(c for r in data.get("rules", []) for c in _expand_rule(r, fields, by_name))
     narrative = tuple(
-        NarrativeCheck(n["what"], n["pattern"], tuple(_parse_ref(t, "", fields) for t in n["cells"]))
+        NarrativeCheck(n["what"], n["pattern"], tuple(parse_ref(t, "", fields) for t in n["cells"]))
         for n in data.get("narrative_checks", [])
     )
     ratios = tuple(
@@ -554,8 +527,8 @@ def _build_spec(text: str, format_name: str) -> Spec:
             r["id"],
             r["severity"],
             r["what"],
-            _parse_ref(r["numerator"], "", fields),
-            _parse_ref(r["denominator"], "", fields),
+            parse_ref(r["numerator"], "", fields),
+            parse_ref(r["denominator"], "", fields),
             float(r["min"]),
             float(r["max"]),
             r.get("unit", ""),
@@ -582,7 +555,11 @@ def _build_spec(text: str, format_name: str) -> Spec:
         narrative_checks=narrative,
         ratio_checks=ratios,
         fingerprint=_fingerprint(data),
-        cross_year=data.get("cross_year", {}),
+        cross_year=parse_cross_year(
+            data.get("cross_year", {}),
+            fields,
+            (data["law"], data["notice_title"], data["fee_notice"], data["notice"]),
+        ),
         published=data.get("published", {}),
     )
 

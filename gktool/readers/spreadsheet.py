@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
 from ..cells import cell_name
 from ..errors import GkError
 from ..findings import Finding
@@ -56,10 +58,6 @@ def grids_from_raw(wb: RawWorkbook) -> list[Grid]:
 
 def grids_from_calamine(path: str | Path) -> list[Grid]:
     """Each sheet of an .xls/.ods/.xlsb workbook as a grid (values only)."""
-    try:
-        from python_calamine import CalamineWorkbook
-    except ImportError:  # pragma: no cover - a dependency of gktool
-        raise GkError("读取 .xls/.ods/.xlsb 需要 python-calamine，请重新安装 gktool") from None
     shown = shown_path(path)
     p = Path(path)
     try:

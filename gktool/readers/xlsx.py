@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cells import cell_name, col_index, parse_cell
+from ..cells import cell_name, col_index, col_letters, parse_cell
 from .ooxml import Parts, attribute, local_name, preflight, refuse, relationships
 
 MAX_TEXT = 32767  # Excel's limit on the characters in a cell
@@ -135,8 +135,6 @@ def translate_formula(formula: str, drow: int, dcol: int) -> str:
 
 
 def _col(i: int) -> str:
-    from .spec import col_letters
-
     return col_letters(max(i, 1))
 
 

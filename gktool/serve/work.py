@@ -15,8 +15,8 @@ from ..fsutil import shown_path
 def warm() -> int:
     """Import the readers and load the spec once, so the first upload is answered as fast as the rest."""
     from ..readers import read_report  # noqa: F401
-    from ..rules import finish  # noqa: F401
     from ..spec import load_spec
+    from ..validate import finish  # noqa: F401
 
     load_spec()
     return os.getpid()
@@ -39,8 +39,8 @@ def check(path: str, shown: str) -> tuple[str, bool]:
 
 def report(path: str, out: str) -> str:
     """Write the Word report of a passing upload to `out`; returns the file name to offer."""
-    from ..report import default_report_path, write_report
     from ..validate import analyse_file
+    from ..writers.report import default_report_path, write_report
 
     analysis = analyse_file(path)
     if analysis.spec is None or analysis.result.errors:
@@ -52,7 +52,7 @@ def report(path: str, out: str) -> str:
 def blank(unit: str, year: int, out: str) -> str:
     """Write the blank workbook (`gktool new`) for a unit and year; returns the file name to offer."""
     from ..spec import load_spec
-    from ..writer import default_filename, new_workbook
+    from ..writers.workbook import default_filename, new_workbook
 
     new_workbook(load_spec(), Path(out), unit=unit, year=year, force=True)
     return default_filename(unit, year)
@@ -64,8 +64,8 @@ def summary(entries: list[tuple[str, str, str]], roster: list[str], year: int, o
     The unit is the one whose link received the file: that, not the name printed in the file,
     decides whose submission it is. Returns the file name to offer."""
     from ..collect import Collection, Roster
-    from ..summary import write_summary
     from ..validate import check_file
+    from ..writers.summary import write_summary
 
     with Collection(roster=Roster(roster), year=year) as collection:
         for unit, path, shown in entries:
