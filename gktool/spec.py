@@ -107,6 +107,18 @@ class Check:
 
 
 @dataclass(frozen=True)
+class PairCheck:
+    """Two figures that must be both 0 or both above 0 (a fee counted without an amount is a slip)."""
+
+    id: str
+    severity: str
+    title: str
+    first: Ref
+    second: Ref
+    message: str  # {first} and {second} are replaced by the two figures
+
+
+@dataclass(frozen=True)
 class RatioCheck:
     """numerator / denominator must lie in [min, max] when both are read and the denominator is > 0."""
 
@@ -259,6 +271,7 @@ class Spec:
     checks: tuple[Check, ...] = ()
     narrative_checks: tuple[NarrativeCheck, ...] = ()
     ratio_checks: tuple[RatioCheck, ...] = ()
+    pair_checks: tuple[PairCheck, ...] = ()
     fingerprint: str = ""
     cross_year: CrossYear = field(default_factory=CrossYear, hash=False, compare=False)  # [cross_year], parsed
     published: dict = field(default_factory=dict, hash=False, compare=False)  # [published]: see readers/published.py
@@ -491,6 +504,17 @@ def check_spec(spec: Spec) -> list[str]:
             for x in r.cells():
                 if (r.sheet, x) not in cells:
                     problems.append(f"比例核对“{rc.what}”引用的 {r.sheet}!{x} 不是可填或合计单元格")
+    for pc in spec.pair_checks:
+        if pc.severity not in SEVERITIES:
+            problems.append(f"成对核对 {pc.id} 的 severity “{pc.severity}”应为 error 或 warning")
+        for r in (pc.first, pc.second):
+            for x in r.cells():
+                if (r.sheet, x) not in cells:
+                    problems.append(f"成对核对 {pc.id} 引用的 {r.sheet}!{x} 不是可填或合计单元格")
+        try:
+            pc.message.format(first=0, second=0)
+        except (KeyError, IndexError, ValueError):
+            problems.append(f"成对核对 {pc.id} 的 message 只能用 {{first}} 和 {{second}} 两个占位符")
     for key in ("fee_none", "fee_amount", "fee_count"):
         pattern = spec.published.get(key)
         if pattern is not None:
@@ -536,6 +560,17 @@ def _build_spec(text: str, format_name: str) -> Spec:
         )
         for r in data.get("ratio_checks", [])
     )
+    pairs = tuple(
+        PairCheck(
+            p["id"],
+            p["severity"],
+            p["title"],
+            parse_ref(p["first"], "", fields),
+            parse_ref(p["second"], "", fields),
+            p["message"],
+        )
+        for p in data.get("pair_checks", [])
+    )
     types = {k: InputType(key=k, **v) for k, v in data.get("types", {}).items()}
     for t in TEXT_TYPES:
         types[t] = InputType(key=t, description="文字")
@@ -554,6 +589,7 @@ def _build_spec(text: str, format_name: str) -> Spec:
         checks=checks,
         narrative_checks=narrative,
         ratio_checks=ratios,
+        pair_checks=pairs,
         fingerprint=_fingerprint(data),
         cross_year=parse_cross_year(
             data.get("cross_year", {}),

@@ -126,6 +126,8 @@ MISTAKES = {
     "a rule on no cell": (('right = ["{col}27", "{col}28"]', 'right = ["{col}27", "Z99"]'), "Z99"),
     "an unknown field": (('left = ["@fee_count"]', 'left = ["@nosuch"]'), "nosuch"),
     "no unit field": (('key = "unit"', 'key = "org"'), "unit"),
+    "a pair message with a stray placeholder": (("两者应同时为0", "两者{third}应同时为0"), "占位符"),
+    "a pair on no cell": (('second = "@fee_amount"', 'second = "六、其他事项!Z9"'), "Z9"),
     "an unknown type": (('{ cells = "D28:I28", type = "count" }', '{ cells = "D28:I28", type = "counts" }'), "counts"),
 }
 

@@ -47,7 +47,6 @@ BUILTIN = [
     RuleInfo("F1", "公式", "error", "合计单元格的公式被删除或改动"),
     RuleInfo("F2", "公式", "warning", "文件中保存的合计值与按填报数据重新计算的值不一致"),
     RuleInfo("F3", "公式", "warning", "“校验”表的公式被改动"),
-    RuleInfo("X2", "跨表", "warning", "收取信息处理费的件数与金额不匹配（一个为0、另一个不为0）"),
     RuleInfo("C2", "封面", "warning", "报告年度与文字说明中的统计期限不一致"),
     RuleInfo("K1", "完整性", "error", "联系方式（地址、电话、网站）未填写"),
     RuleInfo("K2", "完整性", "warning", "必写的文字部分（总体情况、存在的主要问题）是空的"),
@@ -85,6 +84,10 @@ def catalogue(spec: Spec) -> list[RuleInfo]:
             seen.add(c.rule)
             topic = "跨表" if c.rule.startswith("X") else "勾稽关系"
             rules.append(RuleInfo(c.rule, topic, c.severity, c.title))
+    for pc in spec.pair_checks:
+        if pc.id not in seen:
+            seen.add(pc.id)
+            rules.append(RuleInfo(pc.id, "跨表", pc.severity, pc.title))
     rules.extend(CROSS_YEAR)
     order = ["E", "D", "P", "S", "T", "C", "K", "R", "F", "X", "Y"]
     return sorted(rules, key=lambda r: (order.index(r.id[0]), int(r.id[1:])))

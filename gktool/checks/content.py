@@ -32,7 +32,7 @@ class _Content:
         self.cover()
         self.completeness()
         self.consistency()
-        self.fee_pair()
+        self.pairs()
         self.ratios()
         self.narrative()
         self.years()
@@ -290,22 +290,25 @@ class _Content:
         )
         self.add(check.rule, check.severity, home, cells, msg, tidy(right), tidy(left))
 
-    def fee_pair(self) -> None:
+    def pairs(self) -> None:
+        """The spec's pair checks (X2): two figures that must be both 0 or both above 0."""
         r = self.r
-        fc, fa = self.spec.field_cells.get("fee_count"), self.spec.field_cells.get("fee_amount")
-        if fc is None or fa is None or not r.has(fc.sheet) or {(fc.sheet, fc.cell), (fa.sheet, fa.cell)} & r.unread:
-            return
-        count, amount = r.number(fc.sheet, fc.cell), r.number(fa.sheet, fa.cell)
-        if (count > 0) != (amount > 0):
-            home = r.home(fc.sheet)
+        for pc in self.spec.pair_checks:
+            keys = [(ref.sheet, x) for ref in (pc.first, pc.second) for x in ref.cells()]
+            if not all(r.has(k[0]) for k in keys) or set(keys) & r.unread:
+                continue
+            first, second = r.evaluator.sum((pc.first,)), r.evaluator.sum((pc.second,))
+            if (first > 0) == (second > 0):
+                continue
+            home = r.home(pc.first.sheet)
             self.add(
-                "X2",
-                "warning",
+                pc.id,
+                pc.severity,
                 home,
-                [r.cell_ref(fc.sheet, fc.cell, home), r.cell_ref(fa.sheet, fa.cell, home)],
-                f"收取信息处理费的件数是 {_num_text(count)}，金额是 {_num_text(amount)} 元，两者应同时为0或同时大于0，请核对。",
+                [r.cell_ref(*k, home) for k in keys],
+                pc.message.format(first=_num_text(first), second=_num_text(second)),
                 None,
-                tidy(amount),
+                tidy(second),
             )
 
     # ------------------------------------------------------------ narrative
