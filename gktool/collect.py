@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .errors import GkError
 from .extract import official_labels
-from .rules import Analysis
+from .model import Analysis
 from .spec import TEXT_TYPES, Spec, load_spec
 
 # 结论, in the order a person should act on them

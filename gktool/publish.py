@@ -44,14 +44,14 @@ def all_paths(path: Path) -> list[Path]:
 def render(analysis, fmt: str, draft: bool = False) -> bytes:
     """The bytes of one format of the report."""
     if fmt == "docx":
-        from .report import document_bytes
+        from .writers.report import document_bytes
 
         return document_bytes(analysis, draft=draft)
     if fmt == "html":
-        from .report_html import page_bytes
+        from .writers.webpage import page_bytes
 
         return page_bytes(analysis, draft=draft)
-    from .report_pdf import pdf_bytes
+    from .writers.pdf import pdf_bytes
 
     return pdf_bytes(analysis, draft=draft)
 
@@ -68,7 +68,7 @@ def publish(analysis, paths: list[Path], force: bool = False, draft: bool = Fals
     for p in paths:  # every refusal before any work: an existing file, a missing folder
         check_target(p, force)
     if "pdf" in formats:
-        from .report_pdf import require_soffice
+        from .writers.pdf import require_soffice
 
         require_soffice()
     with contextlib.ExitStack() as stack:
@@ -104,8 +104,8 @@ def read_back_problems(analysis, path: Path, fmt: str) -> tuple[str, bool]:
     from .findings import Result
     from .readers import read_report
     from .readers.labels import unit_and_year
-    from .report import format_number, report_title
-    from .rules import finish
+    from .validate import finish
+    from .writers.report import format_number, report_title
 
     name = FORMAT_NAMES[fmt]
     try:

@@ -17,15 +17,16 @@ import pytest
 from click.testing import CliRunner
 from lxml import html as lxml_html
 
+from gktool.cells import parse_cell, parse_range
 from gktool.cli import main
 from gktool.errors import GkError
 from gktool.extract import extract_record, official_labels
 from gktool.publish import EXIT_MISMATCH, all_paths, publish
-from gktool.report import report_from_file
-from gktool.report_html import page_bytes
-from gktool.spec import load_spec, parse_cell, parse_range
+from gktool.spec import load_spec
 from gktool.validate import analyse_file, check_file
-from gktool.writer import new_workbook
+from gktool.writers.report import report_from_file
+from gktool.writers.webpage import page_bytes
+from gktool.writers.workbook import new_workbook
 
 from .foreign import consistent_values
 
@@ -236,7 +237,7 @@ def test_unknown_extension_is_one_chinese_line(tmp_path):
 
 
 def test_without_libreoffice_a_pdf_is_one_line_exit_2_and_no_file(tmp_path, monkeypatch):
-    import gktool.report_pdf as report_pdf
+    import gktool.writers.pdf as report_pdf
 
     monkeypatch.setattr(report_pdf, "find_soffice", lambda: None)
     wb = tmp_path / EXAMPLE.name
@@ -258,7 +259,7 @@ def _fake_soffice(folder: Path, body: str) -> str:
 
 @pytest.mark.skipif(os.name != "posix", reason="the stand-in LibreOffice is a shell script")
 def test_a_failing_libreoffice_is_one_line_and_leaves_no_file(tmp_path, monkeypatch):
-    import gktool.report_pdf as report_pdf
+    import gktool.writers.pdf as report_pdf
 
     monkeypatch.setattr(
         report_pdf,
@@ -277,7 +278,7 @@ def test_a_failing_libreoffice_is_one_line_and_leaves_no_file(tmp_path, monkeypa
 
 @pytest.mark.skipif(os.name != "posix", reason="the stand-in LibreOffice is a shell script")
 def test_a_libreoffice_that_hangs_is_stopped_with_everything_it_started(tmp_path, monkeypatch):
-    import gktool.report_pdf as report_pdf
+    import gktool.writers.pdf as report_pdf
 
     pids = tmp_path / "pids"
     # the launcher starts a child (as soffice starts soffice.bin) and both hang

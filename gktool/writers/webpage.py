@@ -22,8 +22,10 @@ from pathlib import Path
 
 from docx.shared import Pt
 
-from .errors import EXIT_FINDINGS, GkError
-from .fsutil import atomic_output
+from ..cells import parse_range
+from ..errors import EXIT_FINDINGS, GkError
+from ..fsutil import atomic_output
+from ..spec import Sheet
 from .report import (
     CELL_MARGIN_TWIPS,
     DRAFT_MARK,
@@ -42,7 +44,6 @@ from .report import (
     format_number,
     report_blocks,
 )
-from .spec import Sheet, parse_range
 
 PASTE_BEGIN = "<!-- gktool：报告正文开始。粘贴到网站编辑器（源代码模式）时，复制从这里到“报告正文结束”之间的内容 -->"
 PASTE_END = "<!-- gktool：报告正文结束 -->"

@@ -28,10 +28,12 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 from docx.table import _Cell
 
-from .compute import tidy
-from .errors import EXIT_FINDINGS, GkError
-from .fsutil import atomic_output
-from .spec import Label, Sheet, Spec, cell_name, col_index, parse_range
+from ..cells import cell_name, col_index, parse_range
+from ..compute import tidy
+from ..errors import EXIT_FINDINGS, GkError
+from ..fsutil import atomic_output
+from ..spec import Label, Sheet, Spec
+from .year_on_year import year_on_year
 
 # ----------------------------------------------------------------- typesetting (GB/T 9704-2012)
 FONT_TITLE = "方正小标宋简体"  # 2号 title
@@ -446,8 +448,6 @@ def _year_on_year(analysis, key: str) -> str:
     last = getattr(analysis, "previous", None)
     if last is None or analysis.report is None:
         return ""
-    from .crossyear import year_on_year
-
     return year_on_year(analysis.report, last, key)
 
 
@@ -1007,7 +1007,7 @@ def column_widths(sheet: Sheet, total: int, font_size) -> list[int]:
 
 def refuse_unless_publishable(analysis, draft: bool = False) -> None:
     """The policy: no report from a file with errors, unless it is asked for as a marked draft."""
-    from .errors import EXIT_FINDINGS, GkError
+    from ..errors import EXIT_FINDINGS, GkError
 
     result = analysis.result
     if analysis.spec is None:
@@ -1024,8 +1024,8 @@ def report_from_file(source, output=None, *, force: bool = False, draft: bool = 
 
     Raises GkError when the file cannot be read, has errors (unless `draft`), the output exists,
     or the written file does not read back as the workbook."""
-    from .publish import publish
-    from .validate import analyse_file
+    from ..publish import publish
+    from ..validate import analyse_file
 
     analysis = analyse_file(source)
     refuse_unless_publishable(analysis, draft)

@@ -21,8 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import EXIT_FINDINGS, EXIT_INPUT, GkError
-from .fsutil import atomic_output
+from ..errors import EXIT_FINDINGS, EXIT_INPUT, GkError
+from ..fsutil import atomic_output
 from .report import document_bytes, fontconfig_xml
 
 PROPERTY_START = 100  # characters of title and unit the PDF's properties must show
