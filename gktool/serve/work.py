@@ -27,24 +27,34 @@ def _hide(text: str, path: str, shown: str) -> str:
     return text.replace(shown_path(path), shown).replace(Path(path).name, shown)
 
 
-def check(path: str, shown: str) -> tuple[str, bool]:
-    """Check a stored upload: (the JSON line of `gktool validate --format json`, unreadable)."""
+def check(path: str, shown: str, unit: str | None = None) -> tuple[str, bool]:
+    """Check a stored upload: (the JSON line of `gktool validate --format json`, unreadable).
+
+    `unit` is the unit whose link received it: a file naming another unit gets an error (it is not counted)."""
+    from ..collect import mismatch_finding
     from ..validate import check_file
 
     result = check_file(path).result
+    other = mismatch_finding(unit, result.unit) if unit and not result.unreadable else None
     findings = [dataclasses.replace(f, message=_hide(f.message, path, shown)) for f in result.findings]
+    if other is not None:
+        findings.insert(0, other)
     out = Result(shown, result.format, findings, result.unreadable, result.kind, result.unit, result.year)
     return out.to_json(), result.unreadable
 
 
-def report(path: str, out: str) -> str:
-    """Write the Word report of a passing upload to `out`; returns the file name to offer."""
-    from ..report import default_report_path, write_report
+def report(path: str, out: str, unit: str | None = None, year: int | None = None) -> str:
+    """Write the Word report of a passing upload to `out`; returns the file name to offer.
+
+    `unit`, `year` (the link's unit, the collection year) stand in where the file does not say them."""
+    from ..report import default_report_path, settle_identity, write_report
     from ..validate import analyse_file
 
     analysis = analyse_file(path)
     if analysis.spec is None or analysis.result.errors:
         raise GkError("文件有错误，不能生成报告")
+    report = analysis.report
+    settle_identity(analysis, None if report.unit else unit, None if report.year else year)
     write_report(analysis, Path(out), force=True)
     return default_report_path(analysis, Path(".")).name
 
@@ -61,9 +71,10 @@ def blank(unit: str, year: int, out: str) -> str:
 def summary(entries: list[tuple[str, str, str]], roster: list[str], year: int, out: str) -> str:
     """Write the 汇总 workbook (`gktool collect`) over (unit, stored path, uploaded name) entries.
 
-    The unit is the one whose link received the file: that, not the name printed in the file,
-    decides whose submission it is. Returns the file name to offer."""
-    from ..collect import Collection, Roster
+    The unit is the one whose link received the file: that decides whose submission it is, and a
+    file naming another unit is shown beside it as 不一致 and not summed. `shown` says which
+    submission it is. Returns the file name to offer."""
+    from ..collect import Collection, Roster, mismatch_finding
     from ..summary import write_summary
     from ..validate import check_file
 
@@ -71,7 +82,9 @@ def summary(entries: list[tuple[str, str, str]], roster: list[str], year: int, o
         for unit, path, shown in entries:
             analysis = check_file(path)
             analysis.result.file = f"{unit}/{shown}"
-            analysis.result.unit = unit
-            collection.add(analysis)
+            other = None if analysis.result.unreadable else mismatch_finding(unit, analysis.result.unit)
+            if other is not None:  # the same error the upload got, so 状态 counts it as the unit saw it
+                analysis.result.findings.insert(0, other)
+            collection.add(analysis, link=unit)
         write_summary(collection, Path(out), force=True)
     return f"{year}年政府信息公开工作年度报告汇总.xlsx"
