@@ -566,8 +566,9 @@ def check_spec(spec: Spec) -> list[str]:
             for x in r.cells():
                 if (r.sheet, x) not in cells:
                     problems.append(f"比例核对“{rc.what}”引用的 {r.sheet}!{x} 不是可填或合计单元格")
-    for key in ("fee_none", "fee_amount", "fee_count"):
-        pattern = spec.published.get(key)
+    patterns = [(key, spec.published.get(key)) for key in ("fee_none", "fee_amount", "fee_count")]
+    patterns += [(f"contacts.{k}", v) for k, v in spec.published.get("contacts", {}).items()]
+    for key, pattern in patterns:
         if pattern is not None:
             try:
                 re.compile(pattern)
