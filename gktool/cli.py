@@ -506,11 +506,16 @@ def extract(files, fmt, output, force, jobs, format_name):
     help="汇总工作簿封面的联系方式（网站、地址、电话等）取自这份报告，如本机关自己的填报工作簿",
 )
 @click.option("--include-failing", is_flag=True, help="有错误的单位也纳入汇总（默认只汇总没有错误的）")
+@click.option(
+    "--include-unlisted", is_flag=True, help="不在名单中的单位也纳入汇总（默认有 --roster 时只汇总名单中的单位）"
+)
 @previous_dir_option("上年报告所在的文件夹：每个单位再与自己上年的报告比较（同 validate --previous-dir）")
 @text_or_json_option("输出格式：text（中文摘要）或 json（每个文件一行，同 validate；最后一行为汇总）")
 @jobs_option
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
-def collect(folders, output, roster, year, unit, cover_file, include_failing, previous_dir, fmt, jobs, force):
+def collect(
+    folders, output, roster, year, unit, cover_file, include_failing, include_unlisted, previous_dir, fmt, jobs, force
+):
     """汇总各单位报送的年度报告：逐个检查、对照名单、相加三张表格，写成一个工作簿。
 
     工作簿含“状态”（每个单位一行：结论、错误和警告数、前三条问题，需要处理的排在前面）、
@@ -521,12 +526,17 @@ def collect(folders, output, roster, year, unit, cover_file, include_failing, pr
     示例：gktool collect 收到的报告/ -o 汇总.xlsx --roster 名单.xlsx
     """
     import json
+    from collections import Counter
 
     from .collect import collect_files, read_roster
     from .fsutil import check_target
     from .summary import readable_by_gktool, write_summary
     from .validate import expand_paths
 
+    if Path(output).suffix.lower() != ".xlsx":
+        raise GkError(f"输出文件“{output}”的扩展名应为 .xlsx（汇总工作簿只能保存为 .xlsx 格式）")
+    if include_unlisted and not roster:
+        raise GkError("--include-unlisted 要与 --roster 名单一起使用（没有名单时所有单位都纳入汇总）")
     check_target(Path(output), force)  # a bad output path is said before an hour of reading
     roster_list = read_roster(roster) if roster else None
     cover = None
@@ -561,6 +571,7 @@ def collect(folders, output, roster, year, unit, cover_file, include_failing, pr
             year=year,
             jobs=jobs,
             include_failing=include_failing,
+            include_unlisted=include_unlisted,
             previous_dir=previous_dir,
             on_file=seen,
         )
@@ -568,6 +579,13 @@ def collect(folders, output, roster, year, unit, cover_file, include_failing, pr
         if bar is not None:
             bar.close()
     with collection:
+        if year is not None and not any(s.year == year for s in collection.submissions):
+            # an all-zero summary for a year nobody reported would look like a real one
+            found = Counter(s.year for s in collection.submissions if s.year is not None)
+            seen_years = "、".join(f"{y} 年 {n} 个" for y, n in sorted(found.items())) or "没有读出年度"
+            raise GkError(
+                f"没有 {year} 年度的报告（读出的年度：{seen_years}），未写出汇总；请检查 --year 或文件夹是否正确"
+            )
         write_summary(collection, output, unit=unit, force=force, cover=cover)
         if not cover:
             click.echo(
@@ -654,7 +672,9 @@ def collect_text(collection, output) -> str:
     default=None,
     help="上年的报告：先做跨年度检查，自动生成的段落加上与上年比较的数字",
 )
-def report(file, output, force, draft, previous):
+@click.option("--unit", help="单位名称：文件中读不出单位时使用，如：中宁县")
+@click.option("--year", type=click.IntRange(2021, 2100), help="报告年度：文件中读不出年度时使用")
+def report(file, output, force, draft, previous, unit, year):
     """根据填好的工作簿生成 Word 年度报告（先校验，有错误时拒绝生成）。
 
     加 --previous 上年报告：同时做跨年度检查（Y1 等错误同样拒绝生成），自动生成的依申请公开、主动公开段落
@@ -663,7 +683,7 @@ def report(file, output, force, draft, previous):
     示例：gktool report 中宁县2023年政府信息公开工作年度报告.xlsx
     """
     from .findings import render_text
-    from .report import default_report_path, refuse_unless_publishable, write_report
+    from .report import default_report_path, refuse_unless_publishable, settle_identity, write_report
     from .validate import analyse_file
 
     if output and Path(output).suffix.lower() != ".docx":
@@ -687,6 +707,7 @@ def report(file, output, force, draft, previous):
     result = analysis.result
     if result.findings:
         click.echo(render_text(result), err=True)
+    settle_identity(analysis, unit, year)
     refuse_unless_publishable(analysis, draft)
     path = Path(output) if output else default_report_path(analysis, Path(file))
     write_report(analysis, path, force=force, draft=bool(result.errors))

@@ -1015,13 +1015,60 @@ def refuse_unless_publishable(analysis, draft: bool = False) -> None:
         )
 
 
-def report_from_file(source, output=None, *, force: bool = False, draft: bool = False):
+def settle_identity(analysis, unit: str | None = None, year: int | None = None) -> None:
+    """Fix the unit and year the report is written for: as read from the file, else as given.
+
+    Raises GkError (exit 2) when either is neither read nor given, or a given one contradicts the
+    file: a report titled "年政府信息公开工作年度报告" or saying "0年度" must never be written."""
+    from .collect import plain_name
+    from .errors import EXIT_INPUT, GkError
+
+    report = analysis.report
+    if report is None:
+        return
+    unit = " ".join(unit.split()) if unit and unit.strip() else None
+    if unit and report.unit and plain_name(unit) != plain_name(report.unit):
+        raise GkError(
+            f"文件中读出的单位是“{report.unit}”，与 --unit 给出的“{unit}”不同，未生成报告；请核对文件", EXIT_INPUT
+        )
+    if year and report.year and year != report.year:
+        raise GkError(
+            f"文件中读出的年度是 {report.year} 年，与 --year 给出的 {year} 年不同，未生成报告；请核对文件", EXIT_INPUT
+        )
+    unit, year = report.unit or unit, report.year or year
+    missing = [
+        what for what, value in (("单位名称（--unit 单位名称）", unit), ("报告年度（--year 年度）", year)) if not value
+    ]
+    if missing:
+        raise GkError(
+            f"未能从文件中读出{'和'.join(w.split('（')[0] for w in missing)}，未生成报告；"
+            f"请加 {' '.join(w.split('（')[1].rstrip('）') for w in missing)} 指定，如 --unit 中宁县 --year 2023",
+            EXIT_INPUT,
+        )
+    report.unit, report.year = unit, year
+    for key, value in (("unit", unit), ("year", float(year))):
+        cell = analysis.spec.field_cells.get(key)
+        if cell is not None:  # the report's title, opening and file name read these fields
+            report.values[(cell.sheet, cell.cell)] = value
+
+
+def report_from_file(
+    source,
+    output=None,
+    *,
+    force: bool = False,
+    draft: bool = False,
+    unit: str | None = None,
+    year: int | None = None,
+):
     """Check `source` (any file gktool reads) and write its Word report; returns (path, analysis).
 
-    Raises GkError when the file cannot be read, has errors (unless `draft`), or the output exists."""
+    `unit`, `year`: used where the file does not say them. Raises GkError when the file cannot be
+    read, its unit or year is unknown, it has errors (unless `draft`), or the output exists."""
     from .validate import analyse_file
 
     analysis = analyse_file(source)
+    settle_identity(analysis, unit, year)
     refuse_unless_publishable(analysis, draft)
     path = Path(output) if output else default_report_path(analysis, Path(source))
     write_report(analysis, path, force=force, draft=bool(analysis.result.errors))

@@ -23,35 +23,39 @@ from .fsutil import atomic_output
 from .writer import _Writer
 
 STATUS_SHEET, DETAIL_SHEET = "状态", "明细"
+# widths chosen so that 状态 prints one A4 landscape page wide at about 9 pt (路径, last, is not printed)
 STATUS_COLUMNS = [
-    ("单位", 26),
-    ("文件中的单位名称", 22),
-    ("名单匹配", 12),
-    ("年度", 7),
-    ("结论", 9),
-    ("错误数", 7),
-    ("警告数", 7),
-    ("需要核实", 40),
-    ("纳入汇总", 9),
-    ("类型", 14),
-    ("文件名", 30),
+    ("单位", 16),
+    ("文件中的单位名称", 14),
+    ("名单匹配", 8),
+    ("年度", 5),
+    ("结论", 6),
+    ("错误数", 4.5),
+    ("警告数", 4.5),
+    ("需要核实", 26),
+    ("纳入汇总", 5),
+    ("类型", 8),
+    ("文件名", 16),
+    ("问题1", 20),
+    ("问题2", 16),
+    ("问题3", 16),
     ("路径", 40),
-    ("问题1", 50),
-    ("问题2", 50),
-    ("问题3", 50),
 ]
+STATUS_WRAPPED = {"单位", "文件中的单位名称", "名单匹配", "需要核实", "类型", "文件名", "问题1", "问题2", "问题3"}
+# 明细 prints one A4 portrait page wide; the long row labels wrap
 DETAIL_COLUMNS = [
-    ("单位", 24),
-    ("年度", 7),
-    ("文件名", 28),
-    ("纳入汇总", 9),
-    ("表", 5),
-    ("行", 40),
-    ("列", 16),
-    ("类别", 7),
-    ("来源", 24),
-    ("数值", 12),
+    ("单位", 14),
+    ("年度", 5),
+    ("文件名", 14),
+    ("纳入汇总", 5),
+    ("表", 3),
+    ("行", 30),
+    ("列", 12),
+    ("类别", 5),
+    ("来源", 14),
+    ("数值", 9),
 ]
+DETAIL_WRAPPED = "行"
 VERDICT_COLOURS = {
     "无法读取": ("#C00000", "#FFFFFF"),
     "不通过": ("#FFC7CE", "#9C0006"),
@@ -93,7 +97,7 @@ def cover_lines(collection: Collection) -> list[str]:
         "汇总说明（gktool collect 生成）：",
         f"1. 本工作簿汇总了 {len(included)} 个单位的{collection.year or ''}年度报告：表二至表四和信息处理费为各单位填报数字之和，合计由公式计算。",
         f"2. 纳入汇总的是{rule}，共 {len(included)} 个：{_names(included) or '无'}。",
-        f"3. 共收到 {c['文件']} 个文件，{left_out} 个未纳入（无法读取、有错误、年度不符、重复提交或格式不同）；"
+        f"3. 共收到 {c['文件']} 个文件，{left_out} 个未纳入（无法读取、有错误、年度不符、重复提交、不在名单中或格式不同）；"
         + (f"名单中 {c['未提交']} 个单位未提交；" if collection.roster is not None else "")
         + "逐个单位的结论见“状态”工作表。",
         "4. “明细”工作表列出每个单位的每个数字及其来源单元格，可直接用于数据透视表。",
@@ -109,9 +113,11 @@ def _lines(text: str, width: float) -> int:
 class _Sheets:
     """The writer hook: 状态 before the official sheets; 明细 (header only) and the cover note after."""
 
-    def __init__(self, collection: Collection, detail_rows: int):
+    def __init__(self, collection: Collection, detail_rows: int, unit: str = ""):
         self.c = collection
         self.detail_rows = detail_rows
+        self.unit = unit
+        self.detail_wrap = None  # the 行 cells' format; its style index exists once the workbook is closed
 
     def __call__(self, writer: _Writer, position: str) -> None:
         if position == "first":
@@ -119,7 +125,14 @@ class _Sheets:
         else:
             self.cover(writer)
             self.detail(writer)
+            self.footers(writer)
             writer.wb.set_custom_property("gktool.extra_sheets", f"{STATUS_SHEET},{DETAIL_SHEET}", "text")
+
+    def footers(self, writer: _Writer) -> None:
+        """Every printed page says whose summary, which year, which sheet and which page it is."""
+        who = (self.unit + (f" {self.c.year}年度" if self.c.year else "") + " 汇总").replace("&", "&&")
+        for ws in writer.wb.worksheets():
+            ws.set_footer(f"&L&9{who}&C&9第 &P 页，共 &N 页&R&9&A")
 
     def status(self, writer: _Writer) -> None:
         wb = writer.wb
@@ -138,7 +151,7 @@ class _Sheets:
         wrap = wb.add_format({"valign": "top", "text_wrap": True, "font_name": "宋体"})
         for col, (title, width) in enumerate(STATUS_COLUMNS):
             ws.write_string(0, col, title, head)
-            ws.set_column(col, col, width, wrap if title in ("需要核实",) else cell)
+            ws.set_column(col, col, width, wrap if title in STATUS_WRAPPED else cell)
         rows = self.c.rows()
         for r, s in enumerate(rows, start=1):
             path = s.path or ""
@@ -158,14 +171,14 @@ class _Sheets:
                 "是" if s.included else "否",
                 kind,
                 Path(path).name if path else "",
-                path,
                 *(list(s.messages) + ["", "", ""])[:3],
+                path,
             ]
             for col, v in enumerate(values):
                 if isinstance(v, int):
                     ws.write_number(r, col, v)
                 elif v != "":
-                    ws.write_string(r, col, v)
+                    ws.write_string(r, col, v, wrap if STATUS_COLUMNS[col][0] in STATUS_WRAPPED else cell)
         last = max(len(rows), 1)
         ws.autofilter(0, 0, last, len(STATUS_COLUMNS) - 1)
         ws.freeze_panes(1, 1)
@@ -176,8 +189,11 @@ class _Sheets:
             )
         ws.set_landscape()
         ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
+        ws.fit_to_pages(1, 0)  # one page wide, as many tall as the rows need
         ws.repeat_rows(0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        ws.print_area(0, 0, last, len(STATUS_COLUMNS) - 2)  # the full path is for the screen; 文件名 prints
+        ws.set_header(f'&C&"宋体,加粗"&12{STATUS_SHEET}（各单位报送情况）')
         ws.activate()  # the workbook opens on who needs chasing
 
     def cover(self, writer: _Writer) -> None:
@@ -198,11 +214,18 @@ class _Sheets:
         wb = writer.wb
         ws = wb.add_worksheet(DETAIL_SHEET)
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_name": "宋体"})
+        self.detail_wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         for col, (title, width) in enumerate(DETAIL_COLUMNS):
             ws.write_string(0, col, title, head)
-            ws.set_column(col, col, width)
+            ws.set_column(col, col, width, self.detail_wrap if title == DETAIL_WRAPPED else None)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(self.detail_rows, 1), len(DETAIL_COLUMNS) - 1)
+        ws.set_portrait()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        ws.set_header(f'&C&"宋体,加粗"&12{DETAIL_SHEET}（每个单位的每个数字）')
 
 
 CONTACT_FIELDS = ("website_name", "website", "contact_office", "address", "postcode", "phone", "email")
@@ -255,9 +278,10 @@ def write_summary(
     values = summary_values(collection, unit, cover)
     with tempfile.TemporaryDirectory(prefix="gktool-summary-") as tmp:
         stage = Path(tmp) / "stage.xlsx"
-        _Writer(collection.spec, values, None, extra_sheets=_Sheets(collection, detail_rows)).write(stage)
+        sheets = _Sheets(collection, detail_rows, unit)
+        _Writer(collection.spec, values, None, extra_sheets=sheets).write(stage)
         with atomic_output(path, force) as out:
-            _assemble(collection, stage, Path(tmp), out)
+            _assemble(collection, stage, Path(tmp), out, sheets.detail_wrap.xf_index)
     return path
 
 
@@ -293,12 +317,13 @@ class _Strings:
         self.index: dict[str, int] = {}
         self.refs = 0
 
-    def __call__(self, text: str) -> str:
+    def __call__(self, text: str, style: int | None = None) -> str:
         self.refs += 1
         i = self.index.get(text)
         if i is None:
             i = self.index[text] = self.base + len(self.index)
-        return f'<c t="s"><v>{i}</v></c>'
+        s = f' s="{style}"' if style else ""
+        return f'<c t="s"{s}><v>{i}</v></c>'
 
     def xml(self) -> str:
         out = []
@@ -308,7 +333,7 @@ class _Strings:
         return "".join(out)
 
 
-def _write_detail_rows(collection: Collection, strings: _Strings, fh) -> int:
+def _write_detail_rows(collection: Collection, strings: _Strings, fh, wrap: int | None = None) -> int:
     """The 明细 rows after the header, as sheetData XML; returns the last row number.
 
     Cells carry no "r" address (it is optional; each cell follows the previous one) except after
@@ -316,7 +341,7 @@ def _write_detail_rows(collection: Collection, strings: _Strings, fh) -> int:
     subs = {s.index: s for s in collection.submissions}
     keys = collection.keys
     key_cells = [
-        strings(k.table) + strings(k.row) + strings(k.column or "—") + strings("填报" if k.input else "合计")
+        strings(k.table) + strings(k.row, wrap) + strings(k.column or "—") + strings("填报" if k.input else "合计")
         for k in keys
     ]
     row = 1
@@ -343,7 +368,7 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path) -> None:
+def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path, wrap: int | None = None) -> None:
     """Copy the writer's workbook part by part, streaming the 明细 rows and their strings in."""
     with zipfile.ZipFile(stage) as zin:
         detail_part = _sheet_parts(zin)[DETAIL_SHEET]
@@ -352,7 +377,7 @@ def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path) -> None
         strings = _Strings(int(m.group(2)))
         rows_path = tmp / "detail-rows.xml"
         with open(rows_path, "w", encoding="utf-8") as fh:
-            last = _write_detail_rows(collection, strings, fh)
+            last = _write_detail_rows(collection, strings, fh, wrap)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
             for info in zin.infolist():
                 target = zipfile.ZipInfo(info.filename, date_time=info.date_time)
