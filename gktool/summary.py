@@ -23,39 +23,39 @@ from .fsutil import atomic_output
 from .writer import _Writer
 
 STATUS_SHEET, DETAIL_SHEET = "状态", "明细"
-# widths chosen so that 状态 prints one A4 landscape page wide at about 9 pt (路径, last, is not printed)
+# widths chosen so that 状态 prints one A4 landscape page wide at about 9 pt; the columns after
+# 问题3 (路径) are for the screen only. LibreOffice's column unit is some 2.7 mm at 100 %.
 STATUS_COLUMNS = [
-    ("单位", 16),
-    ("文件中的单位名称", 14),
-    ("名单匹配", 8),
+    ("单位", 13),
+    ("文件中的单位名称", 12),
+    ("名单匹配", 6),
     ("年度", 5),
     ("结论", 6),
-    ("错误数", 4.5),
-    ("警告数", 4.5),
-    ("需要核实", 26),
-    ("纳入汇总", 5),
+    ("错误数", 4),
+    ("警告数", 4),
+    ("需要核实", 18),
+    ("纳入汇总", 4.5),
     ("类型", 8),
-    ("文件名", 16),
-    ("问题1", 20),
-    ("问题2", 16),
-    ("问题3", 16),
+    ("文件名", 12),
+    ("问题1", 14),
+    ("问题2", 10),
+    ("问题3", 10),
     ("路径", 40),
 ]
 STATUS_WRAPPED = {"单位", "文件中的单位名称", "名单匹配", "需要核实", "类型", "文件名", "问题1", "问题2", "问题3"}
-# 明细 prints one A4 portrait page wide; the long row labels wrap
+LINE_POINTS = 14.5  # one line of 11 pt text
 DETAIL_COLUMNS = [
-    ("单位", 14),
-    ("年度", 5),
-    ("文件名", 14),
-    ("纳入汇总", 5),
-    ("表", 3),
-    ("行", 30),
-    ("列", 12),
-    ("类别", 5),
-    ("来源", 14),
-    ("数值", 9),
+    ("单位", 24),
+    ("年度", 7),
+    ("文件名", 28),
+    ("纳入汇总", 9),
+    ("表", 5),
+    ("行", 40),
+    ("列", 16),
+    ("类别", 7),
+    ("来源", 24),
+    ("数值", 12),
 ]
-DETAIL_WRAPPED = "行"
 VERDICT_COLOURS = {
     "无法读取": ("#C00000", "#FFFFFF"),
     "不通过": ("#FFC7CE", "#9C0006"),
@@ -73,6 +73,7 @@ KIND_ZH = {
     "html": "网页",
     "pdf": "PDF 文件",
 }
+DETAIL_NOTE = "明细：共 {rows} 行，供筛选和数据透视表使用，不打印；需要时请筛选后选中区域打印"
 MAX_COVER_NAMES = 400  # characters of unit names on the cover; the full list is on 状态
 
 
@@ -100,7 +101,7 @@ def cover_lines(collection: Collection) -> list[str]:
         f"3. 共收到 {c['文件']} 个文件，{left_out} 个未纳入（无法读取、有错误、年度不符、重复提交、不在名单中或格式不同）；"
         + (f"名单中 {c['未提交']} 个单位未提交；" if collection.roster is not None else "")
         + "逐个单位的结论见“状态”工作表。",
-        "4. “明细”工作表列出每个单位的每个数字及其来源单元格，可直接用于数据透视表。",
+        "4. “明细”工作表列出每个单位的每个数字及其来源单元格，可直接用于数据透视表；它不打印（打印时只印出表头和这一说明）。",
         "5. 在本工作簿上运行 gktool report 可生成汇总的年度报告；文字说明各栏可按需填写。",
     ]
 
@@ -117,7 +118,6 @@ class _Sheets:
         self.c = collection
         self.detail_rows = detail_rows
         self.unit = unit
-        self.detail_wrap = None  # the 行 cells' format; its style index exists once the workbook is closed
 
     def __call__(self, writer: _Writer, position: str) -> None:
         if position == "first":
@@ -132,7 +132,7 @@ class _Sheets:
         """Every printed page says whose summary, which year, which sheet and which page it is."""
         who = (self.unit + (f" {self.c.year}年度" if self.c.year else "") + " 汇总").replace("&", "&&")
         for ws in writer.wb.worksheets():
-            ws.set_footer(f"&L&9{who}&C&9第 &P 页，共 &N 页&R&9&A")
+            ws.set_footer(f"&L&10{who}&C&10第 &P 页，共 &N 页&R&10&A")
 
     def status(self, writer: _Writer) -> None:
         wb = writer.wb
@@ -152,6 +152,7 @@ class _Sheets:
         for col, (title, width) in enumerate(STATUS_COLUMNS):
             ws.write_string(0, col, title, head)
             ws.set_column(col, col, width, wrap if title in STATUS_WRAPPED else cell)
+        ws.set_row(0, 2 * LINE_POINTS + 3)  # headers such as 纳入汇总 take two lines in their narrow columns
         rows = self.c.rows()
         for r, s in enumerate(rows, start=1):
             path = s.path or ""
@@ -174,11 +175,17 @@ class _Sheets:
                 *(list(s.messages) + ["", "", ""])[:3],
                 path,
             ]
+            lines = 1
             for col, v in enumerate(values):
+                title, width = STATUS_COLUMNS[col]
                 if isinstance(v, int):
                     ws.write_number(r, col, v)
                 elif v != "":
-                    ws.write_string(r, col, v, wrap if STATUS_COLUMNS[col][0] in STATUS_WRAPPED else cell)
+                    ws.write_string(r, col, v, wrap if title in STATUS_WRAPPED else cell)
+                    if title in STATUS_WRAPPED:
+                        lines = max(lines, _lines(v, width))
+            # Excel and LibreOffice do not grow a row for wrapped text on opening a file: set its height
+            ws.set_row(r, min(409, LINE_POINTS * lines + 3))
         last = max(len(rows), 1)
         ws.autofilter(0, 0, last, len(STATUS_COLUMNS) - 1)
         ws.freeze_panes(1, 1)
@@ -214,18 +221,21 @@ class _Sheets:
         wb = writer.wb
         ws = wb.add_worksheet(DETAIL_SHEET)
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_name": "宋体"})
-        self.detail_wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         for col, (title, width) in enumerate(DETAIL_COLUMNS):
             ws.write_string(0, col, title, head)
-            ws.set_column(col, col, width, self.detail_wrap if title == DETAIL_WRAPPED else None)
+            ws.set_column(col, col, width)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(self.detail_rows, 1), len(DETAIL_COLUMNS) - 1)
-        ws.set_portrait()
+        # some 200 rows a unit are data for filters and pivot tables, not for paper: what prints is a
+        # note that says so, in a cell apart from the table (a filtered selection can still be printed)
+        note = len(DETAIL_COLUMNS) + 1
+        ws.set_column(note, note, 70)
+        ws.write_string(
+            0, note, DETAIL_NOTE.format(rows=self.detail_rows), wb.add_format({"bold": True, "font_name": "宋体"})
+        )
+        ws.set_landscape()
         ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(0)
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
-        ws.set_header(f'&C&"宋体,加粗"&12{DETAIL_SHEET}（每个单位的每个数字）')
+        ws.print_area(0, note, 0, note)
 
 
 CONTACT_FIELDS = ("website_name", "website", "contact_office", "address", "postcode", "phone", "email")
@@ -278,10 +288,9 @@ def write_summary(
     values = summary_values(collection, unit, cover)
     with tempfile.TemporaryDirectory(prefix="gktool-summary-") as tmp:
         stage = Path(tmp) / "stage.xlsx"
-        sheets = _Sheets(collection, detail_rows, unit)
-        _Writer(collection.spec, values, None, extra_sheets=sheets).write(stage)
+        _Writer(collection.spec, values, None, extra_sheets=_Sheets(collection, detail_rows, unit)).write(stage)
         with atomic_output(path, force) as out:
-            _assemble(collection, stage, Path(tmp), out, sheets.detail_wrap.xf_index)
+            _assemble(collection, stage, Path(tmp), out)
     return path
 
 
@@ -317,13 +326,12 @@ class _Strings:
         self.index: dict[str, int] = {}
         self.refs = 0
 
-    def __call__(self, text: str, style: int | None = None) -> str:
+    def __call__(self, text: str) -> str:
         self.refs += 1
         i = self.index.get(text)
         if i is None:
             i = self.index[text] = self.base + len(self.index)
-        s = f' s="{style}"' if style else ""
-        return f'<c t="s"{s}><v>{i}</v></c>'
+        return f'<c t="s"><v>{i}</v></c>'
 
     def xml(self) -> str:
         out = []
@@ -333,7 +341,7 @@ class _Strings:
         return "".join(out)
 
 
-def _write_detail_rows(collection: Collection, strings: _Strings, fh, wrap: int | None = None) -> int:
+def _write_detail_rows(collection: Collection, strings: _Strings, fh) -> int:
     """The 明细 rows after the header, as sheetData XML; returns the last row number.
 
     Cells carry no "r" address (it is optional; each cell follows the previous one) except after
@@ -341,7 +349,7 @@ def _write_detail_rows(collection: Collection, strings: _Strings, fh, wrap: int 
     subs = {s.index: s for s in collection.submissions}
     keys = collection.keys
     key_cells = [
-        strings(k.table) + strings(k.row, wrap) + strings(k.column or "—") + strings("填报" if k.input else "合计")
+        strings(k.table) + strings(k.row) + strings(k.column or "—") + strings("填报" if k.input else "合计")
         for k in keys
     ]
     row = 1
@@ -368,7 +376,7 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path, wrap: int | None = None) -> None:
+def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path) -> None:
     """Copy the writer's workbook part by part, streaming the 明细 rows and their strings in."""
     with zipfile.ZipFile(stage) as zin:
         detail_part = _sheet_parts(zin)[DETAIL_SHEET]
@@ -377,7 +385,7 @@ def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path, wrap: i
         strings = _Strings(int(m.group(2)))
         rows_path = tmp / "detail-rows.xml"
         with open(rows_path, "w", encoding="utf-8") as fh:
-            last = _write_detail_rows(collection, strings, fh, wrap)
+            last = _write_detail_rows(collection, strings, fh)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
             for info in zin.infolist():
                 target = zipfile.ZipInfo(info.filename, date_time=info.date_time)

@@ -22,6 +22,7 @@ from gktool.writer import new_workbook
 
 from . import published_fixtures as pf
 from .foreign import Layout, consistent_values, write_foreign
+from .helpers import soffice_available, soffice_convert
 
 B = "三、依申请公开"
 NEW_PERSONS = (B, "D4")  # 表三 一、本年新收 × 自然人
@@ -232,11 +233,32 @@ def test_the_summary_has_a_print_set_up(region, tmp_path):
     assert run("collect", folder, "-o", out, "--roster", roster, "--unit", "中宁县", "-j", "1").exit_code == 0
     with zipfile.ZipFile(out) as z:
         workbook = z.read("xl/workbook.xml").decode("utf-8")
-    assert re.search(r'_xlnm.Print_Titles" localSheetId="\d+">状态!\$1:\$1', workbook)
-    assert re.search(r'_xlnm.Print_Titles" localSheetId="\d+">明细!\$1:\$1', workbook)
-    status, detail = _sheet_xml(out, "状态"), _sheet_xml(out, "明细")
+    assert re.search(r'_xlnm.Print_Titles" localSheetId="\d+">状态!\$1:\$1<', workbook)
+    assert re.search(r'_xlnm.Print_Area" localSheetId="\d+">状态!\$A\$1:\$N\$\d+<', workbook)  # not 路径
+    assert re.search(r'_xlnm.Print_Area" localSheetId="\d+">明细!\$L\$1<', workbook)  # the note alone
+    status = _sheet_xml(out, "状态")
     assert 'orientation="landscape"' in status and 'paperSize="9"' in status and 'fitToHeight="0"' in status
-    assert 'fitToHeight="0"' in detail and 'paperSize="9"' in detail
+    assert "不打印" in openpyxl.load_workbook(out)["明细"]["L1"].value
     for name in ("状态", "封面", "三、依申请公开", "校验", "明细"):
         footer = re.search(r"<oddFooter>([^<]*)</oddFooter>", _sheet_xml(out, name)).group(1)
         assert "中宁县 2023年度" in footer and "&amp;P" in footer, (name, footer)
+
+
+@pytest.mark.skipif(not soffice_available(), reason="LibreOffice (soffice) is not installed")
+def test_five_units_print_in_at_most_45_pages_with_readable_status_text(spec, tmp_path):
+    import pdfplumber
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, unit in enumerate(["中宁县发展和改革局", "中宁县财政局", "中宁县教育局", "宁安镇人民政府", "中宁县公安局"]):
+        unit_book(spec, folder / f"{unit}.xlsx", unit, 20 + i)
+    out = tmp_path / "汇总.xlsx"
+    assert run("collect", folder, "-o", out, "--unit", "中宁县", "-j", "1").exit_code == 0
+    soffice_convert([out], tmp_path, "pdf")
+    with pdfplumber.open(tmp_path / "汇总.pdf") as pdf:
+        assert len(pdf.pages) <= 45
+        status = [p for p in pdf.pages if (p.extract_text() or "").rstrip().endswith("状态")]
+        assert status and all(p.width > p.height for p in status)  # landscape
+        for page in status:
+            body = [c["size"] for c in page.chars if c["text"].strip() and c["top"] < page.height * 0.9]
+            assert min(body) >= 8, min(body)  # the scale that fits one page wide still leaves 8 pt
