@@ -98,3 +98,19 @@ def test_sections_are_found_by_number_or_by_their_official_names():
     assert sections == {"一": "甲", "二": "", "三": "", "四": "", "五": "乙", "六": "丙"}
     numbered = split_sections("一、总体情况\n甲\n（一）主动公开\n乙\n六、其他需要报告的事项\n丙")
     assert numbered == {"一": "甲\n（一）主动公开\n乙", "六": "丙"}
+
+
+def test_contact_details_are_read_as_reports_print_them(tmp_path, monkeypatch):
+    """The website with or without http://, after 网址：; the address and phone after their labels."""
+    sections = [list(x) for x in pf.SECTIONS]
+    sections[0][1] = [
+        "本报告电子版可在本县政府门户网站查阅，网址：zn.gov.cn。" if "联系" in p else p for p in sections[0][1]
+    ]
+    sections[5][1] = sections[5][1] + ["联系我们：通讯地址: 某县北街2号，联系电话 0951 7654321。"]
+    monkeypatch.setattr(pf, "SECTIONS", [tuple(x) for x in sections])
+    path = tmp_path / "某县2023年报告.html"
+    pf.html_report(path, pf.consistent_report(3))
+    analysis = check_file(path)
+    report = analysis.report
+    assert [report.field(k) for k in ("website", "address", "phone")] == ["zn.gov.cn", "某县北街2号", "0951 7654321"]
+    assert analysis.result.ok, [f.message for f in analysis.result.findings]

@@ -91,7 +91,7 @@ def _contacts(spec: Spec, report: FilledReport, text: str) -> None:
         key = (cover.name, cover.field_cell(f.key).cell)
         if f.key in patterns:
             m = re.search(patterns[f.key], text)
-            found = (m.group(1) if m.groups() else m.group(0)).strip() if m else ""
+            found = next((g for g in m.groups() if g), m.group(0)).strip() if m else ""
             report.values[key] = found
             report.places[key] = place
             if found:
