@@ -472,6 +472,8 @@ class Collection:
             s.roster, s.match = name, how
             if name is None:
                 maybe = f"（可能是：{'、'.join(tied[:3])}）" if tied else ""
+                if not s.unit:  # nothing to match but the file name
+                    maybe = "（文件中没有读出单位名称，文件名也不是名单中的单位）" + maybe
                 if self.include_unlisted:
                     s.notes.append(f"不在名单中{maybe}，按 --include-unlisted 纳入汇总")
                 else:

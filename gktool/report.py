@@ -1037,12 +1037,14 @@ def settle_identity(analysis, unit: str | None = None, year: int | None = None) 
         )
     unit, year = report.unit or unit, report.year or year
     missing = [
-        what for what, value in (("单位名称（--unit 单位名称）", unit), ("报告年度（--year 年度）", year)) if not value
+        (what, option)
+        for what, option, value in (("单位名称", "--unit 中宁县", unit), ("报告年度", "--year 2023", year))
+        if not value
     ]
     if missing:
         raise GkError(
-            f"未能从文件中读出{'和'.join(w.split('（')[0] for w in missing)}，未生成报告；"
-            f"请加 {' '.join(w.split('（')[1].rstrip('）') for w in missing)} 指定，如 --unit 中宁县 --year 2023",
+            f"未能从文件中读出{'和'.join(w for w, _ in missing)}，未生成报告；"
+            f"请用选项指定，如 {' '.join(o for _, o in missing)}",
             EXIT_INPUT,
         )
     report.unit, report.year = unit, year
