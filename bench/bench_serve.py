@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from gktool.filldata import load_fill  # noqa: E402
 from gktool.spec import load_spec  # noqa: E402
-from gktool.writer import new_workbook  # noqa: E402
+from gktool.writers.workbook import new_workbook  # noqa: E402
 from tests.servekit import Server, with_unit  # noqa: E402
 
 PLACEHOLDER = "占位单位名称甲乙丙"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from gktool.filldata import load_fill
 from gktool.spec import load_spec
-from gktool.writer import new_workbook
+from gktool.writers.workbook import new_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 GKTOOL = [sys.executable, "-m", "gktool.cli"] if not shutil.which("gktool") else [shutil.which("gktool")]

@@ -5,7 +5,7 @@
 Mutants of the example workbook (the kinds in tests/mutants.py: byte flips,
 truncations, damaged or missing XML parts, garbage values, huge references,
 hostile inserts, ...) are made until the time is up. Each goes through
-`read_workbook` + `analyse` (and with --report, the report's wording and
+`read_workbook` + `report_from_workbook` + `finish` (and with --report, the report's wording and
 document building). Anything that escapes other than GkError, takes longer
 than --per-mutant seconds, or runs out of the --max-mb address space is a
 crash: it is tallied by (kind, exception, place) and the file is kept in
@@ -31,8 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gktool.errors import GkError  # noqa: E402
-from gktool.reader import read_workbook  # noqa: E402
-from gktool.rules import analyse, sheet_areas  # noqa: E402
+from gktool.findings import Result  # noqa: E402
+from gktool.readers import report_from_workbook, sheet_areas  # noqa: E402
+from gktool.readers.xlsx import read_workbook  # noqa: E402
+from gktool.validate import finish  # noqa: E402
 from tests.mutants import MUTATORS, build_filled, mutants  # noqa: E402
 
 
@@ -51,9 +53,9 @@ def run_one(path: Path, with_report: bool) -> str:
         if "\n" in exc.message or exc.exit_code != 2:
             raise AssertionError(f"refusal not one line / exit 2: {exc.message!r}") from None
         return "unreadable"
-    analysis = analyse(wb)
+    analysis = finish(*report_from_workbook(wb), Result(wb.path))
     if with_report and analysis.spec is not None:
-        from gktool import report
+        from gktool.writers import report
 
         report.report_blocks(analysis)
         report.default_report_path(analysis, path)

@@ -332,7 +332,7 @@ def new(output, unit, year, password, fill, format_name, force, previous):
     示例：gktool new --unit 中宁县 --year 2023
     """
     from .spec import load_spec
-    from .writer import default_filename, new_workbook
+    from .writers.workbook import default_filename, new_workbook
 
     if output and Path(output).suffix.lower() != ".xlsx":
         raise GkError(f"输出文件“{output}”的扩展名应为 .xlsx（工作簿只能保存为 .xlsx 格式）")
@@ -340,7 +340,8 @@ def new(output, unit, year, password, fill, format_name, force, previous):
     values = {}
     last = None
     if previous:
-        from .crossyear import identity_problem, prefill
+        from .checks.crossyear import identity_problem
+        from .filldata import prefill
         from .validate import read_previous
 
         last = read_previous(previous, format_name)
@@ -530,8 +531,8 @@ def collect(
 
     from .collect import collect_files, read_roster
     from .fsutil import check_target
-    from .summary import readable_by_gktool, write_summary
     from .validate import expand_paths
+    from .writers.summary import readable_by_gktool, write_summary
 
     if Path(output).suffix.lower() != ".xlsx":
         raise GkError(f"输出文件“{output}”的扩展名应为 .xlsx（汇总工作簿只能保存为 .xlsx 格式）")
@@ -542,7 +543,7 @@ def collect(
     cover = None
     if cover_file:
         from .spec import load_spec
-        from .summary import cover_from
+        from .writers.summary import cover_from
 
         cover = cover_from(cover_file, load_spec())
     paths = expand_paths(folders)
@@ -683,8 +684,8 @@ def report(file, output, force, draft, previous, unit, year):
     示例：gktool report 中宁县2023年政府信息公开工作年度报告.xlsx
     """
     from .findings import render_text
-    from .report import default_report_path, refuse_unless_publishable, settle_identity, write_report
     from .validate import analyse_file
+    from .writers.report import default_report_path, refuse_unless_publishable, settle_identity, write_report
 
     if output and Path(output).suffix.lower() != ".docx":
         raise GkError(
@@ -698,7 +699,7 @@ def report(file, output, force, draft, previous, unit, year):
         last = read_previous(previous)
     analysis = analyse_file(file, previous=last)
     if last is not None and analysis.report is not None:
-        from .crossyear import identity_problem
+        from .checks.crossyear import identity_problem
 
         problem = identity_problem(analysis.report.unit, analysis.report.year, last)
         if problem:
@@ -764,8 +765,8 @@ def serve(roster, data, year, host, port, url, workers):
 @click.option("--markdown", is_flag=True, help="输出 Markdown 表格（用于 README）")
 def rules(markdown):
     """列出全部检查规则（编号、类别、级别、内容）。"""
+    from .checks.catalogue import catalogue, catalogue_markdown
     from .findings import SEVERITY_ZH
-    from .rules import catalogue, catalogue_markdown
     from .spec import load_spec
 
     spec = load_spec()

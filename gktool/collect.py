@@ -22,7 +22,7 @@ from pathlib import Path
 from .errors import GkError
 from .extract import official_labels
 from .findings import Finding
-from .rules import Analysis
+from .model import Analysis
 from .spec import TEXT_TYPES, Spec, load_spec
 
 # 结论, in the order a person should act on them

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .spec import Check, Ref, Spec, parse_sum_formula
+from .refs import Ref, parse_sum_formula
+from .spec import Check, Spec
 
 TOLERANCE = 0.005  # amounts have 2 decimals; counts are whole numbers
 

@@ -7,9 +7,10 @@ import io
 import json
 from functools import cache
 
+from .cells import parse_cell
 from .findings import _json_number
-from .rules import Analysis
-from .spec import Sheet, Spec, parse_cell
+from .model import Analysis
+from .spec import Sheet, Spec
 
 CSV_FIELDS = ["file", "unit", "year", "table", "row", "column", "value", "printed", "at"]
 

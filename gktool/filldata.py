@@ -15,7 +15,9 @@ import json
 import math
 from pathlib import Path
 
+from .compute import tidy
 from .errors import GkError
+from .model import FilledReport
 from .spec import TEXT_TYPES, InputType, Spec
 
 
@@ -95,4 +97,25 @@ def load_fill(spec: Spec, path: str | Path) -> dict[tuple[str, str], object]:
                 raise GkError(f"预填数据中“{sheet_name}!{key}”的值只能是数字或文字")
             where = f"{sheet_name}!{key}" if sheet.kind == "form" else f"{sheet_name}!{key}（{sheet.describe(cell)}）"
             values[(sheet.name, cell)] = check_value(spec.types[sheet.spec_cell(cell).type], value, where)
+    return values
+
+
+def prefill(spec: Spec, last: FilledReport) -> dict[tuple[str, str], object]:
+    """Values a new workbook starts with: the carry-over from last year, unit, website, contact details.
+
+    The narrative is never copied: each year's text is written afresh."""
+    values: dict[tuple[str, str], object] = {}
+    for tk, lk in spec.cross_year.carry:
+        if last.usable(lk):
+            values[tk] = tidy(last.number(*lk))
+    for key in spec.cross_year.carry_fields:
+        c = spec.field_cells.get(key)
+        if c is None or c.type != "text":
+            continue
+        v = last.values.get((c.sheet, c.cell))
+        if isinstance(v, str) and v.strip():
+            values[(c.sheet, c.cell)] = v.strip()
+    unit = spec.field_cells["unit"]
+    if last.unit and (unit.sheet, unit.cell) not in values:  # read from a title or file name
+        values[(unit.sheet, unit.cell)] = last.unit
     return values

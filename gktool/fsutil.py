@@ -9,6 +9,13 @@ from pathlib import Path
 
 from .errors import GkError
 
+_LINE_BREAKING = {i for i in range(32) if i != 9} | {0x7F, 0x85, 0x2028, 0x2029}
+
+
+def shown_path(path) -> str:
+    """The path as a message shows it: on one line, whatever the file is called."""
+    return str(path).translate(dict.fromkeys(_LINE_BREAKING, "?"))
+
 
 def _exists(path: Path) -> GkError:
     return GkError(f"文件“{path}”已存在，未覆盖；如确需覆盖请加 --force，或用 -o 指定其他文件名")

@@ -1,6 +1,6 @@
 """The Excel side of the rules: the 校验 sheet's rows and the formulas they hold.
 
-The Python side (gktool.rules) evaluates the same `Check` objects; tests
+The Python side (gktool.checks.content) evaluates the same `Check` objects; tests
 recalculate a filled workbook in LibreOffice and compare the two verdicts.
 """
 
@@ -10,13 +10,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .cells import cell_name, parse_cell, quote_sheet
 from .compute import TOLERANCE
-from .spec import Check, Ref, Sheet, Spec, cell_name, parse_cell, quote_sheet
+from .refs import Ref
+from .spec import Check, Sheet, Spec
 
-CHECK_SHEET = "校验"
-CHECK_FIRST_ROW = 4  # 1-based row of the first check on the 校验 sheet (row 3: headers)
-CHECK_COLUMNS = 9  # A:I
-OVERALL_CELL = "C1"  # the overall verdict, the first thing on the sheet (merged C1:D1)
 OP_TEXT = {"==": "=", ">=": "≥", "<=": "≤"}
 
 

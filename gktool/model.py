@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .compute import Evaluator
+from .findings import Result
 from .spec import TEXT_TYPES, Spec
 
 Key = tuple[str, str]  # (spec sheet name, spec cell address)
@@ -79,11 +80,6 @@ class FilledReport:
         """The value a total or rule sees: blank and unread count as 0."""
         return self.evaluator.value(sheet, cell)
 
-    def stated(self, sheet: str, cell: str) -> float | None:
-        """A total exactly as the source states it (None when blank or unread)."""
-        v = self.values.get((sheet, cell))
-        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
     def field(self, key: str):
         """A cover or narrative field by its spec key: text for text fields, else the number."""
         c = self.spec.field_cells[key]
@@ -97,6 +93,10 @@ class FilledReport:
         return sheet not in self.absent
 
     # ------------------------------------------------------------ provenance
+    def usable(self, key: Key) -> bool:
+        """Whether this report holds a value it read for `key` (its sheet is present and the cell was read)."""
+        return self.has(key[0]) and key not in self.unread and key[0] in {s.name for s in self.spec.sheets}
+
     def place(self, sheet: str, cell: str) -> Place:
         """Where a spec cell's value came from (its spec address where the source has no other)."""
         found = self.places.get((sheet, cell))
@@ -118,3 +118,25 @@ class FilledReport:
             for (s, _), p in self.places.items():
                 self._homes.setdefault(s, p.sheet)
         return self._homes.get(sheet, sheet)
+
+
+@dataclass
+class Analysis:
+    """A checked report: the filled report (None when it could not be read) and the verdict."""
+
+    report: FilledReport | None
+    result: Result
+    previous: FilledReport | None = None  # last year's report, when one was given (report --previous)
+
+    @property
+    def spec(self) -> Spec | None:
+        """The format the report was read with."""
+        return self.report.spec if self.report else None
+
+    def number(self, sheet: str, cell: str) -> float:
+        """A value as the rules see it."""
+        return self.report.number(sheet, cell)
+
+    def field(self, key: str):
+        """A cover or narrative field by its spec key."""
+        return self.report.field(key)

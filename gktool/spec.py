@@ -13,65 +13,17 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
+from .cells import col_index, col_letters, parse_cell, parse_range, range_cells
 from .errors import GkError
+from .refs import Ref, SpecProblem, parse_ref, parse_sum_formula
+from .spec_crossyear import CrossYear, cross_year_problems, parse_cross_year
 
 TEMPLATE_PACKAGE = "gktool.workbook_templates"
 DEFAULT_FORMAT = "national-2021"
-
-# ----------------------------------------------------------------- A1 helpers
-_CELL_RE = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
-
-
-def col_index(letters: str) -> int:
-    """'A' -> 1, 'AA' -> 27."""
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n
-
-
-def col_letters(index: int) -> str:
-    """1 -> 'A', 27 -> 'AA'."""
-    out = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-@lru_cache(maxsize=65536)
-def parse_cell(a1: str) -> tuple[int, int]:
-    """'D27' -> (27, 4) as (row, col)."""
-    m = _CELL_RE.match(a1.upper())
-    if not m:
-        raise ValueError(f"not a cell address: {a1!r}")
-    return int(m.group(2)), col_index(m.group(1))
-
-
-def cell_name(row: int, col: int) -> str:
-    return f"{col_letters(col)}{row}"
-
-
-def parse_range(a1: str) -> tuple[int, int, int, int]:
-    """'B3:D4' -> (min_row, min_col, max_row, max_col); a single cell is a 1x1 range."""
-    first, _, last = a1.partition(":")
-    r1, c1 = parse_cell(first)
-    r2, c2 = parse_cell(last) if last else (r1, c1)
-    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
-
-
-def range_cells(a1: str) -> list[str]:
-    """All cells of a range, row by row."""
-    r1, c1, r2, c2 = parse_range(a1)
-    return [cell_name(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
-
-
-def quote_sheet(name: str) -> str:
-    return "'" + name.replace("'", "''") + "'"
 
 
 # ----------------------------------------------------------------- spec objects
@@ -137,20 +89,6 @@ class SpecCell:
 
 
 @dataclass(frozen=True)
-class Ref:
-    """One term of a sum: a cell or range on a sheet."""
-
-    sheet: str
-    range: str
-
-    def cells(self) -> list[str]:
-        return range_cells(self.range)
-
-    def excel(self) -> str:
-        return f"{quote_sheet(self.sheet)}!{self.range}"
-
-
-@dataclass(frozen=True)
 class Check:
     """One expanded instance of a rule: left op right for one column/row."""
 
@@ -166,6 +104,18 @@ class Check:
 
     def cells(self) -> list[tuple[str, str]]:
         return [(r.sheet, c) for r in self.left + self.right for c in r.cells()]
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    """Two figures that must be both 0 or both above 0 (a fee counted without an amount is a slip)."""
+
+    id: str
+    severity: str
+    title: str
+    first: Ref
+    second: Ref
+    message: str  # {first} and {second} are replaced by the two figures
 
 
 @dataclass(frozen=True)
@@ -321,8 +271,9 @@ class Spec:
     checks: tuple[Check, ...] = ()
     narrative_checks: tuple[NarrativeCheck, ...] = ()
     ratio_checks: tuple[RatioCheck, ...] = ()
+    pair_checks: tuple[PairCheck, ...] = ()
     fingerprint: str = ""
-    cross_year: dict = field(default_factory=dict, hash=False, compare=False)  # [cross_year]: see crossyear.py
+    cross_year: CrossYear = field(default_factory=CrossYear, hash=False, compare=False)  # [cross_year], parsed
     published: dict = field(default_factory=dict, hash=False, compare=False)  # [published]: see readers/published.py
 
     def sheet(self, name_or_key: str) -> Sheet:
@@ -351,9 +302,6 @@ class Spec:
 
 
 # ----------------------------------------------------------------- loading
-FORM_FIRST_ROW = 3  # form sheets: title row 1, instructions from row 2, fields after
-
-
 def form_layout(sheet_data: dict) -> tuple[list[tuple[int, dict]], int]:
     """Row of each field on a form sheet: fields start after the instructions and one blank row."""
     first = 2 + len(sheet_data.get("instructions", [])) + 1
@@ -380,30 +328,6 @@ def _fill(template: str, row=None, col=None) -> str:
         return col_letters(col_index(col) + off)
 
     return _PLACEHOLDER.sub(sub, template)
-
-
-class SpecProblem(ValueError):
-    """A mistake in a spec file, worded for the person who edits it."""
-
-
-def _parse_ref(text: str, default_sheet: str, fields: dict[str, SpecCell]) -> Ref:
-    if text.startswith("@"):
-        cell = fields.get(text[1:])
-        if cell is None:
-            raise SpecProblem(f"“{text}”引用的填报项“{text[1:]}”不存在（可用的：{'、'.join(sorted(fields))}）")
-        return Ref(cell.sheet, cell.cell)
-    if "!" in text:
-        sheet, _, rng = text.rpartition("!")
-        return Ref(sheet.strip("'"), rng)
-    return Ref(default_sheet, text)
-
-
-def parse_sum_formula(formula: str, sheet: str) -> tuple[Ref, ...]:
-    """'SUM(D6:D26)' -> refs; the only formula shape the spec uses for totals."""
-    m = re.fullmatch(r"SUM\((.*)\)", formula.strip().lstrip("="), re.I)
-    if not m:
-        raise ValueError(f"unsupported formula {formula!r}")
-    return tuple(_parse_ref(t.strip().replace("$", ""), sheet, {}) for t in m.group(1).split(","))
 
 
 def _defined_name(sheet_key: str, cell: str, field_key: str | None) -> str:
@@ -478,8 +402,8 @@ def _expand_rule(rule: dict, fields: dict[str, SpecCell], sheets: dict[str, Shee
         instances = [({}, None)]
     out = []
     for params, _at in instances:
-        left = tuple(_parse_ref(_fill(t, **params), sheet, fields) for t in rule["left"])
-        right = tuple(_parse_ref(_fill(t, **params), sheet, fields) for t in rule["right"])
+        left = tuple(parse_ref(_fill(t, **params), sheet, fields) for t in rule["left"])
+        right = tuple(parse_ref(_fill(t, **params), sheet, fields) for t in rule["right"])
         first = left[0].cells()[0]
         if "col" in params:
             where = f"“{sheets[sheet].col_label(first)}”列"
@@ -520,6 +444,20 @@ def check_spec(spec: Spec) -> list[str]:
     if len(fields) != len(set(fields)):
         problems.append("填报项的 key 有重复")
     cells = {(s.name, c.cell): c for s in spec.sheets for c in s.cells}
+    defined = [c.defined_name for s in spec.sheets for c in s.cells]
+    for dup in sorted({n for n in defined if defined.count(n) > 1}):
+        problems.append(f"定义名称“{dup}”重复（同一工作表的 key 或单元格写了两次）")
+    for s in spec.sheets:
+        if len(s.name) > 31 or re.search(r"[\[\]:*?/\\]", s.name):
+            problems.append(f"工作表名称“{s.name}”不能用作 Excel 工作表名（最多 31 个字符，不能有 []:*?/\\）")
+        occupied: dict[str, str] = {}
+        for what, rng in [(f"标签“{lab.text}”", lab.range) for lab in s.labels] + [
+            (f"单元格 {c.cell}", c.merge or c.cell) for c in s.cells
+        ]:
+            for x in range_cells(rng):
+                if x in occupied:
+                    problems.append(f"工作表“{s.name}”{x} 既是{occupied[x]}又是{what}")
+                occupied.setdefault(x, what)
     for s in spec.sheets:
         for c in s.cells:
             if c.type not in spec.types:
@@ -551,8 +489,8 @@ def check_spec(spec: Spec) -> list[str]:
                     problems.append(f"{where} 引用的 {r.sheet}!{x} 不是可填或合计单元格")
     for n in spec.narrative_checks:
         try:
-            if re.compile(n.pattern).groups < 1:
-                problems.append(f"文字核对“{n.what}”的 pattern 须有一个括号分组（数字）")
+            if re.compile(n.pattern).groups != 1:
+                problems.append(f"文字核对“{n.what}”的 pattern 须有且只有一个括号分组（数字）")
         except re.error as exc:
             problems.append(f"文字核对“{n.what}”的 pattern 不是正确的正则表达式（{exc}）")
         for r in n.cells:
@@ -566,6 +504,17 @@ def check_spec(spec: Spec) -> list[str]:
             for x in r.cells():
                 if (r.sheet, x) not in cells:
                     problems.append(f"比例核对“{rc.what}”引用的 {r.sheet}!{x} 不是可填或合计单元格")
+    for pc in spec.pair_checks:
+        if pc.severity not in SEVERITIES:
+            problems.append(f"成对核对 {pc.id} 的 severity “{pc.severity}”应为 error 或 warning")
+        for r in (pc.first, pc.second):
+            for x in r.cells():
+                if (r.sheet, x) not in cells:
+                    problems.append(f"成对核对 {pc.id} 引用的 {r.sheet}!{x} 不是可填或合计单元格")
+        try:
+            pc.message.format(first=0, second=0)
+        except (KeyError, IndexError, ValueError):
+            problems.append(f"成对核对 {pc.id} 的 message 只能用 {{first}} 和 {{second}} 两个占位符")
     patterns = [(key, spec.published.get(key)) for key in ("fee_none", "fee_amount", "fee_count")]
     patterns += [(f"contacts.{k}", v) for k, v in spec.published.get("contacts", {}).items()]
     for key, pattern in patterns:
@@ -574,9 +523,7 @@ def check_spec(spec: Spec) -> list[str]:
                 re.compile(pattern)
             except re.error as exc:
                 problems.append(f"[published] 的 {key} 不是正确的正则表达式（{exc}）")
-    from .crossyear import spec_problems  # the [cross_year] table is read where it is used
-
-    problems.extend(spec_problems(spec))
+    problems.extend(cross_year_problems(spec))
     return list(dict.fromkeys(problems))
 
 
@@ -597,7 +544,7 @@ def _build_spec(text: str, format_name: str) -> Spec:
     fields = {c.field: c for s in sheets for c in s.cells if c.field}
     checks = tuple(c for r in data.get("rules", []) for c in _expand_rule(r, fields, by_name))
     narrative = tuple(
-        NarrativeCheck(n["what"], n["pattern"], tuple(_parse_ref(t, "", fields) for t in n["cells"]))
+        NarrativeCheck(n["what"], n["pattern"], tuple(parse_ref(t, "", fields) for t in n["cells"]))
         for n in data.get("narrative_checks", [])
     )
     ratios = tuple(
@@ -605,14 +552,25 @@ def _build_spec(text: str, format_name: str) -> Spec:
             r["id"],
             r["severity"],
             r["what"],
-            _parse_ref(r["numerator"], "", fields),
-            _parse_ref(r["denominator"], "", fields),
+            parse_ref(r["numerator"], "", fields),
+            parse_ref(r["denominator"], "", fields),
             float(r["min"]),
             float(r["max"]),
             r.get("unit", ""),
             r.get("hint", ""),
         )
         for r in data.get("ratio_checks", [])
+    )
+    pairs = tuple(
+        PairCheck(
+            p["id"],
+            p["severity"],
+            p["title"],
+            parse_ref(p["first"], "", fields),
+            parse_ref(p["second"], "", fields),
+            p["message"],
+        )
+        for p in data.get("pair_checks", [])
     )
     types = {k: InputType(key=k, **v) for k, v in data.get("types", {}).items()}
     for t in TEXT_TYPES:
@@ -632,8 +590,13 @@ def _build_spec(text: str, format_name: str) -> Spec:
         checks=checks,
         narrative_checks=narrative,
         ratio_checks=ratios,
+        pair_checks=pairs,
         fingerprint=_fingerprint(data),
-        cross_year=data.get("cross_year", {}),
+        cross_year=parse_cross_year(
+            data.get("cross_year", {}),
+            fields,
+            (data["law"], data["notice_title"], data["fee_notice"], data["notice"]),
+        ),
         published=data.get("published", {}),
     )
 

@@ -7,17 +7,29 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .crossyear import compare, missing_in, no_previous, unit_key, y1_carry_over, y2_stock
+from .checks.content import check_report
+from .checks.crossyear import compare, missing_in, no_previous, unit_key, y1_carry_over, y2_stock
 from .errors import GkError
 from .findings import Finding, Result
-from .model import FilledReport
-from .reader import shown_path
+from .fsutil import shown_path
+from .model import Analysis, FilledReport
 from .readers import read_report
-from .rules import Analysis, finish
 from .spec import load_spec
 
 PARALLEL_THRESHOLD = 16  # below this, starting worker processes costs more than it saves
 INTERNAL_ERROR = "检查时发生内部错误"
+
+
+def finish(report: FilledReport | None, findings: list[Finding], result: Result) -> Analysis:
+    """The verdict: the reader's findings, then the content rules on what it read."""
+    result.findings.extend(findings)
+    if report is None:
+        return Analysis(None, result)
+    result.kind = report.kind
+    result.format = report.spec.format_id
+    result.unit, result.year = report.unit, report.year
+    result.findings.extend(check_report(report))
+    return Analysis(report, result)
 
 
 def _unreadable(path, message: str) -> Analysis:

@@ -5,7 +5,7 @@ import pytest
 
 from gktool.filldata import load_fill
 from gktool.spec import load_spec
-from gktool.writer import new_workbook
+from gktool.writers.workbook import new_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_JSON = ROOT / "examples" / "zhongning-2023.json"
@@ -33,7 +33,13 @@ def filled_workbook(tmp_path_factory, spec, example_values):
     return new_workbook(spec, path, values=example_values)
 
 
+SLOW = ("libreoffice", "browser", "fuzz")  # `python -m pytest -m "not slow"` leaves these out; CI runs them all
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(mark in item.keywords for mark in SLOW):
+            item.add_marker(pytest.mark.slow)
     if shutil.which("soffice") is None:
         skip = pytest.mark.skip(reason="LibreOffice (soffice) not installed")
         for item in items:

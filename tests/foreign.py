@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import openpyxl
 
-from gktool.spec import Spec, parse_cell, parse_range
+from gktool.cells import parse_cell, parse_range
+from gktool.spec import Spec
 
 HALF = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":", "“": '"', "”": '"'})
 
@@ -144,7 +145,7 @@ def write_foreign(path, spec: Spec, values: dict, layout: Layout, unit="某县",
 def consistent_values(spec: Spec, rng: random.Random) -> dict:
     """Random values for the three tables whose totals all add up (R1–R4 hold, R6 holds)."""
     from gktool.compute import Evaluator
-    from gktool.spec import parse_sum_formula
+    from gktool.refs import parse_sum_formula
 
     vals = {}
     b, a, c = "三、依申请公开", "二、主动公开", "四、复议诉讼"

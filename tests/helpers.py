@@ -80,12 +80,24 @@ def soffice_available() -> bool:
     return shutil.which("soffice") is not None
 
 
-def soffice_convert(files, outdir, to="xlsx"):
-    """Convert several files in one LibreOffice call (a throwaway profile each run)."""
+def soffice_convert(files, outdir, to="xlsx", *, registry: str | None = None, env: dict | None = None):
+    """Convert several files in one LibreOffice call: every test's only way to run soffice.
+
+    Each call gets a throwaway profile (so a LibreOffice the developer has open, or another test's, never blocks
+    it) and a timeout. `registry` is the inside of a registrymodifications.xcu for settings such as recalculating
+    on load; `env` adds variables (for example a private FONTCONFIG_FILE)."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:
-        env = dict(os.environ, HOME=profile)
+        if registry is not None:
+            user = Path(profile) / "user"
+            user.mkdir()
+            (user / "registrymodifications.xcu").write_text(
+                '<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+                'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+                f"{registry}</oor:items>",
+                encoding="utf-8",
+            )
         subprocess.run(
             [
                 "soffice",
@@ -100,7 +112,7 @@ def soffice_convert(files, outdir, to="xlsx"):
             check=True,
             capture_output=True,
             timeout=300,
-            env=env,
+            env=dict(os.environ, HOME=profile, **(env or {})),
         )
     return [outdir / (Path(f).stem + "." + to.split(":")[0]) for f in files]
 

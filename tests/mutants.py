@@ -26,7 +26,7 @@ def build_filled(path: Path) -> bytes:
     """Write the example workbook (中宁县 2023) to `path` and return its bytes."""
     from gktool.filldata import load_fill
     from gktool.spec import load_spec
-    from gktool.writer import new_workbook
+    from gktool.writers.workbook import new_workbook
 
     spec = load_spec()
     new_workbook(spec, path, values=load_fill(spec, EXAMPLE_FILL), force=True)

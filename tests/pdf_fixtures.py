@@ -21,7 +21,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from gktool.spec import Spec, parse_cell, parse_range
+from gktool.cells import parse_cell, parse_range
+from gktool.spec import Spec
 
 HEADINGS = [
     "一、总体情况",

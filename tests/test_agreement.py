@@ -10,7 +10,8 @@ import datetime
 import openpyxl
 import pytest
 
-from gktool.livechecks import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL, check_rows
+from gktool.contract import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL
+from gktool.livechecks import check_rows
 from gktool.validate import validate_file
 
 from .helpers import soffice_available, soffice_convert

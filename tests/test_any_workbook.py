@@ -18,7 +18,7 @@ from gktool.errors import GkError
 from gktool.extract import extract_record, official_labels
 from gktool.spec import load_spec
 from gktool.validate import check_file, validate_file
-from gktool.writer import new_workbook
+from gktool.writers.workbook import new_workbook
 
 from .foreign import Layout, consistent_values, random_layout, write_foreign
 from .helpers import soffice_available, soffice_convert

@@ -1,12 +1,9 @@
 """gktool collect: statuses, roster matching, the summed tables, 明细, determinism, LibreOffice."""
 
 import json
-import os
 import random
 import re
 import shutil
-import subprocess
-import tempfile
 import tracemalloc
 import zipfile
 from collections import Counter
@@ -18,12 +15,12 @@ from click.testing import CliRunner
 
 from gktool.cli import main
 from gktool.collect import Collection, Roster, canonical_name, collect_files, read_roster, value_keys
+from gktool.contract import CHECK_SHEET, OVERALL_CELL
 from gktool.extract import extract_record
-from gktool.livechecks import CHECK_SHEET, OVERALL_CELL
 from gktool.spec import load_spec
-from gktool.summary import DETAIL_SHEET, STATUS_COLUMNS, STATUS_SHEET, readable_by_gktool, write_summary
 from gktool.validate import check_file, validate_file
-from gktool.writer import new_workbook
+from gktool.writers.summary import DETAIL_SHEET, STATUS_COLUMNS, STATUS_SHEET, readable_by_gktool, write_summary
+from gktool.writers.workbook import new_workbook
 
 from .foreign import Layout, consistent_values, write_foreign
 from .helpers import soffice_available, soffice_convert
@@ -371,32 +368,12 @@ def _recalculated_by_libreoffice(path, outdir):
             if info.filename.startswith("xl/worksheets/"):
                 data = re.sub(rb"(<f>[^<]*</f>)<v>[^<]*</v>", rb"\1<v>0</v>", data)
             zout.writestr(info, data)
-    with tempfile.TemporaryDirectory() as profile:
-        user = Path(profile) / "user"
-        user.mkdir()
-        (user / "registrymodifications.xcu").write_text(
-            '<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry" '
-            'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">'
-            "<value>0</value></prop></item></oor:items>",
-            encoding="utf-8",
-        )
-        subprocess.run(
-            [
-                "soffice",
-                f"-env:UserInstallation=file://{profile}",
-                "--headless",
-                "--convert-to",
-                "xlsx",
-                "--outdir",
-                str(outdir / "lo"),
-                str(zeroed),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=300,
-            env=dict(os.environ, HOME=profile),
-        )
+    soffice_convert(
+        [zeroed],
+        outdir / "lo",
+        registry='<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" '
+        'oor:op="fuse"><value>0</value></prop></item>',
+    )
     return outdir / "lo" / "zeroed.xlsx"
 
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from gktool.crossyear import CATALOGUE, compare, copied_share, links, unit_key
+from gktool.checks.catalogue import CROSS_YEAR, catalogue
+from gktool.checks.crossyear import compare, copied_share, unit_key
 from gktool.filldata import load_fill
 from gktool.readers import read_report
-from gktool.rules import catalogue
+from gktool.refs import SpecProblem
+from gktool.spec_crossyear import cross_year_problems, parse_cross_year
 from gktool.validate import index_previous, validate_file, validate_files
-from gktool.writer import new_workbook
+from gktool.writers.workbook import new_workbook
 
 from .conftest import EXAMPLE_JSON
 from .foreign import Layout, consistent_values, write_foreign
@@ -93,8 +96,8 @@ def run(tmp_path, spec, this_change=None, last_change=None):
 # ----------------------------------------------------------------- the catalogue
 def test_catalogue_lists_every_y_rule_once(spec):
     ids = [r.id for r in catalogue(spec)]
-    assert [r.id for r in CATALOGUE] == ["Y0", "Y1", "Y2", "Y3", "Y4", "Y5", "Y6"]
-    assert ids[-7:] == [r.id for r in CATALOGUE] and len(ids) == len(set(ids))
+    assert [r.id for r in CROSS_YEAR] == ["Y0", "Y1", "Y2", "Y3", "Y4", "Y5", "Y6"]
+    assert ids[-7:] == [r.id for r in CROSS_YEAR] and len(ids) == len(set(ids))
 
 
 # ----------------------------------------------------------------- each rule passing and failing
@@ -118,7 +121,7 @@ Y_CASES = {
 
 
 def test_every_y_rule_has_a_case(spec):
-    assert set(Y_CASES) == {r.id for r in CATALOGUE}
+    assert set(Y_CASES) == {r.id for r in CROSS_YEAR}
 
 
 @pytest.mark.parametrize("rule", sorted(Y_CASES))
@@ -126,7 +129,7 @@ def test_y_rule_fails_with_its_catalogue_severity(rule, tmp_path, spec):
     result = Y_CASES[rule](tmp_path, spec)
     found = [f for f in result.findings if f.rule == rule]
     assert found, result.findings
-    assert all(f.severity == {r.id: r.severity for r in CATALOGUE}[rule] for f in found)
+    assert all(f.severity == {r.id: r.severity for r in CROSS_YEAR}[rule] for f in found)
     assert result.ok == all(f.severity == "warning" for f in result.findings)
 
 
@@ -310,7 +313,7 @@ def mismatched_last(spec) -> dict:
 def with_totals(spec, values: dict) -> dict:
     """Table values with their totals stated, as a hand-made workbook prints them."""
     from gktool.compute import Evaluator
-    from gktool.spec import parse_sum_formula
+    from gktool.refs import parse_sum_formula
 
     out = {k: v for k, v in values.items() if k[0] in (A, B, C)}
     ev = Evaluator(spec, out)
@@ -457,16 +460,34 @@ def test_previous_index_travels_to_worker_processes(tmp_path, spec):
     ]
 
 
-def test_spec_problems_are_named(spec):
+@pytest.mark.parametrize(
+    "table, problem",
+    [
+        ({"carry": [{"this": "三、依申请公开!D5:I5", "last": "三、依申请公开!D28:Z28"}]}, "单元格数不同"),
+        ({"carry": [{"this": "D5", "last": "三、依申请公开!D28"}]}, "应写成“工作表!单元格”或“@填报项”"),
+        ({"stock": [{"this": "@nosuch", "last": "二、主动公开!D3"}]}, "填报项“nosuch”不存在"),
+        ({"swings": [{"what": "x", "cells": "二、主动公开!D4", "factor": 1}]}, "factor 应大于 1"),
+        ({"copied_share": 2}, "copied_share 应在 0 和 1 之间"),
+        ({"fixed_wording": ["("]}, "不正确的正则表达式"),
+        ({"year_on_year": [{"section": "unit", "what": "x", "cells": "二、主动公开!D4"}]}, "不是文字说明填报项"),
+        ({"stock": [{"this": "二、主动公开!D4"}]}, "有误"),
+    ],
+)
+def test_each_kind_of_cross_year_mistake_is_named(spec, table, problem):
+    """The [cross_year] table is parsed into typed records when the spec loads; each mistake is one named line."""
+    with pytest.raises(SpecProblem) as caught:
+        parse_cross_year(table, spec.field_cells, ())
+    assert problem in str(caught.value) and str(caught.value).startswith("[cross_year]")
+
+
+def test_cross_year_cells_must_exist(spec):
     from dataclasses import replace
 
-    from gktool.crossyear import spec_problems
-
-    bad = replace(spec, cross_year={"carry": [{"this": "三、依申请公开!D5:I5", "last": "三、依申请公开!D28:Z28"}]})
-    assert any("单元格数不同" in p for p in spec_problems(bad))
-    bad = replace(spec, cross_year={"stock": [{"this": "二、主动公开!Z9", "last": "二、主动公开!D3"}]})
-    assert spec_problems(bad) == ["[cross_year] 引用的 二、主动公开!Z9 不是可填或合计单元格"]
-    assert spec_problems(spec) == [] and links(spec).carry[0] == ((B, "D5"), (B, "D28"))
+    bad = replace(
+        spec, cross_year=parse_cross_year({"stock": [{"this": "二、主动公开!Z9", "last": "二、主动公开!D3"}]}, {}, ())
+    )
+    assert cross_year_problems(bad) == ["[cross_year] 引用的 二、主动公开!Z9 不是可填或合计单元格"]
+    assert cross_year_problems(spec) == [] and spec.cross_year.carry[0] == ((B, "D5"), (B, "D28"))
 
 
 def test_compare_is_a_plain_function_of_two_reports(tmp_path, spec):
@@ -517,8 +538,10 @@ def test_new_with_previous_prefills_carry_over_and_contacts_never_narrative(tmp_
 def test_live_check_rows_in_libreoffice_agree_with_validate_previous(tmp_path, spec):
     import openpyxl
 
-    from gktool.crossyear import live_rows, prefill
-    from gktool.livechecks import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL, check_rows
+    from gktool.contract import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL
+    from gktool.filldata import prefill
+    from gktool.livechecks import check_rows
+    from gktool.writers.previous import live_rows
 
     from .helpers import fill
     from .seed import SEED_ENTRIES
@@ -567,7 +590,7 @@ def _report_pair(tmp_path, spec, last_change=None):
 
 
 def _paragraphs(analysis):
-    from gktool.report import report_blocks
+    from gktool.writers.report import report_blocks
 
     return [b.text for b in report_blocks(analysis) if b.kind == "para"]
 
@@ -592,7 +615,7 @@ def test_report_previous_adds_year_on_year_figures(tmp_path, spec):
 
 
 def test_report_previous_never_invents_missing_figures(tmp_path, spec):
-    from gktool.crossyear import change_phrase, year_on_year
+    from gktool.writers.year_on_year import change_phrase, year_on_year
 
     this_path, last_path = _report_pair(tmp_path, spec)
     this, _ = read_report(this_path)
@@ -655,9 +678,10 @@ def test_y3_never_flags_the_paragraphs_gktool_report_generates(tmp_path, spec):
     """Two years of reports whose narrative is what `gktool report` writes for empty sections."""
     from dataclasses import replace
 
-    from gktool.crossyear import _LINKS, y3_copied_text
-    from gktool.report import report_blocks
+    from gktool.checks.crossyear import y3_copied_text
+    from gktool.spec_crossyear import squash
     from gktool.validate import analyse_file
+    from gktool.writers.report import report_blocks
 
     keys = [k for k, c in spec.field_cells.items() if c.type == "narrative"]
     labels = {f.label: f.key for s in spec.sheets for f in s.fields}
@@ -681,11 +705,13 @@ def test_y3_never_flags_the_paragraphs_gktool_report_generates(tmp_path, spec):
     result = validate_file(this_path, previous=str(last_path))
     assert not [f for f in result.findings if f.rule == "Y3"], result.findings
     # without the fixed wording the same texts would count as copied: the exclusion is what passes them
-    bare = replace(spec, cross_year=spec.cross_year | {"fixed_wording": [], "copied_min_chars": 10})
+    official = tuple(
+        re.compile(re.escape(squash(t))) for t in (spec.law, spec.notice_title, spec.fee_notice, spec.notice)
+    )
+    bare = replace(spec, cross_year=replace(spec.cross_year, fixed=official, min_chars=10))
     r_this, r_last = read_report(this_path)[0], read_report(last_path)[0]
     r_this.spec = r_last.spec = bare
     assert {f.cells[0] for f in y3_copied_text(r_this, r_last)} >= {"B5", "B6"}
-    _LINKS.pop(id(bare), None)
 
 
 def test_a_workbook_made_with_previous_is_checked_against_its_own_hidden_sheet(tmp_path, spec):

@@ -21,15 +21,17 @@ import pytest
 
 from gktool.errors import GkError
 from gktool.findings import Result
-from gktool.reader import read_workbook
-from gktool.rules import analyse, sheet_areas
-from gktool.validate import INTERNAL_ERROR, validate_files
+from gktool.readers import report_from_workbook, sheet_areas
+from gktool.readers.xlsx import read_workbook
+from gktool.validate import INTERNAL_ERROR, finish, validate_files
 
 from .mutants import MUTATORS, build_filled, mutants
 
 SEED = 20240521
 COUNT = 66 * len(MUTATORS)  # 1,056: every kind 66 times
 PER_MUTANT_SECONDS = 10
+
+pytestmark = pytest.mark.fuzz
 
 
 class _TooSlow(BaseException):  # not Exception: no handler in gktool may swallow it
@@ -53,7 +55,7 @@ def check_one(path: Path, kind: str, index: int, crashes: list) -> tuple[bool, l
             assert exc.exit_code == 2, exc
             assert str(path) in exc.message and "\n" not in exc.message, exc.message
             return True, ["E0"]
-        analysis = analyse(wb)
+        analysis = finish(*report_from_workbook(wb), Result(wb.path))
         assert isinstance(analysis.result, Result)
         return False, [f.rule for f in analysis.result.findings]
     except _TooSlow:

@@ -36,6 +36,8 @@ ZIP_KINDS = [
 PER_MUTANT_SECONDS = 10
 ROOT = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.fuzz
+
 
 class _TooSlow(BaseException):
     pass

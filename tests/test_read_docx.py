@@ -15,6 +15,7 @@ from docx.oxml.ns import nsdecls, qn
 from gktool.errors import GkError
 from gktool.readers.docx import read_docx
 
+from .helpers import soffice_convert
 from .published_fixtures import HARD_LABELS, consistent_report, docx_report, expected_grids, heading_lines, title
 from .test_hostile import cfb
 
@@ -362,7 +363,6 @@ def test_validate_runs_the_arithmetic_rules(tmp_path):
 def test_report_output_reads_back_with_the_workbook_values(tmp_path, filled_workbook):
     """`gktool report` output, and the same .docx converted to HTML by LibreOffice, read back exactly."""
     import shutil
-    import subprocess
 
     from click.testing import CliRunner
 
@@ -379,21 +379,7 @@ def test_report_output_reads_back_with_the_workbook_values(tmp_path, filled_work
     files = [filled_workbook, out, clerk]
     if shutil.which("soffice"):
         for fmt, folder in (("html", "lo"), ("docx:MS Word 2007 XML", "lo-docx")):
-            subprocess.run(
-                [
-                    "soffice",
-                    "--headless",
-                    "--convert-to",
-                    fmt,
-                    "--outdir",
-                    str(tmp_path / folder),
-                    str(out),
-                    str(clerk),
-                ],
-                check=True,
-                capture_output=True,
-                timeout=180,
-            )
+            soffice_convert([out, clerk], tmp_path / folder, to=fmt)
         files += [
             tmp_path / "lo" / "report.html",
             tmp_path / "lo" / "clerk.html",

@@ -17,8 +17,8 @@ from gktool.errors import GkError
 from gktool.extract import extract_record
 from gktool.readers.grid import Grid
 from gktool.readers.pdf import MAX_PAGES, SCANNED, read_pdf
-from gktool.report import write_report
 from gktool.validate import analyse_file
+from gktool.writers.report import write_report
 
 from .helpers import soffice_available, soffice_convert
 from .pdf_fixtures import HEADINGS, SHAPES, build_docx, expected_cells, expected_values

@@ -18,11 +18,14 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from gktool.cells import parse_cell, parse_range
 from gktool.cli import main
 from gktool.errors import GkError
 from gktool.findings import Result
-from gktool.model import FilledReport
-from gktool.report import (
+from gktool.model import Analysis, FilledReport
+from gktool.spec import load_spec, load_spec_text
+from gktool.validate import analyse_file
+from gktool.writers.report import (
     DRAFT_MARK,
     balanced_width,
     build_document,
@@ -34,12 +37,9 @@ from gktool.report import (
     report_blocks,
     write_report,
 )
-from gktool.rules import Analysis
-from gktool.spec import load_spec, load_spec_text, parse_cell, parse_range
-from gktool.validate import analyse_file
-from gktool.writer import new_workbook
+from gktool.writers.workbook import new_workbook
 
-from .helpers import soffice_available
+from .helpers import soffice_available, soffice_convert
 
 A, B, C = "二、主动公开", "三、依申请公开", "四、复议诉讼"
 COVER, S1, S5, S6 = "封面", "一、总体情况", "五、问题及改进", "六、其他事项"
@@ -912,24 +912,7 @@ def convert_with_substitutes(files, outdir) -> list[Path]:
             f"</include><include>{conf}</include></fontconfig>",
             encoding="utf-8",
         )
-        profile = Path(work) / "profile"
-        env = dict(os.environ, HOME=str(profile), FONTCONFIG_FILE=str(main_conf))
-        subprocess.run(
-            [
-                "soffice",
-                f"-env:UserInstallation=file://{profile}",
-                "--headless",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(outdir),
-                *map(str, files),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=300,
-            env=env,
-        )
+        soffice_convert(files, outdir, to="pdf", env={"FONTCONFIG_FILE": str(main_conf)})
     return [outdir / (Path(f).stem + ".pdf") for f in files]
 
 

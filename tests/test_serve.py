@@ -28,7 +28,7 @@ import pytest
 from gktool.filldata import load_fill
 from gktool.serve.storage import TOKEN_BYTES
 from gktool.spec import load_spec
-from gktool.writer import new_workbook
+from gktool.writers.workbook import new_workbook
 
 from .mutants import rezip, split
 from .servekit import Server, leftovers, multipart, read_links, stored_files, with_unit

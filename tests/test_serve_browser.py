@@ -18,7 +18,7 @@ import pytest
 from gktool.filldata import load_fill
 from gktool.spec import load_spec
 from gktool.validate import analyse_file
-from gktool.writer import new_workbook
+from gktool.writers.workbook import new_workbook
 
 from .servekit import Server
 
@@ -27,9 +27,12 @@ ROSTER = ["甲县人民政府办公室", "乙县", "丙县"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER), reason="Debian packages chromium and chromium-driver not installed"
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER), reason="Debian packages chromium and chromium-driver not installed"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

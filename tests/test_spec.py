@@ -1,10 +1,8 @@
 """The spec itself: labels verbatim against the official format, ids unique, references valid."""
 
-import re
-
 import pytest
 
-from gktool.spec import available_formats, load_spec, parse_range, parse_sum_formula, range_cells
+from gktool.spec import available_formats, load_spec
 
 # The official labels, transcribed independently from 国办公开办函〔2021〕30号 (as the
 # national-format reference lists them): (sheet, cell range, text).
@@ -104,40 +102,47 @@ def test_sections_in_official_order(spec):
 
 
 @pytest.mark.parametrize("name", available_formats())
-def test_spec_is_self_consistent(name):
-    spec = load_spec(name)
-    names = [c.defined_name for s in spec.sheets for c in s.cells]
-    assert len(names) == len(set(names)), "defined names must be unique"
-    assert len({s.name for s in spec.sheets}) == len(spec.sheets)
-    for sheet in spec.sheets:
-        assert len(sheet.name) <= 31 and not re.search(r"[\[\]:*?/\\]", sheet.name)
-        occupied = {}
-        for lab in sheet.labels:
-            for c in range_cells(lab.range):
-                assert c not in occupied, f"{sheet.name}!{c} used twice"
-                occupied[c] = lab.text
-        for cell in sheet.cells:
-            for c in range_cells(cell.merge or cell.cell):
-                assert c not in occupied, f"{sheet.name}!{c} is both {occupied.get(c)} and an input/total"
-                occupied[c] = cell.defined_name
-            assert cell.type in spec.types
-            if cell.kind == "computed":
-                for ref in parse_sum_formula(cell.formula, sheet.name):
-                    for c in ref.cells():
-                        assert spec.sheet(ref.sheet).spec_cell(c) is not None, f"{cell.formula} refers to {c}"
-    known = {(s.name, c.cell) for s in spec.sheets for c in s.cells}
-    ids = spec.rule_ids()
-    assert len(ids) == len(set(ids))
-    for check in spec.checks:
-        assert check.op in ("==", ">=", "<=") and check.severity in ("error", "warning")
-        for ref in check.left + check.right:
-            parse_range(ref.range)
-            for c in ref.cells():
-                assert (ref.sheet, c) in known, f"{check.rule} refers to {ref.sheet}!{c}"
-    for nc in spec.narrative_checks:
-        assert re.compile(nc.pattern).groups == 1
-        for ref in nc.cells:
-            assert all((ref.sheet, c) in known for c in ref.cells())
+def test_every_shipped_spec_loads(name):
+    """Loading runs check_spec: a shipped spec with any of the mistakes below would not load."""
+    assert load_spec(name).sheets
+
+
+def _spec_text() -> str:
+    from importlib import resources
+
+    return (resources.files("gktool.workbook_templates") / "national-2021.toml").read_text(encoding="utf-8")
+
+
+# one edit of the shipped spec per kind of mistake check_spec names, and a word its message must contain
+MISTAKES = {
+    "sheet name Excel refuses": (('name = "五、问题及改进"', 'name = "五、问题/改进"'), "不能用作 Excel 工作表名"),
+    "a cell used twice": (('{ cell = "A3", text = "规章" }', '{ cell = "B3", text = "规章" }'), "既是"),
+    "a duplicate sheet key": (('key = "s5"', 'key = "s1"'), "重复"),
+    "a pattern with two groups": (
+        (r'pattern = "办结[^。；，,]{0,16}?(\\d+)\\s*件"', r'pattern = "(办结)[^。；，,]{0,16}?(\\d+)\\s*件"'),
+        "只有一个括号分组",
+    ),
+    "a bad pattern": ((r'pattern = "办结[^。；，,]{0,16}?(\\d+)\\s*件"', r'pattern = "办结[(\\d+)"'), "正则表达式"),
+    "a rule on no cell": (('right = ["{col}27", "{col}28"]', 'right = ["{col}27", "Z99"]'), "Z99"),
+    "an unknown field": (('left = ["@fee_count"]', 'left = ["@nosuch"]'), "nosuch"),
+    "no unit field": (('key = "unit"', 'key = "org"'), "unit"),
+    "a pair message with a stray placeholder": (("两者应同时为0", "两者{third}应同时为0"), "占位符"),
+    "a pair on no cell": (('second = "@fee_amount"', 'second = "六、其他事项!Z9"'), "Z9"),
+    "an unknown type": (('{ cells = "D28:I28", type = "count" }', '{ cells = "D28:I28", type = "counts" }'), "counts"),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_each_kind_of_spec_mistake_is_named_when_loaded(mistake):
+    from gktool.refs import SpecProblem
+    from gktool.spec import load_spec_text
+
+    (old, new), word = MISTAKES[mistake]
+    text = _spec_text()
+    assert old in text, old
+    with pytest.raises((SpecProblem, KeyError)) as caught:
+        load_spec_text(text.replace(old, new, 1), "x")
+    assert word in str(caught.value), str(caught.value)
 
 
 def test_reference_rules_have_their_ids(spec):

@@ -15,14 +15,14 @@ from click.testing import CliRunner
 
 from gktool.cli import main
 from gktool.collect import Roster
+from gktool.contract import STATUS_SHEET
 from gktool.spec import load_spec
-from gktool.summary import STATUS_SHEET
 from gktool.validate import analyse_file, validate_file
-from gktool.writer import new_workbook
+from gktool.writers.workbook import new_workbook
 
 from . import published_fixtures as pf
 from .foreign import Layout, consistent_values, write_foreign
-from .helpers import soffice_available, soffice_convert
+from .helpers import soffice_convert
 
 B = "三、依申请公开"
 NEW_PERSONS = (B, "D4")  # 表三 一、本年新收 × 自然人
@@ -244,7 +244,7 @@ def test_the_summary_has_a_print_set_up(region, tmp_path):
         assert "中宁县 2023年度" in footer and "&amp;P" in footer, (name, footer)
 
 
-@pytest.mark.skipif(not soffice_available(), reason="LibreOffice (soffice) is not installed")
+@pytest.mark.libreoffice
 def test_five_units_print_in_at_most_45_pages_with_readable_status_text(spec, tmp_path):
     import pdfplumber
 

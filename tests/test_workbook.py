@@ -11,11 +11,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from gktool.cells import parse_range, range_cells
 from gktool.cli import main
-from gktool.livechecks import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL, check_rows
-from gktool.spec import parse_range, range_cells
+from gktool.contract import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL
+from gktool.livechecks import check_rows
 from gktool.validate import validate_file
-from gktool.writer import NARRATIVE_CAPACITY, new_workbook
+from gktool.writers.workbook import NARRATIVE_CAPACITY, new_workbook
 
 from .helpers import fill, soffice_convert
 from .seed import SEED_ENTRIES, SEED_TOTALS

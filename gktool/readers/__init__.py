@@ -11,13 +11,30 @@ from __future__ import annotations
 
 import importlib
 import re
+from functools import cache
 from pathlib import Path
 
+from ..contract import (
+    CHECK_COLUMNS,
+    CHECK_FIRST_ROW,
+    CHECK_SHEET,
+    PREVIOUS_FIRST_ROW,
+    PREVIOUS_SHEET,
+    PROP_FORMAT,
+    PROP_VERSION,
+    previous_cells,
+)
 from ..errors import GkError
 from ..findings import Finding
+from ..fsutil import shown_path
+from ..livechecks import check_rows
 from ..model import FilledReport
-from ..reader import CFB_MAGIC, ZIP_MAGIC, preflight, read_workbook, shown_path
-from ..spec import Spec, load_spec
+from ..spec import Spec, available_formats, load_spec
+from .ooxml import CFB_MAGIC, ZIP_MAGIC, preflight
+from .published import report_from_document
+from .spreadsheet import FOREIGN_AREA, read_calamine_kind, report_from_raw_workbook
+from .workbook import is_gktool_workbook, read_gktool_workbook, select_spec
+from .xlsx import RawWorkbook, read_workbook
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb", ".et"}
 DOCUMENT_SUFFIXES = {".docx", ".doc", ".html", ".htm", ".mhtml", ".mht", ".pdf", ".wps"}
@@ -91,8 +108,6 @@ def read_report(path: str | Path, spec: Spec | None = None) -> tuple[FilledRepor
     if kind == "xlsx":
         return _read_xlsx(path, spec)
     if kind in ("xls", "ods", "xlsb"):
-        from .spreadsheet import read_calamine_kind
-
         return read_calamine_kind(path, kind, spec)
     if kind == "et":
         raise GkError(f"{shown}：这是 WPS 表格 .et 文件，请在 WPS 中“另存为” .xlsx 格式后再提交")
@@ -100,23 +115,31 @@ def read_report(path: str | Path, spec: Spec | None = None) -> tuple[FilledRepor
         raise GkError(f"{shown}：这是旧版 Word .doc 文件，请在 Word/WPS 中“另存为” .docx 后再检查")
     if kind in DOCUMENT_READERS:
         module, func = DOCUMENT_READERS[kind]
-        try:
-            reader = getattr(importlib.import_module(module), func)
-        except ImportError:
-            what = {"docx": "Word 文件", "html": "网页", "pdf": "PDF 文件"}[kind]
-            raise GkError(f"{shown}：这是{what}，本版本的 gktool 还不能读取；请提交填报工作簿（.xlsx）") from None
-        from .published import report_from_document
-
+        # loaded when first needed: checking a workbook never imports the Word, web and PDF stacks
+        reader = getattr(importlib.import_module(module), func)
         return report_from_document(reader(path), str(path), spec or load_spec())
     raise GkError(
         f"{shown}：不是工作簿或报告文件（可以读取 .xlsx、.xls、.ods、.xlsb、.docx、.html、.pdf），请确认提交的文件"
     )
 
 
-def _gktool_or_foreign(areas):
-    from .spreadsheet import FOREIGN_AREA
-    from .workbook import PROP_FORMAT, PROP_VERSION
+@cache
+def sheet_areas() -> dict[str, tuple[int, int]]:
+    """The area of every sheet any shipped spec defines, so one read serves all formats."""
+    areas: dict[str, tuple[int, int]] = {}
+    for name in available_formats():
+        spec = load_spec(name)
+        for s in spec.sheets:
+            r, c = s.bounds
+            pr, pc = areas.get(s.name, (0, 0))
+            areas[s.name] = (max(r, pr), max(c, pc))
+        rows = CHECK_FIRST_ROW + len(check_rows(spec))
+        pr, pc = areas.get(CHECK_SHEET, (0, 0))
+        areas[CHECK_SHEET] = (max(rows, pr), max(CHECK_COLUMNS, pc))
+    return areas
 
+
+def _gktool_or_foreign(areas):
     def keep(names, props):
         if props.get(PROP_FORMAT) and props.get(PROP_VERSION):
             return areas
@@ -126,21 +149,20 @@ def _gktool_or_foreign(areas):
 
 
 def _read_xlsx(path, spec: Spec | None):
-    from ..rules import sheet_areas
-    from .spreadsheet import report_from_raw_workbook
-    from .workbook import is_gktool_workbook, read_gktool_workbook, select_spec
-
     areas = dict(sheet_areas())
     if spec is not None:  # a format file given by the user may lay its sheets out wider
         for sheet in spec.sheets:
             r, c = sheet.bounds
             pr, pc = areas.get(sheet.name, (0, 0))
             areas[sheet.name] = (max(r, pr), max(c, pc))
-    from ..crossyear import PREVIOUS_FIRST_ROW, PREVIOUS_SHEET, previous_cells
-
     spec_for_area = spec or load_spec()
     areas[PREVIOUS_SHEET] = (PREVIOUS_FIRST_ROW + len(previous_cells(spec_for_area)), 4)
-    wb = read_workbook(path, _gktool_or_foreign(areas))
+    return report_from_workbook(read_workbook(path, _gktool_or_foreign(areas)), spec)
+
+
+def report_from_workbook(wb: RawWorkbook, spec: Spec | None = None) -> tuple[FilledReport | None, list[Finding]]:
+    """The filled report of a workbook already read from its zip: by defined name for a gktool workbook, else by
+    labels; with the reader's findings. None (and the findings say why) when its format cannot be chosen."""
     if not is_gktool_workbook(wb):
         return report_from_raw_workbook(wb, spec)
     findings: list[Finding] = []
@@ -151,4 +173,4 @@ def _read_xlsx(path, spec: Spec | None):
     return report, findings + own
 
 
-__all__ = ["read_report", "sniff", "SUFFIXES", "preflight"]
+__all__ = ["read_report", "report_from_workbook", "sheet_areas", "sniff", "SUFFIXES", "preflight"]

@@ -1,7 +1,7 @@
 """Reading a published report from a Word `.docx` into a `Document` of grids and narrative.
 
 The zip goes through the same guarded opening as a workbook (`reader.preflight`:
-size, entry count, compression ratio, paths) and every part through `reader._Parts`
+size, entry count, compression ratio, paths) and every part through `ooxml.Parts`
 (size caps, node counts, expat with DOCTYPE refused, depth bounded), so a zip or XML
 bomb is refused with one line before anything large is built. `word/document.xml` is
 parsed as a stream into tables and paragraphs; nothing else of the document is kept.
@@ -23,9 +23,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..reader import MAX_DEPTH, _Parts, preflight, shown_path
+from ..fsutil import shown_path
 from .grid import Document, Grid, GridCell
 from .html import HEADING_START
+from .ooxml import MAX_DEPTH, Parts, preflight
 
 _W_NAMESPACES = (
     "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
@@ -137,14 +138,14 @@ def _format_number(n: int, fmt: str) -> str:
 class _Numbering:
     """Word's automatic paragraph numbers, counted in document order as Word draws them."""
 
-    def __init__(self, parts: _Parts):
+    def __init__(self, parts: Parts):
         self.levels: dict[str, dict[int, tuple[int, str, str, str]]] = {}  # numId -> ilvl -> (start, fmt, text, suffix)
         self.style_num: dict[str, tuple[str | None, int | None]] = {}
         self.counters: dict[str, list[int]] = {}
         self._read_numbering(parts)
         self._read_styles(parts)
 
-    def _read_numbering(self, parts: _Parts) -> None:
+    def _read_numbering(self, parts: Parts) -> None:
         root = parts.xml("word/numbering.xml")
         if root is None:
             return
@@ -196,9 +197,9 @@ class _Numbering:
             out[ilvl] = (start, fmt, text, suff)
         return out
 
-    def _read_styles(self, parts: _Parts) -> None:
+    def _read_styles(self, parts: Parts) -> None:
         """Each style's numbering (through basedOn). styles.xml is often 300 KB of latent styles
-        and fonts; it has passed `_Parts.read` (size, node count, no DOCTYPE or ENTITY in its
+        and fonts; it has passed `Parts.read` (size, node count, no DOCTYPE or ENTITY in its
         bytes) and is parsed by libxml2 with entities, DTDs and network off: ~50x faster than
         Python callbacks for every element."""
         if not self.levels:
@@ -485,7 +486,7 @@ def _table_grid(table: _Table) -> Grid:
     return grid
 
 
-def _core_title(parts: _Parts) -> str:
+def _core_title(parts: Parts) -> str:
     root = parts.xml("docProps/core.xml")
     if root is None:
         return ""
@@ -514,7 +515,7 @@ def read_docx(path: str | Path) -> Document:
     shown = shown_path(path)
     zf = preflight(path, "docx")
     try:
-        parts = _Parts(shown, zf, "年度报告 Word 文件")
+        parts = Parts(shown, zf, "年度报告 Word 文件")
         data = parts.read("word/document.xml")
         if data is None:
             raise parts.refuse("这不是 Word 文件（缺少文档主体部件 word/document.xml），请确认文件是否完整")

@@ -24,8 +24,9 @@ from lxml import etree
 
 from ..errors import GkError
 from ..findings import Finding
-from ..reader import CFB_MAGIC, ZIP_MAGIC, shown_path
+from ..fsutil import shown_path
 from .grid import Document, Grid, GridCell
+from .ooxml import CFB_MAGIC, ZIP_MAGIC
 
 MAX_HTML_BYTES = 20 * 1024 * 1024
 MAX_TAGS = 100_000  # "<" in the bytes: bounds the parse (and its memory) before it starts; a report page has ~2,000

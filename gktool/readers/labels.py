@@ -18,9 +18,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 
+from ..cells import cell_name, parse_cell, parse_range
 from ..findings import Finding
 from ..model import FilledReport, Place
-from ..spec import Sheet, Spec, cell_name, parse_cell, parse_range
+from ..spec import Sheet, Spec
 from .grid import Grid, GridCell
 
 NOT_APPLICABLE = {"/", "／", "-", "－", "—", "——", "--", "―", "――", "–", "无", "\\"}

@@ -53,7 +53,7 @@ _VALUE_LIKE = re.compile(r"^[\d\s.,，+\-/／—–－]*$")
 
 
 def _refuse(path, why: str) -> GkError:
-    from ..reader import shown_path
+    from ..fsutil import shown_path
 
     return GkError(f"{shown_path(path)}：{why}", 2)
 

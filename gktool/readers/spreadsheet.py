@@ -10,13 +10,18 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
+from ..cells import cell_name
 from ..errors import GkError
 from ..findings import Finding
+from ..fsutil import shown_path
 from ..model import FilledReport, Place
-from ..reader import MAX_FILE_BYTES, RawWorkbook, shown_path
-from ..spec import TEXT_TYPES, Spec, cell_name, load_spec
+from ..spec import TEXT_TYPES, Spec, load_spec
 from .grid import Grid, GridCell
 from .labels import build_report, norm
+from .ooxml import MAX_FILE_BYTES
+from .xlsx import RawWorkbook
 
 FOREIGN_AREA = (400, 60)  # rows, columns of each sheet searched for the tables
 
@@ -53,10 +58,6 @@ def grids_from_raw(wb: RawWorkbook) -> list[Grid]:
 
 def grids_from_calamine(path: str | Path) -> list[Grid]:
     """Each sheet of an .xls/.ods/.xlsb workbook as a grid (values only)."""
-    try:
-        from python_calamine import CalamineWorkbook
-    except ImportError:  # pragma: no cover - a dependency of gktool
-        raise GkError("读取 .xls/.ods/.xlsb 需要 python-calamine，请重新安装 gktool") from None
     shown = shown_path(path)
     p = Path(path)
     try:

@@ -11,15 +11,26 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..cells import cell_name, parse_cell
 from ..compute import tidy
+from ..contract import (
+    CHECK_FIRST_ROW,
+    CHECK_SHEET,
+    PREVIOUS_FIRST_ROW,
+    PREVIOUS_SHEET,
+    PROP_FINGERPRINT,
+    PROP_FORMAT,
+    PROP_VERSION,
+    previous_cells,
+)
 from ..findings import Finding
-from ..livechecks import CHECK_FIRST_ROW, CHECK_SHEET, check_rows
-from ..locate import LocatedSheet, label_at, located_sheets, normalize_label
+from ..livechecks import check_rows
 from ..model import FilledReport, Place
-from ..reader import RawCell, RawWorkbook
-from ..spec import TEXT_TYPES, Spec, cell_name, parse_cell, parse_sum_formula, spec_for_format_id
+from ..refs import parse_sum_formula
+from ..spec import TEXT_TYPES, Spec, spec_for_format_id
+from .locate import LocatedSheet, label_at, located_sheets, normalize_label
+from .xlsx import RawCell, RawWorkbook
 
-PROP_FORMAT, PROP_VERSION, PROP_FINGERPRINT = "gktool.format", "gktool.format_version", "gktool.fingerprint"
 FULL_WIDTH_NUMBER = re.compile(r"\s*[-－]?[0-9０-９]+([.．][0-9０-９]+)?\s*")
 
 
@@ -91,8 +102,6 @@ class WorkbookReading:
 
     def _embedded_previous(self) -> FilledReport | None:
         """Last year's figures from the hidden 上年数据 sheet `gktool new --previous` writes (None without it)."""
-        from ..crossyear import PREVIOUS_FIRST_ROW, PREVIOUS_SHEET, previous_cells
-
         raw = self.wb.sheets.get(PREVIOUS_SHEET)
         if raw is None:
             return None
@@ -151,8 +160,6 @@ class WorkbookReading:
                     [],
                     f"缺少工作表“{sheet.name}”。工作表可能被删除或改名，请恢复原名称，或用 gktool new 重新生成模板后转抄。",
                 )
-        from ..crossyear import PREVIOUS_SHEET  # last year's figures, written by `gktool new --previous`
-
         known = {s.name for s in spec.sheets} | {CHECK_SHEET, PREVIOUS_SHEET}
         # sheets another gktool command declares it added (gktool collect: 状态, 明细)
         known |= set(filter(None, wb.properties.get("gktool.extra_sheets", "").split(",")))

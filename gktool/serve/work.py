@@ -9,14 +9,14 @@ from pathlib import Path
 
 from ..errors import GkError
 from ..findings import Result
-from ..reader import shown_path
+from ..fsutil import shown_path
 
 
 def warm() -> int:
     """Import the readers and load the spec once, so the first upload is answered as fast as the rest."""
     from ..readers import read_report  # noqa: F401
-    from ..rules import finish  # noqa: F401
     from ..spec import load_spec
+    from ..validate import finish  # noqa: F401
 
     load_spec()
     return os.getpid()
@@ -47,8 +47,8 @@ def report(path: str, out: str, unit: str | None = None, year: int | None = None
     """Write the Word report of a passing upload to `out`; returns the file name to offer.
 
     `unit`, `year` (the link's unit, the collection year) stand in where the file does not say them."""
-    from ..report import default_report_path, settle_identity, write_report
     from ..validate import analyse_file
+    from ..writers.report import default_report_path, settle_identity, write_report
 
     analysis = analyse_file(path)
     if analysis.spec is None or analysis.result.errors:
@@ -62,7 +62,7 @@ def report(path: str, out: str, unit: str | None = None, year: int | None = None
 def blank(unit: str, year: int, out: str) -> str:
     """Write the blank workbook (`gktool new`) for a unit and year; returns the file name to offer."""
     from ..spec import load_spec
-    from ..writer import default_filename, new_workbook
+    from ..writers.workbook import default_filename, new_workbook
 
     new_workbook(load_spec(), Path(out), unit=unit, year=year, force=True)
     return default_filename(unit, year)
@@ -75,8 +75,8 @@ def summary(entries: list[tuple[str, str, str]], roster: list[str], year: int, o
     file naming another unit is shown beside it as 不一致 and not summed. `shown` says which
     submission it is. Returns the file name to offer."""
     from ..collect import Collection, Roster, mismatch_finding
-    from ..summary import write_summary
     from ..validate import check_file
+    from ..writers.summary import write_summary
 
     with Collection(roster=Roster(roster), year=year) as collection:
         for unit, path, shown in entries:

@@ -8,32 +8,19 @@ from pathlib import Path
 
 import xlsxwriter
 
-from . import __version__
-from .compute import Evaluator, holds, tidy
-from .errors import GkError
-from .filldata import check_value
-from .findings import SEVERITY_ZH
-from .fsutil import atomic_output
-from .livechecks import (
-    CHECK_FIRST_ROW,
-    CHECK_SHEET,
-    OP_TEXT,
-    OVERALL_CELL,
-    CheckRow,
-    check_rows,
-    input_blocks,
-    violated_formula,
-)
-from .spec import InputType, Sheet, Spec, col_index, col_letters, form_layout, parse_cell, parse_range, quote_sheet
+from .. import __version__
+from ..cells import col_index, col_letters, parse_cell, parse_range, quote_sheet
+from ..compute import Evaluator, holds, tidy
+from ..contract import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL, STAMP
+from ..errors import GkError
+from ..filldata import check_value
+from ..findings import SEVERITY_ZH
+from ..fsutil import atomic_output
+from ..livechecks import OP_TEXT, CheckRow, check_rows, input_blocks, violated_formula
+from ..spec import InputType, Sheet, Spec, form_layout
+from .previous import live_rows, write_previous_sheet
 
 FONT = "宋体"
-PROPS = {
-    "format": "gktool.format",
-    "version": "gktool.format_version",
-    "tool": "gktool.tool_version",
-    "fingerprint": "gktool.fingerprint",
-    "name": "gktool.format_name",
-}
 
 
 FOOTER = "&C第 &P 页"
@@ -193,8 +180,6 @@ class _Writer:
             self._finish(ws, sheet)
         self._check_sheet(wb.add_worksheet(CHECK_SHEET))
         if self.previous is not None:
-            from .crossyear import write_previous_sheet
-
             write_previous_sheet(
                 wb,
                 self.spec,
@@ -416,8 +401,6 @@ class _Writer:
         widths = {"A": 6, "B": 6, "C": 30, "D": 30, "E": 7, "F": 5, "G": 7, "H": 8, "I": 46}
         for col, width in widths.items():
             ws.set_column(f"{col}:{col}", width)
-        from .crossyear import live_rows
-
         rows = check_rows(self.spec) + live_rows(self.spec, self.values, self.previous)
         last = CHECK_FIRST_ROW + len(rows) - 1
         status_range = f"H{CHECK_FIRST_ROW}:H{last}"
@@ -494,7 +477,7 @@ class _Writer:
                 "created": _dt.datetime(2000, 1, 1),
             }
         )
-        for key, name in PROPS.items():
+        for key, name in STAMP.items():
             value = {
                 "format": spec.id,
                 "version": spec.version,

@@ -28,10 +28,12 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 from docx.table import _Cell
 
-from .compute import tidy
-from .errors import EXIT_FINDINGS, GkError
-from .fsutil import atomic_output
-from .spec import Label, Sheet, Spec, cell_name, col_index, parse_range
+from ..cells import cell_name, col_index, parse_range
+from ..compute import tidy
+from ..errors import EXIT_FINDINGS, GkError
+from ..fsutil import atomic_output
+from ..spec import Label, Sheet, Spec
+from .year_on_year import year_on_year
 
 # ----------------------------------------------------------------- typesetting (GB/T 9704-2012)
 FONT_TITLE = "方正小标宋简体"  # 2号 title
@@ -443,8 +445,6 @@ def _year_on_year(analysis, key: str) -> str:
     last = getattr(analysis, "previous", None)
     if last is None or analysis.report is None:
         return ""
-    from .crossyear import year_on_year
-
     return year_on_year(analysis.report, last, key)
 
 
@@ -1004,7 +1004,7 @@ def column_widths(sheet: Sheet, total: int, font_size) -> list[int]:
 
 def refuse_unless_publishable(analysis, draft: bool = False) -> None:
     """The policy: no report from a file with errors, unless it is asked for as a marked draft."""
-    from .errors import EXIT_FINDINGS, GkError
+    from ..errors import EXIT_FINDINGS, GkError
 
     result = analysis.result
     if analysis.spec is None:
@@ -1020,8 +1020,8 @@ def settle_identity(analysis, unit: str | None = None, year: int | None = None) 
 
     Raises GkError (exit 2) when either is neither read nor given, or a given one contradicts the
     file: a report titled "年政府信息公开工作年度报告" or saying "0年度" must never be written."""
-    from .collect import plain_name
-    from .errors import EXIT_INPUT, GkError
+    from ..collect import plain_name
+    from ..errors import EXIT_INPUT, GkError
 
     report = analysis.report
     if report is None:
@@ -1067,7 +1067,7 @@ def report_from_file(
 
     `unit`, `year`: used where the file does not say them. Raises GkError when the file cannot be
     read, its unit or year is unknown, it has errors (unless `draft`), or the output exists."""
-    from .validate import analyse_file
+    from ..validate import analyse_file
 
     analysis = analyse_file(source)
     settle_identity(analysis, unit, year)

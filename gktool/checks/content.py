@@ -1,86 +1,14 @@
-"""The rule catalogue and the content rules: plain functions of a filled report, whatever its source."""
+"""The content rules: plain functions of one filled report, whatever its source; they never change it."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cache
 
-from .compute import tidy
-from .findings import SEVERITY_ZH, Finding, Result
-from .livechecks import CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_SHEET, check_rows
-from .model import FilledReport
-from .reader import RawWorkbook
-from .spec import TEXT_TYPES, Check, Ref, Spec, available_formats, load_spec, parse_sum_formula
-
-
-@dataclass(frozen=True)
-class RuleInfo:
-    id: str
-    topic: str
-    severity: str
-    title: str
-
-
-# Built-in rules; the consistency rules (R1–R4, R6, X1) come from the spec.
-BUILTIN = [
-    RuleInfo("E0", "读取", "error", "文件无法读取（损坏、加密、扫描件、不是工作簿或报告等）"),
-    RuleInfo("S1", "结构", "error", "gktool 工作簿的格式版本未知"),
-    RuleInfo("S9", "结构", "warning", "不是 gktool 生成的工作簿（按标签找到官方表格读取）"),
-    RuleInfo("S10", "结构", "warning", "工作簿中多了工作表（其中的内容不会被读取）"),
-    RuleInfo("D1", "读取", "warning", "网页中有无法识别的字符（已用“�”代替）"),
-    RuleInfo("P1", "读取", "warning", "PDF 中有扫描的页面（没有文字层，其中的内容未读取）"),
-    RuleInfo("P2", "读取", "warning", "PDF 页面上的线条过多，未在该页查找表格"),
-    RuleInfo("T1", "表格识别", "error", "缺少官方表格或表格中的行"),
-    RuleInfo("T2", "表格识别", "warning", "表格标签与官方文字不一致（按官方标签读取）"),
-    RuleInfo("T3", "表格识别", "warning", "分组只有一行，没有官方格式的分项"),
-    RuleInfo("T4", "表格识别", "error", "一行的数字无法分清各栏（未读取）"),
-    RuleInfo("T5", "表格识别", "warning", "应填数字的单元格为空白或“/”“—”（按 0 读取）"),
-    RuleInfo("S2", "结构", "error", "缺少工作表"),
-    RuleInfo("S3", "结构", "error", "表格标签被修改"),
-    RuleInfo("S4", "结构", "error", "表格中插入或删除了行、列"),
-    RuleInfo("S5", "结构", "error", "工作簿包含宏（VBA）"),
-    RuleInfo("S6", "结构", "error", "工作簿包含外部链接"),
-    RuleInfo("S7", "结构", "warning", "工作簿由另一版本的模板生成（版式指纹不同）"),
-    RuleInfo("S8", "结构", "warning", "表格区域以外还有内容（不会被读取）"),
-    RuleInfo("C1", "封面", "error", "必填的封面信息未填写或不正确"),
-    RuleInfo("R5", "数据类型", "error", "数量须为不小于0的整数，金额须为不小于0的数；不能填文字"),
-    RuleInfo("R7", "数据类型", "warning", "金额超过两位小数，或大小不合常理（可能把“元”与“万元”弄错，请核实单位）"),
-    RuleInfo("F1", "公式", "error", "合计单元格的公式被删除或改动"),
-    RuleInfo("F2", "公式", "warning", "文件中保存的合计值与按填报数据重新计算的值不一致"),
-    RuleInfo("F3", "公式", "warning", "“校验”表的公式被改动"),
-    RuleInfo("X2", "跨表", "warning", "收取信息处理费的件数与金额不匹配（一个为0、另一个不为0）"),
-    RuleInfo("C2", "封面", "warning", "报告年度与文字说明中的统计期限不一致"),
-    RuleInfo("K1", "完整性", "error", "联系方式（地址、电话、网站）未填写"),
-    RuleInfo("K2", "完整性", "warning", "必写的文字部分（总体情况、存在的主要问题）是空的"),
-    RuleInfo("K3", "完整性", "error", "三张表格都没有填写任何数字"),
-    RuleInfo("K4", "完整性", "error", "信息处理费的件数或金额留空（没有收取应填 0）"),
-    RuleInfo("R9", "文字与表格", "warning", "文字说明中引用的数字与表格不一致，或没有写明信息处理费"),
-    RuleInfo("R11", "格式", "warning", "表格中有 2019 年试行格式的栏目"),
-]
-
-
-def catalogue(spec: Spec) -> list[RuleInfo]:
-    """Every rule id with its topic, severity and title, in a stable order."""
-    rules = list(BUILTIN)
-    seen = {r.id for r in rules}
-    for c in spec.checks:
-        if c.rule not in seen:
-            seen.add(c.rule)
-            topic = "跨表" if c.rule.startswith("X") else "勾稽关系"
-            rules.append(RuleInfo(c.rule, topic, c.severity, c.title))
-    from .crossyear import CATALOGUE  # the cross-year rules (validate --previous)
-
-    rules.extend(CATALOGUE)
-    order = ["E", "D", "P", "S", "T", "C", "K", "R", "F", "X", "Y"]
-    return sorted(rules, key=lambda r: (order.index(r.id[0]), int(r.id[1:])))
-
-
-def catalogue_markdown(spec: Spec) -> str:
-    lines = ["| 编号 | 类别 | 级别 | 检查内容 |", "| --- | --- | --- | --- |"]
-    for r in catalogue(spec):
-        lines.append(f"| {r.id} | {r.topic} | {SEVERITY_ZH[r.severity]} | {r.title} |")
-    return "\n".join(lines)
+from ..compute import tidy
+from ..findings import Finding
+from ..model import FilledReport
+from ..refs import Ref, parse_sum_formula
+from ..spec import TEXT_TYPES, Check
 
 
 def _num_text(x) -> str:
@@ -94,6 +22,7 @@ class _Content:
         self.r = report
         self.spec = report.spec
         self.findings: list[Finding] = []
+        self.flagged = set(report.flagged)  # cells with an error finding already; the report itself is not changed
 
     def add(self, rule, severity, sheet, cells, message, expected=None, actual=None):
         self.findings.append(Finding(rule, severity, sheet, tuple(cells), message, expected, actual))
@@ -103,7 +32,7 @@ class _Content:
         self.cover()
         self.completeness()
         self.consistency()
-        self.fee_pair()
+        self.pairs()
         self.ratios()
         self.narrative()
         self.years()
@@ -136,7 +65,7 @@ class _Content:
                     or (t.max is not None and value > t.max)
                     or (t.integer and not value.is_integer())
                 ):
-                    r.flagged.add((sheet.name, c.cell))  # the sums through it are consequences: one finding
+                    self.flagged.add((sheet.name, c.cell))  # the sums through it are consequences: one finding
                 if t.min is not None and value < t.min:
                     self.add(
                         "C1" if c.field else "R5",
@@ -333,16 +262,21 @@ class _Content:
             if ok:
                 continue
             keys = {(ref.sheet, x) for ref in check.left + check.right for x in ref.cells()}
-            keys |= {k for k in list(keys) for k in self._addend_keys(*k)}
-            if keys & (r.unread | r.flagged):
+            keys |= {k for k in list(keys) for k in self._addend_keys(*k, deep=True)}
+            if keys & (r.unread | self.flagged):
                 continue  # the cause has its own finding at its cell: one mistake, one finding
             self._report_check(check, left, right)
 
-    def _addend_keys(self, sheet: str, cell: str) -> list[tuple[str, str]]:
+    def _addend_keys(self, sheet: str, cell: str, deep: bool = False) -> list[tuple[str, str]]:
+        """The cells a live total is summed from; `deep`: through totals of totals too (表三's 总计 column sums
+        each column's totals), so that a cell already reported anywhere below makes the total a consequence."""
         c = self.spec.sheet(sheet).spec_cell(cell)
         if c is None or c.kind != "computed" or (sheet, cell) not in self.r.live:
             return []
-        return [(ref.sheet, x) for ref in parse_sum_formula(c.formula, sheet) for x in ref.cells()]
+        out = []
+        for key in ((ref.sheet, x) for ref in parse_sum_formula(c.formula, sheet) for x in ref.cells()):
+            out += [key, *(self._addend_keys(*key, deep=True) if deep else ())]
+        return out
 
     def _terms(self, check: Check, refs: tuple[Ref, ...]) -> str:
         r = self.r
@@ -388,22 +322,25 @@ class _Content:
         )
         self.add(check.rule, check.severity, home, cells, msg, tidy(right), tidy(left))
 
-    def fee_pair(self) -> None:
+    def pairs(self) -> None:
+        """The spec's pair checks (X2): two figures that must be both 0 or both above 0."""
         r = self.r
-        fc, fa = self.spec.field_cells.get("fee_count"), self.spec.field_cells.get("fee_amount")
-        if fc is None or fa is None or not r.has(fc.sheet) or {(fc.sheet, fc.cell), (fa.sheet, fa.cell)} & r.unread:
-            return
-        count, amount = r.number(fc.sheet, fc.cell), r.number(fa.sheet, fa.cell)
-        if (count > 0) != (amount > 0):
-            home = r.home(fc.sheet)
+        for pc in self.spec.pair_checks:
+            keys = [(ref.sheet, x) for ref in (pc.first, pc.second) for x in ref.cells()]
+            if not all(r.has(k[0]) for k in keys) or set(keys) & r.unread:
+                continue
+            first, second = r.evaluator.sum((pc.first,)), r.evaluator.sum((pc.second,))
+            if (first > 0) == (second > 0):
+                continue
+            home = r.home(pc.first.sheet)
             self.add(
-                "X2",
-                "warning",
+                pc.id,
+                pc.severity,
                 home,
-                [r.cell_ref(fc.sheet, fc.cell, home), r.cell_ref(fa.sheet, fa.cell, home)],
-                f"收取信息处理费的件数是 {_num_text(count)}，金额是 {_num_text(amount)} 元，两者应同时为0或同时大于0，请核对。",
+                [r.cell_ref(*k, home) for k in keys],
+                pc.message.format(first=_num_text(first), second=_num_text(second)),
                 None,
-                tidy(amount),
+                tidy(second),
             )
 
     # ------------------------------------------------------------ narrative
@@ -423,8 +360,8 @@ class _Content:
                     if any(not r.has(ref.sheet) for ref in nc.cells):
                         continue
                     keys = {(ref.sheet, x) for ref in nc.cells for x in ref.cells()}
-                    keys |= {k for k in list(keys) for k in self._addend_keys(*k)}
-                    if keys & (r.unread | r.flagged):
+                    keys |= {k for k in list(keys) for k in self._addend_keys(*k, deep=True)}
+                    if keys & (r.unread | self.flagged):
                         continue  # the table's number is already in question at its own cell
                     want = r.evaluator.sum(nc.cells)
                     for m in re.finditer(nc.pattern, text):
@@ -486,73 +423,3 @@ class _Content:
 def check_report(report: FilledReport) -> list[Finding]:
     """The content rules on one filled report: a list of findings (none for a clean report)."""
     return _Content(report).run()
-
-
-@cache
-def sheet_areas() -> dict[str, tuple[int, int]]:
-    """The area of every sheet any shipped spec defines, so one read serves all formats."""
-    areas: dict[str, tuple[int, int]] = {}
-    for name in available_formats():
-        spec = load_spec(name)
-        for s in spec.sheets:
-            r, c = s.bounds
-            pr, pc = areas.get(s.name, (0, 0))
-            areas[s.name] = (max(r, pr), max(c, pc))
-        rows = CHECK_FIRST_ROW + len(check_rows(spec))
-        pr, pc = areas.get(CHECK_SHEET, (0, 0))
-        areas[CHECK_SHEET] = (max(rows, pr), max(CHECK_COLUMNS, pc))
-    return areas
-
-
-@dataclass
-class Analysis:
-    """A checked report: the filled report (None when it could not be read) and the verdict."""
-
-    report: FilledReport | None
-    result: Result
-    previous: FilledReport | None = None  # last year's report, when one was given (report --previous)
-
-    @property
-    def spec(self) -> Spec | None:
-        return self.report.spec if self.report else None
-
-    def number(self, sheet: str, cell: str) -> float:
-        """A value as the rules see it."""
-        return self.report.number(sheet, cell)
-
-    def field(self, key: str):
-        """A cover or narrative field by its spec key."""
-        return self.report.field(key)
-
-
-def analyse(wb: RawWorkbook, spec: Spec | None = None) -> Analysis:
-    """Check a workbook already read from its zip: the reader's findings, then the content rules."""
-    from .readers.spreadsheet import report_from_raw_workbook
-    from .readers.workbook import is_gktool_workbook, read_gktool_workbook, select_spec
-
-    result = Result(wb.path)
-    if not is_gktool_workbook(wb):
-        return finish(*report_from_raw_workbook(wb, spec), result)
-    findings: list[Finding] = []
-    chosen = select_spec(wb, findings, spec)
-    if chosen is None:
-        return finish(None, findings, result)
-    report, own = read_gktool_workbook(wb, chosen)
-    return finish(report, findings + own, result)
-
-
-def finish(report: FilledReport | None, findings: list[Finding], result: Result) -> Analysis:
-    """The verdict: the reader's findings, then the content rules on what it read."""
-    result.findings.extend(findings)
-    if report is None:
-        return Analysis(None, result)
-    result.kind = report.kind
-    result.format = report.spec.format_id
-    result.unit, result.year = report.unit, report.year
-    result.findings.extend(check_report(report))
-    return Analysis(report, result)
-
-
-def check_workbook(wb: RawWorkbook, spec: Spec | None = None) -> Result:
-    """The verdict on a workbook already read from its zip."""
-    return analyse(wb, spec).result

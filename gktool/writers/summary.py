@@ -18,11 +18,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .collect import Collection, Submission
-from .fsutil import atomic_output
-from .writer import _Writer
+from ..collect import Collection, Submission
+from ..contract import DETAIL_SHEET, STATUS_SHEET
+from ..fsutil import atomic_output
+from .workbook import _Writer
 
-STATUS_SHEET, DETAIL_SHEET = "状态", "明细"
 # widths chosen so that 状态 prints one A4 landscape page wide at about 9 pt; the columns after
 # 问题3 (路径) are for the screen only. LibreOffice's column unit is some 2.7 mm at 100 %.
 STATUS_COLUMNS = [
@@ -243,7 +243,7 @@ CONTACT_FIELDS = ("website_name", "website", "contact_office", "address", "postc
 
 def cover_from(path: str | Path, spec) -> dict[str, str]:
     """The collecting office's contact details (website, address, phone, ...) from one of its reports."""
-    from .validate import analyse_file
+    from ..validate import analyse_file
 
     report = analyse_file(path).report
     out = {}
@@ -296,7 +296,7 @@ def write_summary(
 
 def readable_by_gktool(path: str | Path) -> bool:
     """Whether the summary is within the sizes gktool's reader accepts (a very large 明细 is not)."""
-    from .reader import MAX_PART_BYTES, MAX_TOTAL_UNCOMPRESSED
+    from ..readers.ooxml import MAX_PART_BYTES, MAX_TOTAL_UNCOMPRESSED
 
     with zipfile.ZipFile(path) as zf:
         sizes = [i.file_size for i in zf.infolist()]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from .reader import RawCell, RawSheet, RawWorkbook, parse_defined_name
-from .spec import Sheet, Spec, cell_name, parse_cell, parse_range
+from ..cells import cell_name, parse_cell, parse_range
+from ..spec import Sheet, Spec
+from .xlsx import RawCell, RawSheet, RawWorkbook, parse_defined_name
 
 
 def normalize_label(text) -> str:

@@ -1,0 +1,1 @@
+"""Writers: each takes a model (a spec and values, a checked report, a collection) and writes one file."""
