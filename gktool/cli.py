@@ -15,6 +15,23 @@ from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_INPUT, GkError
 
 
+def _year_in_spec(value: int | None) -> int | None:
+    """A --year within the bounds of the format's year type: the spec, not the command line, says 2021–2100."""
+    if value is None:
+        return None
+    from .spec import load_spec
+
+    t = load_spec().types["year"]
+    if (t.min is not None and value < t.min) or (t.max is not None and value > t.max):
+        raise click.BadParameter(f"{value} 不在 {int(t.min)} 到 {int(t.max)} 之间")
+    return value
+
+
+def _year_option(help_text: str):
+    """The --year option of new, collect, serve and report, checked against the spec's year type."""
+    return click.option("--year", type=int, callback=lambda ctx, param, value: _year_in_spec(value), help=help_text)
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"错误：{message}", err=True)
     sys.exit(code)
@@ -311,7 +328,7 @@ def previous_dir_option(help_text: str):
     help="输出文件名（默认：{单位}{年度}年政府信息公开工作年度报告.xlsx）",
 )
 @click.option("--unit", help="单位名称，如：中宁县")
-@click.option("--year", type=click.IntRange(2021, 2100), help="报告年度（默认：上一年）")
+@_year_option("报告年度（默认：上一年）")
 @click.option("--password", help="工作表保护密码（可选；仅防误改，不是加密）")
 @click.option("--fill", "fill", type=click.Path(dir_okay=False), help="用 JSON 文件预填数据（见 README）")
 @click.option("--format", "format_name", default="national-2021", show_default=True, help="报告格式")
@@ -497,7 +514,7 @@ def extract(files, fmt, output, force, jobs, format_name):
     type=click.Path(dir_okay=False),
     help="应提交单位名单：.xlsx/.xls/.ods（一列单位名称）或 .txt（每行一个）",
 )
-@click.option("--year", type=click.IntRange(2021, 2100), help="汇总年度（默认：多数文件的年度）")
+@_year_option("汇总年度（默认：多数文件的年度）")
 @click.option("--unit", default="各单位汇总", show_default=True, help="汇总工作簿封面上的单位名称，如：中宁县")
 @click.option(
     "--cover",
@@ -507,11 +524,16 @@ def extract(files, fmt, output, force, jobs, format_name):
     help="汇总工作簿封面的联系方式（网站、地址、电话等）取自这份报告，如本机关自己的填报工作簿",
 )
 @click.option("--include-failing", is_flag=True, help="有错误的单位也纳入汇总（默认只汇总没有错误的）")
+@click.option(
+    "--include-unlisted", is_flag=True, help="不在名单中的单位也纳入汇总（默认有 --roster 时只汇总名单中的单位）"
+)
 @previous_dir_option("上年报告所在的文件夹：每个单位再与自己上年的报告比较（同 validate --previous-dir）")
 @text_or_json_option("输出格式：text（中文摘要）或 json（每个文件一行，同 validate；最后一行为汇总）")
 @jobs_option
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
-def collect(folders, output, roster, year, unit, cover_file, include_failing, previous_dir, fmt, jobs, force):
+def collect(
+    folders, output, roster, year, unit, cover_file, include_failing, include_unlisted, previous_dir, fmt, jobs, force
+):
     """汇总各单位报送的年度报告：逐个检查、对照名单、相加三张表格，写成一个工作簿。
 
     工作簿含“状态”（每个单位一行：结论、错误和警告数、前三条问题，需要处理的排在前面）、
@@ -522,12 +544,17 @@ def collect(folders, output, roster, year, unit, cover_file, include_failing, pr
     示例：gktool collect 收到的报告/ -o 汇总.xlsx --roster 名单.xlsx
     """
     import json
+    from collections import Counter
 
     from .collect import collect_files, read_roster
     from .fsutil import check_target
     from .validate import expand_paths
     from .writers.summary import readable_by_gktool, write_summary
 
+    if Path(output).suffix.lower() != ".xlsx":
+        raise GkError(f"输出文件“{output}”的扩展名应为 .xlsx（汇总工作簿只能保存为 .xlsx 格式）")
+    if include_unlisted and not roster:
+        raise GkError("--include-unlisted 要与 --roster 名单一起使用（没有名单时所有单位都纳入汇总）")
     check_target(Path(output), force)  # a bad output path is said before an hour of reading
     roster_list = read_roster(roster) if roster else None
     cover = None
@@ -562,6 +589,7 @@ def collect(folders, output, roster, year, unit, cover_file, include_failing, pr
             year=year,
             jobs=jobs,
             include_failing=include_failing,
+            include_unlisted=include_unlisted,
             previous_dir=previous_dir,
             on_file=seen,
         )
@@ -569,6 +597,13 @@ def collect(folders, output, roster, year, unit, cover_file, include_failing, pr
         if bar is not None:
             bar.close()
     with collection:
+        if year is not None and not any(s.year == year for s in collection.submissions):
+            # an all-zero summary for a year nobody reported would look like a real one
+            found = Counter(s.year for s in collection.submissions if s.year is not None)
+            seen_years = "、".join(f"{y} 年 {n} 个" for y, n in sorted(found.items())) or "没有读出年度"
+            raise GkError(
+                f"没有 {year} 年度的报告（读出的年度：{seen_years}），未写出汇总；请检查 --year 或文件夹是否正确"
+            )
         write_summary(collection, output, unit=unit, force=force, cover=cover)
         if not cover:
             click.echo(
@@ -657,11 +692,14 @@ def collect_text(collection, output) -> str:
     default=None,
     help="上年的报告：先做跨年度检查，自动生成的段落加上与上年比较的数字",
 )
-def report(file, output, all_formats, force, draft, previous):
+@click.option("--unit", help="单位名称：文件中读不出单位时使用，如：中宁县")
+@_year_option("报告年度：文件中读不出年度时使用")
+def report(file, output, all_formats, force, draft, previous, unit, year):
     """根据填好的工作簿生成年度报告：Word、网页或 PDF（先校验，有错误时拒绝生成）。
 
     每个写出的文件都先用 gktool 自己的读取器读回，三张表格的每个数字、单位和年度与工作簿完全一致、
     检查结论相同才保留；不一致时不留下文件，并列出不一致的单元格（退出码 3）。
+    单位和年度取自文件中读出的；读不出时用 --unit、--year 指定。
 
     加 --previous 上年报告：同时做跨年度检查（Y1 等错误同样拒绝生成），自动生成的依申请公开、主动公开段落
     加上与上年比较的数字（如“较上年增加6件、增长27.3%”）；上年缺少的数字不写。
@@ -669,38 +707,22 @@ def report(file, output, all_formats, force, draft, previous):
     示例：gktool report 中宁县2023年政府信息公开工作年度报告.xlsx -o 报告.html；加 --all 同时写出三种格式
     """
     from .findings import render_text
-    from .publish import all_paths, output_format, publish
-    from .validate import analyse_file
-    from .writers.report import default_report_path, refuse_unless_publishable
+    from .publish import report_from_file
 
-    if output:
-        output_format(Path(output))  # a wrong extension is refused before the workbook is read
-    if all_formats or (output and output_format(Path(output)) == "pdf"):
-        from .writers.pdf import require_soffice
-
-        require_soffice()  # no LibreOffice: say what to install before any work
-    last = None
-    if previous:
-        from .validate import read_previous
-
-        last = read_previous(previous)
-    analysis = analyse_file(file, previous=last)
-    if last is not None and analysis.report is not None:
-        from .checks.crossyear import identity_problem
-
-        problem = identity_problem(analysis.report.unit, analysis.report.year, last)
-        if problem:
-            raise GkError(problem)
-        analysis.previous = last  # read by report.py for the year-on-year sentences
-    result = analysis.result
-    if result.findings:
-        click.echo(render_text(result), err=True)
-    refuse_unless_publishable(analysis, draft)
-    path = Path(output) if output else default_report_path(analysis, Path(file))
-    paths = publish(analysis, all_paths(path) if all_formats else [path], force=force, draft=bool(result.errors))
-    if result.errors:
+    paths, analysis = report_from_file(
+        file,
+        output,
+        all_formats=all_formats,
+        force=force,
+        draft=draft,
+        previous=previous,
+        unit=unit,
+        year=year,
+        show=lambda result: click.echo(render_text(result), err=True) if result.findings else None,
+    )
+    if analysis.result.errors:
         click.echo(
-            f"注意：工作簿有 {result.errors} 个错误，按 --draft 生成的是草稿（每页页眉标明“草稿——未通过校验”），"
+            f"注意：工作簿有 {analysis.result.errors} 个错误，按 --draft 生成的是草稿（每页页眉标明“草稿——未通过校验”），"
             "改正后请重新生成再发布。",
             err=True,
         )
@@ -718,7 +740,7 @@ def report(file, output, all_formats, force, draft, previous):
 @click.option(
     "--data", required=True, type=click.Path(file_okay=False), help="数据目录：保存提交的文件、数据库和 links.csv"
 )
-@click.option("--year", type=click.IntRange(2021, 2100), help="报告年度（默认：上一年）")
+@_year_option("报告年度（默认：上一年）")
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="监听地址（默认只接受本机访问；经反向代理对外提供）"
 )

@@ -13,7 +13,6 @@ import os
 import pickle
 import re
 import tempfile
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,12 +20,14 @@ from pathlib import Path
 
 from .errors import GkError
 from .extract import official_labels
+from .findings import Finding
 from .model import Analysis
+from .names import plain_name
 from .spec import TEXT_TYPES, Spec, load_spec
 
 # 结论, in the order a person should act on them
 VERDICT_ORDER = ("无法读取", "不通过", "未提交", "有警告", "通过")
-MATCH_EXACT, MATCH_CLOSE = "一致", "近似，请确认"
+MATCH_EXACT, MATCH_CLOSE, MATCH_OTHER = "一致", "近似，请确认", "不一致"
 CHUNK = 4  # files per worker task (see _checked)
 
 
@@ -93,6 +94,7 @@ class Submission:
     match: str = ""  # MATCH_EXACT, MATCH_CLOSE or ""
     notes: list[str] = field(default_factory=list)  # duplicates, wrong year, not on roster, ...
     included: bool = False
+    link: str | None = None  # serve: the unit whose upload link received the file (it decides whose it is)
 
     @property
     def verdict(self) -> str:
@@ -120,7 +122,6 @@ class Submission:
 
 # ------------------------------------------------------------------ names and the roster
 _PLACEHOLDER = re.compile(r"[×xXＸｘ*＊○〇□]+")
-_PUNCT = re.compile(r"[\s()（）\[\]【】〔〕<>《》、，,.。·・:：;；\-—_'\"“”‘’/\\]+")
 _ABBREV = (
     ("中国共产党", "中共"),
     ("人民政府", "政府"),
@@ -130,11 +131,6 @@ _ABBREV = (
     ("管理委员会", "管委"),
 )
 _REGION = re.compile(r"^.{0,8}?(?:自治县|自治州|自治区|自治旗|特别行政区|省|市|州|盟|县|区|旗)")
-
-
-def plain_name(name: str) -> str:
-    """A name as typed, without width, spacing or punctuation differences."""
-    return _PUNCT.sub("", unicodedata.normalize("NFKC", name or ""))
 
 
 def canonical_name(name: str) -> str:
@@ -151,6 +147,18 @@ def _without_region(text: str) -> str:
         text = text[:-2]
     m = _REGION.match(text)
     return text[m.end() :] if m and len(text) - m.end() >= 2 else text
+
+
+def _region(text: str) -> str:
+    """The place a canonical name starts with (中宁县 in 中宁县教育局); "" when it names none (县政府办)."""
+    m = _REGION.match(text)
+    return text[: m.end()] if m and m.end() >= 2 and len(text) - m.end() >= 2 else ""
+
+
+def _same_region(a: str, b: str) -> bool:
+    # 教育局 may be 中宁县教育局, but 固原市教育局 is never 中宁县教育局: two named places must agree
+    ra, rb = _region(a), _region(b)
+    return not ra or not rb or ra.endswith(rb) or rb.endswith(ra)
 
 
 def _subsequence(short: str, long: str) -> bool:
@@ -196,6 +204,8 @@ class Roster:
             bare = _without_region(canon)
             scored = []
             for roster_name, rc, rbare in self._canon:
+                if not _same_region(canon, rc):
+                    continue
                 score = max(_closeness(canon, rc), _closeness(bare, rbare))
                 if score > 0:
                     scored.append((score, roster_name))
@@ -207,6 +217,27 @@ class Roster:
                 return top[0], MATCH_CLOSE, []
             tied = tied or top
         return None, "", tied
+
+
+def unit_mismatch(link_unit: str, file_unit: str | None) -> bool:
+    """Whether a file names a unit other than the one it was submitted for (by the roster's name rule)."""
+    return bool(file_unit) and Roster([link_unit]).match(file_unit)[0] is None
+
+
+def mismatch_finding(link_unit: str, file_unit: str | None) -> Finding | None:
+    """The error an upload gets when the file is another unit's report (serve): it is not counted."""
+    if not unit_mismatch(link_unit, file_unit):
+        return None
+    return Finding(
+        "C1",
+        "error",
+        "",
+        (),
+        f"文件中的单位是“{file_unit}”，不是报送单位“{link_unit}”：这份文件不算本单位的报送，也不纳入汇总。"
+        "请确认是否选错了文件或用错了链接（每个单位只用自己的链接上传本单位的报告）。",
+        None,
+        file_unit,
+    )
 
 
 def read_roster(path: str | Path) -> Roster:
@@ -292,6 +323,7 @@ class Collection:
         roster: Roster | None = None,
         year: int | None = None,
         include_failing: bool = False,
+        include_unlisted: bool = False,
     ):
         self.spec = spec or load_spec()
         self.keys = value_keys(self.spec)
@@ -300,6 +332,7 @@ class Collection:
         self.year = year
         self.year_given = year is not None
         self.include_failing = include_failing
+        self.include_unlisted = include_unlisted  # sum units not on the roster too (only when asked)
         self.submissions: list[Submission] = []
         self._dir = tempfile.TemporaryDirectory(prefix="gktool-collect-")
         self._spill_path = Path(self._dir.name) / "values.pickle"
@@ -319,8 +352,10 @@ class Collection:
         self._dir.cleanup()
 
     # ------------------------------------------------------------ streaming in
-    def add(self, analysis: Analysis) -> Submission:
-        """Take one checked file: keep its verdict, spill its numbers, drop the rest."""
+    def add(self, analysis: Analysis, link: str | None = None) -> Submission:
+        """Take one checked file: keep its verdict, spill its numbers, drop the rest.
+
+        `link` (serve): the unit whose upload link received the file; a file naming another unit is not summed."""
         result, report = analysis.result, analysis.report
         findings = sorted(result.findings, key=lambda f: f.severity != "error")
         sub = Submission(
@@ -333,6 +368,7 @@ class Collection:
             result.warnings,
             tuple(f.message for f in findings[:3]),
             result.unreadable,
+            link=link,
         )
         if report is not None and result.kind == "gktool" and _is_summary(result.file):
             sub.notes.append("这是 gktool collect 生成的汇总工作簿，不是单位的报告，未纳入汇总")
@@ -397,6 +433,8 @@ class Collection:
                 s.readable
                 and (s.errors == 0 or self.include_failing)
                 and (s.year is None or self.year is None or s.year == self.year)
+                and s.match != MATCH_OTHER
+                and (self.roster is None or s.roster is not None or self.include_unlisted)
             )
         for members in groups.values():
             if len(members) < 2:
@@ -417,11 +455,25 @@ class Collection:
 
     def _match_roster(self, files: list[Submission]) -> None:
         for s in files:
+            if s.link is not None:  # an upload belongs to the unit whose link received it
+                s.roster, s.match = self.roster.match(s.link)[0] or s.link, MATCH_EXACT
+                if unit_mismatch(s.link, s.unit):
+                    s.match = MATCH_OTHER
+                    s.notes.append(f"文件中的单位是“{s.unit}”，不是报送单位“{s.link}”，未纳入汇总")
+                continue
             stem = Path(s.path).stem
             name, how, tied = self.roster.match(s.unit, stem)
             s.roster, s.match = name, how
             if name is None:
-                s.notes.append("不在名单中" + (f"（可能是：{'、'.join(tied[:3])}）" if tied else ""))
+                maybe = f"（可能是：{'、'.join(tied[:3])}）" if tied else ""
+                if not s.unit:  # nothing to match but the file name
+                    maybe = "（文件中没有读出单位名称，文件名也不是名单中的单位）" + maybe
+                if self.include_unlisted:
+                    s.notes.append(f"不在名单中{maybe}，按 --include-unlisted 纳入汇总")
+                else:
+                    s.notes.append(
+                        f"不在名单中{maybe}，未纳入汇总（确属应汇总的单位请加入名单，或加 --include-unlisted）"
+                    )
             elif how == MATCH_CLOSE:
                 s.notes.append(f"名称与名单不完全一致：“{s.unit or stem}”按“{name}”计，请确认")
 
@@ -506,6 +558,7 @@ def collect_files(
     year: int | None = None,
     jobs: int | None = None,
     include_failing: bool = False,
+    include_unlisted: bool = False,
     spec: Spec | None = None,
     previous_dir: str | None = None,
     on_file: Callable[[Analysis, Submission], None] | None = None,
@@ -520,7 +573,7 @@ def collect_files(
         from .validate import index_previous
 
         previous = index_previous(previous_dir, jobs)
-    collection = Collection(spec, roster, year, include_failing)
+    collection = Collection(spec, roster, year, include_failing, include_unlisted)
     try:
         for analysis in _checked(paths, jobs, previous):
             sub = collection.add(analysis)
@@ -539,8 +592,9 @@ __all__ = [
     "Submission",
     "collect_files",
     "read_roster",
+    "unit_mismatch",
+    "mismatch_finding",
     "value_keys",
     "canonical_name",
-    "plain_name",
     "VERDICT_ORDER",
 ]

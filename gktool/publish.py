@@ -1,4 +1,5 @@
-"""Publishing the report: Word, web page and PDF from one analysed workbook, each proved before it is kept.
+"""`gktool report`: check a file, settle its unit and year, refuse unless it is publishable, then write the report
+as Word, web page and PDF, each proved before it is kept.
 
 `publish` writes each requested file to a temporary file in its target folder, reads it
 back with gktool's own readers (the same ones `validate` and `extract` use on published
@@ -11,11 +12,22 @@ All files of one call are kept together or not at all.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from pathlib import Path
 
+from .checks.crossyear import identity_problem
 from .errors import EXIT_FINDINGS, EXIT_INPUT, GkError
+from .extract import official_labels
+from .findings import Result
 from .fsutil import atomic_output, check_target
+from .names import plain_name
+from .readers import read_report
+from .readers.labels import unit_and_year
+from .validate import analyse_file, finish, read_previous
+from .writers.pdf import pdf_bytes, require_soffice
+from .writers.report import default_report_path, document_bytes, format_number, report_title
+from .writers.webpage import page_bytes
 
 FORMATS = {".docx": "docx", ".html": "html", ".pdf": "pdf"}
 FORMAT_NAMES = {"docx": "Word 文件", "html": "网页", "pdf": "PDF"}
@@ -44,15 +56,9 @@ def all_paths(path: Path) -> list[Path]:
 def render(analysis, fmt: str, draft: bool = False) -> bytes:
     """The bytes of one format of the report."""
     if fmt == "docx":
-        from .writers.report import document_bytes
-
         return document_bytes(analysis, draft=draft)
     if fmt == "html":
-        from .writers.webpage import page_bytes
-
         return page_bytes(analysis, draft=draft)
-    from .writers.pdf import pdf_bytes
-
     return pdf_bytes(analysis, draft=draft)
 
 
@@ -68,8 +74,6 @@ def publish(analysis, paths: list[Path], force: bool = False, draft: bool = Fals
     for p in paths:  # every refusal before any work: an existing file, a missing folder
         check_target(p, force)
     if "pdf" in formats:
-        from .writers.pdf import require_soffice
-
         require_soffice()
     with contextlib.ExitStack() as stack:
         for path, fmt in zip(paths, formats, strict=True):
@@ -100,12 +104,6 @@ def verdict(result) -> tuple[bool, tuple[str, ...]]:
 def read_back_problems(analysis, path: Path, fmt: str) -> tuple[str, bool]:
     """How the file at `path` reads differently from the workbook ('' when it reads the same), and
     whether the only difference is amounts the workbook holds with more decimals than the report prints."""
-    from .extract import official_labels
-    from .findings import Result
-    from .readers import read_report
-    from .readers.labels import unit_and_year
-    from .validate import finish
-    from .writers.report import format_number, report_title
 
     name = FORMAT_NAMES[fmt]
     try:
@@ -161,3 +159,95 @@ def _number(x: float) -> str:
 
 def _verdict_text(v: tuple[bool, tuple[str, ...]]) -> str:
     return "通过" if v[0] else "不通过，错误 " + "、".join(v[1])
+
+
+def report_from_file(
+    source,
+    output=None,
+    *,
+    all_formats: bool = False,
+    force: bool = False,
+    draft: bool = False,
+    previous=None,
+    unit: str | None = None,
+    year: int | None = None,
+    given_fills_only: bool = False,
+    show=None,
+):
+    """`gktool report` as one library call: check `source` (any file gktool reads; with last year's report
+    `previous`, the cross-year rules too), settle its unit and year (`unit`, `year` stand in where the file does
+    not say them; with `given_fills_only` they are never compared with what was read), refuse unless publishable, then write the report in the format of `output`'s extension (.docx
+    when none is given, beside the source), or all three with `all_formats`, each read back before it is kept.
+
+    `show(result)` is called with the findings before any refusal, so a caller can print them. Returns (paths,
+    analysis); raises GkError for each refusal (an unreadable file, errors without `draft`, unknown unit or year,
+    an existing output without `force`, no LibreOffice for a PDF, a file that does not read back)."""
+    if output:
+        output_format(Path(output))  # a wrong extension is refused before the file is read
+    if all_formats or (output and output_format(Path(output)) == "pdf"):
+        require_soffice()  # no LibreOffice: say what to install before any work
+    last = read_previous(previous) if previous else None
+    analysis = analyse_file(source, previous=last)
+    if last is not None and analysis.report is not None:
+        problem = identity_problem(analysis.report.unit, analysis.report.year, last)
+        if problem:
+            raise GkError(problem)
+        analysis.previous = last  # the Word report's year-on-year sentences read it
+    if show is not None:
+        show(analysis.result)
+    if given_fills_only and analysis.report is not None:
+        unit, year = (None if analysis.report.unit else unit), (None if analysis.report.year else year)
+    settle_identity(analysis, unit, year)
+    refuse_unless_publishable(analysis, draft)
+    path = Path(output) if output else default_report_path(analysis, Path(source))
+    paths = publish(
+        analysis, all_paths(path) if all_formats else [path], force=force, draft=bool(analysis.result.errors)
+    )
+    return paths, analysis
+
+
+def refuse_unless_publishable(analysis, draft: bool = False) -> None:
+    """The policy: no report from a file with errors, unless it is asked for as a marked draft."""
+    result = analysis.result
+    if analysis.spec is None:
+        raise GkError("无法识别报告的格式，不能生成报告", EXIT_FINDINGS)
+    if result.errors and not draft:
+        raise GkError(
+            f"有 {result.errors} 个错误，未生成报告；请改正后重试（或加 --draft 生成标明草稿的报告）", EXIT_FINDINGS
+        )
+
+
+def settle_identity(analysis, unit: str | None = None, year: int | None = None) -> None:
+    """Fix the unit and year the report is written for: as read from the file, else as given.
+
+    The analysis gets its own copy of the report with them filled in. Raises GkError (exit 2) when either is neither read nor given, or a given one contradicts the
+    file: a report titled "年政府信息公开工作年度报告" or saying "0年度" must never be written."""
+    report = analysis.report
+    if report is None:
+        return
+    unit = " ".join(unit.split()) if unit and unit.strip() else None
+    if unit and report.unit and plain_name(unit) != plain_name(report.unit):
+        raise GkError(
+            f"文件中读出的单位是“{report.unit}”，与 --unit 给出的“{unit}”不同，未生成报告；请核对文件", EXIT_INPUT
+        )
+    if year and report.year and year != report.year:
+        raise GkError(
+            f"文件中读出的年度是 {report.year} 年，与 --year 给出的 {year} 年不同，未生成报告；请核对文件", EXIT_INPUT
+        )
+    unit, year = report.unit or unit, report.year or year
+    missing = [
+        (what, option)
+        for what, option, value in (("单位名称", "--unit 中宁县", unit), ("报告年度", "--year 2023", year))
+        if not value
+    ]
+    if missing:
+        raise GkError(
+            f"未能从文件中读出{'和'.join(w for w, _ in missing)}，未生成报告；"
+            f"请用选项指定，如 {' '.join(o for _, o in missing)}",
+            EXIT_INPUT,
+        )
+    report = analysis.report = dataclasses.replace(report, values=dict(report.values), unit=unit, year=year)
+    for key, value in (("unit", unit), ("year", float(year))):
+        cell = analysis.spec.field_cells.get(key)
+        if cell is not None:  # the report's title, opening and file name read these fields
+            report.values[(cell.sheet, cell.cell)] = value

@@ -515,8 +515,9 @@ def check_spec(spec: Spec) -> list[str]:
             pc.message.format(first=0, second=0)
         except (KeyError, IndexError, ValueError):
             problems.append(f"成对核对 {pc.id} 的 message 只能用 {{first}} 和 {{second}} 两个占位符")
-    for key in ("fee_none", "fee_amount", "fee_count"):
-        pattern = spec.published.get(key)
+    patterns = [(key, spec.published.get(key)) for key in ("fee_none", "fee_amount", "fee_count")]
+    patterns += [(f"contacts.{k}", v) for k, v in spec.published.get("contacts", {}).items()]
+    for key, pattern in patterns:
         if pattern is not None:
             try:
                 re.compile(pattern)

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .checks.content import check_report
-from .checks.crossyear import compare, missing_in, no_previous, unit_key, y1_carry_over, y2_stock
+from .checks.crossyear import compare, missing_in, no_previous, y1_carry_over, y2_stock
 from .errors import GkError
 from .findings import Finding, Result
 from .fsutil import shown_path
 from .model import Analysis, FilledReport
+from .names import unit_key
 from .readers import read_report
 from .spec import load_spec
 

@@ -75,10 +75,28 @@ def variant(text: str, layout: Layout, header: bool) -> str:
     return text
 
 
-def write_foreign(path, spec: Spec, values: dict, layout: Layout, unit="某县", year=2023) -> None:
-    """Write the three tables of `spec` with `values` {(sheet, cell): number} as a hand-made workbook."""
+FOREIGN_CONTACT = {
+    "website": "http://www.example.gov.cn",
+    "address": "某县某路1号",
+    "phone": "0955-1234567",
+    "fee_count": 0,
+    "fee_amount": 0,
+}
+
+
+def write_foreign(path, spec: Spec, values: dict, layout: Layout, unit="某县", year=2023, contact=True) -> None:
+    """Write the three tables of `spec` with `values` {(sheet, cell): number} as a hand-made workbook.
+
+    `contact`: also a sheet with the contact details and the fee, labelled as on gktool's cover
+    (values from `values` where given), as a publishable hand-made report has them."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
+    if contact:
+        ws = wb.create_sheet("联系方式")
+        for i, (key, default) in enumerate(FOREIGN_CONTACT.items(), start=1):
+            c = spec.field_cells[key]
+            ws.cell(i, 1, next(f.label for f in spec.sheet(c.sheet).fields if f.key == key))
+            ws.cell(i, 2, values.get((c.sheet, c.cell), default))
     tables = [s for s in spec.sheets if s.kind == "table"]
     placed = []
     if layout.one_sheet:

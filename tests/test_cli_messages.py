@@ -31,12 +31,12 @@ def chinese_part(line: str) -> str:
         (
             ["new", "--year", "2020"],
             "用法错误：--year 的值不对：2020 不在 2021 到 2100 之间。运行“gktool new -h”查看用法。"
-            "（Invalid value for '--year': 2020 is not in the range 2021<=x<=2100.）",
+            "（Invalid value for '--year': 2020 不在 2021 到 2100 之间）",
         ),
         (
             ["new", "--year", "二〇二三"],
             "用法错误：--year 的值不对：“二〇二三” 不是整数。运行“gktool new -h”查看用法。"
-            "（Invalid value for '--year': '二〇二三' is not a valid integer range.）",
+            "（Invalid value for '--year': '二〇二三' is not a valid integer.）",
         ),
         (
             ["validate", "--format", "xml", "a.xlsx"],

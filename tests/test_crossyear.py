@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from gktool.checks.catalogue import CROSS_YEAR, catalogue
-from gktool.checks.crossyear import compare, copied_share, unit_key
+from gktool.checks.crossyear import compare, copied_share
 from gktool.filldata import load_fill
+from gktool.names import unit_key
 from gktool.readers import read_report
 from gktool.refs import SpecProblem
 from gktool.spec_crossyear import cross_year_problems, parse_cross_year

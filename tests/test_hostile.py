@@ -215,7 +215,8 @@ def test_docx_renamed(tmp_path):
     r = run("validate", "--format", "json", str(path))
     line = json.loads(r.output.strip().splitlines()[-1])
     assert line["kind"] == "docx" and r.exit_code == 1
-    assert {f["rule"] for f in line["findings"]} == {"T1"}  # no tables in it: each one named as missing
+    # no tables in it: each one named as missing; nor contact details or fee, as for any source (K1, K4)
+    assert {f["rule"] for f in line["findings"]} == {"T1", "K1", "K4"}
 
 
 def test_csv_renamed(tmp_path):
@@ -627,8 +628,8 @@ def test_one_bad_file_never_stops_a_batch(tmp_path, good, parts):
                 assert x["ok"], x
             elif " macro" in p.name:
                 assert "S5" in [f["rule"] for f in x["findings"]]
-            elif " docx" in p.name:  # read as the Word report it is: its three tables missing
-                assert {f["rule"] for f in x["findings"]} == {"T1"}, x
+            elif " docx" in p.name:  # read as the Word report it is: its tables, contacts and fee missing
+                assert {f["rule"] for f in x["findings"]} == {"T1", "K1", "K4"}, x
             else:
                 assert [f["rule"] for f in x["findings"]] == ["E0"], x
     # a folder of them: the same

@@ -21,10 +21,9 @@ from gktool.cells import parse_cell, parse_range
 from gktool.cli import main
 from gktool.errors import GkError
 from gktool.extract import extract_record, official_labels
-from gktool.publish import EXIT_MISMATCH, all_paths, publish
+from gktool.publish import EXIT_MISMATCH, all_paths, publish, report_from_file
 from gktool.spec import load_spec
 from gktool.validate import analyse_file, check_file
-from gktool.writers.report import report_from_file
 from gktool.writers.webpage import page_bytes
 from gktool.writers.workbook import new_workbook
 
@@ -177,7 +176,7 @@ def test_a_draft_page_is_marked_escapes_the_clerks_text_and_keeps_the_workbooks_
     book.save(wb)
     result = CliRunner().invoke(main, ["report", str(wb), "-o", str(tmp_path / "草稿.html")])
     assert result.exit_code == 1 and not (tmp_path / "草稿.html").exists()
-    path, analysis = report_from_file(wb, tmp_path / "草稿.html", draft=True)
+    (path,), analysis = report_from_file(wb, tmp_path / "草稿.html", draft=True)
     page = path.read_text(encoding="utf-8")
     doc = lxml_html.fromstring(page.encode("utf-8"))
     assert doc.find(".//title").text.startswith("（草稿）") and "草稿——未通过校验，不得发布" in page

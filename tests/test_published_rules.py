@@ -32,6 +32,7 @@ def test_a_clean_published_report_passes_with_the_fee_read_from_section_six(tmp_
     report = analysis.report
     assert (report.field("fee_count"), report.field("fee_amount")) == (0, 0)
     assert report.place("六、其他事项", report.spec.field_cells["fee_amount"].cell).at.startswith("第六部分")
+    assert (report.field("website"), report.field("phone")) == ("http://www.example.gov.cn", "0951-1234567")
 
 
 def test_the_fee_stated_in_section_six_is_checked(tmp_path, monkeypatch):
@@ -48,11 +49,27 @@ def test_the_fee_stated_in_section_six_is_checked(tmp_path, monkeypatch):
     assert "X1" in {f.rule for f in result.findings}, [f.message for f in result.findings]
 
 
-def test_section_six_silent_about_the_fee_is_a_warning(tmp_path, monkeypatch):
+def test_section_six_silent_about_the_fee_is_k4_as_in_a_workbook(tmp_path, monkeypatch):
+    """A published report that never states the fee is missing it, as a workbook with the cells left blank."""
     path, _ = _report(tmp_path, monkeypatch, six=["无。"])
     result = validate_file(path)
-    r9 = [f for f in result.findings if f.rule == "R9"]
-    assert len(r9) == 1 and "信息处理费" in r9[0].message and result.ok
+    k4 = [f for f in result.findings if f.rule == "K4"]
+    assert len(k4) == 2 and all(f.severity == "error" and "第六部分" in f.message for f in k4) and not result.ok
+    assert not [f for f in result.findings if f.rule == "R9"]
+
+
+@pytest.mark.parametrize("kind", ["docx", "html"])
+def test_a_published_report_without_contact_details_is_k1(tmp_path, monkeypatch, kind):
+    sections = [list(x) for x in pf.SECTIONS]
+    sections[0][1] = [p for p in sections[0][1] if "联系" not in p]
+    monkeypatch.setattr(pf, "SECTIONS", [tuple(x) for x in sections])
+    rep = pf.consistent_report(3)
+    path = tmp_path / f"某县2023年报告.{kind}"
+    pf.docx_report(path, rep) if kind == "docx" else pf.html_report(path, rep)
+    result = validate_file(path)
+    k1 = [f for f in result.findings if f.rule == "K1"]
+    assert len(k1) == 1 and k1[0].severity == "error" and not result.ok
+    assert all(w in k1[0].message for w in ("网站网址", "通信地址", "联系电话", "如对本报告有疑问"))
 
 
 def test_narrative_contradicting_the_table_is_r9(tmp_path, monkeypatch):
@@ -81,3 +98,19 @@ def test_sections_are_found_by_number_or_by_their_official_names():
     assert sections == {"一": "甲", "二": "", "三": "", "四": "", "五": "乙", "六": "丙"}
     numbered = split_sections("一、总体情况\n甲\n（一）主动公开\n乙\n六、其他需要报告的事项\n丙")
     assert numbered == {"一": "甲\n（一）主动公开\n乙", "六": "丙"}
+
+
+def test_contact_details_are_read_as_reports_print_them(tmp_path, monkeypatch):
+    """The website with or without http://, after 网址：; the address and phone after their labels."""
+    sections = [list(x) for x in pf.SECTIONS]
+    sections[0][1] = [
+        "本报告电子版可在本县政府门户网站查阅，网址：zn.gov.cn。" if "联系" in p else p for p in sections[0][1]
+    ]
+    sections[5][1] = sections[5][1] + ["联系我们：通讯地址: 某县北街2号，联系电话 0951 7654321。"]
+    monkeypatch.setattr(pf, "SECTIONS", [tuple(x) for x in sections])
+    path = tmp_path / "某县2023年报告.html"
+    pf.html_report(path, pf.consistent_report(3))
+    analysis = check_file(path)
+    report = analysis.report
+    assert [report.field(k) for k in ("website", "address", "phone")] == ["zn.gov.cn", "某县北街2号", "0951 7654321"]
+    assert analysis.result.ok, [f.message for f in analysis.result.findings]

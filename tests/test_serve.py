@@ -45,11 +45,11 @@ def books(tmp_path_factory) -> dict[str, bytes]:
     """A passing workbook (中宁县 2023) and one with 表三 D4 changed so that R1 fails."""
     spec = load_spec()
     folder = tmp_path_factory.mktemp("books")
-    good = new_workbook(spec, folder / "good.xlsx", values=load_fill(spec, ROOT / "examples" / "zhongning-2023.json"))
-    wb = openpyxl.load_workbook(good)
-    wb["三、依申请公开"]["D4"] = 99
-    wb.save(folder / "bad.xlsx")
-    return {"good": good.read_bytes(), "bad": (folder / "bad.xlsx").read_bytes()}
+    values = load_fill(spec, ROOT / "examples" / "zhongning-2023.json")
+    good = new_workbook(spec, folder / "good.xlsx", values=values)
+    # written by gktool too, so that `own` can rename its unit as in the good one
+    bad = new_workbook(spec, folder / "bad.xlsx", values={**values, ("三、依申请公开", "D4"): 99})
+    return {"good": good.read_bytes(), "bad": bad.read_bytes()}
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,11 @@ def server(tmp_path_factory):
     s = Server(ROSTER, tmp_path_factory.mktemp("serve") / "数据").start()
     yield s
     assert s.stop() == 0
+
+
+def own(data: bytes, unit: str) -> bytes:
+    """A test workbook (made for 中宁县) as `unit`'s own report: a file naming another unit is refused."""
+    return with_unit(data, "中宁县", unit)
 
 
 def cli_json_lines(folder: Path, names: list[str]) -> list[str]:
@@ -115,8 +120,8 @@ def test_json_answer_is_the_cli_json_line(server, books, tmp_path):
     parts = split(books["good"])
     sheet4 = "xl/worksheets/sheet4.xml"
     cases = {
-        "中宁县 2023年报告.xlsx": books["good"],
-        "有错误.xlsx": books["bad"],
+        "中宁县 2023年报告.xlsx": own(books["good"], "甲县"),
+        "有错误.xlsx": own(books["bad"], "甲县"),
         "truncated.xlsx": books["good"][: len(books["good"]) // 2],
         "random.xlsx": bytes(range(256)) * 64,
         "empty.xlsx": b"",
@@ -128,7 +133,7 @@ def test_json_answer_is_the_cli_json_line(server, books, tmp_path):
         "legacy.xls": cfb(["Workbook"]),
         "报告.et": cfb(["Workbook"]),
         "notes.txt": "这不是工作簿".encode(),
-        "手工制作的表格.xlsx": _foreign(tmp_path),
+        "手工制作的表格.xlsx": _foreign(tmp_path, "甲县"),
     }
     assert len(cases["bomb.xlsx"]) < 20 * MB
     for name, data in cases.items():
@@ -139,8 +144,12 @@ def test_json_answer_is_the_cli_json_line(server, books, tmp_path):
         answer = server.upload("甲县", name, data)
         assert answer.status == 200, (name, answer)
         assert answer.headers["content-type"].startswith("application/json")
-        assert answer.text == line + "\n", name
-        got = json.loads(answer.text)
+        got, cli = json.loads(answer.text), json.loads(line)
+        if cli["unit"] not in (None, "甲县"):  # another unit's report on 甲县's link: the one added error
+            assert got["findings"][0]["rule"] == "C1" and "不是报送单位“甲县”" in got["findings"][0]["message"]
+            assert got["findings"][1:] == cli["findings"] and not got["ok"], name
+        else:
+            assert answer.text == line + "\n", name
         assert got["file"] == name
         assert str(server.data) not in answer.text and "/files/" not in answer.text
     verdicts = {name: json.loads(line)["ok"] for name, line in zip(cases, expected, strict=True)}
@@ -244,8 +253,8 @@ def test_every_link_works_under_a_reverse_proxy_prefix(server, books):
 
     unit = "己县人民政府办公室"
     start = public + urlsplit(server.links[unit]).path.lstrip("/")
-    server.upload(unit, "坏.xlsx", books["bad"])
-    redirect = server.upload(unit, "好.xlsx", books["good"], json=False).headers["location"]
+    server.upload(unit, "坏.xlsx", own(books["bad"], unit))
+    redirect = server.upload(unit, "好.xlsx", own(books["good"], unit), json=False).headers["location"]
     todo = [urljoin(start, redirect), start, public + urlsplit(server.links["管理"]).path.lstrip("/")]
     seen: set[str] = set()
     while todo:
@@ -254,7 +263,7 @@ def test_every_link_works_under_a_reverse_proxy_prefix(server, books):
             continue
         seen.add(url)
         answer = server.get(backend(url))
-        assert answer.status == 200, (url, answer)
+        assert answer.status == 200, (url, answer.text[-600:])
         if answer.headers["content-type"].startswith("text/html"):
             todo += [
                 urljoin(url, h)
@@ -282,8 +291,8 @@ def test_blank_workbook_for_the_unit_and_year(server, tmp_path):
 
 
 def test_word_report_only_once_the_file_passes(server, books):
-    good = server.upload("庚县", "好.xlsx", books["good"], json=False).headers["location"]
-    bad = server.upload("庚县", "坏.xlsx", books["bad"], json=False).headers["location"]
+    good = server.upload("庚县", "好.xlsx", own(books["good"], "庚县"), json=False).headers["location"]
+    bad = server.upload("庚县", "坏.xlsx", own(books["bad"], "庚县"), json=False).headers["location"]
     base = server.links["庚县"]
     assert "下载 Word 年度报告" in server.get(base + good).text
     answer = server.get(base + good + "/report.docx")
@@ -292,7 +301,7 @@ def test_word_report_only_once_the_file_passes(server, books):
     assert "filename*=utf-8''" in answer.headers["content-disposition"]
     with zipfile.ZipFile(io.BytesIO(answer.body)) as z:
         document = z.read("word/document.xml").decode()
-    assert "中宁县" in document and "政府信息公开工作年度报告" in document
+    assert "庚县" in document and "政府信息公开工作年度报告" in document
     again = server.get(base + good + "/report.docx")  # cached: same document
     assert again.body == answer.body
     refused = server.get(base + bad + "/report.docx")
@@ -308,8 +317,9 @@ def test_board_shows_every_unit_latest_verdict_and_files(server, books):
     rows = dict(re.findall(r'<td class="unit"><a href="(?:\./)?unit/(\d+)">([^<]+)</a>', html))
     assert sorted(rows.values()) == sorted(ROSTER)
     row = html.split(">辛县</a>", 1)[1].split("</tr>", 1)[0]
-    assert "通过" in row and "第二次.xlsx" in row and ">2</td>" in row
-    assert "文件中的单位为“中宁县”" in row  # 辛县's link received 中宁县's report: flagged
+    assert "不通过" in row and "第二次.xlsx" in row and ">2</td>" in row
+    # 辛县's link received 中宁县's report: an error for that upload, shown beside the link's unit, not counted
+    assert "文件中的单位为“中宁县”，与报送单位不一致" in row and "不纳入（没有无错误的提交）" in row
     assert "第一次.xlsx" not in row
     assert re.search(r"共 8 个单位", html)
     # a unit nobody uploaded for is 未提交 (戊县 only ever had refused uploads)
@@ -501,7 +511,7 @@ def test_restart_keeps_everything(tmp_path, books):
     data = tmp_path / "data"
     s = Server(["一号单位", "二号单位", "三号单位"], data).start()
     try:
-        loc = s.upload("一号单位", "一.xlsx", books["good"], json=False).headers["location"]
+        loc = s.upload("一号单位", "一.xlsx", own(books["good"], "一号单位"), json=False).headers["location"]
         s.upload("二号单位", "二.xlsx", books["bad"])
         links, board = dict(s.links), s.get(s.links["管理"]).text
     finally:
@@ -513,7 +523,7 @@ def test_restart_keeps_everything(tmp_path, books):
         assert urlsplit(s.links["一号单位"]).path == path["一号单位"] and urlsplit(s.links["管理"]).path == path["管理"]
         assert "四号单位" in s.links and "三号单位" not in s.links
         assert s.get(path["三号单位"]).status == 403  # a unit off the roster: its link stops
-        assert s.get(path["一号单位"] + loc + "/file").body == books["good"]
+        assert s.get(path["一号单位"] + loc + "/file").body == own(books["good"], "一号单位")
         after = s.get(s.links["管理"]).text
 
         def row(html: str, unit: str) -> str:
@@ -628,10 +638,10 @@ def test_summary_sums_each_units_latest_passing_submission(tmp_path, books):
     units = ["甲单位", "乙单位", "丙单位", "丁单位"]
     s = Server(units, tmp_path / "data").start()
     try:
-        s.upload("甲单位", "甲-第一次.xlsx", books["good"])
-        s.upload("甲单位", "甲-第二次.xlsx", books["bad"])  # newest fails: the passing one is summed
-        s.upload("乙单位", "乙.xlsx", books["good"])
-        s.upload("丙单位", "丙.xlsx", books["bad"])  # never passed: not summed, explained on 状态
+        s.upload("甲单位", "甲-第一次.xlsx", own(books["good"], "甲单位"))
+        s.upload("甲单位", "甲-第二次.xlsx", own(books["bad"], "甲单位"))  # newest fails: the passing one is summed
+        s.upload("乙单位", "乙.xlsx", own(books["good"], "乙单位"))
+        s.upload("丙单位", "丙.xlsx", own(books["bad"], "丙单位"))  # never passed: not summed, explained on 状态
         board = s.links["管理"]
         assert "2 个单位最新的无错误提交" in s.get(board).text
         answer = s.get(board + "summary.xlsx")
@@ -649,13 +659,15 @@ def test_summary_sums_each_units_latest_passing_submission(tmp_path, books):
         status = {r[0]: r for r in openpyxl.load_workbook(path)["状态"].iter_rows(min_row=2, values_only=True) if r[0]}
         assert set(status) == set(units)
         assert (
-            status["甲单位"][4] == "通过" and status["甲单位"][8] == "是" and status["甲单位"][10] == "甲-第一次.xlsx"
+            status["甲单位"][4] == "通过"
+            and status["甲单位"][8] == "是"
+            and status["甲单位"][10].endswith(" 提交的 甲-第一次.xlsx")
         )
         assert status["乙单位"][8] == "是"
         assert status["丙单位"][4] == "不通过" and status["丙单位"][8] == "否"
         assert status["丁单位"][4] == "未提交"
         assert s.get(board + "summary.xlsx").body == answer.body  # built once for the same submissions
-        s.upload("丙单位", "丙-改正.xlsx", books["good"])
+        s.upload("丙单位", "丙-改正.xlsx", own(books["good"], "丙单位"))
         again = tmp_path / "again.xlsx"
         again.write_bytes(s.get(board + "summary.xlsx").body)
         assert analyse_file(again).report.number("三、依申请公开", "D4") == 3 * one.report.number(
@@ -678,7 +690,7 @@ def test_summary_needs_a_passing_submission(tmp_path, books):
         s.stop()
 
 
-def _foreign(folder: Path) -> bytes:
+def _foreign(folder: Path, unit: str = "某某县") -> bytes:
     """A hand-made workbook holding the three official tables (not made by gktool), consistent."""
     import random
 
@@ -686,7 +698,7 @@ def _foreign(folder: Path) -> bytes:
 
     spec = load_spec()
     path = folder / "foreign-source.xlsx"
-    write_foreign(path, spec, consistent_values(spec, random.Random(3)), Layout(), unit="某某县", year=2023)
+    write_foreign(path, spec, consistent_values(spec, random.Random(3)), Layout(), unit=unit, year=2023)
     data = path.read_bytes()
     path.unlink()
     return data
@@ -704,7 +716,7 @@ def test_a_killed_worker_process_loses_no_upload(tmp_path, books):
 
     s = Server(["甲单位"], tmp_path / "data").start()
     try:
-        assert s.upload("甲单位", "一.xlsx", books["good"]).status == 200
+        assert s.upload("甲单位", "一.xlsx", own(books["good"], "甲单位")).status == 200
         workers = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
@@ -717,7 +729,7 @@ def test_a_killed_worker_process_loses_no_upload(tmp_path, books):
         assert workers
         os.kill(workers[0], signal.SIGKILL)
         time.sleep(0.5)
-        answers = [s.upload("甲单位", f"{i}.xlsx", books["good"]) for i in range(3)]
+        answers = [s.upload("甲单位", f"{i}.xlsx", own(books["good"], "甲单位")) for i in range(3)]
         assert [json.loads(a.text)["ok"] for a in answers] == [True, True, True]
         assert count_submissions(tmp_path / "data") == 4
     finally:

@@ -46,12 +46,13 @@ def shots(tmp_path_factory) -> Path:
 def files(tmp_path_factory) -> dict[str, Path]:
     spec = load_spec()
     folder = tmp_path_factory.mktemp("upload")
-    good = new_workbook(
-        spec, folder / "中宁县2023年报告.xlsx", values=load_fill(spec, ROOT / "examples" / "zhongning-2023.json")
-    )
+    values = load_fill(spec, ROOT / "examples" / "zhongning-2023.json")
+    # the bad file is 中宁县's (another unit's report on the link); the good one is the unit's own
+    good = new_workbook(spec, folder / "中宁县2023年报告.xlsx", values=values)
     wb = openpyxl.load_workbook(good)
     wb["三、依申请公开"]["D4"] = 99
     wb.save(folder / "有错误的报告.xlsx")
+    good = new_workbook(spec, folder / f"{ROSTER[0]}2023年报告.xlsx", values=values, unit=ROSTER[0], force=True)
     big = folder / "太大的文件.xlsx"
     with open(big, "wb") as fh:
         fh.truncate(21 * 1024 * 1024)
@@ -160,10 +161,12 @@ def test_a_unit_uploads_a_bad_then_a_good_file(server, browser, files, downloads
     assert browser.find_element(*by("#verdict")).text.startswith("结论：不通过")
     sheets = [h.text for h in browser.find_elements(*by("section.sheet h3"))]
     assert "【三、依申请公开】" in sheets
-    rows = browser.find_elements(*by("table.findings tbody tr"))
-    first = rows[0].find_elements(*by("td"))
-    assert first[0].text == "错误" and first[1].text == "R1" and "D4" in first[2].text
+    rows = [r.find_elements(*by("td")) for r in browser.find_elements(*by("table.findings tbody tr"))]
+    first = next(r for r in rows if r[1].text == "R1")
+    assert first[0].text == "错误" and "D4" in first[2].text
     assert "表三" in first[3].text and "相差 71" in first[3].text
+    other = next(r for r in rows if r[1].text == "C1")  # another unit's file on this link: an error of its own
+    assert other[0].text == "错误" and f"不是报送单位“{unit}”" in other[3].text
     assert not browser.find_elements(*by("#download-report"))  # no report while there are errors
     assert f"中宁县，2023 不是{unit}" in browser.find_element(*by("dl.facts")).text  # the file is another unit's
     shoot(browser, shots, "2-findings-bad")
@@ -177,9 +180,9 @@ def test_a_unit_uploads_a_bad_then_a_good_file(server, browser, files, downloads
     known = set(os.listdir(downloads))
     browser.find_element(*by("#download-report")).click()
     report = wait_download(downloads, ".docx", known)
-    assert report.name == "中宁县2023年政府信息公开工作年度报告.docx"
+    assert report.name == f"{unit}2023年政府信息公开工作年度报告.docx"
     with zipfile.ZipFile(report) as z:
-        assert "中宁县" in z.read("word/document.xml").decode()
+        assert unit in z.read("word/document.xml").decode()
 
     follow(browser, ".crumbs a")
     history = browser.find_elements(*by("#history tbody tr"))
@@ -208,7 +211,8 @@ def test_the_office_board(server, browser, files, downloads, shots):
     rows = {r.find_elements(*by("td"))[0].text: r for r in browser.find_elements(*by("#board tbody tr"))}
     assert set(rows) == set(ROSTER)
     cells = [td.text for td in rows[ROSTER[0]].find_elements(*by("td"))]
-    assert cells[1] == "通过 文件中的单位为“中宁县”" and cells[5] == files["good"].name and cells[6] == "2"
+    assert cells[1] == "通过" and cells[5] == files["good"].name and cells[6] == "2"
+    assert files["good"].name in cells[7]  # 汇总采用: the submission the summary counts
     assert [td.text for td in rows["丙县"].find_elements(*by("td"))][1] == "未提交"
     assert "未提交 2" in browser.find_element(*by("#counts")).text
     shoot(browser, shots, "7-board")

@@ -146,7 +146,10 @@ class _Content:
 
     # ------------------------------------------------------------ completeness
     def completeness(self) -> None:
-        """K1–K4: what a publishable report cannot leave empty (fields the spec marks `publish`)."""
+        """K1–K4: what a publishable report cannot leave empty (fields the spec marks `publish`).
+
+        Every source is held to this: a workbook or document that has no place for the contact
+        details or the fee at all is missing them just as a blank cell is (K1, K4 errors)."""
         r = self.r
         missing_contact = []
         for sheet, f, c, value in self._fields(lambda f: f.publish):
@@ -166,13 +169,16 @@ class _Content:
                         "请写明本单位的实际情况后再发布。",
                     )
             elif value is None:
-                self.add(
-                    "K4",
-                    "error",
-                    home,
-                    cells,
-                    f"{r.describe(sheet.name, c.cell)}是空白。没有收取的请填 0，留空无法确认是否收取过。",
-                )
+                self.add("K4", "error", home, cells, self._no_fee(sheet, f, c))
+        if r.kind != "gktool":  # a gktool workbook always has these places (else S2 says the sheet is gone)
+            for sheet in self.spec.sheets:
+                if sheet.kind != "form" or r.has(sheet.name):
+                    continue
+                for f in sheet.fields:
+                    if f.publish and f.type == "text":
+                        missing_contact.append(("", "", f.label))
+                    elif f.publish and f.type != "narrative":
+                        self.add("K4", "error", "", [], self._no_fee(sheet, f, sheet.field_cell(f.key)))
         if missing_contact:
             home = missing_contact[0][0]
             names = "、".join(label for _, _, label in missing_contact)
@@ -180,8 +186,8 @@ class _Content:
                 "K1",
                 "error",
                 home,
-                [cell for _, cell, _ in missing_contact],
-                f"联系方式未填写：{names}。报告结尾要写明咨询的地址、电话和网站，没有这些的报告不能发布。",
+                [cell for _, cell, _ in missing_contact if cell],
+                f"联系方式未填写：{names}。{self._contact_home()}没有这些的报告不能发布。",
             )
         tables = [s for s in self.spec.sheets if s.kind == "table" and r.has(s.name)]
         keys = [(s.name, c.cell) for s in tables for c in s.inputs]
@@ -193,6 +199,32 @@ class _Content:
                 [],
                 "表二、表三、表四都没有填写任何数字。没有发生的事项请填 0；全部留空的表格看不出是否填写过。",
             )
+
+    def _contact_home(self) -> str:
+        """Where a source of this kind keeps the contact details, in the words of its author."""
+        if self.r.kind == "gktool":
+            return "报告结尾要写明咨询的地址、电话和网站，请在封面填写；"
+        if self.r.kind in ("docx", "html", "pdf"):
+            return (
+                "报告中没有找到这些内容：请在报告开头写明电子版所在的网站和网址（如“本报告电子版可在××网站"
+                "（http://…）下载”），在结尾写明“如对本报告有疑问，请与××联系（地址：…；电话：…）”；"
+            )
+        return "工作簿中没有找到或没有填写：请在工作簿中加上这几项，左边一格写名称（如“通信地址”），右边一格填写；"
+
+    def _no_fee(self, sheet, f, c) -> str:
+        """K4's message: which fee figure is missing and where it belongs in this kind of source."""
+        r = self.r
+        if r.kind in ("docx", "html", "pdf"):
+            return (
+                f"报告第{sheet.section or '六'}部分没有写明{f.label}：请在“{sheet.section or '六'}、{sheet.heading or sheet.name}”中"
+                "写明收取信息处理费的件数和金额（没有收取的写明“本年度未收取信息处理费”）。"
+            )
+        if r.kind != "gktool" and (sheet.name, c.cell) not in r.places:
+            return (
+                f"工作簿中没有找到“{f.label}”：请在工作簿中加上这一项，左边一格写“{f.label}”，右边一格填数字"
+                "（没有收取的填 0）。"
+            )
+        return f"{r.describe(sheet.name, c.cell)}是空白。没有收取的请填 0，留空无法确认是否收取过。"
 
     def ratios(self) -> None:
         """Amounts per case that are out of scale: almost surely typed in the wrong unit."""

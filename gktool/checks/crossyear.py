@@ -9,13 +9,13 @@ reads, so values are taken by spec key and its places are quoted as its reader f
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 
 from ..compute import TOLERANCE, tidy
 from ..findings import Finding
 from ..fsutil import shown_path
 from ..model import FilledReport
+from ..names import unit_key
 from ..spec_crossyear import squash
 
 SHINGLE = 10  # characters: a run this long found in last year's text counts as copied, not as shared vocabulary
@@ -34,12 +34,6 @@ def _there(last: FilledReport, sheet: str | None = None, cell: str | None = None
 
 def _n(x: float) -> str:
     return str(tidy(x))
-
-
-def unit_key(unit: str | None) -> str:
-    """A unit's name for matching: width, spaces and punctuation ignored; 某县 = 某县人民政府."""
-    text = re.sub(r"[\W_]", "", unicodedata.normalize("NFKC", unit or ""))
-    return text.removesuffix("人民政府") or text
 
 
 # ----------------------------------------------------------------- the rules

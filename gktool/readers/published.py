@@ -69,23 +69,39 @@ def _fee(spec: Spec, report: FilledReport, sheet, text: str, findings: list[Find
             keys[(count.sheet, count.cell)] = float(next(g for g in m.groups() if g))
     for key, value in keys.items():
         report.places[key] = place
-        if value is None:
-            report.unread.add(key)
+        report.unread.discard(key)
+        if value is None:  # not stated: blank, as in a workbook, so K4 says it is missing
+            report.values.pop(key, None)
         else:
-            report.unread.discard(key)
             report.values[key] = value
             report.printed[key] = str(int(value)) if value.is_integer() else str(value)
-    if all(v is None for v in keys.values()):
-        findings.append(
-            Finding(
-                "R9",
-                "warning",
-                place.sheet,
-                (place.cell,),
-                f"第{sheet.section}部分没有写明信息处理费的收取情况（收取的件数和金额，或没有收取）；"
-                "按国办函〔2020〕109号，年度报告须说明。",
-            )
-        )
+
+
+def _contacts(spec: Spec, report: FilledReport, text: str) -> None:
+    """The cover as a published report prints it: the website, address and phone found in the text
+    (blank when not found, so K1 says so), the unit and year from the title; the rest unread."""
+    patterns = spec.published.get("contacts", {})
+    unit, year = spec.field_cells.get("unit"), spec.field_cells.get("year")
+    if not patterns or unit is None:
+        return
+    cover = spec.sheet(unit.sheet)
+    place = Place("正文", "正文", "报告正文")
+    report.absent.discard(cover.name)
+    for f in cover.fields:
+        key = (cover.name, cover.field_cell(f.key).cell)
+        if f.key in patterns:
+            m = re.search(patterns[f.key], text)
+            found = next((g for g in m.groups() if g), m.group(0)).strip() if m else ""
+            report.values[key] = found
+            report.places[key] = place
+            if found:
+                report.printed[key] = found
+        elif f.key == "unit" and report.unit:
+            report.values[key] = report.unit
+        elif year is not None and f.key == "year" and report.year:
+            report.values[key] = float(report.year)
+        else:  # not printed as such in a published report
+            report.unread.add(key)
 
 
 def report_from_document(doc: Document, source: str, spec: Spec) -> tuple[FilledReport, list[Finding]]:
@@ -113,4 +129,5 @@ def report_from_document(doc: Document, source: str, spec: Spec) -> tuple[Filled
             if f.key != narrative[0].key:
                 report.unread.add((sheet.name, c.cell))
         _fee(spec, report, sheet, text, findings)
+    _contacts(spec, report, doc.text or "")
     return report, list(doc.findings) + findings

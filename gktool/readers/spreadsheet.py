@@ -132,6 +132,24 @@ def read_form_fields(spec: Spec, grids: list[Grid], report: FilledReport) -> Non
     report.absent -= seen_sheets
 
 
+def _unlabelled_fields(spec: Spec, report: FilledReport) -> None:
+    """Fields of a form found in part (a hand-made contact block): the unit and year come from the
+    title, fields a report must have stay blank (K1/K4 say so), the rest were never asked for."""
+    for sheet in spec.sheets:
+        if sheet.kind != "form" or not report.has(sheet.name):
+            continue
+        for f in sheet.fields:
+            key = (sheet.name, sheet.field_cell(f.key).cell)
+            if key in report.places:
+                continue
+            if f.key == "unit" and report.unit:
+                report.values[key] = report.unit
+            elif f.key == "year" and report.year:
+                report.values[key] = float(report.year)
+            elif not f.publish or f.type == "narrative":
+                report.unread.add(key)
+
+
 def report_from_grids(spec: Spec, source: str, kind: str, grids: list[Grid]) -> tuple[FilledReport, list[Finding]]:
     """A workbook's grids as a filled report, with a warning that it is not a gktool workbook."""
     titles = [cell.text for g in grids for (_r, _c), cell in sorted(g.cells.items())[:40]]
@@ -146,6 +164,7 @@ def report_from_grids(spec: Spec, source: str, kind: str, grids: list[Grid]) -> 
         year = report.values.get((year_cell.sheet, year_cell.cell))
         if isinstance(year, float) and year.is_integer():
             report.year = int(year)
+    _unlabelled_fields(spec, report)
     findings.insert(
         0,
         Finding(

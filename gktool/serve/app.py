@@ -182,7 +182,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         return RedirectResponse(request.path_params["token"] + "/", status_code=307)
 
     def board_rows() -> dict:
-        latest = storage.latest()
+        latest, passing_subs = storage.latest(), storage.latest_passing()
         rows = []
         for name in storage.roster:
             unit = storage.units[name]
@@ -192,6 +192,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
                     "unit": unit,
                     "sub": sub,
                     "count": count,
+                    "counted": passing_subs.get(unit.id),  # the submission the 汇总 sums (newest without errors)
                     "verdict": sub.verdict if sub else "未提交",
                     "other_year": bool(sub and sub.file_year and sub.file_year != year),
                     "other_unit": bool(sub and other_unit(unit.name, sub.file_unit)),
@@ -256,7 +257,10 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         name = reports.get((sub.id, fmt))
         if name is None or not out.exists():  # a report takes seconds to write: once per submission and format
             try:
-                name = reports[(sub.id, fmt)] = await pool.run(work.report, str(storage.path_of(sub)), str(out), fmt)
+                unit = storage.units_by_id.get(sub.unit_id)
+                name = reports[(sub.id, fmt)] = await pool.run(
+                    work.report, str(storage.path_of(sub)), str(out), fmt, unit.name if unit else None, year
+                )
             except GkError as exc:
                 return message(request, 409, exc.message, False)
         return FileResponse(out, filename=name, media_type=REPORT_TYPES[fmt])
@@ -279,7 +283,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         out = storage.cache / f"summary-{key}.xlsx"
         name = summaries.get(key)
         if name is None or not out.exists():  # the same submissions give the same workbook: build it once
-            args = [(unit.name, str(storage.path_of(sub)), sub.filename) for unit, sub in entries]
+            args = [(unit.name, str(storage.path_of(sub)), submission_label(sub)) for unit, sub in entries]
             name = summaries[key] = await pool.run(work.summary, args, storage.roster, year, str(out))
         return FileResponse(out, filename=name, media_type=XLSX)
 
@@ -340,7 +344,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
             tmp = tmp.with_name(tmp.name + suffix)
             size, digest = await anyio.to_thread.run_sync(_save, file.file, tmp)
             try:
-                line, unreadable = await pool.run(work.check, str(tmp), shown)
+                line, unreadable = await pool.run(work.check, str(tmp), shown, unit.name)
             except GkError as exc:
                 line = Result(shown, None, [Finding("E0", "error", "", (), exc.message)], unreadable=True).to_json()
                 unreadable = True
@@ -408,6 +412,11 @@ async def drain(receive, already: int = 0) -> None:
             total += len(msg.get("body", b""))
             if not msg.get("more_body", False):
                 return
+
+
+def submission_label(sub: Submission) -> str:
+    """How the 汇总's 状态 names a submission: when it came and the name it was uploaded under."""
+    return f"{sub.shown_time} 提交的 {sub.filename}"
 
 
 def _save(src, dst: Path) -> tuple[int, str]:

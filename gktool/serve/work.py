@@ -7,7 +7,6 @@ import dataclasses
 import os
 from pathlib import Path
 
-from ..errors import GkError
 from ..findings import Result
 from ..fsutil import shown_path
 
@@ -27,27 +26,30 @@ def _hide(text: str, path: str, shown: str) -> str:
     return text.replace(shown_path(path), shown).replace(Path(path).name, shown)
 
 
-def check(path: str, shown: str) -> tuple[str, bool]:
-    """Check a stored upload: (the JSON line of `gktool validate --format json`, unreadable)."""
+def check(path: str, shown: str, unit: str | None = None) -> tuple[str, bool]:
+    """Check a stored upload: (the JSON line of `gktool validate --format json`, unreadable).
+
+    `unit` is the unit whose link received it: a file naming another unit gets an error (it is not counted)."""
+    from ..collect import mismatch_finding
     from ..validate import check_file
 
     result = check_file(path).result
+    other = mismatch_finding(unit, result.unit) if unit and not result.unreadable else None
     findings = [dataclasses.replace(f, message=_hide(f.message, path, shown)) for f in result.findings]
+    if other is not None:
+        findings.insert(0, other)
     out = Result(shown, result.format, findings, result.unreadable, result.kind, result.unit, result.year)
     return out.to_json(), result.unreadable
 
 
-def report(path: str, out: str, fmt: str = "docx") -> str:
-    """Write the report (Word, web page or PDF) of a passing upload to `out`, read back and compared
-    as `gktool report` does; returns the file name to offer."""
-    from ..publish import publish
-    from ..validate import analyse_file
+def report(path: str, out: str, fmt: str = "docx", unit: str | None = None, year: int | None = None) -> str:
+    """Write the report (Word, web page or PDF) of a passing upload to `out`, as `gktool report` does (read
+    back and compared); returns the file name to offer. `unit`, `year` (the link's unit, the collection year)
+    stand in where the file does not say them."""
+    from ..publish import report_from_file
     from ..writers.report import default_report_path
 
-    analysis = analyse_file(path)
-    if analysis.spec is None or analysis.result.errors:
-        raise GkError("文件有错误，不能生成报告")
-    publish(analysis, [Path(out)], force=True)
+    _, analysis = report_from_file(path, out, force=True, unit=unit, year=year, given_fills_only=True)
     return default_report_path(analysis, Path(".")).with_suffix("." + fmt).name
 
 
@@ -63,9 +65,10 @@ def blank(unit: str, year: int, out: str) -> str:
 def summary(entries: list[tuple[str, str, str]], roster: list[str], year: int, out: str) -> str:
     """Write the 汇总 workbook (`gktool collect`) over (unit, stored path, uploaded name) entries.
 
-    The unit is the one whose link received the file: that, not the name printed in the file,
-    decides whose submission it is. Returns the file name to offer."""
-    from ..collect import Collection, Roster
+    The unit is the one whose link received the file: that decides whose submission it is, and a
+    file naming another unit is shown beside it as 不一致 and not summed. `shown` says which
+    submission it is. Returns the file name to offer."""
+    from ..collect import Collection, Roster, mismatch_finding
     from ..validate import check_file
     from ..writers.summary import write_summary
 
@@ -73,7 +76,9 @@ def summary(entries: list[tuple[str, str, str]], roster: list[str], year: int, o
         for unit, path, shown in entries:
             analysis = check_file(path)
             analysis.result.file = f"{unit}/{shown}"
-            analysis.result.unit = unit
-            collection.add(analysis)
+            other = None if analysis.result.unreadable else mismatch_finding(unit, analysis.result.unit)
+            if other is not None:  # the same error the upload got, so 状态 counts it as the unit saw it
+                analysis.result.findings.insert(0, other)
+            collection.add(analysis, link=unit)
         write_summary(collection, Path(out), force=True)
     return f"{year}年政府信息公开工作年度报告汇总.xlsx"

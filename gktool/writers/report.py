@@ -1003,32 +1003,3 @@ def column_widths(sheet: Sheet, total: int, font_size) -> list[int]:
     widths = [int(fixed.get(i, excel[i] * scale)) for i in range(1, n_cols + 1)]
     widths[-1] += total - sum(widths)
     return widths
-
-
-def refuse_unless_publishable(analysis, draft: bool = False) -> None:
-    """The policy: no report from a file with errors, unless it is asked for as a marked draft."""
-    from ..errors import EXIT_FINDINGS, GkError
-
-    result = analysis.result
-    if analysis.spec is None:
-        raise GkError("无法识别报告的格式，不能生成报告", EXIT_FINDINGS)
-    if result.errors and not draft:
-        raise GkError(
-            f"有 {result.errors} 个错误，未生成报告；请改正后重试（或加 --draft 生成标明草稿的报告）", EXIT_FINDINGS
-        )
-
-
-def report_from_file(source, output=None, *, force: bool = False, draft: bool = False):
-    """Check `source` (any file gktool reads) and write its report (.docx, or .html/.pdf by the output's
-    extension), read back and compared with the workbook (publish.py); returns (path, analysis).
-
-    Raises GkError when the file cannot be read, has errors (unless `draft`), the output exists,
-    or the written file does not read back as the workbook."""
-    from ..publish import publish
-    from ..validate import analyse_file
-
-    analysis = analyse_file(source)
-    refuse_unless_publishable(analysis, draft)
-    path = Path(output) if output else default_report_path(analysis, Path(source))
-    publish(analysis, [path], force=force, draft=bool(analysis.result.errors))
-    return path, analysis

@@ -23,23 +23,27 @@ from ..contract import DETAIL_SHEET, STATUS_SHEET
 from ..fsutil import atomic_output
 from .workbook import _Writer
 
+# widths chosen so that 状态 prints one A4 landscape page wide at about 9 pt; the columns after
+# 问题3 (路径) are for the screen only. LibreOffice's column unit is some 2.7 mm at 100 %.
 STATUS_COLUMNS = [
-    ("单位", 26),
-    ("文件中的单位名称", 22),
-    ("名单匹配", 12),
-    ("年度", 7),
-    ("结论", 9),
-    ("错误数", 7),
-    ("警告数", 7),
-    ("需要核实", 40),
-    ("纳入汇总", 9),
-    ("类型", 14),
-    ("文件名", 30),
+    ("单位", 13),
+    ("文件中的单位名称", 12),
+    ("名单匹配", 6),
+    ("年度", 5),
+    ("结论", 6),
+    ("错误数", 4),
+    ("警告数", 4),
+    ("需要核实", 18),
+    ("纳入汇总", 4.5),
+    ("类型", 8),
+    ("文件名", 12),
+    ("问题1", 14),
+    ("问题2", 10),
+    ("问题3", 10),
     ("路径", 40),
-    ("问题1", 50),
-    ("问题2", 50),
-    ("问题3", 50),
 ]
+STATUS_WRAPPED = {"单位", "文件中的单位名称", "名单匹配", "需要核实", "类型", "文件名", "问题1", "问题2", "问题3"}
+LINE_POINTS = 14.5  # one line of 11 pt text
 DETAIL_COLUMNS = [
     ("单位", 24),
     ("年度", 7),
@@ -69,6 +73,7 @@ KIND_ZH = {
     "html": "网页",
     "pdf": "PDF 文件",
 }
+DETAIL_NOTE = "明细：共 {rows} 行，供筛选和数据透视表使用，不打印；需要时请筛选后选中区域打印"
 MAX_COVER_NAMES = 400  # characters of unit names on the cover; the full list is on 状态
 
 
@@ -93,10 +98,10 @@ def cover_lines(collection: Collection) -> list[str]:
         "汇总说明（gktool collect 生成）：",
         f"1. 本工作簿汇总了 {len(included)} 个单位的{collection.year or ''}年度报告：表二至表四和信息处理费为各单位填报数字之和，合计由公式计算。",
         f"2. 纳入汇总的是{rule}，共 {len(included)} 个：{_names(included) or '无'}。",
-        f"3. 共收到 {c['文件']} 个文件，{left_out} 个未纳入（无法读取、有错误、年度不符、重复提交或格式不同）；"
+        f"3. 共收到 {c['文件']} 个文件，{left_out} 个未纳入（无法读取、有错误、年度不符、重复提交、不在名单中或格式不同）；"
         + (f"名单中 {c['未提交']} 个单位未提交；" if collection.roster is not None else "")
         + "逐个单位的结论见“状态”工作表。",
-        "4. “明细”工作表列出每个单位的每个数字及其来源单元格，可直接用于数据透视表。",
+        "4. “明细”工作表列出每个单位的每个数字及其来源单元格，可直接用于数据透视表；它不打印（打印时只印出表头和这一说明）。",
         "5. 在本工作簿上运行 gktool report 可生成汇总的年度报告；文字说明各栏可按需填写。",
     ]
 
@@ -109,9 +114,10 @@ def _lines(text: str, width: float) -> int:
 class _Sheets:
     """The writer hook: 状态 before the official sheets; 明细 (header only) and the cover note after."""
 
-    def __init__(self, collection: Collection, detail_rows: int):
+    def __init__(self, collection: Collection, detail_rows: int, unit: str = ""):
         self.c = collection
         self.detail_rows = detail_rows
+        self.unit = unit
 
     def __call__(self, writer: _Writer, position: str) -> None:
         if position == "first":
@@ -119,7 +125,14 @@ class _Sheets:
         else:
             self.cover(writer)
             self.detail(writer)
+            self.footers(writer)
             writer.wb.set_custom_property("gktool.extra_sheets", f"{STATUS_SHEET},{DETAIL_SHEET}", "text")
+
+    def footers(self, writer: _Writer) -> None:
+        """Every printed page says whose summary, which year, which sheet and which page it is."""
+        who = (self.unit + (f" {self.c.year}年度" if self.c.year else "") + " 汇总").replace("&", "&&")
+        for ws in writer.wb.worksheets():
+            ws.set_footer(f"&L&10{who}&C&10第 &P 页，共 &N 页&R&10&A")
 
     def status(self, writer: _Writer) -> None:
         wb = writer.wb
@@ -138,7 +151,8 @@ class _Sheets:
         wrap = wb.add_format({"valign": "top", "text_wrap": True, "font_name": "宋体"})
         for col, (title, width) in enumerate(STATUS_COLUMNS):
             ws.write_string(0, col, title, head)
-            ws.set_column(col, col, width, wrap if title in ("需要核实",) else cell)
+            ws.set_column(col, col, width, wrap if title in STATUS_WRAPPED else cell)
+        ws.set_row(0, 2 * LINE_POINTS + 3)  # headers such as 纳入汇总 take two lines in their narrow columns
         rows = self.c.rows()
         for r, s in enumerate(rows, start=1):
             path = s.path or ""
@@ -158,14 +172,20 @@ class _Sheets:
                 "是" if s.included else "否",
                 kind,
                 Path(path).name if path else "",
-                path,
                 *(list(s.messages) + ["", "", ""])[:3],
+                path,
             ]
+            lines = 1
             for col, v in enumerate(values):
+                title, width = STATUS_COLUMNS[col]
                 if isinstance(v, int):
                     ws.write_number(r, col, v)
                 elif v != "":
-                    ws.write_string(r, col, v)
+                    ws.write_string(r, col, v, wrap if title in STATUS_WRAPPED else cell)
+                    if title in STATUS_WRAPPED:
+                        lines = max(lines, _lines(v, width))
+            # Excel and LibreOffice do not grow a row for wrapped text on opening a file: set its height
+            ws.set_row(r, min(409, LINE_POINTS * lines + 3))
         last = max(len(rows), 1)
         ws.autofilter(0, 0, last, len(STATUS_COLUMNS) - 1)
         ws.freeze_panes(1, 1)
@@ -176,8 +196,11 @@ class _Sheets:
             )
         ws.set_landscape()
         ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
+        ws.fit_to_pages(1, 0)  # one page wide, as many tall as the rows need
         ws.repeat_rows(0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        ws.print_area(0, 0, last, len(STATUS_COLUMNS) - 2)  # the full path is for the screen; 文件名 prints
+        ws.set_header(f'&C&"宋体,加粗"&12{STATUS_SHEET}（各单位报送情况）')
         ws.activate()  # the workbook opens on who needs chasing
 
     def cover(self, writer: _Writer) -> None:
@@ -203,6 +226,16 @@ class _Sheets:
             ws.set_column(col, col, width)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(self.detail_rows, 1), len(DETAIL_COLUMNS) - 1)
+        # some 200 rows a unit are data for filters and pivot tables, not for paper: what prints is a
+        # note that says so, in a cell apart from the table (a filtered selection can still be printed)
+        note = len(DETAIL_COLUMNS) + 1
+        ws.set_column(note, note, 70)
+        ws.write_string(
+            0, note, DETAIL_NOTE.format(rows=self.detail_rows), wb.add_format({"bold": True, "font_name": "宋体"})
+        )
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.print_area(0, note, 0, note)
 
 
 CONTACT_FIELDS = ("website_name", "website", "contact_office", "address", "postcode", "phone", "email")
@@ -255,7 +288,7 @@ def write_summary(
     values = summary_values(collection, unit, cover)
     with tempfile.TemporaryDirectory(prefix="gktool-summary-") as tmp:
         stage = Path(tmp) / "stage.xlsx"
-        _Writer(collection.spec, values, None, extra_sheets=_Sheets(collection, detail_rows)).write(stage)
+        _Writer(collection.spec, values, None, extra_sheets=_Sheets(collection, detail_rows, unit)).write(stage)
         with atomic_output(path, force) as out:
             _assemble(collection, stage, Path(tmp), out)
     return path
