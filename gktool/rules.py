@@ -301,16 +301,33 @@ class _Content:
             if ok:
                 continue
             keys = {(ref.sheet, x) for ref in check.left + check.right for x in ref.cells()}
-            keys |= {k for k in list(keys) for k in self._addend_keys(*k)}
+            keys |= {k for k in list(keys) for k in self._source_keys(*k)}
             if keys & (r.unread | r.flagged):
                 continue  # the cause has its own finding at its cell: one mistake, one finding
             self._report_check(check, left, right)
 
     def _addend_keys(self, sheet: str, cell: str) -> list[tuple[str, str]]:
+        """The cells a live total adds up directly (listed in its finding)."""
         c = self.spec.sheet(sheet).spec_cell(cell)
         if c is None or c.kind != "computed" or (sheet, cell) not in self.r.live:
             return []
         return [(ref.sheet, x) for ref in parse_sum_formula(c.formula, sheet) for x in ref.cells()]
+
+    def _source_keys(self, sheet: str, cell: str) -> list[tuple[str, str]]:
+        """Every cell a live total depends on, through totals of totals (表三's 总计 column J)."""
+        out: list[tuple[str, str]] = []
+        todo = [(sheet, cell)]
+        while todo:
+            s, x = todo.pop()
+            c = self.spec.sheet(s).spec_cell(x)
+            if c is None or c.kind != "computed" or (s, x) not in self.r.live:
+                continue
+            for ref in parse_sum_formula(c.formula, s):
+                for k in ((ref.sheet, y) for y in ref.cells()):
+                    if k not in out:
+                        out.append(k)
+                        todo.append(k)
+        return out
 
     def _terms(self, check: Check, refs: tuple[Ref, ...]) -> str:
         r = self.r
@@ -391,7 +408,7 @@ class _Content:
                     if any(not r.has(ref.sheet) for ref in nc.cells):
                         continue
                     keys = {(ref.sheet, x) for ref in nc.cells for x in ref.cells()}
-                    keys |= {k for k in list(keys) for k in self._addend_keys(*k)}
+                    keys |= {k for k in list(keys) for k in self._source_keys(*k)}
                     if keys & (r.unread | r.flagged):
                         continue  # the table's number is already in question at its own cell
                     want = r.evaluator.sum(nc.cells)
