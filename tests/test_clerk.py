@@ -53,3 +53,69 @@ def test_t5_names_blank_worksheet_cells_in_a1_form(spec, values, tmp_path):
     for f in t5:
         assert all(re.fullmatch(r"[A-Z]+\d+", c) for c in f.cells), f.cells
         assert "行第" not in f.message, f.message
+
+
+def _one_row_six(rep, pf, monkeypatch):
+    """表三 with （六）其他处理 printed as one row (its three sub-items added up), as some sites print it."""
+    six = [leaf for group, leaf in pf.T3_ROWS if group == "（六）其他处理"]
+    rows = []
+    for group, leaf in pf.T3_ROWS:
+        if group != "（六）其他处理":
+            rows.append((group, leaf))
+        elif leaf == six[0]:
+            rows.append(("", "（六）其他处理"))
+    monkeypatch.setattr(pf, "T3_ROWS", rows)
+    for c in pf.APPLICANTS:
+        rep.values[("三", "（六）其他处理", c)] = sum(rep.values[("三", leaf, c)] for leaf in six)
+    return six
+
+
+@pytest.mark.parametrize("kind", ["html", "docx"])
+def test_extract_at_names_only_places_the_file_has(kind, tmp_path, monkeypatch):
+    from gktool.extract import extract_record
+    from gktool.validate import check_file
+
+    from . import published_fixtures as pf
+
+    rep = pf.consistent_report(3)
+    six = _one_row_six(rep, pf, monkeypatch)
+    path = (pf.html_report if kind == "html" else pf.docx_report)(tmp_path / f"six.{kind}", rep)
+    rec = extract_record(check_file(path))
+    assert "T3" in {f["rule"] for f in rec["findings"]}
+    sheets = {"二、主动公开", "三、依申请公开", "四、复议诉讼"}
+    for v in rec["values"]:
+        assert v["at"] is None or not any(v["at"].startswith(s) for s in sheets), v
+    folded = {v["column"]: v["at"] for v in rec["values"] if v["row"] == six[-1]}
+    for v in rec["values"]:
+        if v["row"] in six[:-1]:
+            assert v["at"] in (None, folded[v["column"]]), v
+
+
+@pytest.mark.parametrize("kind", ["html", "docx"])
+def test_document_messages_name_each_place_once(kind, tmp_path):
+    from . import published_fixtures as pf
+
+    rep = pf.consistent_report(3)
+    rep.values[("四", pf.T4_ROWS[0], "总计")] += 1
+    rep.values[("三", "（一）予以公开", "总计")] += 1
+    path = (pf.html_report if kind == "html" else pf.docx_report)(tmp_path / f"r4.{kind}", rep)
+    findings = validate_file(path).findings
+    r4 = [f for f in findings if f.rule == "R4"]
+    r3 = [f for f in findings if f.rule == "R3"]
+    assert r4 and r3
+    assert re.search(r"第\d+个表格 第4行第1–4列 各项之和", r4[0].message), r4[0].message
+    assert re.search(r"第\d+个表格 第6行第4–9列 各项之和", r3[0].message), r3[0].message
+    for f in findings:
+        assert "!" not in f.message and not any("!" in c for c in f.cells), f
+
+
+def test_a_pdf_place_run_is_named_once(spec):
+    from gktool.model import FilledReport, Place
+
+    r = FilledReport(spec, "x.pdf", "pdf")
+    for i, cell in enumerate(["A4", "B4", "C4", "D4"], start=1):
+        r.places[("四、复议诉讼", cell)] = Place(
+            "第4页 表格2", f"第4页 表格2 第4行第{i}列", f"第4页 表格2 第4行第{i}列"
+        )
+    assert r.span("四、复议诉讼", "A4", "D4") == "第4页 表格2 第4行第1–4列"
+    assert r.cell_ref("四、复议诉讼", "A4", "别处") == "第4页 表格2 第4行第1列"

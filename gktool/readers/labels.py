@@ -234,6 +234,11 @@ class _Matcher:
             )
             for x in rows[:-1]:
                 matches[x.row] = m
+                for col, last_col in zip(x.cols, last.cols, strict=False):
+                    # not printed: named by the one row the file does print, never by gktool's own sheet
+                    folded = self.out.places.get((table.sheet.name, cell_name(last.row, last_col)))
+                    if folded is not None:
+                        self.out.places[(table.sheet.name, cell_name(x.row, col))] = folded
         missing = [sr for sr in table.rows if sr.row not in matches and not any(sr in rows for _, rows in group_only)]
         for sr in missing:
             self._unread_row(table, sr)
