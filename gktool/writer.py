@@ -279,7 +279,10 @@ class _Writer:
             cell = sheet.field_cell(f.key)
             ws.write(f"A{row}", f.label, self.f_form_label)
             self._write_input(ws, sheet, cell.cell, f.type)
-            note = ("必填。" if f.required else "") + f.note
+            # what validate requires before publishing (K1, K4) is said where it is typed, as on the cover
+            must = f.required or (f.publish and f.type != "narrative")
+            zero = f.publish and self.spec.types[f.type].numeric
+            note = ("必填。" if must else "") + ("没有的填 0，不能留空。" if zero else "") + f.note
             if f.type == "narrative":
                 # No note column beside a narrative (its width would shrink the printed text): the
                 # note shows when the cell is selected. Past the cell's room a warning (not a stop:
