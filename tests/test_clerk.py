@@ -138,9 +138,10 @@ def test_usage_errors_carry_no_english():
 
     from gktool.cli import main
 
-    for args in (["validate"], ["new", "--year", "2020"], ["validate", "--zzz", "a.xlsx"], ["chek"]):
+    for args in (["validate"], ["new", "--year", "2020"], ["validate", "--zzz", "a.xlsx"], ["new", "--unit"]):
         out = CliRunner().invoke(main, args).output
-        assert out.startswith("用法错误：") and not re.search(r"[A-Za-z]{4,}", out.replace("gktool", "")), out
+        said = re.sub(r"“[^”]*”|--\w+", "", out)  # commands and options are named as typed
+        assert out.startswith("用法错误：") and not re.search(r"[A-Za-z]{3,}", said), out
 
 
 @pytest.mark.parametrize("key", ["problems", "other", "request"])
@@ -205,3 +206,200 @@ def test_serve_pages_errors_first_403_in_the_sites_look_and_a_clerks_words(mixed
         assert "选择文件" in plain.text
     finally:
         assert s.stop() == 0
+
+
+# ----------------------------------------------------------------- the Word report's title and last page
+UNITS = [  # 4 to 30 characters, the way units name themselves
+    "中宁县人",
+    "中宁县民政局",
+    "中宁县人民政府",
+    "中宁县人民政府办公室",
+    "中宁县住房和城乡建设局",
+    "中卫市中宁县市场监督管理局",
+    "中卫市中宁县自然资源局石空镇所",
+    "宁夏回族自治区中卫市中宁县住房和城乡建设局",
+    "宁夏回族自治区中卫市中宁县市场监督管理局石空镇市场所",
+    "宁夏回族自治区中卫市中宁县市场监督管理局石空镇市场监督管理所",
+]
+
+
+def _report(spec, path, unit, other_lines=0):
+    from gktool.filldata import load_fill
+    from gktool.findings import Result
+    from gktool.model import FilledReport
+    from gktool.report import write_report
+    from gktool.rules import Analysis
+
+    values = load_fill(spec, ROOT / "examples" / "zhongning-2023.json")
+    u, o = spec.field_cells["unit"], spec.field_cells["other"]
+    values[(u.sheet, u.cell)] = unit
+    if other_lines:
+        values[(o.sheet, o.cell)] = "\n".join(
+            ["本年度组织开展政府信息公开培训，提升工作人员的业务能力和服务水平。"] * other_lines
+        )
+    report = FilledReport.from_values(spec, values, str(path))
+    return write_report(Analysis(report, Result(str(path))), path, force=True)
+
+
+def _word_ends(spec, unit, year=2023) -> set[int]:
+    """Where a title line may end: after the unit, the year, before 工作年度报告, or between the unit's levels."""
+    from gktool.report import title_words
+
+    ends, at = set(), 0
+    for w, _ in title_words(spec, unit, year):
+        at += len(w)
+        ends.add(at)
+    return ends
+
+
+@pytest.mark.parametrize("length", range(4, 31))
+def test_title_lines_break_only_between_words_and_fit(spec, length):
+    from gktool.report import SIZE_TITLE, TEXT_WIDTH, title_lines, title_width
+
+    unit = next((u for u in UNITS if len(u) == length), None) or ("中宁县" + "某" * (length - 6) + "管理局")
+    lines = title_lines(spec, unit, 2023, TEXT_WIDTH / SIZE_TITLE)
+    assert "".join(lines) == f"{unit}2023年政府信息公开工作年度报告"
+    assert all(title_width(x) <= TEXT_WIDTH / SIZE_TITLE for x in lines)
+    ends, at = _word_ends(spec, unit), 0
+    for line in lines[:-1]:
+        at += len(line)
+        assert at in ends or title_width(unit) > TEXT_WIDTH / SIZE_TITLE, lines
+    if len(unit) + 15 > 20:
+        assert len(lines) >= 2
+
+
+def _pdf_title_lines(pdf) -> list[str]:
+    from gktool.report import SIZE_TITLE
+
+    chars = [c for c in pdf.pages[0].chars if c["size"] >= SIZE_TITLE.pt - 1]
+    rows: dict[int, list] = {}
+    for c in chars:
+        rows.setdefault(round(c["top"]), []).append(c)
+    return ["".join(c["text"] for c in sorted(r, key=lambda c: c["x0"])) for _, r in sorted(rows.items())]
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_prints_the_title_between_words_and_never_the_contact_alone(spec, tmp_path):
+    import pdfplumber
+
+    from gktool.report import SIZE_TITLE, TEXT_WIDTH, TITLE_SLACK_EM, title_lines
+
+    from .helpers import soffice_convert
+
+    docs = [_report(spec, tmp_path / f"t{i:02d}.docx", u) for i, u in enumerate(UNITS)]
+    # section 六 of 8, 9 and 19 lines put the contact paragraph at the top of a new last page
+    closings = [_report(spec, tmp_path / f"c{k:02d}.docx", "中宁县", k) for k in (8, 9, 19)]
+    pdfs = soffice_convert(docs + closings, tmp_path / "pdf", "pdf")
+    for unit, path in zip(UNITS, pdfs, strict=False):
+        with pdfplumber.open(path) as pdf:
+            printed = _pdf_title_lines(pdf)
+        assert printed == title_lines(spec, unit, 2023, TEXT_WIDTH / SIZE_TITLE - TITLE_SLACK_EM), (unit, printed)
+        ends, at = _word_ends(spec, unit), 0
+        for line in printed[:-1]:
+            at += len(line)
+            assert at in ends, (unit, printed)
+    for path in pdfs[len(UNITS) :]:
+        with pdfplumber.open(path) as pdf:
+            last = pdf.pages[-1].extract_text()
+        body = [x for x in last.splitlines() if x.strip() and not re.fullmatch(r"—\s*\d+\s*—", x.strip())]
+        assert not body[0].startswith("如对本报告有疑问"), last  # something of the report comes with it
+
+
+def test_cover_instructions_agree_with_the_completeness_checks(blank_workbook, spec):
+    """What K1, K3 and K4 require is what the cover says; blanks are not called harmless."""
+    wb = openpyxl.load_workbook(blank_workbook)
+    cover = spec.sheets[0]
+    said = " ".join(str(wb[cover.name].cell(2 + i, 1).value) for i in range(len(cover.instructions)))
+    assert "或留空" not in said and "留空按 0 计）" not in said, said
+    must = [f for s in spec.sheets if s.kind == "form" for f in s.fields if f.publish and f.type != "narrative"]
+    assert must
+    for f in must:
+        assert f.label in said, f.label
+    assert "也要填 0" in said and "不能全部留空" in said
+    fee = spec.field_cells["fee_count"]
+    notes = " ".join(str(c.value) for row in wb[fee.sheet].iter_rows() for c in row if c.value)
+    assert "没有的填 0，不能留空" in notes
+    # and the checks say the same: a blank fee field is an error, a blank table part is read as 0
+    result = validate_file(blank_workbook)
+    assert {"K1", "K3", "K4"} <= {f.rule for f in result.findings if f.severity == "error"}
+
+
+@pytest.mark.libreoffice
+def test_a_gktool_workbook_saved_as_xls_or_ods_is_told_so(tmp_path):
+    from .helpers import soffice_convert
+
+    saved = soffice_convert([EXAMPLE], tmp_path / "xls", "xls") + soffice_convert([EXAMPLE], tmp_path / "ods", "ods")
+    for path in saved:
+        result = validate_file(path)
+        (s9,) = [f for f in result.findings if f.rule == "S9"]
+        suffix = path.suffix
+        assert f"另存为 {suffix} 格式" in s9.message and "另存为 .xlsx 格式" in s9.message, s9.message
+        assert "不是 gktool 生成" not in s9.message and "gktool new" not in s9.message
+        assert result.ok
+    # a hand-made workbook is still told what it is
+    from gktool.spec import load_spec as _load
+
+    spec = _load()
+    plain = tmp_path / "手工.xlsx"
+    write_foreign(plain, spec, consistent_values(spec, random.Random(7)), Layout())
+    (s9,) = [f for f in validate_file(plain).findings if f.rule == "S9"]
+    assert "不是 gktool 生成" in s9.message
+
+
+# ----------------------------------------------------------------- the README's examples
+README = ROOT / "README.md"
+
+
+def test_the_units_folder_is_what_its_script_makes(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_units", ROOT / "examples" / "make_units.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    made = module.main(tmp_path / "各单位")
+    shipped = sorted((ROOT / "examples" / "各单位").iterdir())
+    assert [p.name for p in shipped] == sorted(p.name for p in made)
+    for path in shipped:
+        assert path.read_bytes() == (tmp_path / "各单位" / path.name).read_bytes(), f"{path.name} is out of date"
+    verdicts = {p.name: validate_file(p).ok for p in shipped}
+    assert sorted(verdicts.values()) == [False, True, True], verdicts  # one unit with an error, by design
+
+
+def test_readme_usage_block_runs_as_written_with_the_exit_codes_it_states(tmp_path):
+    import os
+    import shutil
+
+    from click.testing import CliRunner
+
+    from gktool.cli import main
+
+    block = re.search(r"```sh\n(mkdir -p out && cd out\n.*?\ncd \.\.)\n```", README.read_text(), re.S).group(1)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("*.py"))
+    (tmp_path / "out").mkdir()
+    old = os.getcwd()
+    os.chdir(tmp_path / "out")
+    ran = []
+    try:
+        for line in block.splitlines()[1:-1]:
+            command, _, comment = line.partition("#")
+            args = command.split()
+            assert args[0] == "gktool", line
+            result = CliRunner().invoke(main, args[1:])
+            want = 1 if "退出码 1" in comment else 0
+            assert result.exit_code == want, (line, result.output[-800:])
+            ran.append(args[1])
+    finally:
+        os.chdir(old)
+    assert "collect" in ran and "validate" in ran
+    # collect sums the shipped units only: nothing left by the earlier examples is counted or refused
+    summary = openpyxl.load_workbook(tmp_path / "out" / "汇总.xlsx", read_only=True)
+    status = [row for row in summary["状态"].iter_rows(values_only=True)][1:]
+    assert len(status) == 3 and not any("重复" in " ".join(map(str, row)) for row in status), status
+
+
+def test_status_sheet_lists_errors_first(mixed_book, tmp_path):
+    from gktool.collect import collect_files
+
+    with collect_files([str(mixed_book)]) as c:
+        (row,) = list(c.rows())
+    assert row.messages and "不成立" in row.messages[0], row.messages
