@@ -133,6 +133,8 @@ CN_DIGITS = "一二三四五六七八九十"
 TITLE_NARROW_EM = 0.636
 TITLE_AUTOSPACE_EM = 0.2
 TITLE_SLACK_EM = 0.25  # a line filled to the last quarter em may still wrap in another program
+TITLE_MAX_LINES = 4  # a longer title is no title to lay out: it wraps by itself
+TITLE_MAX_WORDS = 14  # every choice of breaks among this many words is tried (2**13 at most)
 # A unit name too long for one line breaks only after one of its administrative levels (…自治区|…市|…县|…局);
 # the characters after 市/县/区/乡 that make a word with it (市场, 县委, 区域, 乡村 …) forbid the break.
 _UNIT_LEVEL = re.compile(
@@ -186,14 +188,20 @@ def title_words(spec: Spec, unit: str, year) -> list[tuple[str, bool]]:
 def title_lines(spec: Spec, unit: str, year, per_line: float) -> list[str]:
     """The title in as few lines as fit `per_line` ems, breaking only between words (title_words): the unit
     name kept whole where it fits, then the longest line as short as possible. A unit name with no level
-    to break after and longer than a line is the one thing cut where the line ends."""
+    to break after and longer than a line is the one thing cut where the line ends. A title of more than
+    TITLE_MAX_LINES lines (a unit name of paragraph length) is left to wrap by itself, as one piece."""
     words, n = title_words(spec, unit, year), 0
     while n < len(words):
         w, inner = words[n]
         if title_width(w) > per_line:
-            cut = max(i for i in range(1, len(w) + 1) if title_width(w[:i]) <= per_line)
+            cut = 1
+            while cut < len(w) and title_width(w[: cut + 1]) <= per_line:
+                cut += 1
             words[n : n + 1] = [(w[:cut], True), (w[cut:], inner)]
         n += 1
+    whole = ["".join(w for w, _ in words)]
+    if len(words) > TITLE_MAX_WORDS:
+        return whole
     best = None
     for mask in range(1 << max(0, len(words) - 1)):  # every choice of breaks: a title has a handful of words
         lines, line, split = [], words[0][0], 0
@@ -207,7 +215,7 @@ def title_lines(spec: Spec, unit: str, year, per_line: float) -> list[str]:
         widest = max(title_width(x) for x in lines)
         if widest <= per_line and (best is None or (len(lines), split, widest) < best[0]):
             best = ((len(lines), split, widest), lines)
-    return best[1] if best else ["".join(w for w, _ in words)]
+    return best[1] if best and len(best[1]) <= TITLE_MAX_LINES else whole
 
 
 MAX_NAME_BYTES = 240  # file names: 255 bytes on most file systems, with room to spare
