@@ -44,6 +44,7 @@ class CheckRow:
         return "不通过" if self.severity == "error" else "警告"
 
     def status_formula(self, row: int, failed: str | None = None) -> str:
+        """The status cell's formula: 通过, else `failed` (by default 不通过 or 警告 by severity)."""
         return f'IF({condition(f"E{row}", self.op, f"G{row}")},"通过","{failed or self.failed_text}")'
 
 

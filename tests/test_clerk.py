@@ -411,3 +411,19 @@ def test_status_sheet_lists_errors_first(mixed_book, tmp_path):
     with collect_files([str(mixed_book)]) as c:
         (row,) = list(c.rows())
     assert row.messages and "不成立" in row.messages[0], row.messages
+
+
+@pytest.mark.libreoffice
+def test_pdf_messages_name_each_place_once(spec, tmp_path):
+    from .helpers import soffice_convert
+    from .pdf_fixtures import Shape, build_docx, consistent_values
+
+    values = dict(consistent_values(spec, 1))
+    values[("C", "E4")] += 1  # 行政复议 总计 one more than its four results: R4
+    doc = build_docx(spec, Shape("r4", values=values), tmp_path / "r4.docx")
+    (pdf,) = soffice_convert([doc], tmp_path / "pdf", "pdf")
+    findings = validate_file(pdf).findings
+    (r4,) = [f for f in findings if f.rule == "R4"]
+    assert re.search(r"应等于 第\d+页 表格\d+ 第\d+行第1–4列 各项之和", r4.message), r4.message
+    for f in findings:
+        assert "!" not in f.message and not any("!" in c for c in f.cells), f
