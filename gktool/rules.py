@@ -296,24 +296,17 @@ class _Content:
     # ------------------------------------------------------------ consistency
     def consistency(self) -> None:
         r = self.r
-        explained: set[tuple[str, str]] = set()  # the inputs of the error checks already reported
         for check in self.spec.checks:
             if any(not r.has(ref.sheet) for ref in check.left + check.right):
                 continue
             left, right, ok = r.evaluator.check(check)
             if ok:
                 continue
-            own = {(ref.sheet, x) for ref in check.left + check.right for x in ref.cells()}
-            keys = own | {k for k in own for k in self._source_keys(*k)}
+            keys = {(ref.sheet, x) for ref in check.left + check.right for x in ref.cells()}
+            keys |= {k for k in list(keys) for k in self._source_keys(*k)}
             if keys & (r.unread | r.flagged):
                 continue  # the cause has its own finding at its cell: one mistake, one finding
-            if check.severity == "error" and own <= r.live and keys & explained:
-                # the same check on live totals of columns already reported (表三's 总计 column J sums
-                # D–I): it fails because they do, so it is their cause, not another one
-                continue
             self._report_check(check, left, right)
-            if check.severity == "error":
-                explained |= keys - r.live
 
     def _addend_keys(self, sheet: str, cell: str) -> list[tuple[str, str]]:
         """The cells a live total adds up directly (listed in its finding)."""
