@@ -39,7 +39,7 @@ def _fail(message: str, code: int) -> None:
 
 # --- Chinese command-line plumbing -------------------------------------------------------------------------
 # click writes its usage errors and help headings in English. The users read Chinese, so every usage error is
-# rendered here as one Chinese line, with click's own wording in brackets (it helps when searching the web), and
+# rendered here as one Chinese line (click's English original is left out: a clerk cannot read it), and
 # the help screens get Chinese headings and placeholders. Only the group and command classes change: the command
 # bodies stay ordinary click.
 
@@ -217,7 +217,7 @@ def _usage_zh(exc: click.UsageError) -> str:
 
 
 class _ChineseUsageError(click.UsageError):
-    """A click usage error shown as one Chinese line (click's English in brackets), same exit code."""
+    """A click usage error shown as one Chinese line (without click's English), same exit code."""
 
     def __init__(self, original: click.UsageError, command_path: str | None = None):
         super().__init__(original.format_message(), original.ctx)
@@ -227,11 +227,10 @@ class _ChineseUsageError(click.UsageError):
         self.command_path = original.ctx.command_path if original.ctx is not None else command_path
 
     def format_message(self) -> str:
-        english = self.original.format_message()
         zh = _usage_zh(self.original)
         stop = "" if zh.endswith(("。", "？", "！")) else "。"
         hint = f"运行“{self.command_path} -h”查看用法。" if self.command_path else ""
-        return f"{zh}{stop}{hint}" + ("" if zh == english else f"（{english}）")
+        return f"{zh}{stop}{hint}"
 
     def show(self, file=None) -> None:
         click.echo(f"用法错误：{self.format_message()}", err=True)

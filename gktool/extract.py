@@ -81,7 +81,8 @@ def extract_record(analysis: Analysis) -> dict:
                     "column": column,
                     "value": number,
                     "printed": report.printed.get(key, ""),
-                    "at": report.place(sheet, cell).at,
+                    # a place the file has: gktool's own address only in a gktool workbook, else none
+                    "at": report.place(sheet, cell).at if key in report.places or report.kind == "gktool" else None,
                 }
             )
     rec["findings"] = [f.as_dict() for f in result.findings]

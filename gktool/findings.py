@@ -78,6 +78,11 @@ class Result:
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 
 
+def errors_first(findings: list) -> list:
+    """Findings (or their dicts) with the errors before the warnings, each kind in its own order."""
+    return sorted(findings, key=lambda f: (f["severity"] if isinstance(f, dict) else f.severity) != "error")
+
+
 def render_text(result: Result, color: bool = False) -> str:
     """Chinese text for a person: findings grouped by sheet, then a summary line."""
 
@@ -86,7 +91,7 @@ def render_text(result: Result, color: bool = False) -> str:
 
     lines = [paint(f"== {result.file}", "1")]
     by_sheet: dict[str, list[Finding]] = {}
-    for f in result.findings:
+    for f in errors_first(result.findings):  # what must be fixed before what should be checked
         by_sheet.setdefault(f.sheet or "（整个文件）", []).append(f)
     for sheet, items in by_sheet.items():
         lines.append(f"【{sheet}】")

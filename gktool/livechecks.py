@@ -36,8 +36,30 @@ class CheckRow:
     # computed the way the row's formulas compute them, for the cached results gktool writes
     compute: Callable[[dict], tuple[float, float]] | None = field(default=None, compare=False, hash=False)
 
-    def status_formula(self, row: int) -> str:
-        return f'IF({condition(f"E{row}", self.op, f"G{row}")},"通过","不通过")'
+    @property
+    def failed_text(self) -> str:
+        """What the status column says when this row does not hold: 不通过 for errors, 警告 for warnings."""
+        return "不通过" if self.severity == "error" else "警告"
+
+    def status_formula(self, row: int, failed: str | None = None) -> str:
+        """The status cell's formula: 通过, else `failed` (by default 不通过 or 警告 by severity)."""
+        return f'IF({condition(f"E{row}", self.op, f"G{row}")},"通过","{failed or self.failed_text}")'
+
+
+def overall_formula(status_range: str) -> str:
+    """The 校验 sheet's overall line, as validate words its verdict: how many errors and warnings."""
+    errors, warnings = f'COUNTIF({status_range},"不通过")', f'COUNTIF({status_range},"警告")'
+    return (
+        f'IF({errors}=0,IF({warnings}=0,"通过","通过（"&{warnings}&" 项警告，请核实）"),'
+        f'"不通过："&{errors}&" 项错误"&IF({warnings}=0,"","，"&{warnings}&" 项警告"))'
+    )
+
+
+def overall_text(errors: int, warnings: int) -> str:
+    """The overall line's value for `errors` failing error rows and `warnings` failing warning rows."""
+    if errors:
+        return f"不通过：{errors} 项错误" + (f"，{warnings} 项警告" if warnings else "")
+    return f"通过（{warnings} 项警告，请核实）" if warnings else "通过"
 
 
 def sum_formula(refs: tuple[Ref, ...], local: str | None = None) -> str:

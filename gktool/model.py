@@ -10,6 +10,7 @@ beside it, in words a person can find.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .compute import Evaluator
@@ -17,6 +18,7 @@ from .findings import Result
 from .spec import TEXT_TYPES, Spec
 
 Key = tuple[str, str]  # (spec sheet name, spec cell address)
+_ROW_COL = re.compile(r"(.*?)第(\d+)行第(\d+)列")  # a document table's cell as its reader names it
 
 KINDS = ("gktool", "xlsx", "xls", "ods", "xlsb", "docx", "html", "pdf")
 
@@ -109,7 +111,23 @@ class FilledReport:
     def cell_ref(self, sheet: str, cell: str, home: str | None = None) -> str:
         """A cell as listed in a finding: short within the finding's own sheet, else with its sheet."""
         p = self.place(sheet, cell)
+        if p.at != f"{p.sheet}!{p.cell}":  # a document's own words ("第4页 表格2 第4行第1列") already say where
+            return p.at
         return p.cell if home is None or p.sheet == home else f"{p.sheet}!{p.cell}"
+
+    def span(self, sheet: str, first: str, last: str) -> str:
+        """A run of cells named once: "三、依申请公开!D6:D26", "第4页 表格2 第4行第1–4列"."""
+        a, b = self.place(sheet, first), self.place(sheet, last)
+        if a.sheet == b.sheet and a.at == f"{a.sheet}!{a.cell}" and b.at == f"{b.sheet}!{b.cell}":
+            return f"{a.sheet}!{a.cell}:{b.cell}"
+        ma, mb = _ROW_COL.fullmatch(a.at), _ROW_COL.fullmatch(b.at)
+        if ma and mb and ma[1] == mb[1]:
+            (ra, ca), (rb, cb) = (ma[2], ma[3]), (mb[2], mb[3])
+            if ra == rb:
+                return f"{ma[1]}第{ra}行第{ca}–{cb}列"
+            if ca == cb:
+                return f"{ma[1]}第{ra}–{rb}行第{ca}列"
+        return f"{a.at} 至 {b.at}"
 
     def home(self, sheet: str) -> str:
         """The source sheet/place holding a spec sheet, for grouping its findings."""

@@ -275,6 +275,8 @@ class Spec:
     fingerprint: str = ""
     cross_year: CrossYear = field(default_factory=CrossYear, hash=False, compare=False)  # [cross_year], parsed
     published: dict = field(default_factory=dict, hash=False, compare=False)  # [published]: see readers/published.py
+    # report_title with "|" where a long title may break between words (the title itself without them)
+    report_title_breaks: str = ""
 
     def sheet(self, name_or_key: str) -> Sheet:
         for s in self.sheets:
@@ -523,6 +525,8 @@ def check_spec(spec: Spec) -> list[str]:
                 re.compile(pattern)
             except re.error as exc:
                 problems.append(f"[published] 的 {key} 不是正确的正则表达式（{exc}）")
+    if spec.report_title_breaks.replace("|", "") != spec.report_title:
+        problems.append("report_title_breaks 去掉“|”后应与 report_title 相同")
     problems.extend(cross_year_problems(spec))
     return list(dict.fromkeys(problems))
 
@@ -598,6 +602,7 @@ def _build_spec(text: str, format_name: str) -> Spec:
             (data["law"], data["notice_title"], data["fee_notice"], data["notice"]),
         ),
         published=data.get("published", {}),
+        report_title_breaks=data.get("report_title_breaks", data["report_title"]),
     )
 
 

@@ -63,7 +63,7 @@ def test_check_sheet_and_validate_agree_on_every_case(filled_workbook, spec, tmp
         overall = sheet[OVERALL_CELL].value
         statuses = {(r.rule, sheet.cell(CHECK_FIRST_ROW + i, 8).value) for i, r in enumerate(rows)}
         result = validate_file(path)
-        if (overall == "通过") != result.ok:
+        if overall.startswith("通过") != result.ok:
             disagree.append((name, overall, [f"{f.rule} {f.message[:60]}" for f in result.findings], statuses))
         failing_errors = {
             rule
@@ -72,4 +72,10 @@ def test_check_sheet_and_validate_agree_on_every_case(filled_workbook, spec, tmp
         }
         if failing_errors and result.ok:
             disagree.append((name, "sheet fails", failing_errors))
+        # warnings say 警告, never 不通过; the overall line counts them as validate does
+        failing_warnings = {rule for rule, status in statuses if status == "警告"}
+        if any(next(r for r in rows if r.rule == rule).severity != "warning" for rule in failing_warnings):
+            disagree.append((name, "警告 on an error row", failing_warnings))
+        if failing_warnings and "项警告" not in overall or (not failing_warnings and "警告" in overall):
+            disagree.append((name, "overall line and warning rows", overall, failing_warnings))
     assert not disagree, disagree

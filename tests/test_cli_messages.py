@@ -1,4 +1,4 @@
-"""Command-line usage errors and help screens speak Chinese (click's English only in brackets), exit code 2."""
+"""Command-line usage errors and help screens speak Chinese only (no click English), exit code 2."""
 
 import re
 import unicodedata
@@ -16,55 +16,44 @@ def run(*args):
     return CliRunner().invoke(main, list(args))
 
 
-def chinese_part(line: str) -> str:
-    """The line without click's original wording, which follows in full-width brackets at the end."""
-    return re.sub(r"（[^（]*[A-Za-z][^（]*）$", "", line)
-
-
 @pytest.mark.parametrize(
     "args, expected",
     [
         (
             ["validate"],
-            "用法错误：缺少参数 文件...。运行“gktool validate -h”查看用法。（Missing argument 'FILES...'.）",
+            "用法错误：缺少参数 文件...。运行“gktool validate -h”查看用法。",
         ),
         (
             ["new", "--year", "2020"],
-            "用法错误：--year 的值不对：2020 不在 2021 到 2100 之间。运行“gktool new -h”查看用法。"
-            "（Invalid value for '--year': 2020 不在 2021 到 2100 之间）",
+            "用法错误：--year 的值不对：2020 不在 2021 到 2100 之间。运行“gktool new -h”查看用法。",
         ),
         (
             ["new", "--year", "二〇二三"],
-            "用法错误：--year 的值不对：“二〇二三” 不是整数。运行“gktool new -h”查看用法。"
-            "（Invalid value for '--year': '二〇二三' is not a valid integer.）",
+            "用法错误：--year 的值不对：“二〇二三” 不是整数。运行“gktool new -h”查看用法。",
         ),
         (
             ["validate", "--format", "xml", "a.xlsx"],
-            "用法错误：--format 的值不对：“xml” 不是可选的值（可选：text、json）。运行“gktool validate -h”查看用法。"
-            "（Invalid value for '--format': 'xml' is not one of 'text', 'json'.）",
+            "用法错误：--format 的值不对：“xml” 不是可选的值（可选：text、json）。运行“gktool validate -h”查看用法。",
         ),
         (
             ["validate", "--zzz", "a.xlsx"],
-            "用法错误：没有选项 --zzz。运行“gktool validate -h”查看用法。（No such option '--zzz'.）",
+            "用法错误：没有选项 --zzz。运行“gktool validate -h”查看用法。",
         ),
         (
             ["validate", "--form", "json", "a.xlsx"],
-            "用法错误：没有选项 --form；是不是要用 --format？运行“gktool validate -h”查看用法。"
-            "（No such option '--form'. Did you mean '--format'?）",
+            "用法错误：没有选项 --form；是不是要用 --format？运行“gktool validate -h”查看用法。",
         ),
         (
             ["check", "a.xlsx"],
-            "用法错误：没有命令 check；可用的命令：collect、extract、new、report、rules、serve、validate。运行“gktool -h”查看用法。"
-            "（No such command 'check'.）",
+            "用法错误：没有命令 check；可用的命令：collect、extract、new、report、rules、serve、validate。运行“gktool -h”查看用法。",
         ),
         (
             ["new", "--unit"],
-            "用法错误：选项 --unit 后面要写一个值。运行“gktool new -h”查看用法。（Option '--unit' requires an argument.）",
+            "用法错误：选项 --unit 后面要写一个值。运行“gktool new -h”查看用法。",
         ),
         (
             ["report", "a.xlsx", "b.xlsx"],
-            "用法错误：多余的参数：b.xlsx（文件名中有空格时请加引号）。运行“gktool report -h”查看用法。"
-            "（Got unexpected extra argument (b.xlsx)）",
+            "用法错误：多余的参数：b.xlsx（文件名中有空格时请加引号）。运行“gktool report -h”查看用法。",
         ),
     ],
 )
@@ -72,7 +61,7 @@ def test_usage_errors_are_one_chinese_line_with_exit_code_2(args, expected):
     result = run(*args)
     assert result.exit_code == 2, result.output
     assert result.output.strip() == expected
-    assert not ENGLISH.search(chinese_part(expected))
+    assert not ENGLISH.search(result.output)
 
 
 def test_a_misspelt_command_gets_a_suggestion():
@@ -80,7 +69,7 @@ def test_a_misspelt_command_gets_a_suggestion():
     assert result.exit_code == 2
     line = result.output.strip()
     assert line.startswith("用法错误：没有命令 valdate；是不是要用 validate？")
-    assert "Traceback" not in line and not ENGLISH.search(chinese_part(line))
+    assert "Traceback" not in line and not ENGLISH.search(line)
 
 
 def screen_columns(text: str) -> int:

@@ -114,3 +114,13 @@ def test_contact_details_are_read_as_reports_print_them(tmp_path, monkeypatch):
     report = analysis.report
     assert [report.field(k) for k in ("website", "address", "phone")] == ["zn.gov.cn", "某县北街2号", "0951 7654321"]
     assert analysis.result.ok, [f.message for f in analysis.result.findings]
+
+
+def test_an_address_whose_colon_a_pdf_lost_is_still_read(spec):
+    """LibreOffice's PDF of a Word report can drop a full-width colon that ends a line ("（地址" / "行政中心…"):
+    the address is still found, so the report is not told it lacks one (K1)."""
+    import re
+
+    pattern = spec.published["contacts"]["address"]
+    assert re.search(pattern, "请与甲县人民政府办公室联系（地址行政中心501室；邮编：75100）")[1] == "行政中心501室"
+    assert re.search(pattern, "（通信地址：中宁县行政中心501室；电话")[1] == "中宁县行政中心501室"

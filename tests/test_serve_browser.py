@@ -201,7 +201,7 @@ def test_too_large_and_forbidden_pages(server, browser, files, shots):
     assert "文件超过 20 MB" in browser.find_element(*by("#message")).text
     shoot(browser, shots, "5-too-large")
     browser.get(server.links["乙县"].replace("/k/", "/k/x"))
-    assert "禁止访问" in browser.page_source and "乙县" not in browser.page_source
+    assert "无法打开这个页面" in browser.page_source and "乙县" not in browser.page_source
     shoot(browser, shots, "6-forbidden")
 
 

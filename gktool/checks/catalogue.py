@@ -24,7 +24,9 @@ class RuleInfo:
 BUILTIN = [
     RuleInfo("E0", "读取", "error", "文件无法读取（损坏、加密、扫描件、不是工作簿或报告等）"),
     RuleInfo("S1", "结构", "error", "gktool 工作簿的格式版本未知"),
-    RuleInfo("S9", "结构", "warning", "不是 gktool 生成的工作簿（按标签找到官方表格读取）"),
+    RuleInfo(
+        "S9", "结构", "warning", "不是 gktool 生成的工作簿，或 gktool 工作簿另存为其他格式（按标签找到官方表格读取）"
+    ),
     RuleInfo("S10", "结构", "warning", "工作簿中多了工作表（其中的内容不会被读取）"),
     RuleInfo("D1", "读取", "warning", "网页中有无法识别的字符（已用“�”代替）"),
     RuleInfo("P1", "读取", "warning", "PDF 中有扫描的页面（没有文字层，其中的内容未读取）"),

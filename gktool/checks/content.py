@@ -293,12 +293,7 @@ class _Content:
                     label = sheet.describe(cells[0])
                 out.append(f"{label}（{r.place(ref.sheet, cells[0]).at}）{_num_text(r.number(ref.sheet, cells[0]))}")
             else:
-                a, b = r.place(ref.sheet, cells[0]), r.place(ref.sheet, cells[-1])
-                span = (
-                    f"{a.sheet}!{a.cell}:{b.cell}"
-                    if a.sheet == b.sheet and "!" not in a.at[len(a.sheet) + 1 :]
-                    else f"{a.at} 至 {b.at}"
-                )
+                span = r.span(ref.sheet, cells[0], cells[-1])
                 out.append(f"{span} 各项之和 {_num_text(r.evaluator.sum((ref,)))}")
         return " + ".join(out)
 

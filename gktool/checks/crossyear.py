@@ -188,15 +188,18 @@ def y3_copied_text(this: FilledReport, last: FilledReport) -> list[Finding]:
                 continue
             pct = int(share * 100)
             home = this.home(sheet.name)
-            label = sheet.describe(c.cell)
-            section = label if label.startswith(sheet.title or sheet.name) else f"{sheet.title or sheet.name} {label}"
+            # each label once: the section's title, then the field's own label where the section has several
+            title = sheet.title or sheet.name
+            label = next((f.label for f in sheet.fields if sheet.field_cell(f.key).cell == c.cell), "")
+            several = sum(x.type == "narrative" for x in sheet.inputs) > 1
+            section = f"“{title}”中的“{label}”" if label and (several or label not in title) else f"“{title}”"
             out.append(
                 Finding(
                     "Y3",
                     "warning",
                     home,
                     (this.cell_ref(*key, home), _there(last, *key)),
-                    f"“{section}”（{this.place(*key).at}）的文字有 {pct}% 与上年报告“{name}”的同一部分相同"
+                    f"{section}（{this.place(*key).at}）的文字有 {pct}% 与上年报告“{name}”的同一部分相同"
                     f"（固定的官方表述不计），像是沿用了上年的内容；请按本年的实际情况撰写。",
                     int(found.share * 100),
                     pct,

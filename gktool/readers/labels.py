@@ -235,6 +235,11 @@ class _Matcher:
             )
             for x in rows[:-1]:
                 matches[x.row] = m
+                for col, last_col in zip(x.cols, last.cols, strict=False):
+                    # not printed: named by the one row the file does print, never by gktool's own sheet
+                    folded = self.out.places.get((table.sheet.name, cell_name(last.row, last_col)))
+                    if folded is not None:
+                        self.out.places[(table.sheet.name, cell_name(x.row, col))] = folded
         missing = [sr for sr in table.rows if sr.row not in matches and not any(sr in rows for _, rows in group_only)]
         for sr in missing:
             self._unread_row(table, sr)
@@ -353,8 +358,8 @@ class _Matcher:
 
     def _take_cell(self, table: SpecTable, row: int, col: int, grid: Grid, gr: int, gc: int, cell: GridCell | None):
         key = (table.sheet.name, cell_name(row, col))
-        at = cell.at if cell is not None else f"{grid.name}!{cell_name(gr, gc)}"
         short = _short(grid, gr, gc)
+        at = cell.at if cell is not None else f"{grid.name}!{short}" if _is_sheet(grid) else short
         self.out.places[key] = Place(grid.name, short, at)
         if cell is not None and cell.value is not None:
             self.out.values[key] = float(cell.value)
@@ -474,7 +479,14 @@ def _short(grid: Grid, r: int, c: int) -> str:
         return cell.at[len(grid.name) + 1 :]
     if cell is not None and cell.at:
         return cell.at
-    return f"第{r}行第{c}列"
+    if _is_sheet(grid):  # a blank cell of a worksheet: named like every other cell there ("E4")
+        return cell_name(r, c)
+    return f"{grid.name} 第{r}行第{c}列"
+
+
+def _is_sheet(grid: Grid) -> bool:
+    """Whether a grid is a worksheet, whose cells are named "Sheet1!D7" (not a document's table)."""
+    return any(cell.at.startswith(grid.name + "!") for cell in grid.cells.values())
 
 
 def _plain(v: float) -> str:

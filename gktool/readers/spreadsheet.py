@@ -13,6 +13,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from ..cells import cell_name
+from ..contract import CHECK_SHEET
 from ..errors import GkError
 from ..findings import Finding
 from ..fsutil import shown_path
@@ -165,18 +166,25 @@ def report_from_grids(spec: Spec, source: str, kind: str, grids: list[Grid]) -> 
         if isinstance(year, float) and year.is_integer():
             report.year = int(year)
     _unlabelled_fields(spec, report)
-    findings.insert(
-        0,
-        Finding(
-            "S9",
-            "warning",
-            "",
-            (),
+    if _gktool_layout(spec, grids):
+        # gktool's own sheets, without its stamp: the file was saved again by another program or format
+        how = f"另存为 .{kind} 格式" if kind != "xlsx" else "被其他程序另存过，gktool 的格式标识已丢失"
+        message = (
+            f"这是 gktool 生成的工作簿，但{how}：已按标签读取，检查照常进行；“校验”表的实时检查和单元格保护在另存后"
+            "可能不再可靠。请用 Excel 或 WPS 把它另存为 .xlsx 格式（Excel 工作簿）后再填写和提交。"
+        )
+    else:
+        message = (
             "这不是 gktool 生成的工作簿：已按标签找到官方表格并读取，检查照常进行。"
-            "建议用 gktool new 生成填报工作簿，填写时可随时看到检查结果。",
-        ),
-    )
+            "建议用 gktool new 生成填报工作簿，填写时可随时看到检查结果。"
+        )
+    findings.insert(0, Finding("S9", "warning", "", (), message))
     return report, findings
+
+
+def _gktool_layout(spec: Spec, grids: list[Grid]) -> bool:
+    """Whether a workbook has every sheet a gktool workbook of this format has, 校验 included."""
+    return {s.name for s in spec.sheets} | {CHECK_SHEET} <= {g.name for g in grids}
 
 
 def report_from_raw_workbook(wb: RawWorkbook, spec: Spec | None = None) -> tuple[FilledReport, list[Finding]]:

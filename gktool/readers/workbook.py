@@ -415,7 +415,14 @@ class WorkbookReading:
                 continue
             present += col == 8
             found = normalize_formula(cell.formula)
-            ok = found in sides if col != 8 else any(found == normalize_formula(row.status_formula(r)) for row in rows)
+            # a workbook from before warnings showed 警告 says 不通过 on every row: its formulas are intact too
+            ok = (
+                found in sides
+                if col != 8
+                else any(
+                    found in {normalize_formula(row.status_formula(r, t)) for t in ("不通过", "警告")} for row in rows
+                )
+            )
             if not ok:
                 changed.append(f"{'ABCDEFGHI'[col - 1]}{r}")
         if changed or (rows and present == 0):  # edited formulas, or every status formula gone

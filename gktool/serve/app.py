@@ -10,6 +10,7 @@ behind a reverse proxy that serves it under a prefix.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import functools
 import hashlib
@@ -34,7 +35,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..collect import VERDICT_ORDER
 from ..errors import GkError
-from ..findings import Finding, Result
+from ..findings import Finding, Result, errors_first
 from . import work
 from .storage import BOARD, Storage, Submission, Unit, display_name, stored_suffix
 
@@ -44,12 +45,24 @@ DRAIN_LIMIT = 64 * 1024 * 1024  # read (and drop) at most this much of a refused
 DRAIN_SECONDS = 30
 CHUNK = 1024 * 1024
 
+# The 403 page is one page for every refused address (nothing revealed), so it cannot link the stylesheet
+# by a relative path: it carries the site's stylesheet inline, allowed by its hash and nothing else.
+_STYLE = (Path(__file__).parent / "static" / "gktool.css").read_text(encoding="utf-8")
+_STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    f"default-src 'none'; style-src 'self' 'sha256-{_STYLE_HASH}'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
 )
 FORBIDDEN_PAGE = (
-    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>禁止访问</title>'
-    "<p>禁止访问。请使用收到的完整链接。</p></html>\n"
+    '<!doctype html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+    '<meta name="robots" content="noindex, nofollow">\n'
+    f"<title>无法打开 · 政府信息公开工作年度报告报送</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+    '<header class="top"><div class="wrap">政府信息公开工作年度报告报送</div></header>\n<main class="wrap">\n'
+    "<h1>无法打开这个页面</h1>\n"
+    '<div class="verdict fail" id="message">这个链接不完整、已失效，或者不是本单位的链接。'
+    "请打开政务公开办发给本单位的报送链接（完整复制，不要删改）；找不到或打不开时，请向政务公开办索取本单位的链接。</div>\n"
+    '</main>\n<footer class="wrap foot">由 gktool 提供。</footer>\n</body>\n</html>\n'
 )
 VERDICT_CLASS = {"通过": "pass", "有警告": "warn", "不通过": "fail", "无法读取": "fail", "未提交": "none"}
 
@@ -213,7 +226,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         if not own(me, sub):
             return forbidden()
         by_sheet: dict[str, list[dict]] = {}
-        for f in sub.findings():
+        for f in errors_first(sub.findings()):  # as validate prints them: what must be fixed first
             by_sheet.setdefault(f["sheet"] or "（整个文件）", []).append(f)
         unit = storage.units_by_id.get(sub.unit_id)
         return page(
@@ -302,7 +315,12 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
     async def upload(request: Request, unit: Unit) -> Response:
         wants_json = "application/json" in request.headers.get("accept", "")
         if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-            return message(request, 400, "请用 multipart/form-data 上传，文件放在 file 字段中。", wants_json)
+            return message(
+                request,
+                400,
+                "没有收到文件。请在本单位的报送页面点“选择文件”选好年度报告，再点“上传并检查”。",
+                wants_json,
+            )
         too_large = f"文件超过 {MAX_UPLOAD // (1024 * 1024)} MB，未接收；请检查是否选错了文件。"
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY:

@@ -128,6 +128,22 @@ WIDTH_SLACK = Mm(0.3)  # borders and rounding: a column for n characters needs a
 
 CN_DIGITS = "一二三四五六七八九十"
 
+# The title's widths in ems of SIZE_TITLE, measured on LibreOffice's PDF of a report: ideographs are one em
+# in every CJK face; digits are 0.636 em in DejaVu Sans, which LibreOffice substitutes when 方正小标宋简体 is
+# missing (the face's own digits are 0.5 em, so the wider value is safe for both), and LibreOffice puts
+# 0.2 em between a run of digits and the ideographs on either side.
+TITLE_NARROW_EM = 0.636
+TITLE_AUTOSPACE_EM = 0.2
+TITLE_SLACK_EM = 0.25  # a line filled to the last quarter em may still wrap in another program
+TITLE_MAX_LINES = 4  # a longer title is no title to lay out: it wraps by itself
+TITLE_MAX_WORDS = 14  # every choice of breaks among this many words is tried (2**13 at most)
+# A unit name too long for one line breaks only after one of its administrative levels (…自治区|…市|…县|…局);
+# the characters after 市/县/区/乡 that make a word with it (市场, 县委, 区域, 乡村 …) forbid the break.
+_UNIT_LEVEL = re.compile(
+    r"(?:人民政府|自治区|自治州|自治县|街道|省|(?<![城都])市(?![场政容民级属直委辖])|县(?![委级域属直])"
+    r"|(?<![社园景片小])区(?![域委级属直])|旗|盟|镇(?![委])|(?<![城])乡(?![村镇委]))(?=.)"
+)
+
 
 @dataclass(frozen=True)
 class Block:
@@ -145,6 +161,63 @@ class Block:
 def report_title(analysis) -> str:
     unit, year = _unit(analysis), _year(analysis)
     return analysis.spec.report_title.format(unit=unit, year=year if year else "")
+
+
+def title_width(text: str) -> float:
+    """The printed width of a title line in ems of the title size (see TITLE_NARROW_EM)."""
+    boundaries = sum(a.isascii() != b.isascii() for a, b in zip(text, text[1:], strict=False))
+    return sum(TITLE_NARROW_EM if ch.isascii() else 1.0 for ch in text) + TITLE_AUTOSPACE_EM * boundaries
+
+
+def title_words(spec: Spec, unit: str, year) -> list[tuple[str, bool]]:
+    """The title as the pieces a line may end after — the unit's levels, the year, the spec's phrases —
+    each with whether it is a piece of the unit name followed by more of it (a break there splits the name)."""
+    words = []
+    for piece in spec.report_title_breaks.split("|"):
+        if "{unit}" in piece and unit:
+            cuts = [0] + [m.end() for m in _UNIT_LEVEL.finditer(unit)] + [len(unit)]
+            parts = [unit[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+            head, tail = piece.split("{unit}", 1)
+            parts[0], parts[-1] = head + parts[0], parts[-1] + tail.format(year=year)
+            words.extend((x, i + 1 < len(parts)) for i, x in enumerate(parts))
+        else:
+            text = piece.format(unit=unit, year=year)
+            if text:
+                words.append((text, False))
+    return words
+
+
+def title_lines(spec: Spec, unit: str, year, per_line: float) -> list[str]:
+    """The title in as few lines as fit `per_line` ems, breaking only between words (title_words): the unit
+    name kept whole where it fits, then the longest line as short as possible. A unit name with no level
+    to break after and longer than a line is the one thing cut where the line ends. A title of more than
+    TITLE_MAX_LINES lines (a unit name of paragraph length) is left to wrap by itself, as one piece."""
+    words, n = title_words(spec, unit, year), 0
+    while n < len(words):
+        w, inner = words[n]
+        if title_width(w) > per_line:
+            cut = 1
+            while cut < len(w) and title_width(w[: cut + 1]) <= per_line:
+                cut += 1
+            words[n : n + 1] = [(w[:cut], True), (w[cut:], inner)]
+        n += 1
+    whole = ["".join(w for w, _ in words)]
+    if len(words) > TITLE_MAX_WORDS:
+        return whole
+    best = None
+    for mask in range(1 << max(0, len(words) - 1)):  # every choice of breaks: a title has a handful of words
+        lines, line, split = [], words[0][0], 0
+        for i, (w, _) in enumerate(words[1:]):
+            if mask >> i & 1:
+                lines.append(line)
+                line, split = w, split + words[i][1]
+            else:
+                line += w
+        lines.append(line)
+        widest = max(title_width(x) for x in lines)
+        if widest <= per_line and (best is None or (len(lines), split, widest) < best[0]):
+            best = ((len(lines), split, widest), lines)
+    return best[1] if best and len(best[1]) <= TITLE_MAX_LINES else whole
 
 
 MAX_NAME_BYTES = 240  # file names: 255 bytes on most file systems, with room to spare
@@ -831,6 +904,18 @@ class _Renderer:
             pf.line_spacing = Pt(36)
             pf.space_after = LINE
             pf.keep_with_next = True
+            # a long title breaks between words (after the unit, the year …), never inside one
+            per_line = TEXT_WIDTH / SIZE_TITLE - TITLE_SLACK_EM
+            lines = title_lines(self.spec, _unit(self.analysis), _year(self.analysis) or "", per_line)
+            if "".join(lines) == text:
+                for i, line in enumerate(lines):
+                    run = self._run(p, line, kind)
+                    if i + 1 < len(lines):
+                        run.add_break()
+                return
+        elif kind == "closing" and self.doc.paragraphs:
+            # the contact paragraph never stands alone on the last page: the paragraph before comes with it
+            self.doc.paragraphs[-2].paragraph_format.keep_with_next = True
         elif kind in self.HEADING_STYLES:
             name, level = self.HEADING_STYLES[kind]
             p.style = self.doc.styles[name]

@@ -16,7 +16,7 @@ from ..errors import GkError
 from ..filldata import check_value
 from ..findings import SEVERITY_ZH
 from ..fsutil import atomic_output
-from ..livechecks import OP_TEXT, CheckRow, check_rows, input_blocks, violated_formula
+from ..livechecks import OP_TEXT, CheckRow, check_rows, input_blocks, overall_formula, overall_text, violated_formula
 from ..spec import InputType, Sheet, Spec, form_layout
 from .previous import live_rows, write_previous_sheet
 
@@ -233,6 +233,7 @@ class _Writer:
         self.f_verdict_label = add({**box, "bold": True, "font_size": 16, "align": "center", "bg_color": "#DDEBF7"})
         self.f_bad = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.f_ok = add({"bg_color": "#C6EFCE", "font_color": "#006100"})
+        self.f_warn = add({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
 
     def _input_format(self, type_key: str):
         if type_key == "narrative":
@@ -261,7 +262,10 @@ class _Writer:
             cell = sheet.field_cell(f.key)
             ws.write(f"A{row}", f.label, self.f_form_label)
             self._write_input(ws, sheet, cell.cell, f.type)
-            note = ("必填。" if f.required else "") + f.note
+            # what validate requires before publishing (K1, K4) is said where it is typed, as on the cover
+            must = f.required or (f.publish and f.type != "narrative")
+            zero = f.publish and self.spec.types[f.type].numeric
+            note = ("必填。" if must else "") + ("没有的填 0，不能留空。" if zero else "") + f.note
             if f.type == "narrative":
                 # No note column beside a narrative (its width would shrink the printed text): the
                 # note shows when the cell is selected. Past the cell's room a warning (not a stop:
@@ -405,20 +409,13 @@ class _Writer:
         last = CHECK_FIRST_ROW + len(rows) - 1
         status_range = f"H{CHECK_FIRST_ROW}:H{last}"
         verdicts = [self._verdict(r) for r in rows]
-        overall = (
-            "通过" if all(v[2] for v, r in zip(verdicts, rows, strict=False) if r.severity == "error") else "不通过"
-        )
+        failing = [r.severity for v, r in zip(verdicts, rows, strict=False) if not v[2]]
+        overall = overall_text(failing.count("error"), failing.count("warning"))
         # row 1: the overall verdict, large, before anything else
         ws.merge_range("A1:B1", "总体结论", self.f_verdict_label)
-        error_range = f"B{CHECK_FIRST_ROW}:B{last}"
         end = f"{chr(ord(OVERALL_CELL[0]) + 1)}{OVERALL_CELL[1:]}"
         ws.merge_range(f"{OVERALL_CELL}:{end}", "", self.f_verdict)
-        ws.write_formula(
-            OVERALL_CELL,
-            f'=IF(COUNTIFS({error_range},"错误",{status_range},"不通过")=0,"通过","不通过")',
-            self.f_verdict,
-            overall,
-        )
+        ws.write_formula(OVERALL_CELL, "=" + overall_formula(status_range), self.f_verdict, overall)
         ws.merge_range("E1:I1", "“错误”必须全部通过才能提交；“警告”请核实，确属实际情况的在报告中说明。", self.f_text)
         ws.set_row(0, 42)
         ws.merge_range(
@@ -439,13 +436,20 @@ class _Writer:
             ws.write_formula(f"E{r}", "=" + row.left_formula, self.f_total, tidy(left))
             ws.write(f"F{r}", OP_TEXT[row.op], self.f_label_c)
             ws.write_formula(f"G{r}", "=" + row.right_formula, self.f_total, tidy(right))
-            ws.write_formula(f"H{r}", "=" + row.status_formula(r), self.f_label_c, "通过" if ok else "不通过")
+            ws.write_formula(f"H{r}", "=" + row.status_formula(r), self.f_label_c, "通过" if ok else row.failed_text)
             ws.write(f"I{r}", row.hint, self.f_label)
             lines = max(_lines(t, widths[c] - 1) for c, t in (("C", row.title), ("D", row.where), ("I", row.hint)))
             ws.set_row(r - 1, 15 * lines + 5)
-        for rng in (status_range, OVERALL_CELL):
-            ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": '"不通过"', "format": self.f_bad})
-            ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": '"通过"', "format": self.f_ok})
+        for rng in (status_range, OVERALL_CELL):  # the overall line starts with its verdict, then the counts
+            ws.conditional_format(
+                rng, {"type": "text", "criteria": "begins with", "value": "不通过", "format": self.f_bad}
+            )
+            ws.conditional_format(
+                rng, {"type": "text", "criteria": "begins with", "value": "通过", "format": self.f_ok}
+            )
+            ws.conditional_format(
+                rng, {"type": "text", "criteria": "begins with", "value": "警告", "format": self.f_warn}
+            )
         ws.freeze_panes("A4")
         ws.repeat_rows(2)
         ws.set_landscape()
