@@ -26,7 +26,8 @@ from .readers import read_report
 from .readers.labels import unit_and_year
 from .validate import analyse_file, finish, read_previous
 from .writers.pdf import pdf_bytes, require_soffice
-from .writers.report import default_report_path, document_bytes, format_number, report_title
+from .writers.report import default_report_path, document_bytes
+from .writers.report_wording import format_number, report_title
 from .writers.webpage import page_bytes
 
 FORMATS = {".docx": "docx", ".html": "html", ".pdf": "pdf"}

@@ -134,6 +134,43 @@ class RatioCheck:
 
 
 @dataclass(frozen=True)
+class ReportFigures:
+    """The [report] table: the cells the Word report's generated paragraphs quote (for a section left empty)."""
+
+    active: str  # the table described row by row (表二)
+    new: Ref
+    carried_in: Ref
+    resolved: Ref
+    carried_out: Ref
+    outcomes: tuple[tuple[str, Ref], ...]  # (what the paragraph calls it, its cells)
+    reviews: tuple[Ref, ...]
+    suits: tuple[Ref, ...]
+
+    def refs(self) -> list[Ref]:
+        """Every cell the table names, for checking that each is a cell of the spec."""
+        return [self.new, self.carried_in, self.resolved, self.carried_out, *(r for _, r in self.outcomes)] + [
+            *self.reviews,
+            *self.suits,
+        ]
+
+
+def _report_figures(data: dict | None, fields: dict) -> ReportFigures | None:
+    if not data:
+        return None
+
+    def refs(value) -> tuple[Ref, ...]:
+        return tuple(parse_ref(t, "", fields) for t in (value if isinstance(value, list) else [value]))
+
+    return ReportFigures(
+        data["active"],
+        *(parse_ref(data[k], "", fields) for k in ("new", "carried_in", "resolved", "carried_out")),
+        tuple((o["what"], parse_ref(o["cells"], "", fields)) for o in data.get("outcomes", [])),
+        refs(data.get("reviews", [])),
+        refs(data.get("suits", [])),
+    )
+
+
+@dataclass(frozen=True)
 class NarrativeCheck:
     what: str
     pattern: str
@@ -272,6 +309,7 @@ class Spec:
     narrative_checks: tuple[NarrativeCheck, ...] = ()
     ratio_checks: tuple[RatioCheck, ...] = ()
     pair_checks: tuple[PairCheck, ...] = ()
+    report_figures: ReportFigures | None = None  # [report]
     fingerprint: str = ""
     cross_year: CrossYear = field(default_factory=CrossYear, hash=False, compare=False)  # [cross_year], parsed
     published: dict = field(default_factory=dict, hash=False, compare=False)  # [published]: see readers/published.py
@@ -506,6 +544,13 @@ def check_spec(spec: Spec) -> list[str]:
             for x in r.cells():
                 if (r.sheet, x) not in cells:
                     problems.append(f"比例核对“{rc.what}”引用的 {r.sheet}!{x} 不是可填或合计单元格")
+    if spec.report_figures is not None:
+        if spec.report_figures.active not in names:
+            problems.append(f"[report] 的 active “{spec.report_figures.active}”不是工作表")
+        for r in spec.report_figures.refs():
+            for x in r.cells():
+                if (r.sheet, x) not in cells:
+                    problems.append(f"[report] 引用的 {r.sheet}!{x} 不是可填或合计单元格")
     for pc in spec.pair_checks:
         if pc.severity not in SEVERITIES:
             problems.append(f"成对核对 {pc.id} 的 severity “{pc.severity}”应为 error 或 warning")
@@ -595,6 +640,7 @@ def _build_spec(text: str, format_name: str) -> Spec:
         narrative_checks=narrative,
         ratio_checks=ratios,
         pair_checks=pairs,
+        report_figures=_report_figures(data.get("report"), fields),
         fingerprint=_fingerprint(data),
         cross_year=parse_cross_year(
             data.get("cross_year", {}),

@@ -591,7 +591,7 @@ def _report_pair(tmp_path, spec, last_change=None):
 
 
 def _paragraphs(analysis):
-    from gktool.writers.report import report_blocks
+    from gktool.writers.report_wording import report_blocks
 
     return [b.text for b in report_blocks(analysis) if b.kind == "para"]
 
@@ -682,7 +682,7 @@ def test_y3_never_flags_the_paragraphs_gktool_report_generates(tmp_path, spec):
     from gktool.checks.crossyear import y3_copied_text
     from gktool.spec_crossyear import squash
     from gktool.validate import analyse_file
-    from gktool.writers.report import report_blocks
+    from gktool.writers.report_wording import report_blocks
 
     keys = [k for k, c in spec.field_cells.items() if c.type == "narrative"]
     labels = {f.label: f.key for s in spec.sheets for f in s.fields}

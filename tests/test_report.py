@@ -33,10 +33,9 @@ from gktool.writers.report import (
     default_report_path,
     document_bytes,
     fontconfig_xml,
-    narrative_paragraphs,
-    report_blocks,
     write_report,
 )
+from gktool.writers.report_wording import narrative_paragraphs, report_blocks
 from gktool.writers.workbook import new_workbook
 
 from .helpers import soffice_available, soffice_convert

@@ -182,7 +182,7 @@ def pdf_facts(path: Path) -> tuple[dict[str, str], list[str]]:
 
 def pdf_bytes(analysis, draft: bool = False, timeout: float = CONVERT_TIMEOUT) -> bytes:
     """The report as PDF bytes, converted from the Word report and checked (fonts embedded, Title, Author)."""
-    from .report import report_title
+    from .report_wording import report_title
 
     require_soffice()
     with tempfile.TemporaryDirectory(prefix="gktool-pdf-") as work:

@@ -28,12 +28,11 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 from docx.table import _Cell
 
-from ..cells import cell_name, col_index, parse_range
-from ..compute import tidy
+from ..cells import col_index, parse_range
 from ..errors import EXIT_FINDINGS, GkError
 from ..fsutil import atomic_output
-from ..spec import Label, Sheet, Spec
-from .year_on_year import year_on_year
+from ..spec import Sheet, Spec
+from .report_wording import Block, report_blocks, report_title, report_unit, report_year, value_text, xml_safe
 
 # ----------------------------------------------------------------- typesetting (GB/T 9704-2012)
 FONT_TITLE = "方正小标宋简体"  # 2号 title
@@ -126,7 +125,6 @@ TWIPS_PER_EMU = 1 / 635
 KEEP_TOGETHER_ROWS = 16  # tables up to this many rows are kept on one page
 WIDTH_SLACK = Mm(0.3)  # borders and rounding: a column for n characters needs a little more than n
 
-CN_DIGITS = "一二三四五六七八九十"
 
 # The title's widths in ems of SIZE_TITLE, measured on LibreOffice's PDF of a report: ideographs are one em
 # in every CJK face; digits are 0.636 em in DejaVu Sans, which LibreOffice substitutes when 方正小标宋简体 is
@@ -145,24 +143,7 @@ _UNIT_LEVEL = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Block:
-    """One piece of the report: kind is title | para | h1 | h2 | table | closing.
-
-    A para's `lead` is a run-in sub-heading set like a level-2 heading ("（一）…。" before the text)."""
-
-    kind: str
-    text: str = ""
-    sheet: Sheet | None = None
-    lead: str = ""
-
-
 # ----------------------------------------------------------------- public API
-def report_title(analysis) -> str:
-    unit, year = _unit(analysis), _year(analysis)
-    return analysis.spec.report_title.format(unit=unit, year=year if year else "")
-
-
 def title_width(text: str) -> float:
     """The printed width of a title line in ems of the title size (see TITLE_NARROW_EM)."""
     boundaries = sum(a.isascii() != b.isascii() for a, b in zip(text, text[1:], strict=False))
@@ -237,7 +218,7 @@ def default_report_path(analysis, workbook_path: Path) -> Path:
     name = safe(report_title(analysis)) or "政府信息公开工作年度报告"
     if not fits(name):
         # keep the year and the report's own words; shorten the unit, marking the cut with …
-        unit, year = _unit(analysis), _year(analysis)
+        unit, year = report_unit(analysis), report_year(analysis)
         for keep in range(len(unit) - 1, -1, -1):
             shorter = safe(analysis.spec.report_title.format(unit=unit[:keep] + "…", year=year or ""))
             if fits(shorter):
@@ -296,7 +277,7 @@ def fontconfig_xml() -> str:
 
 def _report_date(analysis) -> _dt.datetime:
     """The report's fixed date: 1 January after the report year (when reports are due), not the clock."""
-    year = _year(analysis)
+    year = report_year(analysis)
     return _dt.datetime(year + 1, 1, 1) if 1980 <= year + 1 <= 2107 else _dt.datetime(1980, 1, 1)
 
 
@@ -315,386 +296,8 @@ def _stable_zip(data: bytes, when: tuple) -> bytes:
 
 def _clip(text: str, limit: int = PROPERTY_CHARS) -> str:
     """A document property: XML-safe and within Word's length limit (python-docx raises beyond 255)."""
-    text = _xml_safe(text)
+    text = xml_safe(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# ----------------------------------------------------------------- wording
-def report_blocks(analysis) -> list[Block]:
-    """Everything the report says, in order: numbers are taken from the analysis only."""
-    spec: Spec = analysis.spec
-    blocks = [Block("title", report_title(analysis)), Block("para", _opening(analysis))]
-    for sheet in spec.sheets:
-        if not sheet.section:
-            continue
-        blocks.append(Block("h1", f"{sheet.section}、{sheet.heading}"))
-        if sheet.kind == "table":
-            blocks.append(Block("table", sheet=sheet))
-            continue
-        blocks.extend(_form_blocks(analysis, sheet))
-    closing = _closing(analysis)
-    if closing:
-        blocks.append(Block("closing", closing))
-    return blocks
-
-
-def narrative_paragraphs(text: str) -> list[str]:
-    """A narrative cell as paragraphs: one per non-empty line, surrounding (full-width) spaces removed."""
-    text = re.sub(r"\r\n?|[\x0b\x0c\u2028\u2029]", "\n", str(text or ""))
-    return [line.strip() for line in _xml_safe(text).split("\n") if line.strip()]
-
-
-_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def _xml_safe(text: str) -> str:
-    """Drop characters XML cannot hold (control characters pasted into a cell), which python-docx refuses."""
-    return _XML_UNSAFE.sub("", text)
-
-
-def _field(analysis, key: str, default=""):
-    if key not in analysis.spec.field_cells:
-        return default
-    value = analysis.field(key)
-    return default if value is None else value
-
-
-def _unit(analysis) -> str:
-    # a source without the cover's cell (any other workbook, a published report) has the unit its reader
-    # found in a title or the file name; without it the report's title would lose the unit
-    found = getattr(analysis.report, "unit", None) or ""
-    return str(_field(analysis, "unit") or found).strip()
-
-
-def _year(analysis) -> int:
-    try:
-        return int(_field(analysis, "year", 0) or getattr(analysis.report, "year", None) or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _num(x: float) -> str:
-    t = tidy(x)
-    return str(t) if isinstance(t, int) else f"{x:.2f}"
-
-
-def _opening(analysis) -> str:
-    spec = analysis.spec
-    unit, year = _unit(analysis), _year(analysis)
-    who = unit or "本机关"
-    parts = [
-        f"本报告依据{spec.law}的规定，按照{spec.notice_title}（{spec.notice}）规定的格式编制，"
-        f"报告{who}{year}年度政府信息公开工作情况。"
-    ]
-    parts.append(f"报告中所列数据的统计期限为{year}年1月1日至12月31日。")
-    name, site = str(_field(analysis, "website_name")).strip(), str(_field(analysis, "website")).strip()
-    if name and site:
-        parts.append(f"本报告的电子版可在{name}（{site}）下载。")
-    elif name or site:
-        parts.append(f"本报告的电子版可在{name or site}下载。")
-    return "".join(parts)
-
-
-def _closing(analysis) -> str:
-    office = str(_field(analysis, "contact_office")).strip() or _unit(analysis)
-    details = [
-        (label, str(_field(analysis, key)).strip())
-        for key, label in (("address", "地址"), ("postcode", "邮编"), ("phone", "电话"), ("email", "邮箱"))
-    ]
-    details = [f"{label}：{value}" for label, value in details if value]
-    if not office and not details:
-        return ""
-    text = f"如对本报告有疑问，请与{office or '我们'}联系"
-    if details:
-        text += "（" + "；".join(details) + "）"
-    return text + "。"
-
-
-def _form_blocks(analysis, sheet: Sheet) -> list[Block]:
-    out: list[Block] = []
-    fields = sheet.fields
-    narratives = [f for f in fields if f.type == "narrative"]
-    empty_section = all(not narrative_paragraphs(_field(analysis, f.key)) for f in narratives)
-    # sections whose sub-headings come from the spec (一) keep them; elsewhere (五, 六) the clerk's own
-    # "（一）…" paragraphs are the sub-headings
-    clerk_headings = not any(f.heading for f in narratives)
-    fee_at = None
-    sub = 0
-    for f in fields:
-        if f.key in ("fee_count", "fee_amount"):
-            if fee_at is None:
-                fee_at = len(out)
-                out.append(Block("para", _fee_sentence(analysis)))
-            continue
-        if f.type != "narrative":
-            value = analysis.field(f.key)
-            shown = value if isinstance(value, str) else _num(value)
-            if shown:
-                out.append(Block("para", f"{f.label}：{shown}"))
-            continue
-        if f.heading:
-            sub += 1
-            label = f.label if f.label.startswith(("（", "(")) else f"（{_cn(sub)}）{f.heading}"
-            out.append(Block("h2", label))
-        paras = narrative_paragraphs(_field(analysis, f.key))
-        if not paras:
-            text = _generated(analysis, sheet, f, empty_section)
-            paras = [text] if text else []
-        out.extend(_clerk_block(p) if clerk_headings else Block("para", p) for p in paras)
-    numbered = [b for b in out if b.kind == "h2" or b.lead]
-    if fee_at is not None and numbered:
-        # the clerk numbered the section: the fee sentence becomes the next item, set the same way,
-        # instead of an unnumbered paragraph in front of （一）
-        fee = out.pop(fee_at)
-        n = max(_cn_value(_SUBHEAD.match(b.lead or b.text).group(1)) for b in numbered) + 1
-        heading = f"（{_cn(n)}）收取信息处理费情况"
-        if any(b.kind == "h2" for b in numbered):
-            out += [Block("h2", heading), fee]
-        else:
-            out.append(Block("para", fee.text, lead=heading + "。"))
-    return out
-
-
-_SUBHEAD = re.compile(r"[（(]([一二三四五六七八九十]{1,3})[）)]")
-_SENTENCE_END = "。；！？;!?"
-SUBHEAD_CHARS = 40  # a stand-alone or run-in sub-heading is at most this long
-
-
-def _clerk_block(text: str) -> Block:
-    """A clerk's paragraph: "（一）标题" alone is a level-2 heading; "（一）标题。正文…" a run-in heading."""
-    if not _SUBHEAD.match(text):
-        return Block("para", text)
-    body = text.rstrip(_SENTENCE_END)
-    if len(text) <= SUBHEAD_CHARS and not any(ch in body for ch in _SENTENCE_END):
-        return Block("h2", text)
-    cut = min((i for i, ch in enumerate(text) if ch in _SENTENCE_END), default=len(text))
-    if cut < SUBHEAD_CHARS and cut + 1 < len(text):
-        return Block("para", text[cut + 1 :], lead=text[: cut + 1])
-    return Block("para", text)
-
-
-def _cn_value(numeral: str) -> int:
-    """'三' -> 3, '十二' -> 12, '二十一' -> 21; anything else -> 0."""
-    digit = {c: i + 1 for i, c in enumerate(CN_DIGITS[:9])}
-    m = re.fullmatch(r"([一二三四五六七八九])?(十)?([一二三四五六七八九])?", numeral)
-    if not m or not numeral or (m.group(1) and m.group(3) and not m.group(2)):
-        return 0
-    tens, ten, ones = m.groups()
-    if not ten:
-        return digit[tens or ones]
-    return (digit[tens] if tens else 1) * 10 + (digit[ones] if ones else 0)
-
-
-def _cn(n: int) -> str:
-    if n <= 10:
-        return CN_DIGITS[n - 1]
-    return ("" if n < 20 else CN_DIGITS[n // 10 - 1]) + "十" + (CN_DIGITS[n % 10 - 1] if n % 10 else "")
-
-
-def _generated(analysis, sheet: Sheet, f, empty_section: bool) -> str:
-    """A paragraph for an empty narrative cell: facts from the tables, or a neutral sentence."""
-    unit, year = _unit(analysis), _year(analysis)
-    who = unit or "本机关"
-    if f.key == "overview":
-        return f"现将{who}{year}年政府信息公开工作情况报告如下。"
-    if f.key == "active":
-        text = _active_summary(analysis)
-        if text:
-            return text + _year_on_year(analysis, f.key)
-    if f.key == "request":
-        text = _request_summary(analysis)
-        if text:
-            return text + _year_on_year(analysis, f.key)
-    if f.key == "other":
-        return "无其他需要报告的事项。"
-    if f.key in ("problems", "improvements"):
-        # one sentence for an empty section 五; a filled half speaks for itself
-        if empty_section and f is next(x for x in sheet.fields if x.type == "narrative"):
-            return "本年度没有需要专门报告的问题及改进情况。"
-        return ""
-    topic = f.heading or f.label
-    return f"本年度{topic}方面没有需要专门说明的情况。"
-
-
-def _year_on_year(analysis, key: str) -> str:
-    """Figures against last year's, when `report --previous` gave its report (see crossyear.py)."""
-    last = getattr(analysis, "previous", None)
-    if last is None or analysis.report is None:
-        return ""
-    return year_on_year(analysis.report, last, key)
-
-
-def _fee_sentence(analysis) -> str:
-    spec = analysis.spec
-    count, amount = float(_field(analysis, "fee_count", 0) or 0), float(_field(analysis, "fee_amount", 0) or 0)
-    if count <= 0 and amount <= 0:
-        return f"按照{spec.fee_notice}的规定，本年度没有收取信息处理费。"
-    return (
-        f"按照{spec.fee_notice}的规定，本年度对{_num(count)}件政府信息公开申请收取了信息处理费，"
-        f"信息处理费金额合计{_num(amount)}元。"
-    )
-
-
-# ----------------------------------------------------------------- facts from the tables
-def _table_sheet(spec: Spec, *words: str) -> Sheet | None:
-    for s in spec.sheets:
-        if s.kind == "table" and all(w in s.heading + s.name for w in words):
-            return s
-    return None
-
-
-def _value_text(analysis, sheet: Sheet, cell: str) -> str:
-    c = sheet.spec_cell(cell)
-    return format_number(analysis.spec, c.type if c else "count", analysis.number(sheet.name, cell))
-
-
-def format_number(spec: Spec, type_key: str, value: float) -> str:
-    """A table number as printed: counts as integers, amounts with their decimals; 0 as 0."""
-    t = spec.types.get(type_key)
-    value = float(value or 0)
-    if t is not None and t.decimals is not None and not t.integer:
-        return f"{value:.{t.decimals}f}"
-    return _num(value)
-
-
-def _active_summary(analysis) -> str:
-    """表二 in one sentence: every data row with its column headings, e.g. 行政规范性文件本年制发3件."""
-    sheet = _table_sheet(analysis.spec, "主动公开")
-    if sheet is None:
-        return ""
-    rows: dict[int, list] = {}
-    for c in sheet.inputs + sheet.computed:
-        row, _ = parse_range(c.cell)[:2]
-        rows.setdefault(row, []).append(c)
-    items = []
-    for row in sorted(rows):
-        cells = sorted(rows[row], key=lambda c: parse_range(c.cell)[1])
-        parts = []
-        for c in cells:
-            measure, unit = _measure(_column_heading(sheet, c.cell))
-            parts.append(f"{measure}{_value_text(analysis, sheet, c.cell)}{unit}")
-        items.append(_row_heading(sheet, cells[0].cell) + "、".join(parts))
-    if not items:
-        return ""
-    year = _year(analysis)
-    return f"{year}年主动公开政府信息的主要数据为：" + "；".join(items) + f"。详见本报告第{sheet.section}部分。"
-
-
-def _column_heading(sheet: Sheet, cell: str) -> str:
-    """The nearest header label above a cell: '本年制发件数' for 表二 B3."""
-    row, col = parse_range(cell)[:2]
-    for r in range(row - 1, 0, -1):
-        lab = sheet.label_at(r, col)
-        if lab is not None and lab.header:
-            return lab.text
-    return ""
-
-
-def _row_heading(sheet: Sheet, cell: str) -> str:
-    """The nearest row label left of a cell: '行政规范性文件' for 表二 B4."""
-    row, col = parse_range(cell)[:2]
-    for c in range(col - 1, 0, -1):
-        lab = sheet.label_at(row, c)
-        if lab is not None and not lab.header:
-            return lab.text
-    return ""
-
-
-def _measure(header: str) -> tuple[str, str]:
-    """'本年收费金额（单位：万元）' -> ('本年收费金额', '万元'); '本年制发件数' -> ('本年制发', '件')."""
-    m = re.search(r"[（(]\s*单位[:：]\s*(.+?)\s*[）)]", header)
-    unit = m.group(1) if m else "件"
-    base = re.sub(r"[（(]\s*单位[:：].*?[）)]", "", header).strip()
-    if not m:
-        base = re.sub(r"(件数|数量|数)$", "", base)
-    return base, unit
-
-
-def _labels(sheet: Sheet, header: bool) -> list[Label]:
-    return [lab for lab in sheet.labels if lab.header == header]
-
-
-def _row_sum(analysis, sheet: Sheet, rows: range, col: int) -> float:
-    return sum(analysis.number(sheet.name, cell_name(r, col)) for r in rows)
-
-
-def _short_name(text: str) -> str:
-    """'（二）部分公开（区分处理的，…）' -> '部分公开'."""
-    text = re.sub(r"^\s*[（(][一二三四五六七八九十]+[）)]\s*", "", text)
-    return re.sub(r"\s*[（(][^（）()]*[）)]\s*$", "", text).strip()
-
-
-def _request_summary(analysis) -> str:
-    """Applications (表三) and the reviews and lawsuits they led to (表四), found by their labels."""
-    spec = analysis.spec
-    sheet = _table_sheet(spec, "申请")
-    if sheet is None:
-        return ""
-    totals = [parse_range(lab.range)[1] for lab in _labels(sheet, True) if lab.text.strip() == "总计"]
-    if not totals:
-        return ""
-    col = totals[0]
-
-    def rows_of(word: str) -> range | None:
-        for lab in _labels(sheet, False):
-            if word in lab.text:
-                r1, _, r2, _ = parse_range(lab.range)
-                return range(r1, r2 + 1)
-        return None
-
-    new_rows, in_rows, out_rows = rows_of("新收"), rows_of("上年结转"), rows_of("结转下年度")
-    result = next((lab for lab in _labels(sheet, False) if "办理结果" in lab.text), None)
-    if None in (new_rows, in_rows, out_rows) or result is None:
-        return ""
-    new, carried_in, carried_out = (_row_sum(analysis, sheet, r, col) for r in (new_rows, in_rows, out_rows))
-    r1, _, r2, c2 = parse_range(result.range)
-    outcomes, resolved = [], 0.0
-    for lab in _labels(sheet, False):
-        lr1, lc1, lr2, _ = parse_range(lab.range)
-        if lc1 != c2 + 1 or lr1 < r1 or lr2 > r2:
-            continue
-        value = _row_sum(analysis, sheet, range(lr1, lr2 + 1), col)
-        if "总计" in lab.text:
-            resolved = value
-        elif value:
-            outcomes.append(f"{_short_name(lab.text)}{_num(value)}件")
-    year, who = _year(analysis), _unit(analysis) or "本机关"
-    if not (new or carried_in or resolved or carried_out):
-        text = f"{year}年，{who}没有收到政府信息公开申请，也没有上年结转的申请。"
-    else:
-        text = f"{year}年，{who}新收政府信息公开申请{_num(new)}件，"
-        text += f"上年结转{_num(carried_in)}件。" if carried_in else "没有上年结转的申请。"
-        text += f"本年度办结{_num(resolved)}件"
-        text += "，其中" + "、".join(outcomes) if outcomes else ""
-        text += f"；结转下年度继续办理{_num(carried_out)}件。" if carried_out else "；没有需要结转下年度办理的申请。"
-    return text + _review_sentence(analysis)
-
-
-def _review_sentence(analysis) -> str:
-    sheet = _table_sheet(analysis.spec, "行政复议")
-    if sheet is None:
-        return ""
-    heads = _labels(sheet, True)
-
-    def total(word: str) -> float | None:
-        block = next((lab for lab in heads if lab.text.strip() == word), None)
-        if block is None:
-            return None
-        _, b1, _, b2 = parse_range(block.range)
-        cols = [
-            parse_range(lab.range)[1]
-            for lab in heads
-            if lab.text.strip() == "总计" and b1 <= parse_range(lab.range)[1] <= b2
-        ]
-        cells = [c.cell for c in sheet.cells if parse_range(c.cell)[1] in cols]
-        return sum(analysis.number(sheet.name, c) for c in cells)
-
-    reviews, suits = total("行政复议"), total("行政诉讼")
-    if reviews is None or suits is None:
-        return ""
-    if not reviews and not suits:
-        return "本年度没有因政府信息公开引起的行政复议和行政诉讼。"
-    return f"因政府信息公开引起行政复议{_num(reviews)}件、行政诉讼{_num(suits)}件。"
 
 
 # ----------------------------------------------------------------- layout
@@ -855,7 +458,7 @@ class _Renderer:
         when = _report_date(self.analysis)
         title = blocks[0].text
         props.title = _clip(f"（草稿）{title}" if self.draft else title)
-        props.author = props.last_modified_by = _clip(_unit(self.analysis) or "gktool")
+        props.author = props.last_modified_by = _clip(report_unit(self.analysis) or "gktool")
         props.subject = _clip(self.spec.title)
         props.comments = _clip(
             "由 gktool report 根据填报工作簿生成" + ("；工作簿未通过校验，此为草稿" if self.draft else "")
@@ -868,7 +471,7 @@ class _Renderer:
     # ------------------------------------------------------------ paragraphs
     def _run(self, paragraph, text: str, role: str):
         east, latin, size = self.ROLES[role]
-        run = paragraph.add_run(_xml_safe(text))
+        run = paragraph.add_run(xml_safe(text))
         run.font.size = size
         _set_fonts(run._element.get_or_add_rPr(), east, latin)
         return run
@@ -906,7 +509,7 @@ class _Renderer:
             pf.keep_with_next = True
             # a long title breaks between words (after the unit, the year …), never inside one
             per_line = TEXT_WIDTH / SIZE_TITLE - TITLE_SLACK_EM
-            lines = title_lines(self.spec, _unit(self.analysis), _year(self.analysis) or "", per_line)
+            lines = title_lines(self.spec, report_unit(self.analysis), report_year(self.analysis) or "", per_line)
             if "".join(lines) == text:
                 for i, line in enumerate(lines):
                     run = self._run(p, line, kind)
@@ -970,7 +573,7 @@ class _Renderer:
             align = "center" if lab.header or _is_vertical(lab.range) else "left"
             contents.append((lab.range, lab.text, align, True))
         for c in sheet.cells:
-            contents.append((c.merge or c.cell, _value_text(self.analysis, sheet, c.cell), "center", False))
+            contents.append((c.merge or c.cell, value_text(self.analysis, sheet, c.cell), "center", False))
         usable_pad = Pt(2 * CELL_MARGIN_TWIPS / 20) + WIDTH_SLACK
         for rng, text, align, label in contents:  # ranges never overlap, so corner cells survive merges
             r1, c1, r2, c2 = parse_range(rng)

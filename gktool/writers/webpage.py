@@ -38,12 +38,10 @@ from .report import (
     SIZE_TABLE,
     TEXT_WIDTH,
     WIDTH_SLACK,
-    Block,
     balanced_width,
     column_widths,
-    format_number,
-    report_blocks,
 )
+from .report_wording import Block, format_number, report_blocks
 
 PASTE_BEGIN = "<!-- gktool：报告正文开始。粘贴到网站编辑器（源代码模式）时，复制从这里到“报告正文结束”之间的内容 -->"
 PASTE_END = "<!-- gktool：报告正文结束 -->"
