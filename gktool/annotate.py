@@ -22,7 +22,7 @@ from .findings import SEVERITY_ZH, Finding, Result
 from .fsutil import atomic_output
 from .reader import shown_path
 from .rules import Analysis
-from .xlsxpackage import AddedSheet, Note, annotate_package
+from .xlsxpackage import AddedSheet, Note, annotate_package, text_lines
 
 SHEET = "检查意见"
 SUFFIX = "（检查意见）"
@@ -53,10 +53,8 @@ class Annotated:
                 f"已写出 {self.output}：{total} 个问题，其中 {self.on_cells} 个标在单元格上（批注），"
                 f"全部问题和结论列在“{SHEET}”工作表中；原文件未改动"
             )
-        return (
-            f"已写出 {self.output}：{self.kind or '该'} 文件不能直接加批注，检查意见工作簿逐条列出 {total} 个问题及其位置；"
-            "原文件未改动"
-        )
+        what = f"{total} 个问题及其位置" if total else "检查结论（没有发现问题）"
+        return f"已写出 {self.output}：{Path(self.source).suffix or '该'} 文件不能直接加批注，检查意见工作簿列出{what}；原文件未改动"
 
 
 def default_output(path: str | Path) -> Path:
@@ -127,7 +125,7 @@ def plan(result: Result, sheets: list[str]) -> tuple[dict[str, dict[str, Note]],
 
 def _rows(result: Result, placed, skipped: dict[str, set[str]], copy: bool) -> list[list[str]]:
     intro = (
-        "标红（错误）、标黄（警告）的单元格上有批注，鼠标移到单元格上即可看到。下表列出全部问题；"
+        "标红（错误）、标橙（警告）的单元格上有批注，鼠标移到单元格上即可看到。下表列出全部问题；"
         "“位置”为“本表”的问题不属于某个单元格。改正后请重新检查。"
         if copy
         else "原文件不能加批注，下表列出全部问题及其在文件中的位置。改正后请重新检查。"
@@ -139,7 +137,8 @@ def _rows(result: Result, placed, skipped: dict[str, set[str]], copy: bool) -> l
             where = "单元格批注" if marked else "本表"
         else:
             where = "、".join(f.cells[:6]) + ("等" if len(f.cells) > 6 else "")
-        cells = "、".join(c if s == f.sheet else f"{s}!{c}" for s, c in (marked or targets)) if copy else ""
+        shown = [c if s == f.sheet else f"{s}!{c}" for s, c in (marked or targets)] if copy else []
+        cells = "、".join(shown[:4]) + (f" 等 {len(shown)} 个" if len(shown) > 4 else "")
         rows.append([str(i), SEVERITY_ZH[f.severity], f.rule, f.sheet or "（整个文件）", cells, f.message, where])
     return rows
 
@@ -157,16 +156,21 @@ def _findings_workbook(rows: list[list[str]], out: Path, shaded: str | None) -> 
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     head = wb.add_format({"text_wrap": True, "valign": "top", "bold": True, "bg_color": "#D9D9D9"})
     verdict = wb.add_format(
-        {"bold": True, "bg_color": {"error": "#FFC7CE", "warning": "#FFEB9C"}.get(shaded or "", "#C6EFCE")}
+        {"bold": True, "bg_color": {"error": "#FFC7CE", "warning": "#F8CBAD"}.get(shaded or "", "#C6EFCE")}
     )
     ws = wb.add_worksheet(SHEET)
     for c, w in enumerate(WIDTHS):
         ws.set_column(c, c, w)
     for r, values in enumerate(rows):
-        fmt = verdict if r == 0 else head if r == 4 else wrap
+        fmt = verdict if r == 0 else head if r == 4 else wrap if r > 4 else None
         for c, v in enumerate(values):
-            ws.write_string(r, c, v, fmt)
+            ws.write_string(r, c, v, *([fmt] if fmt else []))
+        if r >= 4:  # viewers do not grow rows for wrapped text when opening a file
+            ws.set_row(r, 15 * text_lines(values, WIDTHS))
     ws.freeze_panes(5, 0)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
     wb.close()
 
 
@@ -219,3 +223,44 @@ def annotate_file(
     if p.is_dir():
         raise GkError(f"{shown_path(path)}：这是一个文件夹；请给出一个文件，或用 gktool collect --annotate 处理文件夹")
     return annotate_analysis(check_file(p, format_name), output, force)
+
+
+class Folder:
+    """Annotated copies for many files written into one folder (gktool collect --annotate).
+
+    Two submissions may share a file name (the same name in different sub-folders), so each
+    output name is made unique within the run; an existing file is never replaced without `force`."""
+
+    def __init__(self, folder: str | Path, force: bool = False):
+        self.folder = Path(folder)
+        self.force = force
+        self.taken: set[str] = set()
+        self.written: list[Annotated] = []
+        self.failed: list[str] = []  # one Chinese line per file that could not be written
+        if self.folder.exists() and not self.folder.is_dir():
+            raise GkError(f"“{self.folder}”不是文件夹，请给出保存检查意见的文件夹")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise GkError(f"无法创建文件夹“{self.folder}”（{exc.strerror or exc}），请换一个位置") from None
+
+    def _target(self, source: str) -> Path:
+        stem = Path(source).stem
+        name, n = f"{stem}{SUFFIX}.xlsx", 2
+        while name in self.taken:
+            name, n = f"{stem}{SUFFIX}（{n}）.xlsx", n + 1
+        self.taken.add(name)
+        return self.folder / name
+
+    def add(self, analysis: Analysis) -> Annotated | None:
+        """Write the copy for one checked file if it has findings (unreadable files have no copy)."""
+        result = analysis.result
+        if result.unreadable or not result.findings:
+            return None
+        try:
+            done = annotate_analysis(analysis, self._target(result.file), self.force)
+        except GkError as exc:
+            self.failed.append(exc.message)
+            return None
+        self.written.append(done)
+        return done

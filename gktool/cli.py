@@ -509,8 +509,17 @@ def extract(files, fmt, output, force, jobs, format_name):
 @previous_dir_option("上年报告所在的文件夹：每个单位再与自己上年的报告比较（同 validate --previous-dir）")
 @text_or_json_option("输出格式：text（中文摘要）或 json（每个文件一行，同 validate；最后一行为汇总）")
 @jobs_option
+@click.option(
+    "--annotate",
+    "annotate_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="把每个有问题的单位的检查意见（标在其工作簿单元格上的副本）写入这个文件夹",
+)
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
-def collect(folders, output, roster, year, unit, cover_file, include_failing, previous_dir, fmt, jobs, force):
+def collect(
+    folders, output, roster, year, unit, cover_file, include_failing, previous_dir, fmt, jobs, annotate_dir, force
+):
     """汇总各单位报送的年度报告：逐个检查、对照名单、相加三张表格，写成一个工作簿。
 
     工作簿含“状态”（每个单位一行：结论、错误和警告数、前三条问题，需要处理的排在前面）、
@@ -535,9 +544,16 @@ def collect(folders, output, roster, year, unit, cover_file, include_failing, pr
         from .summary import cover_from
 
         cover = cover_from(cover_file, load_spec())
+    notes = None
+    if annotate_dir:
+        from .annotate import Folder
+
+        notes = Folder(annotate_dir, force)
     paths = expand_paths(folders)
     out = Path(output).resolve()
     paths = [p for p in paths if Path(p).resolve() != out]  # last run's summary is not a submission
+    if notes is not None:  # the annotated copies of an earlier run are not submissions either
+        paths = [p for p in paths if notes.folder.resolve() not in Path(p).resolve().parents]
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm
@@ -551,6 +567,8 @@ def collect(folders, output, roster, year, unit, cover_file, include_failing, pr
         worst = max(worst, EXIT_INPUT if result.unreadable else (0 if result.ok else EXIT_FINDINGS))
         if fmt == "json":
             click.echo(result.to_json())
+        if notes is not None:
+            notes.add(analysis)
         if bar is not None:
             bar.update(1)
 
@@ -581,6 +599,10 @@ def collect(folders, output, roster, year, unit, cover_file, include_failing, pr
                 "需要汇总报告时请分批汇总（每批约 600 个文件以内）。",
                 err=True,
             )
+        if notes is not None:
+            for line in notes.failed:
+                click.echo(f"注意：{line}", err=True)
+            click.echo(f"检查意见：{len(notes.written)} 个有问题的文件已写出标注副本，在 {notes.folder}", err=True)
         if fmt == "json":
             click.echo(json.dumps({"summary": collect_summary(collection, output)}, ensure_ascii=False))
         else:
@@ -635,6 +657,28 @@ def collect_text(collection, output) -> str:
         detail = "；".join(s.notes) or (s.messages[0] if s.messages else "")
         lines.append(f"  [{s.verdict}] {s.name} {where}" + (f"：{detail}" if detail else ""))
     return "\n".join(lines)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="输出 .xlsx（默认：原文件旁边，文件名加“（检查意见）”）"
+)
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
+@click.option("--spec", "format_name", default=None, help="按指定的报告格式读取（格式名称或 .toml 格式定义文件）")
+def annotate(file, output, force, format_name):
+    """把检查结果标在单位自己的工作簿上：问题单元格标红（错误）或标黄（警告）并加批注，另加“检查意见”表。
+
+    原文件不改动，写出的是一份副本。.xls、.ods、.xlsb、Word、网页、PDF 不能加批注，改为写出逐条列出问题及其位置的检查意见工作簿。
+    退出码：0 没有错误；1 发现错误；2 文件无法读取或用法错误。
+
+    示例：gktool annotate 某县2023年报告.xlsx
+    """
+    from .annotate import annotate_file
+
+    done = annotate_file(file, output, force, format_name)
+    click.echo(done.describe())
+    sys.exit(EXIT_FINDINGS if done.result.errors else 0)
 
 
 @main.command()

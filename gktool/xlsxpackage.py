@@ -44,7 +44,8 @@ REL_SHEET = f"{REL_NS}/worksheet"
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-FILLS = {"error": "FFFFC7CE", "warning": "FFFFEB9C"}  # Excel's own "bad" and "neutral" cell colours
+# pink as Excel's own "bad" cells; orange for warnings, as gktool's input cells are already light yellow
+FILLS = {"error": "FFFFC7CE", "warning": "FFF8CBAD"}
 AUTHOR = "gktool"
 # Elements that follow <legacyDrawing> in a worksheet (ECMA-376 CT_Worksheet order): it goes before the first.
 _AFTER_LEGACY = (
@@ -288,9 +289,9 @@ class _Styles:
             self.xf_ids[key] = self._append(xfs, xf)
         return self.xf_ids[key]
 
-    def plain_format(self, kind: str) -> int:
-        """Formats for the added sheet: wrapped text, optionally shaded."""
-        if kind not in self.plain:
+    def plain_format(self, kind: str, wrap: bool) -> int:
+        """Formats for the added sheet: text at the top of the cell, wrapped or not, optionally shaded."""
+        if (kind, wrap) not in self.plain:
             xf = etree.Element(_q(self.ns, "xf"))
             fill = self._fill({"grey": "FFD9D9D9", **FILLS}[kind]) if kind != "text" else 0
             xf.attrib.update(
@@ -306,10 +307,11 @@ class _Styles:
             if fill:
                 xf.set("applyFill", "1")
             al = etree.SubElement(xf, _q(self.ns, "alignment"))
-            al.set("wrapText", "1")
+            if wrap:
+                al.set("wrapText", "1")
             al.set("vertical", "top")
-            self.plain[kind] = self._append(self._xfs(), xf)
-        return self.plain[kind]
+            self.plain[(kind, wrap)] = self._append(self._xfs(), xf)
+        return self.plain[(kind, wrap)]
 
     def save(self) -> None:
         if self.root is not None and (self.fill_ids or self.xf_ids or self.plain):
@@ -433,6 +435,16 @@ def _inline(ref: str, text: str, style: int) -> str:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
 
 
+def _width(text: str) -> int:
+    """Column-width units a line of text takes (a Chinese character about two)."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def text_lines(values: list[str], widths: list[float]) -> int:
+    """How many lines the tallest cell of a row of wrapped text needs at these column widths."""
+    return max([1] + [-(-_width(v) // max(1, int(widths[c]) - 1)) for c, v in enumerate(values) if c < len(widths)])
+
+
 def _added_sheet_xml(sheet: AddedSheet, styles: _Styles) -> bytes:
     cols = "".join(
         f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>' for i, w in enumerate(sheet.widths)
@@ -440,15 +452,18 @@ def _added_sheet_xml(sheet: AddedSheet, styles: _Styles) -> bytes:
     rows = []
     for r, values in enumerate(sheet.rows):
         kind = "grey" if r == sheet.header else sheet.shaded.get(r, "text")
-        style = styles.plain_format(kind) if styles.usable else 0
+        wrap = r >= sheet.header  # the lines above the list run across the columns instead
+        style = styles.plain_format(kind, wrap) if styles.usable else 0
         cells = "".join(_inline(cell_name(r + 1, c + 1), v, style) for c, v in enumerate(values) if v != "")
-        rows.append(f'<row r="{r + 1}">{cells}</row>')
+        # viewers do not grow a row for wrapped text on opening (LibreOffice keeps 15 pt): give the height
+        height = f' ht="{15 * text_lines(values, sheet.widths)}" customHeight="1"' if wrap else ""
+        rows.append(f'<row r="{r + 1}"{height}>{cells}</row>')
     pane = (
         f'<pane ySplit="{sheet.header + 1}" topLeftCell="A{sheet.header + 2}" activePane="bottomLeft" state="frozen"/>'
     )
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheetViews><sheetView workbookViewId="0">{pane}'
+        f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr><sheetViews><sheetView workbookViewId="0">{pane}'
         f'</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols>'
         f'<sheetData>{"".join(rows)}</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" '
         'header="0.3" footer="0.3"/><pageSetup paperSize="9" orientation="landscape" fitToHeight="0"/></worksheet>'
