@@ -174,12 +174,17 @@ def _findings_workbook(rows: list[list[str]], out: Path, shaded: str | None) -> 
     wb.close()
 
 
-def annotate_analysis(analysis: Analysis, output: str | Path | None = None, force: bool = False) -> Annotated:
-    """Write the annotated copy (or findings workbook) for a file already checked."""
+def annotate_analysis(
+    analysis: Analysis, output: str | Path | None = None, force: bool = False, source: str | Path | None = None
+) -> Annotated:
+    """Write the annotated copy (or findings workbook) for a file already checked.
+
+    `source` is the file to copy when the result names it otherwise (the server stores an upload
+    under its own name but shows the unit the name it uploaded)."""
     result = analysis.result
     if result.unreadable:
         raise GkError(result.findings[0].message if result.findings else f"{shown_path(result.file)}：无法读取")
-    src = Path(result.file)
+    src = Path(source if source is not None else result.file)
     out = Path(output) if output is not None else default_output(src)
     if out.suffix.lower() != ".xlsx":
         raise GkError(f"输出文件“{out}”须是 .xlsx 工作簿")

@@ -246,3 +246,31 @@ def test_libreoffice_reads_the_comments(failing, tmp_path):
     f = next(f for f in out.result.findings if f.severity == "error" and f.cells)
     comment = wb[f.sheet][f.cells[0]].comment
     assert comment is not None and f.rule in comment.text
+
+
+def test_serve_offers_the_annotated_copy(failing, filled_workbook, tmp_path):
+    from tests.servekit import Server
+
+    server = Server(["甲县", "乙县"], tmp_path / "数据").start()
+    try:
+        bad = server.upload("甲县", "甲县报告.xlsx", failing.read_bytes(), json=False).headers["location"]
+        good = server.upload("甲县", "好.xlsx", filled_workbook.read_bytes(), json=False).headers["location"]
+        base = server.links["甲县"]
+        assert "download-annotated" in server.get(base + bad).text
+        assert "download-annotated" not in server.get(base + good).text
+        answer = server.get(base + bad + "/annotated.xlsx")
+        assert answer.status == 200 and "filename*=utf-8''" in answer.headers["content-disposition"]
+        copy = tmp_path / "copy.xlsx"
+        copy.write_bytes(answer.body)
+        wb = openpyxl.load_workbook(copy)
+        assert wb[SHEET]["A2"].value == "文件：甲县报告.xlsx"  # the uploaded name, not the server's own
+        assert any(c.comment for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+        assert server.get(base + good + "/annotated.xlsx").status == 409
+        assert server.get(server.links["乙县"] + bad + "/annotated.xlsx").status == 403
+        board = server.links["管理"]
+        assert "annotated.xlsx" not in server.get(board).text  # 甲县's latest upload passes
+        other = server.upload("乙县", "乙.xlsx", failing.read_bytes(), json=False).headers["location"]
+        assert f"{other}/annotated.xlsx" in server.get(board).text
+        assert server.get(board + bad + "/annotated.xlsx").body == answer.body
+    finally:
+        assert server.stop() == 0

@@ -37,6 +37,19 @@ def check(path: str, shown: str) -> tuple[str, bool]:
     return out.to_json(), result.unreadable
 
 
+def annotated(path: str, shown: str, out: str) -> str:
+    """Write the unit's file back with the findings on its cells (`gktool annotate`); returns the name to offer."""
+    from ..annotate import annotate_analysis, default_output
+    from ..validate import check_file
+
+    analysis = check_file(path)
+    result = analysis.result
+    findings = [dataclasses.replace(f, message=_hide(f.message, path, shown)) for f in result.findings]
+    analysis.result = Result(shown, result.format, findings, result.unreadable, result.kind, result.unit, result.year)
+    annotate_analysis(analysis, Path(out), force=True, source=path)
+    return default_output(Path(shown).name).name
+
+
 def report(path: str, out: str) -> str:
     """Write the Word report of a passing upload to `out`; returns the file name to offer."""
     from ..report import default_report_path, write_report
