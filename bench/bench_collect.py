@@ -20,10 +20,41 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_validate import GKTOOL, make_workbooks  # noqa: E402
+from bench_validate import GKTOOL, ROOT, make_workbooks  # noqa: E402
+
+from gktool.filldata import load_fill  # noqa: E402
+from gktool.spec import load_spec  # noqa: E402
+from gktool.writer import new_workbook  # noqa: E402
+
+
+def make_copies(folder: Path, n: int, progress=None) -> list[Path]:
+    """N gktool workbooks for N units, fast: one workbook is written, then copied part by part with the
+    unit name changed (in the cover's shared string and the document properties). Each file is read and
+    checked exactly like a workbook written by `gktool new` (same parts), and 3,000 take seconds, not minutes."""
+    spec = load_spec()
+    values = load_fill(spec, ROOT / "examples" / "zhongning-2023.json")
+    unit = spec.field_cells["unit"]
+    values[(unit.sheet, unit.cell)] = "测试单位ZZZZZZ"
+    template = folder.parent / "template.xlsx"
+    new_workbook(spec, template, values=values, force=True)
+    with zipfile.ZipFile(template) as z:
+        parts = [(info, z.read(info)) for info in z.infolist()]
+    paths = []
+    for i in range(n):
+        path = folder / f"unit{i:05d}.xlsx"
+        mark = f"{i:06d}".encode()
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+            for info, data in parts:
+                out.writestr(info, data.replace(b"ZZZZZZ", mark))
+        paths.append(path)
+        if progress and (i + 1) % 1000 == 0:
+            progress(f"已生成 {i + 1}/{n} 个工作簿")
+    template.unlink()
+    return paths
 
 
 def run(cmd: list[str]) -> tuple[float, int]:

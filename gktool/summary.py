@@ -262,12 +262,15 @@ def write_summary(
 
 
 def readable_by_gktool(path: str | Path) -> bool:
-    """Whether the summary is within the sizes gktool's reader accepts (a very large 明细 is not)."""
-    from .reader import MAX_PART_BYTES, MAX_TOTAL_UNCOMPRESSED
+    """Whether the summary passes the reader's guards (file size, compression ratio, the parts it reads)."""
+    from .errors import GkError
+    from .reader import preflight
 
-    with zipfile.ZipFile(path) as zf:
-        sizes = [i.file_size for i in zf.infolist()]
-    return max(sizes) <= MAX_PART_BYTES and sum(sizes) <= MAX_TOTAL_UNCOMPRESSED
+    try:
+        preflight(path).close()
+    except GkError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------ the 明细 rows, streamed

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -31,7 +33,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from .errors import GkError
-from .reader import preflight, shown_path
+from .reader import MAX_PART_BYTES, preflight, shown_path
 from .spec import cell_name, parse_cell
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -129,35 +131,51 @@ class _Package:
 
     def __init__(self, path: Path):
         self.shown = shown_path(path)
-        zf = preflight(path)
-        try:
-            self.infos = zf.infolist()
-            self.data = {i.filename: zf.read(i.filename) for i in self.infos}
-        except Exception:
-            raise GkError(f"{self.shown}：文件已损坏，无法读取其中的部件，请重新获取原文件") from None
-        finally:
-            zf.close()
+        self.zf = preflight(path)
+        self.infos = self.zf.infolist()
+        self.names = {i.filename for i in self.infos}
+        self.read_cache: dict[str, bytes] = {}
         self.changed: dict[str, bytes] = {}
         self.added: dict[str, bytes] = {}
-        if "[Content_Types].xml" not in self.data:
+        if "[Content_Types].xml" not in self.names:
             raise GkError(f"{self.shown}：文件已损坏（缺少内容类型部件），无法写入批注，请重新获取原文件")
-        self.content_types = _xml(self.data["[Content_Types].xml"], "[Content_Types].xml", self.shown)
+        self.content_types = self.tree("[Content_Types].xml")
         self.main = "xl/workbook.xml"  # the workbook part, as the package's root relationships name it
         for r in self.rels(""):
             if (r.get("Type") or "").endswith("/officeDocument"):
                 self.main = _resolve("", r.get("Target") or "")
-        if self.main not in self.data:
+        if self.main not in self.names:
             raise GkError(f"{self.shown}：文件已损坏（缺少工作簿主体部件），无法写入批注，请重新获取原文件")
 
+    def close(self) -> None:
+        self.zf.close()
+
+    def _read(self, name: str) -> bytes:
+        """A part as stored, read with the reader's cap (only parts that are edited are read whole)."""
+        if name not in self.read_cache:
+            try:
+                with self.zf.open(name) as fh:
+                    data = fh.read(MAX_PART_BYTES + 1)
+            except Exception:  # BadZipFile (CRC), zlib.error, ...: the reader met the same part without trouble
+                raise GkError(f"{self.shown}：文件已损坏，内部部件“{name}”无法解压，请重新获取原文件") from None
+            if len(data) > MAX_PART_BYTES:
+                raise GkError(f"{self.shown}：文件内部部件“{name}”过大，无法写入批注")
+            self.read_cache[name] = data
+        return self.read_cache[name]
+
     def part(self, name: str) -> bytes | None:
-        return self.added.get(name, self.changed.get(name, self.data.get(name)))
+        if name in self.added:
+            return self.added[name]
+        if name in self.changed:
+            return self.changed[name]
+        return self._read(name) if name in self.names else None
 
     def tree(self, name: str):
         data = self.part(name)
         return None if data is None else _xml(data, name, self.shown)
 
     def put(self, name: str, data: bytes) -> None:
-        if name in self.data:
+        if name in self.names:
             self.changed[name] = data
         else:
             self.added[name] = data
@@ -165,7 +183,7 @@ class _Package:
     def free(self, pattern: str) -> str:
         """The first name `pattern.format(n)` (n = 1, 2, ...) not used in the package."""
         n = 1
-        while pattern.format(n) in self.data or pattern.format(n) in self.added:
+        while pattern.format(n) in self.names or pattern.format(n) in self.added:
             n += 1
         return pattern.format(n)
 
@@ -207,11 +225,20 @@ class _Package:
     def write(self, out: Path) -> None:
         self.put("[Content_Types].xml", _dump(self.content_types))
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zo:
-            for info in self.infos:  # the original parts in their order, unchanged ones byte for byte in content
+            for info in self.infos:  # the original parts in their order, unchanged ones copied as a stream
                 zi = zipfile.ZipInfo(info.filename, info.date_time)
                 zi.compress_type = zipfile.ZIP_DEFLATED
                 zi.external_attr = info.external_attr
-                zo.writestr(zi, self.changed.get(info.filename, self.data[info.filename]))
+                if info.filename in self.changed:
+                    zo.writestr(zi, self.changed[info.filename])
+                    continue
+                try:
+                    with self.zf.open(info) as src, zo.open(zi, "w") as dst:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+                except (zipfile.BadZipFile, zlib.error, EOFError):
+                    raise GkError(
+                        f"{self.shown}：文件已损坏，内部部件“{info.filename}”无法解压，请重新获取原文件"
+                    ) from None
             for name, data in self.added.items():
                 zi = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
                 zi.compress_type = zipfile.ZIP_DEFLATED
@@ -540,6 +567,13 @@ def annotate_package(
     cells that could not take a note by sheet)` gives the added sheet, so it can list what is not on
     a cell. Returns those cells. Nothing else in the package changes."""
     pkg = _Package(Path(src))
+    try:
+        return _annotate(pkg, Path(out), notes_for, sheet_for, declare_property)
+    finally:
+        pkg.close()
+
+
+def _annotate(pkg: _Package, out: Path, notes_for, sheet_for, declare_property: str | None) -> dict[str, set[str]]:
     ordered = _sheets(pkg)
     sheets = dict(ordered)
     notes = notes_for([name for name, _ in ordered])
@@ -550,7 +584,12 @@ def annotate_package(
             styles_path = _resolve(pkg.main, r.get("Target") or "")
     styles = _Styles(pkg, styles_path)
     skipped: dict[str, set[str]] = {}
-    idmaps = {int(m) for data in pkg.data.values() for m in re.findall(rb'<o:idmap[^>]*data="([0-9]+)', data[:4096])}
+    idmaps = {  # VML shape ids are numbered per drawing from its idmap: new drawings take unused ones
+        int(m)
+        for name in pkg.names
+        if name.lower().endswith(".vml")
+        for m in re.findall(rb'<o:idmap[^>]*data="([0-9]+)', pkg.part(name)[:4096])
+    }
     idmap = max(idmaps, default=0) + 1
     for sheet_name, cells in notes.items():
         part = sheets.get(sheet_name)
@@ -609,5 +648,5 @@ def annotate_package(
     if declare_property:
         _custom_property(pkg, declare_property, added.name)
     styles.save()
-    pkg.write(Path(out))
+    pkg.write(out)
     return skipped
