@@ -533,7 +533,7 @@ def collect(
 
     from .collect import collect_files, read_roster
     from .fsutil import check_target
-    from .summary import readable_by_gktool, write_summary
+    from .summary import detail_csv_for, readable_by_gktool, write_summary
     from .validate import expand_paths
 
     check_target(Path(output), force)  # a bad output path is said before an hour of reading
@@ -587,6 +587,9 @@ def collect(
             bar.close()
     with collection:
         write_summary(collection, output, unit=unit, force=force, cover=cover)
+        csv_path = detail_csv_for(collection, output)
+        if csv_path is not None:
+            click.echo(f"注意：明细超过 Excel 工作表的行数上限，已写在 {csv_path}（UTF-8 CSV，封面已注明）。", err=True)
         if not cover:
             click.echo(
                 "注意：汇总工作簿封面的联系方式（网站、地址、电话）未填写，生成报告前请在封面填写，"
@@ -595,8 +598,8 @@ def collect(
             )
         if not readable_by_gktool(output):
             click.echo(
-                "注意：文件太多，汇总工作簿的“明细”表超出了 gktool 读取的大小上限，validate 和 report 将无法读取它；"
-                "需要汇总报告时请分批汇总（每批约 600 个文件以内）。",
+                "注意：汇总工作簿超出了 gktool 读取的大小上限，validate 和 report 将无法读取它；"
+                "需要汇总报告时请分批汇总。",
                 err=True,
             )
         if notes is not None:
