@@ -86,8 +86,8 @@ def _targets(f: Finding, sheets: set[str]) -> list[tuple[str, str]]:
             sheet, _, cell = ref.rpartition("!")
             if len(sheet) > 1 and sheet[0] == sheet[-1] == "'":
                 sheet = sheet[1:-1].replace("''", "'")
-        m = _CELL.fullmatch(cell.split(":")[0].strip())
-        if sheet in sheets and m and (sheet, cell) not in out:
+        m = _CELL.fullmatch(cell.split(":")[0].strip())  # a range is marked at its first cell
+        if sheet in sheets and m:
             pair = (sheet, f"{m.group(1).upper()}{m.group(2)}")
             if pair not in out:
                 out.append(pair)

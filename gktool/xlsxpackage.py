@@ -62,6 +62,14 @@ _AFTER_LEGACY = (
 )
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False)
 _CELL_RE = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}")
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
+def _text(text: str) -> str:
+    """Text for a cell or comment: characters XML cannot hold become spaces (a message may quote the unit's
+    own text), and a literal "_x0041_" is escaped so Excel shows it as written; then XML-escaped."""
+    return escape(_ESCAPED.sub(r"_x005F_\1", _NOT_XML.sub(" ", text)))
 
 
 @dataclass(frozen=True)
@@ -421,7 +429,7 @@ def _comments_xml(notes: dict[str, Note]) -> bytes:
     for ref, note in notes.items():
         items.append(
             f'<comment ref="{ref}" authorId="0"><text><r><rPr><sz val="9"/><rFont val="宋体"/><charset val="134"/></rPr>'
-            f'<t xml:space="preserve">{escape(note.text)}</t></r></text></comment>'
+            f'<t xml:space="preserve">{_text(note.text)}</t></r></text></comment>'
         )
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -459,7 +467,7 @@ def _vml(idmap: int, notes: dict[str, Note]) -> bytes:
 
 
 def _inline(ref: str, text: str, style: int) -> str:
-    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{_text(text)}</t></is></c>'
 
 
 def _width(text: str) -> int:

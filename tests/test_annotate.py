@@ -274,3 +274,22 @@ def test_serve_offers_the_annotated_copy(failing, filled_workbook, tmp_path):
         assert server.get(board + bad + "/annotated.xlsx").body == answer.body
     finally:
         assert server.stop() == 0
+
+
+def test_text_xml_cannot_hold_is_kept_readable(failing, tmp_path):
+    """A message may quote the unit's own text: control characters must not break the comment or the sheet."""
+    from gktool.xlsxpackage import AddedSheet, Note, annotate_package
+
+    out = tmp_path / "copy.xlsx"
+    annotate_package(
+        failing,
+        out,
+        lambda sheets: {"三、依申请公开": {"D4": Note("甲\x01乙 <丙> & _x0041_", "error")}},
+        lambda sheets, skipped: AddedSheet(SHEET, [["说\x0b明 _x0041_"]], [20], {}, 0),
+    )
+    wb = openpyxl.load_workbook(out)  # well-formed: the control characters became spaces
+    assert wb["三、依申请公开"]["D4"].comment.text.startswith("甲 乙 <丙> & _x")
+    assert wb[SHEET]["A1"].value.startswith("说 明 _x")
+    added = [p for n, p in _parts(out).items() if n.startswith(("xl/comments", "xl/worksheets/sheet"))]
+    # a literal "_x0041_" is escaped as Excel reads text (else Excel would show "A")
+    assert sum(b"_x005F_x0041_" in p for p in added) == 2
