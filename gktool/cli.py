@@ -670,7 +670,7 @@ def collect_text(collection, output) -> str:
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
 @click.option("--spec", "format_name", default=None, help="按指定的报告格式读取（格式名称或 .toml 格式定义文件）")
 def annotate(file, output, force, format_name):
-    """把检查结果标在单位自己的工作簿上：问题单元格标红（错误）或标黄（警告）并加批注，另加“检查意见”表。
+    """把检查结果标在单位自己的工作簿上：问题单元格标红（错误）或标橙（警告）并加批注，另加“检查意见”表。
 
     原文件不改动，写出的是一份副本。.xls、.ods、.xlsb、Word、网页、PDF 不能加批注，改为写出逐条列出问题及其位置的检查意见工作簿。
     退出码：0 没有错误；1 发现错误；2 文件无法读取或用法错误。

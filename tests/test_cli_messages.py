@@ -54,7 +54,7 @@ def chinese_part(line: str) -> str:
         ),
         (
             ["check", "a.xlsx"],
-            "用法错误：没有命令 check；可用的命令：collect、extract、new、report、rules、serve、validate。运行“gktool -h”查看用法。"
+            "用法错误：没有命令 check；可用的命令：annotate、collect、extract、new、report、rules、serve、validate。运行“gktool -h”查看用法。"
             "（No such command 'check'.）",
         ),
         (
