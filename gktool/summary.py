@@ -296,6 +296,12 @@ def detail_csv_for(collection: Collection, path: str | Path) -> Path | None:
     return detail_csv_path(path) if rows + 1 > EXCEL_ROWS else None
 
 
+def _csv_text(text: str) -> str:
+    """Text a spreadsheet would run as a formula when opening a CSV ("=HYPERLINK(...)" as a file or unit
+    name sent in by anyone) is kept as text by a leading apostrophe, as OWASP advises for CSV exports."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _detail_rows(collection: Collection):
     """The 明细 rows as values, in file order: the same rows the sheet holds."""
     subs = {s.index: s for s in collection.submissions}
@@ -305,15 +311,15 @@ def _detail_rows(collection: Collection):
         name, inc = Path(s.path).name, "是" if s.included else "否"
         for k, v, at in zip(keys, values, places, strict=True):
             yield (
-                s.name,
+                _csv_text(s.name),
                 s.year if s.year is not None else "",
-                name,
+                _csv_text(name),
                 inc,
                 k.table,
                 k.row,
                 k.column or "—",
                 "填报" if k.input else "合计",
-                at,
+                _csv_text(at),
                 "" if v is None else _number(v),
             )
 

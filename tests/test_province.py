@@ -18,13 +18,14 @@ from gktool.validate import analyse_file, check_file
 from .test_hostile import _bounded, _sheet, good, parts, with_parts, write  # noqa: F401  (fixtures)
 
 
-def _collection(filled_workbook, units: int) -> Collection:
+def _collection(filled_workbook, units: int, prefix: str = "") -> Collection:
     """A collection of `units` units without reading `units` files: one checked workbook, renamed per unit."""
     analysis = check_file(filled_workbook)
     assert analysis.result.ok
     collection = Collection(year=2023)
     for i in range(units):
-        result = dataclasses.replace(analysis.result, file=f"/收到/单位{i:05d}.xlsx", unit=f"测试单位{i:05d}")
+        name = f"{prefix}单位{i:05d}.xlsx"
+        result = dataclasses.replace(analysis.result, file=f"/收到/{name}", unit=f"测试单位{i:05d}")
         collection.add(dataclasses.replace(analysis, result=result))
     return collection
 
@@ -65,7 +66,7 @@ def test_a_large_sheet_the_checks_read_is_still_refused(tmp_path, parts):  # noq
 def test_detail_beyond_the_row_limit_goes_to_a_csv(filled_workbook, tmp_path, monkeypatch):
     monkeypatch.setattr(summary, "EXCEL_ROWS", 300)  # 3 units x ~200 values do not fit in 300 rows
     out = tmp_path / "汇总.xlsx"
-    with _collection(filled_workbook, 3) as c:
+    with _collection(filled_workbook, 3, prefix="=HYPERLINK(1)") as c:  # a file name a unit could send
         write_summary(c, out, unit="某市")
         keys = len(c.keys)
     target = detail_csv_path(out)
@@ -76,6 +77,7 @@ def test_detail_beyond_the_row_limit_goes_to_a_csv(filled_workbook, tmp_path, mo
         rows = list(csv.reader(fh))
     assert rows[0] == [title for title, _ in DETAIL_COLUMNS]
     assert len(rows) == 1 + 3 * keys
+    assert {r[2] for r in rows[1:]} == {f"'=HYPERLINK(1)单位{i:05d}.xlsx" for i in range(3)}  # text, not a formula
     d4 = [r for r in rows[1:] if r[5].startswith("一、本年新收") and r[6] == "自然人" and r[7] == "填报"]
     total = check_file(out).report.number("三、依申请公开", "D4")
     assert sum(float(r[9]) for r in d4) == total  # the CSV adds up to the summed table
