@@ -257,6 +257,7 @@ def test_serve_offers_the_annotated_copy(failing, filled_workbook, tmp_path):
         good = server.upload("甲县", "好.xlsx", filled_workbook.read_bytes(), json=False).headers["location"]
         base = server.links["甲县"]
         assert "download-annotated" in server.get(base + bad).text
+        assert f"{bad}/annotated.xlsx" in server.get(base).text  # the unit page's list of its uploads
         assert "download-annotated" not in server.get(base + good).text
         answer = server.get(base + bad + "/annotated.xlsx")
         assert answer.status == 200 and "filename*=utf-8''" in answer.headers["content-disposition"]
