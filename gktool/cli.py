@@ -529,9 +529,28 @@ def extract(files, fmt, output, force, jobs, format_name):
 @previous_dir_option("上年报告所在的文件夹：每个单位再与自己上年的报告比较（同 validate --previous-dir）")
 @text_or_json_option("输出格式：text（中文摘要）或 json（每个文件一行，同 validate；最后一行为汇总）")
 @jobs_option
+@click.option(
+    "--annotate",
+    "annotate_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="把每个有问题的单位的检查意见（标在其工作簿单元格上的副本）写入这个文件夹",
+)
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
 def collect(
-    folders, output, roster, year, unit, cover_file, include_failing, include_unlisted, previous_dir, fmt, jobs, force
+    folders,
+    output,
+    roster,
+    year,
+    unit,
+    cover_file,
+    include_failing,
+    include_unlisted,
+    previous_dir,
+    fmt,
+    jobs,
+    annotate_dir,
+    force,
 ):
     """汇总各单位报送的年度报告：逐个检查、对照名单、相加三张表格，写成一个工作簿。
 
@@ -545,10 +564,10 @@ def collect(
     import json
     from collections import Counter
 
-    from .collect import collect_files, read_roster
+    from .collect import collect_files, read_roster, readable_by_gktool
     from .fsutil import check_target
     from .validate import expand_paths
-    from .writers.summary import readable_by_gktool, write_summary
+    from .writers.summary import detail_csv_for, write_summary
 
     if Path(output).suffix.lower() != ".xlsx":
         raise GkError(f"输出文件“{output}”的扩展名应为 .xlsx（汇总工作簿只能保存为 .xlsx 格式）")
@@ -562,9 +581,16 @@ def collect(
         from .writers.summary import cover_from
 
         cover = cover_from(cover_file, load_spec())
+    notes = None
+    if annotate_dir:
+        from .annotate import Folder
+
+        notes = Folder(annotate_dir, force)
     paths = expand_paths(folders)
     out = Path(output).resolve()
     paths = [p for p in paths if Path(p).resolve() != out]  # last run's summary is not a submission
+    if notes is not None:  # the annotated copies of an earlier run are not submissions either
+        paths = [p for p in paths if notes.folder.resolve() not in Path(p).resolve().parents]
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm
@@ -578,6 +604,8 @@ def collect(
         worst = max(worst, EXIT_INPUT if result.unreadable else (0 if result.ok else EXIT_FINDINGS))
         if fmt == "json":
             click.echo(result.to_json())
+        if notes is not None:
+            notes.add(analysis)
         if bar is not None:
             bar.update(1)
 
@@ -604,6 +632,9 @@ def collect(
                 f"没有 {year} 年度的报告（读出的年度：{seen_years}），未写出汇总；请检查 --year 或文件夹是否正确"
             )
         write_summary(collection, output, unit=unit, force=force, cover=cover)
+        csv_path = detail_csv_for(collection, output)
+        if csv_path is not None:
+            click.echo(f"注意：明细超过 Excel 工作表的行数上限，已写在 {csv_path}（UTF-8 CSV，封面已注明）。", err=True)
         if not cover:
             click.echo(
                 "注意：汇总工作簿封面的联系方式（网站、地址、电话）未填写，生成报告前请在封面填写，"
@@ -612,10 +643,14 @@ def collect(
             )
         if not readable_by_gktool(output):
             click.echo(
-                "注意：文件太多，汇总工作簿的“明细”表超出了 gktool 读取的大小上限，validate 和 report 将无法读取它；"
-                "需要汇总报告时请分批汇总（每批约 600 个文件以内）。",
+                "注意：汇总工作簿超出了 gktool 读取的大小上限，validate 和 report 将无法读取它；"
+                "需要汇总报告时请分批汇总。",
                 err=True,
             )
+        if notes is not None:
+            for line in notes.failed:
+                click.echo(f"注意：{line}", err=True)
+            click.echo(f"检查意见：{len(notes.written)} 个有问题的文件已写出标注副本，在 {notes.folder}", err=True)
         if fmt == "json":
             click.echo(json.dumps({"summary": collect_summary(collection, output)}, ensure_ascii=False))
         else:
@@ -670,6 +705,28 @@ def collect_text(collection, output) -> str:
         detail = "；".join(s.notes) or (s.messages[0] if s.messages else "")
         lines.append(f"  [{s.verdict}] {s.name} {where}" + (f"：{detail}" if detail else ""))
     return "\n".join(lines)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="输出 .xlsx（默认：原文件旁边，文件名加“（检查意见）”）"
+)
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
+@click.option("--spec", "format_name", default=None, help="按指定的报告格式读取（格式名称或 .toml 格式定义文件）")
+def annotate(file, output, force, format_name):
+    """把检查结果标在单位自己的工作簿上：问题单元格标红（错误）或标橙（警告）并加批注，另加“检查意见”表。
+
+    原文件不改动，写出的是一份副本。.xls、.ods、.xlsb、Word、网页、PDF 不能加批注，改为写出逐条列出问题及其位置的检查意见工作簿。
+    退出码：0 没有错误；1 发现错误；2 文件无法读取或用法错误。
+
+    示例：gktool annotate 某县2023年报告.xlsx
+    """
+    from .annotate import annotate_file
+
+    done = annotate_file(file, output, force, format_name)
+    click.echo(done.describe())
+    sys.exit(EXIT_FINDINGS if done.result.errors else 0)
 
 
 @main.command()

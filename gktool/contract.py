@@ -34,6 +34,9 @@ PREVIOUS_FIRST_ROW = 4
 
 # A `gktool collect` summary is a gktool workbook with these two sheets more.
 STATUS_SHEET, DETAIL_SHEET = "状态", "明细"
+# Sheets another command added to a gktool workbook (the summary's 状态 and 明细, annotate's 检查意见), comma-separated
+# in this property: the reader knows them and does not call them stray sheets (S10).
+EXTRA_SHEETS_PROPERTY = "gktool.extra_sheets"
 
 
 def previous_cells(spec) -> list[tuple[str, str]]:

@@ -45,7 +45,7 @@ def run(*args):
         ),
         (
             ["check", "a.xlsx"],
-            "用法错误：没有命令 check；可用的命令：collect、extract、new、report、rules、serve、validate。运行“gktool -h”查看用法。",
+            "用法错误：没有命令 check；可用的命令：annotate、collect、extract、new、report、rules、serve、validate。运行“gktool -h”查看用法。",
         ),
         (
             ["new", "--unit"],

@@ -16,6 +16,7 @@ from ..compute import tidy
 from ..contract import (
     CHECK_FIRST_ROW,
     CHECK_SHEET,
+    EXTRA_SHEETS_PROPERTY,
     PREVIOUS_FIRST_ROW,
     PREVIOUS_SHEET,
     PROP_FINGERPRINT,
@@ -162,7 +163,7 @@ class WorkbookReading:
                 )
         known = {s.name for s in spec.sheets} | {CHECK_SHEET, PREVIOUS_SHEET}
         # sheets another gktool command declares it added (gktool collect: 状态, 明细)
-        known |= set(filter(None, wb.properties.get("gktool.extra_sheets", "").split(",")))
+        known |= set(filter(None, wb.properties.get(EXTRA_SHEETS_PROPERTY, "").split(",")))
         extra = [n for n in wb.sheet_names if n not in known]
         if extra:
             self.add(

@@ -150,6 +150,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
     env = Environment(loader=PackageLoader("gktool.serve", "templates"), autoescape=select_autoescape(default=True))
     pool = Workers(workers or max(1, min(4, os.cpu_count() or 1)))
     reports: dict[tuple[int, str], str] = {}  # (submission id, format) -> offered name of its cached report
+    annotations: dict[int, str] = {}  # submission id -> offered file name of its annotated copy
     summaries: dict[str, str] = {}  # submissions summed -> offered file name of the cached 汇总
 
     def forbidden() -> Response:
@@ -278,6 +279,24 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
                 return message(request, 409, exc.message, False)
         return FileResponse(out, filename=name, media_type=REPORT_TYPES[fmt])
 
+    async def annotated(request: Request) -> Response:
+        me = who(request)
+        sub = await anyio.to_thread.run_sync(storage.submission, request.path_params["sid"])
+        if not own(me, sub):
+            return forbidden()
+        if sub.unreadable or not (sub.errors or sub.warnings):
+            return message(request, 409, "这个文件没有需要标注的问题。", False)
+        out = storage.cache / f"annotated-{sub.id}.xlsx"
+        name = annotations.get(sub.id)
+        if name is None or not out.exists():  # a stored upload never changes: annotate it once
+            try:
+                name = annotations[sub.id] = await pool.run(
+                    work.annotated, str(storage.path_of(sub)), sub.filename, str(out)
+                )
+            except GkError as exc:
+                return message(request, 409, exc.message, False)
+        return FileResponse(out, filename=name, media_type=XLSX)
+
     async def blank(request: Request) -> Response:
         me = who(request)
         if not isinstance(me, Unit):
@@ -402,6 +421,7 @@ def create_app(storage: Storage, year: int, workers: int | None = None, on_ready
         Route("/k/{token}/s/{sid:int}", submission),
         Route("/k/{token}/s/{sid:int}/file", original),
         Route("/k/{token}/s/{sid:int}/report.{fmt}", word_report),
+        Route("/k/{token}/s/{sid:int}/annotated.xlsx", annotated),
         Route("/k/{token}/unit/{uid:int}", board_unit),
         Route("/k/{token}/summary.xlsx", summary),
     ]

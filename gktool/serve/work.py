@@ -42,6 +42,19 @@ def check(path: str, shown: str, unit: str | None = None) -> tuple[str, bool]:
     return out.to_json(), result.unreadable
 
 
+def annotated(path: str, shown: str, out: str) -> str:
+    """Write the unit's file back with the findings on its cells (`gktool annotate`); returns the name to offer."""
+    from ..validate import check_file
+    from ..writers.annotation import annotate_analysis, default_output
+
+    analysis = check_file(path)
+    result = analysis.result
+    findings = [dataclasses.replace(f, message=_hide(f.message, path, shown)) for f in result.findings]
+    analysis.result = Result(shown, result.format, findings, result.unreadable, result.kind, result.unit, result.year)
+    annotate_analysis(analysis, Path(out), force=True, source=path)
+    return default_output(Path(shown).name).name
+
+
 def report(path: str, out: str, fmt: str = "docx", unit: str | None = None, year: int | None = None) -> str:
     """Write the report (Word, web page or PDF) of a passing upload to `out`, as `gktool report` does (read
     back and compared); returns the file name to offer. `unit`, `year` (the link's unit, the collection year)

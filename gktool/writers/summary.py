@@ -19,8 +19,8 @@ import zipfile
 from pathlib import Path
 
 from ..collect import Collection, Submission
-from ..contract import DETAIL_SHEET, STATUS_SHEET
-from ..fsutil import atomic_output
+from ..contract import DETAIL_SHEET, EXTRA_SHEETS_PROPERTY, STATUS_SHEET
+from ..fsutil import atomic_output, check_target
 from .workbook import _Writer
 
 # widths chosen so that 状态 prints one A4 landscape page wide at about 9 pt; the columns after
@@ -88,8 +88,8 @@ def _names(subs: list[Submission]) -> str:
     return text + (f" 等 {len(subs)} 个单位" if shown < len(subs) else "")
 
 
-def cover_lines(collection: Collection) -> list[str]:
-    """What the cover says about this summary: which units are summed and how many."""
+def cover_lines(collection: Collection, detail_csv: str | None = None) -> list[str]:
+    """What the cover says about this summary: which units are summed and how many (and where 明细 is)."""
     included = collection.included
     c = collection.counts()
     rule = "全部读出数字的单位（含有错误的）" if collection.include_failing else "没有错误的单位"
@@ -101,7 +101,12 @@ def cover_lines(collection: Collection) -> list[str]:
         f"3. 共收到 {c['文件']} 个文件，{left_out} 个未纳入（无法读取、有错误、年度不符、重复提交、不在名单中或格式不同）；"
         + (f"名单中 {c['未提交']} 个单位未提交；" if collection.roster is not None else "")
         + "逐个单位的结论见“状态”工作表。",
-        "4. “明细”工作表列出每个单位的每个数字及其来源单元格，可直接用于数据透视表；它不打印（打印时只印出表头和这一说明）。",
+        (
+            f"4. 每个单位的每个数字及其来源单元格（明细）超过 Excel 工作表的行数上限，写在同一文件夹中的“{detail_csv}”"
+            "（UTF-8 CSV，Excel、WPS、pandas 均可打开，可用于数据透视表）。"
+            if detail_csv
+            else "4. “明细”工作表列出每个单位的每个数字及其来源单元格，可直接用于数据透视表；它不打印（打印时只印出表头和这一说明）。"
+        ),
         "5. 在本工作簿上运行 gktool report 可生成汇总的年度报告；文字说明各栏可按需填写。",
     ]
 
@@ -114,10 +119,11 @@ def _lines(text: str, width: float) -> int:
 class _Sheets:
     """The writer hook: 状态 before the official sheets; 明细 (header only) and the cover note after."""
 
-    def __init__(self, collection: Collection, detail_rows: int, unit: str = ""):
+    def __init__(self, collection: Collection, detail_rows: int, unit: str = "", detail_csv: str | None = None):
         self.c = collection
         self.detail_rows = detail_rows
         self.unit = unit
+        self.detail_csv = detail_csv  # the CSV file beside the workbook holding 明细, when it is too long for a sheet
 
     def __call__(self, writer: _Writer, position: str) -> None:
         if position == "first":
@@ -126,7 +132,7 @@ class _Sheets:
             self.cover(writer)
             self.detail(writer)
             self.footers(writer)
-            writer.wb.set_custom_property("gktool.extra_sheets", f"{STATUS_SHEET},{DETAIL_SHEET}", "text")
+            writer.wb.set_custom_property(EXTRA_SHEETS_PROPERTY, f"{STATUS_SHEET},{DETAIL_SHEET}", "text")
 
     def footers(self, writer: _Writer) -> None:
         """Every printed page says whose summary, which year, which sheet and which page it is."""
@@ -209,7 +215,7 @@ class _Sheets:
         slots = len(sheet.instructions)
         if slots == 0:
             return
-        lines = cover_lines(self.c)
+        lines = cover_lines(self.c, self.detail_csv)
         if len(lines) > slots:  # a format with fewer instruction rows: the rest joins the last
             lines = lines[: slots - 1] + ["".join(lines[slots - 1 :])]
         lines += [""] * (slots - len(lines))
@@ -225,6 +231,14 @@ class _Sheets:
             ws.write_string(0, col, title, head)
             ws.set_column(col, col, width)
         ws.freeze_panes(1, 0)
+        if self.detail_csv:
+            ws.write_string(
+                1,
+                0,
+                f"明细共 {self.detail_rows:,} 行，超过 Excel 工作表的行数上限（{EXCEL_ROWS:,} 行），"
+                f"已写在同一文件夹中的“{self.detail_csv}”。",
+            )
+            return
         ws.autofilter(0, 0, max(self.detail_rows, 1), len(DETAIL_COLUMNS) - 1)
         # some 200 rows a unit are data for filters and pivot tables, not for paper: what prints is a
         # note that says so, in a cell apart from the table (a filtered selection can still be printed)
@@ -286,21 +300,71 @@ def write_summary(
     readable = sum(s.readable for s in collection.submissions)
     detail_rows = readable * len(collection.keys)
     values = summary_values(collection, unit, cover)
+    csv_path = detail_csv_for(collection, path)
+    if csv_path is not None:  # both outputs are refused before either is written
+        check_target(path, force)
+        with atomic_output(csv_path, force) as tmp_csv:
+            _write_detail_csv(collection, tmp_csv)
     with tempfile.TemporaryDirectory(prefix="gktool-summary-") as tmp:
         stage = Path(tmp) / "stage.xlsx"
-        _Writer(collection.spec, values, None, extra_sheets=_Sheets(collection, detail_rows, unit)).write(stage)
+        sheets = _Sheets(collection, detail_rows, unit, csv_path.name if csv_path else None)
+        _Writer(collection.spec, values, None, extra_sheets=sheets).write(stage)
         with atomic_output(path, force) as out:
-            _assemble(collection, stage, Path(tmp), out)
+            _assemble(collection, stage, Path(tmp), out, rows=csv_path is None)
     return path
 
 
-def readable_by_gktool(path: str | Path) -> bool:
-    """Whether the summary is within the sizes gktool's reader accepts (a very large 明细 is not)."""
-    from ..readers.ooxml import MAX_PART_BYTES, MAX_TOTAL_UNCOMPRESSED
+EXCEL_ROWS = 1_048_576  # rows in an Excel (and LibreOffice) worksheet, the header included
 
-    with zipfile.ZipFile(path) as zf:
-        sizes = [i.file_size for i in zf.infolist()]
-    return max(sizes) <= MAX_PART_BYTES and sum(sizes) <= MAX_TOTAL_UNCOMPRESSED
+
+def detail_csv_path(path: str | Path) -> Path:
+    """Where 明细 goes when it has more rows than a worksheet holds: beside the workbook."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}（明细）.csv")
+
+
+def detail_csv_for(collection: Collection, path: str | Path) -> Path | None:
+    """The CSV holding 明细 for this collection's summary at `path`, or None when 明细 fits in its sheet."""
+    rows = sum(s.readable for s in collection.submissions) * len(collection.keys)
+    return detail_csv_path(path) if rows + 1 > EXCEL_ROWS else None
+
+
+def _csv_text(text: str) -> str:
+    """Text a spreadsheet would run as a formula when opening a CSV ("=HYPERLINK(...)" as a file or unit
+    name sent in by anyone) is kept as text by a leading apostrophe, as OWASP advises for CSV exports."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _detail_rows(collection: Collection):
+    """The 明细 rows as values, in file order: the same rows the sheet holds."""
+    subs = {s.index: s for s in collection.submissions}
+    keys = collection.keys
+    for index, values, places in collection.records():
+        s = subs[index]
+        name, inc = Path(s.path).name, "是" if s.included else "否"
+        for k, v, at in zip(keys, values, places, strict=True):
+            yield (
+                _csv_text(s.name),
+                s.year if s.year is not None else "",
+                _csv_text(name),
+                inc,
+                k.table,
+                k.row,
+                k.column or "—",
+                "填报" if k.input else "合计",
+                _csv_text(at),
+                "" if v is None else _number(v),
+            )
+
+
+def _write_detail_csv(collection: Collection, path: Path) -> None:
+    """明细 as CSV with a byte-order mark, so Excel and WPS open it as UTF-8; streamed, one row at a time."""
+    import csv
+
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([title for title, _ in DETAIL_COLUMNS])
+        w.writerows(_detail_rows(collection))
 
 
 # ------------------------------------------------------------------ the 明细 rows, streamed
@@ -376,8 +440,9 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path) -> None:
-    """Copy the writer's workbook part by part, streaming the 明细 rows and their strings in."""
+def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path, rows: bool = True) -> None:
+    """Copy the writer's workbook part by part, streaming the 明细 rows and their strings in (unless
+    `rows` is false: 明细 is then in the CSV beside the workbook)."""
     with zipfile.ZipFile(stage) as zin:
         detail_part = _sheet_parts(zin)[DETAIL_SHEET]
         sst = zin.read("xl/sharedStrings.xml").decode("utf-8")
@@ -385,7 +450,7 @@ def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path) -> None
         strings = _Strings(int(m.group(2)))
         rows_path = tmp / "detail-rows.xml"
         with open(rows_path, "w", encoding="utf-8") as fh:
-            last = _write_detail_rows(collection, strings, fh)
+            last = _write_detail_rows(collection, strings, fh) if rows else 2
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
             for info in zin.infolist():
                 target = zipfile.ZipInfo(info.filename, date_time=info.date_time)
@@ -419,8 +484,10 @@ def _assemble(collection: Collection, stage: Path, tmp: Path, out: Path) -> None
 
 __all__ = [
     "write_summary",
+    "detail_csv_path",
+    "detail_csv_for",
+    "EXCEL_ROWS",
     "cover_from",
-    "readable_by_gktool",
     "cover_lines",
     "summary_values",
     "STATUS_SHEET",
