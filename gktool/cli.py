@@ -562,41 +562,18 @@ def collect(
     示例：gktool collect 收到的报告/ -o 汇总.xlsx --roster 名单.xlsx
     """
     import json
-    from collections import Counter
 
-    from .collect import collect_files, read_roster, readable_by_gktool
-    from .fsutil import check_target
-    from .validate import expand_paths
-    from .writers.summary import detail_csv_for, write_summary
+    from .collect import collect_to
 
-    if Path(output).suffix.lower() != ".xlsx":
-        raise GkError(f"输出文件“{output}”的扩展名应为 .xlsx（汇总工作簿只能保存为 .xlsx 格式）")
-    if include_unlisted and not roster:
-        raise GkError("--include-unlisted 要与 --roster 名单一起使用（没有名单时所有单位都纳入汇总）")
-    check_target(Path(output), force)  # a bad output path is said before an hour of reading
-    roster_list = read_roster(roster) if roster else None
-    cover = None
-    if cover_file:
-        from .spec import load_spec
-        from .writers.summary import cover_from
-
-        cover = cover_from(cover_file, load_spec())
-    notes = None
-    if annotate_dir:
-        from .annotate import Folder
-
-        notes = Folder(annotate_dir, force)
-    paths = expand_paths(folders)
-    out = Path(output).resolve()
-    paths = [p for p in paths if Path(p).resolve() != out]  # last run's summary is not a submission
-    if notes is not None:  # the annotated copies of an earlier run are not submissions either
-        paths = [p for p in paths if notes.folder.resolve() not in Path(p).resolve().parents]
     bar = None
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(paths), file=sys.stderr, unit="个", desc="检查", leave=False, dynamic_ncols=True)
     worst = 0
+
+    def start(total: int) -> None:
+        nonlocal bar
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, file=sys.stderr, unit="个", desc="检查", leave=False, dynamic_ncols=True)
 
     def seen(analysis, sub):
         nonlocal worst
@@ -604,63 +581,60 @@ def collect(
         worst = max(worst, EXIT_INPUT if result.unreadable else (0 if result.ok else EXIT_FINDINGS))
         if fmt == "json":
             click.echo(result.to_json())
-        if notes is not None:
-            notes.add(analysis)
         if bar is not None:
             bar.update(1)
 
     try:
-        collection = collect_files(
-            paths,
-            roster=roster_list,
+        run = collect_to(
+            folders,
+            output,
+            roster=roster,
             year=year,
-            jobs=jobs,
+            unit=unit,
+            cover_file=cover_file,
             include_failing=include_failing,
             include_unlisted=include_unlisted,
             previous_dir=previous_dir,
+            jobs=jobs,
+            annotate_dir=annotate_dir,
+            force=force,
             on_file=seen,
+            on_start=start,
         )
     finally:
         if bar is not None:
             bar.close()
-    with collection:
-        if year is not None and not any(s.year == year for s in collection.submissions):
-            # an all-zero summary for a year nobody reported would look like a real one
-            found = Counter(s.year for s in collection.submissions if s.year is not None)
-            seen_years = "、".join(f"{y} 年 {n} 个" for y, n in sorted(found.items())) or "没有读出年度"
-            raise GkError(
-                f"没有 {year} 年度的报告（读出的年度：{seen_years}），未写出汇总；请检查 --year 或文件夹是否正确"
-            )
-        write_summary(collection, output, unit=unit, force=force, cover=cover)
-        csv_path = detail_csv_for(collection, output)
-        if csv_path is not None:
-            click.echo(f"注意：明细超过 Excel 工作表的行数上限，已写在 {csv_path}（UTF-8 CSV，封面已注明）。", err=True)
-        if not cover:
-            click.echo(
-                "注意：汇总工作簿封面的联系方式（网站、地址、电话）未填写，生成报告前请在封面填写，"
-                "或加 --cover 本机关的填报工作簿，从中取用。",
-                err=True,
-            )
-        if not readable_by_gktool(output):
-            click.echo(
-                "注意：汇总工作簿超出了 gktool 读取的大小上限，validate 和 report 将无法读取它；"
-                "需要汇总报告时请分批汇总。",
-                err=True,
-            )
-        if notes is not None:
-            for line in notes.failed:
-                click.echo(f"注意：{line}", err=True)
-            click.echo(f"检查意见：{len(notes.written)} 个有问题的文件已写出标注副本，在 {notes.folder}", err=True)
-        if fmt == "json":
-            click.echo(json.dumps({"summary": collect_summary(collection, output)}, ensure_ascii=False))
-        else:
-            click.echo(collect_text(collection, output))
+    if run.detail_csv is not None:
+        click.echo(
+            f"注意：明细超过 Excel 工作表的行数上限，已写在 {run.detail_csv}（UTF-8 CSV，封面已注明）。", err=True
+        )
+    if not run.has_cover:
+        click.echo(
+            "注意：汇总工作簿封面的联系方式（网站、地址、电话）未填写，生成报告前请在封面填写，"
+            "或加 --cover 本机关的填报工作簿，从中取用。",
+            err=True,
+        )
+    if not run.readable:
+        click.echo(
+            "注意：汇总工作簿超出了 gktool 读取的大小上限，validate 和 report 将无法读取它；需要汇总报告时请分批汇总。",
+            err=True,
+        )
+    if run.annotated is not None:
+        for line in run.annotated.failed:
+            click.echo(f"注意：{line}", err=True)
+        click.echo(
+            f"检查意见：{len(run.annotated.written)} 个有问题的文件已写出标注副本，在 {run.annotated.folder}", err=True
+        )
+    if fmt == "json":
+        click.echo(json.dumps({"summary": collect_summary(run.collection, output)}, ensure_ascii=False))
+    else:
+        click.echo(collect_text(run.collection, output))
     sys.exit(worst)
 
 
 def collect_summary(collection, output) -> dict:
     """The closing JSON object of `collect`: counts, the year, and the rows needing action."""
-    from .collect import MATCH_CLOSE
+    from .collection import MATCH_CLOSE
 
     counts = collection.counts()
 

@@ -52,6 +52,7 @@ class FilledReport:
     absent: set[str] = field(default_factory=set)  # spec sheets (tables/sections) not found in the source
     # last year's figures a workbook carries itself (`gktool new --previous`: the hidden 上年数据 sheet)
     embedded_previous: FilledReport | None = None
+    sheet_names: tuple[str, ...] = ()  # a gktool workbook's sheets as saved (a collect summary has 状态 and 明细)
     _evaluator: Evaluator | None = field(default=None, repr=False)
     _homes: dict[str, str] | None = field(default=None, repr=False)
 

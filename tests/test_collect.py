@@ -14,15 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from gktool.cli import main
-from gktool.collect import (
-    Collection,
-    Roster,
-    canonical_name,
-    collect_files,
-    read_roster,
-    readable_by_gktool,
-    value_keys,
-)
+from gktool.collect import collect_files, read_roster, readable_by_gktool
+from gktool.collection import Collection, Roster, canonical_name, value_keys
 from gktool.contract import CHECK_SHEET, DETAIL_SHEET, OVERALL_CELL, STATUS_SHEET
 from gktool.extract import extract_record
 from gktool.spec import load_spec

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from gktool.collect import Collection, readable_by_gktool
+from gktool.collect import readable_by_gktool
+from gktool.collection import Collection
 from gktool.errors import GkError
 from gktool.readers.ooxml import MAX_PART_BYTES
 from gktool.validate import analyse_file, check_file

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from gktool.cli import main
-from gktool.collect import Roster
+from gktool.collection import Roster
 from gktool.contract import STATUS_SHEET
 from gktool.spec import load_spec
 from gktool.validate import analyse_file, validate_file

@@ -96,6 +96,7 @@ class WorkbookReading:
             self.findings = [f for f in self.findings if f.rule != "F2"]
         r.absent = {s.name for s in self.spec.sheets if s.name not in self.located}
         r.embedded_previous = self._embedded_previous()
+        r.sheet_names = tuple(self.wb.sheet_names)
         unit, year = r.values.get(self._field_key("unit")), r.values.get(self._field_key("year"))
         r.unit = unit.strip() if isinstance(unit, str) and unit.strip() else None
         r.year = int(year) if isinstance(year, float) and year.is_integer() else None

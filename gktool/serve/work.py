@@ -30,7 +30,7 @@ def check(path: str, shown: str, unit: str | None = None) -> tuple[str, bool]:
     """Check a stored upload: (the JSON line of `gktool validate --format json`, unreadable).
 
     `unit` is the unit whose link received it: a file naming another unit gets an error (it is not counted)."""
-    from ..collect import mismatch_finding
+    from ..collection import mismatch_finding
     from ..validate import check_file
 
     result = check_file(path).result
@@ -81,7 +81,7 @@ def summary(entries: list[tuple[str, str, str]], roster: list[str], year: int, o
     The unit is the one whose link received the file: that decides whose submission it is, and a
     file naming another unit is shown beside it as 不一致 and not summed. `shown` says which
     submission it is. Returns the file name to offer."""
-    from ..collect import Collection, Roster, mismatch_finding
+    from ..collection import Collection, Roster, mismatch_finding
     from ..validate import check_file
     from ..writers.summary import write_summary
 

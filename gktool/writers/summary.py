@@ -18,7 +18,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..collect import Collection, Submission
+from ..collection import Collection, Submission
 from ..contract import DETAIL_SHEET, EXTRA_SHEETS_PROPERTY, STATUS_SHEET
 from ..fsutil import atomic_output, check_target
 from .workbook import _Writer
@@ -255,11 +255,8 @@ class _Sheets:
 CONTACT_FIELDS = ("website_name", "website", "contact_office", "address", "postcode", "phone", "email")
 
 
-def cover_from(path: str | Path, spec) -> dict[str, str]:
-    """The collecting office's contact details (website, address, phone, ...) from one of its reports."""
-    from ..validate import analyse_file
-
-    report = analyse_file(path).report
+def cover_from(report, spec) -> dict[str, str]:
+    """The collecting office's contact details (website, address, phone, ...) from one of its own reports."""
     out = {}
     for key in CONTACT_FIELDS:
         if key in spec.field_cells and report is not None:
