@@ -144,7 +144,7 @@ def variant_cases(spec, out: Path, real: Path | None, quick: bool = False):
             cases.append((f"{name} /Rotate {angle}", turned, expected))
         turned = pv.rotated_copy(pdf, out / f"{pdf.stem}.rot-odd.pdf", 90, pages={1, 3})
         cases.append((f"{name} /Rotate 90 pages 2,4", turned, expected))
-        cropped = pv.cropped_copy(pdf, out / f"{pdf.stem}.crop.pdf", scale_every_other=0.8)
+        cropped = pv.cropped_copy(pdf, out / f"{pdf.stem}.crop.pdf", grow_every_other=50)
         cases.append((f"{name} CropBox+mixed sizes", cropped, expected))
     return cases
 

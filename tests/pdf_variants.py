@@ -105,9 +105,10 @@ def rotated_copy(src: Path, dst: Path, angle: int, pages: set[int] | None = None
     return dst
 
 
-def cropped_copy(src: Path, dst: Path, pad: float = 60.0, scale_every_other: float | None = None) -> Path:
-    """Each page on a larger MediaBox with a CropBox the size of the old page (content moved to match), and
-    optionally every other page scaled, so one file holds pages of different sizes."""
+def cropped_copy(src: Path, dst: Path, pad: float = 60.0, grow_every_other: float = 0.0) -> Path:
+    """Each page on a larger MediaBox with a CropBox the size of the old page (content moved to match); every
+    other page grow_every_other points wider and taller (another paper size, content at the same place from
+    its top left), so one file holds pages of different sizes."""
     from pypdf import PdfWriter, Transformation
     from pypdf.generic import RectangleObject
 
@@ -115,10 +116,10 @@ def cropped_copy(src: Path, dst: Path, pad: float = 60.0, scale_every_other: flo
     for i, page in enumerate(writer.pages):
         box = page.mediabox
         x0, y0, w, h = float(box.left), float(box.bottom), float(box.width), float(box.height)
-        k = scale_every_other if scale_every_other and i % 2 == 1 else 1.0
-        page.add_transformation(Transformation().translate(-x0, -y0).scale(k, k).translate(pad, pad))
-        page.mediabox = RectangleObject([0, 0, k * w + 2 * pad, k * h + 2 * pad])
-        page.cropbox = RectangleObject([pad, pad, pad + k * w, pad + k * h])
+        g = grow_every_other if i % 2 == 1 else 0.0
+        page.add_transformation(Transformation().translate(-x0 + pad, -y0 + pad + g))
+        page.mediabox = RectangleObject([0, 0, w + g + 2 * pad, h + g + 2 * pad])
+        page.cropbox = RectangleObject([pad, pad, pad + w + g, pad + h + g])
     with open(dst, "wb") as fh:
         writer.write(fh)
     return dst

@@ -361,6 +361,20 @@ class _Matcher:
             return
         text = cell.text if cell is not None else ""
         self.out.printed[key] = text
+        if cell is not None and cell.unsure:  # never a number with digits cut off: unread, and said so
+            self.out.values[key] = None
+            self.out.unread.add(key)
+            self.add(
+                "P3",
+                "warning",
+                grid.name,
+                [short],
+                f"gktool 未能读取{table.sheet.describe(cell_name(row, col))}（{at}）：文件中这一格的文字被页面边缘"
+                f"或表格线截断（印出的是“{text.strip()}”），无法确定完整的数字，未读取。请核对原件，或提供 Word、网页版本。",
+                None,
+                text.strip(),
+            )
+            return
         kind, value = parse_number(text)
         self.out.values[key] = value
         if kind == "text":

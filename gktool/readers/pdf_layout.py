@@ -32,6 +32,8 @@ class Part:
     xs: list[float]  # column boundaries
     nrows: int
     cells: list[tuple[int, int, int, int, str]]  # (r1, c1, r2, c2) 1-based inclusive, text
+    # (r1, c1) of cells whose text may be incomplete: glyphs cut by the page edge or running over a rule
+    unsure: set = field(default_factory=set)
 
 
 def inside(c, box, pad: float = 1.0) -> bool:
@@ -74,22 +76,55 @@ def part_of(table, chars, page_no: int, index: int) -> Part | None:
             for c in range(c1, c2):
                 owner.setdefault((r, c), k)
     texts: list[list] = [[] for _ in spans]
+    unsure: set[int] = set()
     x0, x1, y0, y1 = xs[0], xs[-1], ys[0], ys[-1]
     for ch in chars:
         cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
-        if not (x0 - 1 <= cx <= x1 + 1 and y0 - 1 <= cy <= y1 + 1):
+        if not y0 - 1 <= cy <= y1 + 1:
+            continue
+        r = min(max(bisect.bisect_right(ys, cy) - 1, 0), len(ys) - 2)
+        if not x0 - 1 <= cx <= x1 + 1:
+            # a glyph just outside the table's side, on one of its rows: the edge cell's text runs out of it
+            w = max(ch["x1"] - ch["x0"], 1.0)
+            if x0 - 1.5 * w <= ch["x1"] and ch["x0"] <= x1 + 1.5 * w:
+                k = owner.get((r, 0 if cx < x0 else len(xs) - 2))
+                if k is not None:
+                    unsure.add(k)
             continue
         c = min(max(bisect.bisect_right(xs, cx) - 1, 0), len(xs) - 2)
-        r = min(max(bisect.bisect_right(ys, cy) - 1, 0), len(ys) - 2)
         k = owner.get((r, c))
-        if k is not None:
-            texts[k].append(ch)
+        if k is None:
+            continue
+        texts[k].append(ch)
+        w = ch["x1"] - ch["x0"]
+        left, right = xs[spans[k][1]], xs[spans[k][3]]
+        if ch.get("cut") or ch["x0"] < left - 0.3 * w or ch["x1"] > right + 0.3 * w:
+            unsure.add(k)  # cut by the page edge, or astride a rule: part of it may show in no cell
+    unsure |= _touching_across_rules(texts)
     cells = []
     for (r1, c1, r2, c2), cs in zip(spans, texts, strict=True):
         cells.append((r1 + 1, c1 + 1, r2, c2, _cell_text(cs)))
     if len({c[1] for c in cells}) < 2:
         return None
-    return Part(page_no, index, y0, y1, xs, len(ys) - 1, cells)
+    marked = {(spans[k][0] + 1, spans[k][1] + 1) for k in unsure}
+    return Part(page_no, index, y0, y1, xs, len(ys) - 1, cells, marked)
+
+
+def _touching_across_rules(texts: list[list]) -> set[int]:
+    """Cells whose glyphs run on, with no gap, into a glyph of the next cell on the same line: text that
+    overflowed its cell (a number too wide for its column), split by the rule into two wrong numbers."""
+    glyphs = sorted(
+        ((ch, k) for k, cs in enumerate(texts) for ch in cs if not ch["text"].isspace()), key=lambda g: g[0]["x0"]
+    )
+    out: set[int] = set()
+    by_line: dict[int, list] = {}
+    for ch, k in glyphs:
+        by_line.setdefault(round((ch["top"] + ch["bottom"]) / 4), []).append((ch, k))
+    for items in by_line.values():
+        for (a, ka), (b, kb) in zip(items, items[1:], strict=False):
+            if ka != kb and b["x0"] - a["x1"] < 0.12 * max(a["size"], b["size"]):
+                out |= {ka, kb}
+    return out
 
 
 def _cell_text(chars) -> str:

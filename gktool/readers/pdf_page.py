@@ -52,17 +52,17 @@ def read_page(page, number: int, shown: str) -> PageRead:
     """One page's glyphs, ruling lines and tables, in top-down coordinates of the page as displayed."""
     import pypdfium2.raw as pdfium_c
 
-    width, height = page.get_size()
-    left, bottom = page.get_mediabox()[:2]
+    view = _View(page)
+    width, height = view.width, view.height
     textpage = page.get_textpage()
     try:
         n = pdfium_c.FPDFText_CountChars(textpage.raw)
         if n > MAX_CHARS_PAGE:
             raise refuse(shown, f"PDF 第{number}页文字数量异常（{n} 个字符），无法读取，请确认文件是否正确")
-        chars, undecodable = _chars(textpage, n, left, bottom, height)
+        chars, undecodable = _chars(textpage, n, view)
     finally:
         textpage.close()
-    edges, images, paths = _edges(page, left, bottom, height)
+    edges, images, paths = _edges(page, view)
     parts: list[Part] = []
     skipped = len(edges) > MAX_EDGES_PAGE
     if chars and edges and not skipped:
@@ -73,7 +73,9 @@ def read_page(page, number: int, shown: str) -> PageRead:
             if part is not None:
                 parts.append(part)
     boxes = [(p.xs[0], p.top, p.xs[-1], p.bottom) for p in parts]
-    rest = [c for c in chars if not any(inside(c, b) for b in boxes)]
+    # glyphs outside the visible page (beyond the crop box) are not part of the narrative a person reads
+    seen = (0, 0, width, height)
+    rest = [c for c in chars if inside(c, seen, 0.0) and not any(inside(c, b) for b in boxes)]
     lines = lines_of(rest)
     if not parts:  # no ruled table on this page: look for one printed as aligned text
         for part, used in aligned_tables(lines, number, float(height), 1):
@@ -82,7 +84,35 @@ def read_page(page, number: int, shown: str) -> PageRead:
     return PageRead(number, float(height), float(width), lines, parts, len(chars), images, undecodable, skipped)
 
 
-def _chars(textpage, n: int, left: float, bottom: float, height: float):
+class _View:
+    """Where a point of the page's drawing space is shown: the crop box turned by /Rotate, top-down.
+
+    A page stored turned (/Rotate 90, its content drawn turned the other way) looks upright to a person;
+    the reader works in what the person sees, so its lines run left to right whatever the storage."""
+
+    def __init__(self, page):
+        ml, mb, mr, mt = page.get_mediabox()
+        cl, cb, cr, ct = page.get_cropbox()
+        # the visible area is the crop box clipped to the media box (PDF 32000 §14.11.2)
+        self.l, self.b, self.r, self.t = max(ml, cl), max(mb, cb), min(mr, cr), min(mt, ct)
+        if self.r <= self.l or self.t <= self.b:
+            self.l, self.b, self.r, self.t = ml, mb, mr, mt
+        self.rotation = page.get_rotation() % 360
+        w, h = self.r - self.l, self.t - self.b
+        self.width, self.height = (h, w) if self.rotation in (90, 270) else (w, h)
+
+    def show(self, x: float, y: float) -> tuple[float, float]:
+        """(x, y) in drawing space -> (x, top) on the displayed page, top-down."""
+        if self.rotation == 90:
+            return y - self.b, x - self.l
+        if self.rotation == 180:
+            return self.r - x, y - self.b
+        if self.rotation == 270:
+            return self.t - y, self.r - x
+        return x - self.l, self.t - y
+
+
+def _chars(textpage, n: int, view: _View):
     """The page's glyphs as dicts (text, x0, x1, top, bottom, size), top-down coordinates; generated ones left out."""
     import ctypes
 
@@ -100,21 +130,22 @@ def _chars(textpage, n: int, left: float, bottom: float, height: float):
         if not pdfium_c.FPDFText_GetLooseCharBox(raw, i, ctypes.byref(rect)):
             continue
         text = chr(code)
-        x0, x1 = rect.left - left, rect.right - left
-        top, bot = height - (rect.top - bottom), height - (rect.bottom - bottom)
-        if x1 < x0:
-            x0, x1 = x1, x0
-        if bot < top:
-            top, bot = bot, top
+        (ax, ay), (bx, by) = view.show(rect.left, rect.top), view.show(rect.right, rect.bottom)
+        x0, x1, top, bot = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
         key = (text, round(x0), round(top))  # a glyph drawn twice (fake bold) counts once
         if key in seen:
             continue
         seen.add(key)
-        out.append({"text": text, "x0": x0, "x1": x1, "top": top, "bottom": bot, "size": max(bot - top, 1.0)})
+        # part of the glyph beyond the visible page: a person sees it cut (a number may lose digits)
+        cut = x0 < -0.5 or top < -0.5 or x1 > view.width + 0.5 or bot > view.height + 0.5
+        glyph = {"text": text, "x0": x0, "x1": x1, "top": top, "bottom": bot, "size": max(bot - top, 1.0)}
+        if cut:
+            glyph["cut"] = True
+        out.append(glyph)
     return out, undecodable
 
 
-def _edges(page, left: float, bottom: float, height: float):
+def _edges(page, view: _View):
     """Ruling lines as pdfplumber edges: stroked straight segments, and thin filled bars; shading left out."""
     import ctypes
 
@@ -141,8 +172,7 @@ def _edges(page, left: float, bottom: float, height: float):
             if not pdfium_c.FPDFPathSegment_GetPoint(seg, ctypes.byref(fx), ctypes.byref(fy)):
                 continue
             kind = pdfium_c.FPDFPathSegment_GetType(seg)
-            x = m[0] * fx.value + m[2] * fy.value + m[4] - left
-            y = height - (m[1] * fx.value + m[3] * fy.value + m[5] - bottom)
+            x, y = view.show(m[0] * fx.value + m[2] * fy.value + m[4], m[1] * fx.value + m[3] * fy.value + m[5])
             if kind == pdfium_c.FPDF_SEGMENT_MOVETO or not pts_sub:
                 pts_sub.append([(x, y)])
             elif kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:

@@ -111,7 +111,9 @@ def _append(grid: Grid, st: dict, part: Part, colmap: list[int], first: bool = F
             if (r1, gc1) in joined:
                 continue
             grid.cells[(r1 + offset, gc1)] = GridCell(
-                text=text, at=f"第{part.page}页 表格{part.index} 第{r1}行第{local_col}列"
+                text=text,
+                at=f"第{part.page}页 表格{part.index} 第{r1}行第{local_col}列",
+                unsure=(r1, local_col) in part.unsure,
             )
             if r2 > r1 or gc2 > gc1:
                 grid.merges.append((r1 + offset, gc1, r2 + offset, gc2))
@@ -190,7 +192,7 @@ def _join_cut_cells(grid: Grid, pairs: dict, offset: int, split: bool) -> set:
                 continue
         cell = grid.cells[(m[0], m[1])]
         text = old + "\n" + new if old and new else old or new
-        grid.cells[(m[0], m[1])] = GridCell(text=text, at=cell.at)
+        grid.cells[(m[0], m[1])] = GridCell(text=text, at=cell.at, unsure=cell.unsure)
         if m in grid.merges:
             grid.merges.remove(m)
         bottom = max(m[2], r2 + offset)
