@@ -83,3 +83,62 @@ def test_numbers_cut_by_the_page_edge_are_never_read_short(spec, exported):
     assert obj["ok"] is False and obj["errors"] == 0 and any(f["rule"] == "P3" for f in obj["findings"])
     text = CliRunner().invoke(main, ["validate", str(exported["a5"])])
     assert text.exit_code == 3 and "结论：未能完整读取" in text.output
+
+
+# ------------------------------------------------------------------ a web page printed by a browser
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory):
+    """A saved report page (site navigation first, Word-export markup) printed by headless Chromium on A5 and
+    on A4 landscape: page breaks fall inside 表三 and between 表四's header and its numbers, and every page
+    carries the browser's date/title line and its URL/page-number line."""
+    if not pv.chromium_available():
+        pytest.skip("chromium not installed")
+    from . import published_fixtures as fx
+
+    folder = tmp_path_factory.mktemp("printed")
+    rep = fx.consistent_report(701, big=True)
+    page = fx.html_report(folder / "page.html", rep, word=True, encoding="gbk")
+    out = {}
+    for name, css in (("a5", "size: A5; margin: 10mm"), ("landscape", "size: A4 landscape; margin: 10mm")):
+        out[name] = pv.chromium_print(page, folder / f"{name}.pdf", css)
+    return rep, out
+
+
+@pytest.mark.parametrize("paper", ["a5", "landscape"])
+def test_a_browser_print_reads_every_cell_over_its_page_breaks(printed, paper):
+    from . import published_fixtures as fx
+
+    rep, pdfs = printed
+    analysis = check_file(pdfs[paper])
+    record = extract_record(analysis)
+    got = {(v["table"], v["row"], v["column"]): v["value"] for v in record["values"]}
+    assert got == fx.expected(rep)
+    assert analysis.result.errors == 0, [f.message for f in analysis.result.findings if f.severity == "error"]
+    # the title stands below the site's navigation, not at the top of page 1
+    assert (record["unit"], record["year"]) == (rep.unit, rep.year)
+
+
+def test_unit_and_year_from_the_title_below_navigation_or_from_the_statistics_period(tmp_path):
+    """Site navigation first, the title further down: read from the title. No title at all: the year from
+    "统计期限为2023年1月1日至12月31日", the unit left unknown (never guessed from anything else)."""
+    if not pv.chromium_available():
+        pytest.skip("chromium not installed")
+    from . import published_fixtures as fx
+
+    rep = fx.consistent_report(702, unit="某某市某某区", year=2022)
+    page = fx.html_report(tmp_path / "page.html", rep)
+    titled = pv.chromium_print(page, tmp_path / "titled.pdf", "size: A4; margin: 15mm")
+    record = extract_record(check_file(titled))
+    assert (record["unit"], record["year"]) == ("某某市某某区", 2022)
+
+    html = page.read_text(encoding="utf-8")
+    title = fx.title(rep)
+    html = html.replace(title, "年度报告").replace(
+        '<div class="TRS_Editor">', '<div class="TRS_Editor"><p>本报告统计期限为2022年1月1日至12月31日。</p>'
+    )
+    assert title not in html
+    untitled_page = tmp_path / "untitled.html"
+    untitled_page.write_text(html, encoding="utf-8")
+    untitled = pv.chromium_print(untitled_page, tmp_path / "untitled.pdf", "size: A4; margin: 15mm")
+    record = extract_record(check_file(untitled))
+    assert (record["unit"], record["year"]) == (None, 2022)

@@ -525,6 +525,20 @@ def unit_and_year(*texts: str) -> tuple[str | None, int | None]:
     return None, None
 
 
+# "统计期限为2023年1月1日至12月31日", "…统计期限自2023年1月1日起至2023年12月31日止": a whole calendar year
+PERIOD = re.compile(
+    r"统计期限[^0-9。]{0,8}(20\d\d)\s*年\s*1\s*月\s*1\s*日\s*起?\s*至\s*(?:(20\d\d)\s*年\s*)?12\s*月\s*31\s*日"
+)
+
+
+def period_year(text: str) -> int | None:
+    """The year of the statistics period the narrative states, when it is one whole calendar year."""
+    m = PERIOD.search(re.sub(r"\s+", "", text or ""))
+    if m and (m.group(2) is None or m.group(2) == m.group(1)):
+        return int(m.group(1))
+    return None
+
+
 def legacy_labels(spec: Spec, report: FilledReport, grids: list[Grid], findings: list[Finding]) -> None:
     """R11: rows of the 2019 trial format left in a report for 2021 or later."""
     legacy = {_bare_label(x) for x in spec.published.get("legacy_labels", [])}

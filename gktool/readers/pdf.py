@@ -221,7 +221,7 @@ def _drop_running_lines(pages: list[PageRead]) -> None:
     for p in pages:
         for ln in p.lines:
             if ln.top < 0.1 * p.height or ln.bottom > 0.88 * p.height:
-                repeated[ln.text] = repeated.get(ln.text, 0) + 1
+                repeated[_running_key(ln.text)] = repeated.get(_running_key(ln.text), 0) + 1
     many = len(pages) >= 3
     for p in pages:
         keep = []
@@ -230,11 +230,30 @@ def _drop_running_lines(pages: list[PageRead]) -> None:
             if (
                 _DASHED_NUMBER.match(ln.text)
                 or (margin and _PAGE_NUMBER.match(ln.text))
-                or (margin and many and repeated.get(ln.text, 0) >= max(2, len(pages) // 2))
+                or (margin and many and repeated.get(_running_key(ln.text), 0) >= max(2, len(pages) // 2))
             ):
                 continue
             keep.append(ln)
         p.lines = keep
+
+
+# a line that is a report's title: "××县2023年政府信息公开工作年度报告" (可有“度”“政府”“工作”)
+_TITLE = re.compile(r"20\d\d\s*年\s*度?\s*(政府)?\s*信息公开\s*(工作)?\s*年度报告$")
+
+
+def _title_line(pages: list[PageRead]) -> str:
+    """The report's title on the first pages where it is not the first thing printed: the largest line
+    that is a whole title (a sentence that mentions the report is no title)."""
+    found = [ln for p in pages for ln in p.lines if len(ln.text) <= 60 and _TITLE.search(re.sub(r"\s+", "", ln.text))]
+    if not found:
+        return ""
+    best = max(found, key=lambda ln: ln.size)  # max keeps the first of equals: the earliest line
+    return re.sub(r"\s+", "", best.text)
+
+
+def _running_key(text: str) -> str:
+    """A margin line with its numbers left out: a browser's "网址 5/9" footer is the same line on every page."""
+    return re.sub(r"\d+", "#", text)
 
 
 def _narrative(pages: list[PageRead]) -> tuple[str, str]:
@@ -260,6 +279,8 @@ def _narrative(pages: list[PageRead]) -> tuple[str, str]:
         title_lines.append(lines[i][1].text)
         i += 1
     title = re.sub(r"\s+", "", "".join(title_lines))
+    if not _TITLE.search(title):  # a site's navigation or a header image above it: the title line further down
+        title = _title_line(pages[:2]) or title
     paras: list[str] = []
     prev: Line | None = None
     prev_right = 0.0

@@ -63,6 +63,7 @@ def read_page(page, number: int, shown: str) -> PageRead:
     finally:
         textpage.close()
     edges, images, paths = _edges(page, view)
+    edges += _close_open_ends(edges)
     parts: list[Part] = []
     skipped = len(edges) > MAX_EDGES_PAGE
     if chars and edges and not skipped:
@@ -143,6 +144,38 @@ def _chars(textpage, n: int, view: _View):
             glyph["cut"] = True
         out.append(glyph)
     return out, undecodable
+
+
+def _close_open_ends(edges: list) -> list:
+    """Rules across the open top or bottom of a table cut by a page break.
+
+    A browser prints the row that goes on after a page break without the rule above it (and the row
+    before the break without the one below): three or more column rules ending at the same height with
+    no rule across them there are closed by one, so that row is a row of the table, not loose text."""
+    rows: dict[int, list] = {}
+    for e in edges:
+        if e["orientation"] == "h":
+            rows.setdefault(round(e["top"]), []).append(e)
+
+    def covered(x: float, y: float) -> bool:
+        for k in range(round(y) - 3, round(y) + 4):
+            for h in rows.get(k, ()):
+                if h["x0"] - 3 <= x <= h["x1"] + 3 and abs(h["top"] - y) <= 3:
+                    return True
+        return False
+
+    ends: dict[int, list[float]] = {}
+    for e in edges:
+        if e["orientation"] == "v":
+            for y in (e["top"], e["bottom"]):
+                if not covered(e["x0"], y):
+                    ends.setdefault(round(y), []).append(e["x0"])
+    added = []
+    for y, xs in ends.items():
+        xs += ends.get(y - 1, []) + ends.get(y + 1, [])  # the same height, rounded either way
+        if len(set(round(x) for x in xs)) >= 3:
+            _add_edge(added, (min(xs), float(y)), (max(xs), float(y)))
+    return added
 
 
 def _edges(page, view: _View):
