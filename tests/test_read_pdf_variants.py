@@ -40,8 +40,14 @@ def exported(tmp_path_factory, spec):
     narrow = pv.docx_page_setup(
         build_docx(spec, SHAPE["columns-join"], folder / "src.docx"), folder / "a5.docx", 148, 210, 12
     )
-    pdfs = soffice_convert([a4, narrow], folder / "pdf", to="pdf")
-    return dict(zip(["a4", "a5"], pdfs, strict=True))
+    from . import published_fixtures as fx
+
+    rep = fx.consistent_report(800)
+    published = pv.docx_page_setup(fx.docx_report(folder / "pub.docx", rep), folder / "pub-a5.docx", 148, 210, 12)
+    pdfs = soffice_convert([a4, narrow, published], folder / "pdf", to="pdf")
+    out = dict(zip(["a4", "a5", "published-a5"], pdfs, strict=True))
+    out["published-rep"] = rep
+    return out
 
 
 @pytest.mark.libreoffice
@@ -142,3 +148,24 @@ def test_unit_and_year_from_the_title_below_navigation_or_from_the_statistics_pe
     untitled = pv.chromium_print(untitled_page, tmp_path / "untitled.pdf", "size: A4; margin: 15mm")
     record = extract_record(check_file(untitled))
     assert (record["unit"], record["year"]) == (None, 2022)
+
+
+@pytest.mark.libreoffice
+def test_a_table_running_off_the_page_is_gktools_failure_not_the_reports(exported):
+    """表三 wider than A5 paper: its 总计 column is beyond the page and not in the file at all. Each row
+    shows 6 of 7 numbers: unread, said as gktool's failure (P3, naming row and page), never T4 "请按官方表格的
+    栏目填写" or T1 "没有找到", and the verdict is 未能完整读取."""
+    from . import published_fixtures as fx
+
+    analysis = check_file(exported["published-a5"])
+    record = extract_record(analysis)
+    want = fx.expected(exported["published-rep"])
+    got = {(v["table"], v["row"], v["column"]): v["value"] for v in record["values"]}
+    assert set(got) == set(want)  # every cell is in the JSON, null where unread
+    assert all(got[k] is None or got[k] == want[k] for k in want)
+    assert any(got[k] is None for k in want)
+    rules = {f.rule for f in analysis.result.findings}
+    assert not rules & {"T1", "T4", "R1", "R2", "R3", "R4"}, analysis.result.findings
+    cut = [f for f in analysis.result.findings if f.rule == "P3"]
+    assert cut and all(re.search(r"第\d+页", f.message) for f in cut)
+    assert analysis.result.verdict == "未能完整读取"

@@ -27,6 +27,7 @@ class Grid:
     cells: dict[tuple[int, int], GridCell] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (r1, c1, r2, c2)
     page: int | None = None  # PDF: the page the table starts on
+    cut_rows: set[int] = field(default_factory=set)  # PDF: rows that run into the page's edge (may lack cells)
 
 
 @dataclass

@@ -154,10 +154,12 @@ def _row_cells(grid: Grid, row: int) -> list[tuple[int, GridCell]]:
 
 
 class _Matcher:
-    def __init__(self, spec: Spec, grids: list[Grid]):
+    def __init__(self, spec: Spec, grids: list[Grid], text: str = ""):
         self.spec = spec
         self.grids = grids
         self.out = Matched()
+        # everything the file prints, to tell a table or row that is not there from one not read
+        self.printed = norm(text) + "|" + "|".join(norm(c.text) for g in grids for c in g.cells.values())
         self.rows_by_grid = {id(g): _rows_index(g) for g in grids}
         self._blanks: dict[tuple[str, str], list] = {}
 
@@ -192,6 +194,8 @@ class _Matcher:
                     continue
                 matches.setdefault(m.spec_row.row, m)
         if not matches and not group_only:
+            if self._printed_but_unread(table):  # printed: its cells are there, null, each said unread
+                return
             self.out.absent.add(table.sheet.name)
             self.add(
                 "T1",
@@ -237,6 +241,27 @@ class _Matcher:
         missing = [sr for sr in table.rows if sr.row not in matches and not any(sr in rows for _, rows in group_only)]
         for sr in missing:
             self._unread_row(table, sr)
+        seen = {id(m.grid): m.grid for m in matches.values()}.values()
+        cut = [cell for g in seen for cell in g.cells.values() if cell.unsure and _is_label(cell)]
+        printed = [sr for sr in missing if norm(sr.leaf) in self.printed]
+        if missing and (cut or printed):
+            # the rows are printed (or may be the ones whose labels the page edge cut): gktool's failure
+            where = "、".join(dict.fromkeys(c.at for c in cut)) or "见文件"
+            names = "、".join(f"“{sr.leaf}”" for sr in missing[:6]) + ("等" if len(missing) > 6 else "")
+            why = (
+                f"表中有被页面边缘截断的标签（{where}）"
+                if cut
+                else "这些标签印在文件中，但 gktool 未能在表格中找到与之对应的数字"
+            )
+            self.add(
+                "P3",
+                "warning",
+                table.sheet.short,
+                [c.at for c in cut][:10],
+                f"gktool 未能读出{table.sheet.short}的 {len(missing)} 行：{names}；{why}。这些数字未读取，"
+                "请核对原件，或提供 Word、网页版本。",
+            )
+            return
         if missing:
             names = "、".join(f"“{sr.leaf}”" for sr in missing[:6]) + ("等" if len(missing) > 6 else "")
             self.add(
@@ -338,6 +363,18 @@ class _Matcher:
             else:
                 where = _short(grid, r, m.label_col)
                 self._unread_row(table, sr, Place(grid.name, where, grid.cells[(r, m.label_col)].at))
+                if r in grid.cut_rows or any(cell.unsure for _, cell in right):
+                    # the page edge cut the row: gktool's limit (and the reader's), not the report's fault
+                    self.add(
+                        "P3",
+                        "warning",
+                        grid.name,
+                        [where],
+                        f"gktool 未能读出{table.sheet.short}“{sr.leaf}”一行（{grid.cells[(r, m.label_col)].at}）："
+                        f"这一行被页面边缘截断，只看得到 {len(filled)} 个数字（应有 {len(sr.cols)} 个），无法分清各栏，"
+                        "未读取。请核对原件，或提供 Word、网页版本。",
+                    )
+                    return
                 self.add(
                     "T4",
                     "error",
@@ -449,6 +486,8 @@ class _Matcher:
                 for col, (gc, cell) in zip(sr.cols, chosen, strict=True):
                     self._take_cell(table, sr.row, col, grid, value_row, gc, cell)
                 return
+        if self._printed_but_unread(table):
+            return
         self.out.absent.add(table.sheet.name)
         self.add(
             "T1",
@@ -458,11 +497,40 @@ class _Matcher:
             f"没有找到{table.sheet.short}（{table.sheet.heading}）：文件中没有这张表的表头“{table.first_header}”及其数字行。请确认报告包含官方格式的全部三张表格。",
         )
 
+    def _printed_but_unread(self, table: SpecTable) -> bool:
+        """A table whose header labels are all printed in the file but whose numbers gktool could not
+        place: said as gktool's failure (P3), never as a table the report lacks (T1)."""
+        heads = {norm(h) for _, h in table.headers}
+        if not all(h in self.printed for h in heads):
+            return False
+        for sr in table.rows:
+            self._unread_row(table, sr)
+        shown = "、".join(f"“{h}”" for h in list(dict.fromkeys(h for _, h in table.headers))[:5])
+        self.add(
+            "P3",
+            "warning",
+            table.sheet.short,
+            [],
+            f"gktool 未能读出{table.sheet.short}（{table.sheet.heading}）：文件中印有这张表的表头（{shown}），"
+            "但未能把数字对应到各栏，这张表的数字未读取。请核对原件，或提供 Word、网页版本。",
+        )
+        return True
+
     def _refuse_row(self, table, sr, grid, r, row_cells, found) -> None:
         c0 = row_cells[0][0] if row_cells else 1
         where = _short(grid, r, c0)
         at = row_cells[0][1].at if row_cells else grid.name
         self._unread_row(table, sr, Place(grid.name, where, at))
+        if r in grid.cut_rows or any(cell.unsure for _, cell in row_cells):
+            self.add(
+                "P3",
+                "warning",
+                grid.name,
+                [where],
+                f"gktool 未能读出{table.sheet.short}的数字行（{at}）：这一行被页面边缘截断，只看得到 {found} 个数字"
+                f"（应有 {len(sr.cols)} 个），无法分清各栏，未读取。请核对原件，或提供 Word、网页版本。",
+            )
+            return
         self.add(
             "T4",
             "error",
@@ -494,9 +562,11 @@ def _plain(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
-def match_tables(spec: Spec, grids: list[Grid]) -> Matched:
-    """Find tables 二, 三 and 四 in the grids: values by spec key, where each came from, findings."""
-    m = _Matcher(spec, grids)
+def match_tables(spec: Spec, grids: list[Grid], text: str = "") -> Matched:
+    """Find tables 二, 三 and 四 in the grids: values by spec key, where each came from, findings.
+
+    `text`: the rest of what the file prints, so a table printed but not read is not called missing."""
+    m = _Matcher(spec, grids, text)
     out = m.run()
     for (grid_name, kind), items in m._blanks.items():
         shown = "、".join(short for _, short, _ in items[:12]) + ("等" if len(items) > 12 else "")
@@ -568,10 +638,10 @@ def _bare_label(text: str) -> str:
 
 
 def build_report(
-    spec: Spec, source: str, kind: str, grids: list[Grid], title_texts: list[str]
+    spec: Spec, source: str, kind: str, grids: list[Grid], title_texts: list[str], text: str = ""
 ) -> tuple[FilledReport, list[Finding]]:
     """A filled report from grids: tables by labels, unit and year from titles or the file name."""
-    matched = match_tables(spec, grids)
+    matched = match_tables(spec, grids, text)
     report = FilledReport(spec, source, kind)
     report.values.update(matched.values)
     report.printed.update(matched.printed)

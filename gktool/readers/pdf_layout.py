@@ -34,6 +34,8 @@ class Part:
     cells: list[tuple[int, int, int, int, str]]  # (r1, c1, r2, c2) 1-based inclusive, text
     # (r1, c1) of cells whose text may be incomplete: glyphs cut by the page edge or running over a rule
     unsure: set = field(default_factory=set)
+    reach: dict = field(default_factory=dict)  # (r1, c1) -> (leftmost x0, rightmost x1) of the cell's glyphs
+    at_edge: bool = False  # a side lies on the page's edge: the table went on beyond the paper
 
 
 def inside(c, box, pad: float = 1.0) -> bool:
@@ -86,7 +88,8 @@ def part_of(table, chars, page_no: int, index: int) -> Part | None:
         if not x0 - 1 <= cx <= x1 + 1:
             # a glyph just outside the table's side, on one of its rows: the edge cell's text runs out of it
             w = max(ch["x1"] - ch["x0"], 1.0)
-            if x0 - 1.5 * w <= ch["x1"] and ch["x0"] <= x1 + 1.5 * w:
+            # (or, anywhere beyond the visible page, a column the page edge cut off)
+            if ch.get("cut") or (x0 - 1.5 * w <= ch["x1"] and ch["x0"] <= x1 + 1.5 * w):
                 k = owner.get((r, 0 if cx < x0 else len(xs) - 2))
                 if k is not None:
                     unsure.add(k)
@@ -107,7 +110,12 @@ def part_of(table, chars, page_no: int, index: int) -> Part | None:
     if len({c[1] for c in cells}) < 2:
         return None
     marked = {(spans[k][0] + 1, spans[k][1] + 1) for k in unsure}
-    return Part(page_no, index, y0, y1, xs, len(ys) - 1, cells, marked)
+    reach = {
+        (sp[0] + 1, sp[1] + 1): (min(ch["x0"] for ch in cs), max(ch["x1"] for ch in cs))
+        for sp, cs in zip(spans, texts, strict=True)
+        if cs
+    }
+    return Part(page_no, index, y0, y1, xs, len(ys) - 1, cells, marked, reach)
 
 
 def _touching_across_rules(texts: list[list]) -> set[int]:

@@ -72,6 +72,7 @@ def read_page(page, number: int, shown: str) -> PageRead:
         for table in TableFinder(_PageView(edges, width, height), TABLE_SETTINGS).tables:
             part = part_of(table, chars, number, len(parts) + 1)
             if part is not None:
+                _mark_page_edge(part, width)
                 parts.append(part)
     boxes = [(p.xs[0], p.top, p.xs[-1], p.bottom) for p in parts]
     # glyphs outside the visible page (beyond the crop box) are not part of the narrative a person reads
@@ -144,6 +145,19 @@ def _chars(textpage, n: int, view: _View):
             glyph["cut"] = True
         out.append(glyph)
     return out, undecodable
+
+
+def _mark_page_edge(part: Part, width: float) -> None:
+    """A table whose side lies on the page's edge went on beyond it (wider than the paper, cut off when
+    printed): its outer cells may have lost columns or digits, so none of them is vouched for."""
+    part.at_edge = part.xs[-1] >= width - 2 or part.xs[0] <= 2
+    last, near = len(part.xs) - 1, 8.0  # text this close to the edge may go on beyond it
+    for r1, c1, _r2, c2, _text in part.cells:
+        left, right = part.reach.get((r1, c1), (None, None))
+        if part.xs[-1] >= width - 2 and c2 == last and (right is None or right > width - near):
+            part.unsure.add((r1, c1))
+        elif part.xs[0] <= 2 and c1 == 1 and (left is None or left < near):
+            part.unsure.add((r1, c1))
 
 
 def _close_open_ends(edges: list) -> list:

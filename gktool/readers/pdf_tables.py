@@ -122,6 +122,8 @@ def _append(grid: Grid, st: dict, part: Part, colmap: list[int], first: bool = F
             tuple(sorted((c, _norm(v[3])) for c, v in by_row.get(r, {}).items()))
             for r in range(1, min(part.nrows, 4) + 1)
         ]
+    if part.at_edge:
+        grid.cut_rows |= {r + offset for r in range(drop + 1, part.nrows + 1)}
     st["rows"] = offset + part.nrows
     st["last_part"] = part
 

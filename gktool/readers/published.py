@@ -91,7 +91,7 @@ def _fee(spec: Spec, report: FilledReport, sheet, text: str, findings: list[Find
 def report_from_document(doc: Document, source: str, spec: Spec) -> tuple[FilledReport, list[Finding]]:
     """A published report's Document as the filled report, plus the reader's and the matcher's findings."""
     lines = [doc.title] + (doc.text or "").splitlines()[:15] + [Path(source).stem]
-    report, findings = build_report(spec, source, doc.kind, doc.grids, lines)
+    report, findings = build_report(spec, source, doc.kind, doc.grids, lines, doc.text or "")
     if report.year is None:  # no title with a year: the statistics period, when the text states one
         report.year = period_year(doc.text)
     sections = split_sections(doc.text or "", _headings(spec))
