@@ -121,9 +121,9 @@ def variant_cases(spec, out: Path, real: Path | None, quick: bool = False):
     # Word files at several paper sizes and margins, exported by LibreOffice
     docs = []
     for shape in [s for s in SHAPES if s.borders][: 2 if quick else 5]:
-        docs.append(
-            (f"docx-{shape.name}", build_docx(spec, shape, out / f"d-{shape.name}.docx"), expected_values(spec, shape))
-        )
+        # "~": blanks printed where the figures have numbers, so the sums do not hold: R1–R4 are right there
+        name = f"docx-{shape.name}" + ("~" if shape.blank_cells or shape.slash_cells else "")
+        docs.append((name, build_docx(spec, shape, out / f"d-{shape.name}.docx"), expected_values(spec, shape)))
     rep = fx.consistent_report(800)
     docs.append(("docx-published", fx.docx_report(out / "d-published.docx", rep), _listed(fx.expected(rep))))
     docs.append(own_report(out))
@@ -213,7 +213,7 @@ def main() -> int:
         legible = dict(total)
         print(
             f"{'file':40} {'pages':>5} {'cells':>6} {'right':>6} {'wrong':>6} {'unread':>6} {'missing':>7} "
-            f"{'acc %':>7} {'invent':>6} {'read s (cpu)':>14} {'extract s (cpu)':>16}"
+            f"{'acc %':>7} {'invent':>6} {'P3':>4} {'read s (cpu)':>14} {'extract s (cpu)':>16}"
         )
         worst = 100.0
         invented_total = 0
@@ -222,11 +222,11 @@ def main() -> int:
             record = extract_record(analysis)
             v = compare(expected, record)
             # errors of the balance rules or "table missing" on a report that balances: invented by the reader
+            unbalanced = name.endswith("*") or "~" in name or name == "fixture:blanks"
             invented = [
-                f
-                for f in analysis.result.findings
-                if f.severity == "error" and f.rule in INVENTED and not name.endswith("*")
+                f for f in analysis.result.findings if f.severity == "error" and f.rule in INVENTED and not unbalanced
             ]
+            p3 = sum(f.rule == "P3" for f in analysis.result.findings)
             invented_total += len(invented)
             if args.variants and not (name.startswith("fixture:ten") or name.startswith("06-")):
                 read_s = extract_s = (0.0, 0.0)  # speed is measured on the 10-page report and the real PDFs
@@ -243,7 +243,7 @@ def main() -> int:
                 worst = min(worst, acc)
             print(
                 f"{name:40} {pages_of(path):5} {v['cells']:6} {v['right']:6} {len(v['wrong']):6} "
-                f"{len(v['unread']):6} {len(v['missing']):7} {acc:7.2f} {len(invented):6} "
+                f"{len(v['unread']):6} {len(v['missing']):7} {acc:7.2f} {len(invented):6} {p3:4} "
                 f"{read_s[0]:6.3f} ({read_s[1]:.3f}) {extract_s[0]:7.3f} ({extract_s[1]:.3f})"
             )
             for f in invented:
@@ -262,6 +262,8 @@ def main() -> int:
             )
         print(f"lowest % exact of a legible file: {worst:.2f}; invented R1–R4/T1 errors: {invented_total}")
         print("* printed with numbers run together: refusal expected (unread/missing), never a wrong number")
+        print("~ blanks where the figures have numbers: R1–R4 errors are right, not counted as invented")
+        print("P3: unread cells gktool says it could not read (cut by the page edge, a row it could not place)")
     return 1 if total["wrong"] else 0
 
 

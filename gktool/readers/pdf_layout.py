@@ -119,8 +119,8 @@ def part_of(table, chars, page_no: int, index: int) -> Part | None:
 
 
 def _touching_across_rules(texts: list[list]) -> set[int]:
-    """Cells whose glyphs run on, with no gap, into a glyph of the next cell on the same line: text that
-    overflowed its cell (a number too wide for its column), split by the rule into two wrong numbers."""
+    """Cells whose glyphs run into (overlap) a glyph of the next cell on the same line: text that overflowed
+    its cell (a number too wide for its column), split by the rule into two wrong numbers."""
     glyphs = sorted(
         ((ch, k) for k, cs in enumerate(texts) for ch in cs if not ch["text"].isspace()), key=lambda g: g[0]["x0"]
     )
@@ -130,7 +130,8 @@ def _touching_across_rules(texts: list[list]) -> set[int]:
         by_line.setdefault(round((ch["top"] + ch["bottom"]) / 4), []).append((ch, k))
     for items in by_line.values():
         for (a, ka), (b, kb) in zip(items, items[1:], strict=False):
-            if ka != kb and b["x0"] - a["x1"] < 0.12 * max(a["size"], b["size"]):
+            # overlapping, not merely close: numbers that fill a narrow column sit right against its rules
+            if ka != kb and b["x0"] < a["x1"] - 0.05 * max(a["size"], b["size"]):
                 out |= {ka, kb}
     return out
 
