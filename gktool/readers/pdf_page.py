@@ -63,9 +63,10 @@ def read_page(page, number: int, shown: str) -> PageRead:
     finally:
         textpage.close()
     edges, images, paths = _edges(page, view)
-    edges += _close_open_ends(edges)
     parts: list[Part] = []
     skipped = len(edges) > MAX_EDGES_PAGE
+    if not skipped:  # bounded like the rest: a page of thousands of segments is not looked at
+        edges += _close_open_ends(edges)
     if chars and edges and not skipped:
         from pdfplumber.table import TableFinder
 
