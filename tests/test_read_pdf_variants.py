@@ -123,6 +123,18 @@ def test_a_browser_print_reads_every_cell_over_its_page_breaks(printed, paper):
     # the title stands below the site's navigation, not at the top of page 1
     assert (record["unit"], record["year"]) == (rep.unit, rep.year)
 
+    # the breaks this test is about (Chromium decides where pages end): 表四's header rows on one page and
+    # its value row on the next (landscape); 表四 starting at a page's foot with only its top header row (A5)
+    from gktool.readers.pdf import read_pdf
+
+    table4 = next(g for g in read_pdf(pdfs[paper]).grids if max(c for _, c in g.cells) == 15)
+    pages: dict[int, set] = {}
+    for (r, _c), cell in table4.cells.items():
+        pages.setdefault(int(re.match(r"第(\d+)页", cell.at).group(1)), set()).add(r)
+    first, second = sorted(pages)
+    assert pages[first] == ({1, 2, 3} if paper == "landscape" else {1}), pages
+    assert 4 in pages[second]
+
 
 def test_unit_and_year_from_the_title_below_navigation_or_from_the_statistics_period(tmp_path):
     """Site navigation first, the title further down: read from the title. No title at all: the year from
