@@ -181,3 +181,28 @@ def test_a_table_running_off_the_page_is_gktools_failure_not_the_reports(exporte
     cut = [f for f in analysis.result.findings if f.rule == "P3"]
     assert cut and all(re.search(r"第\d+页", f.message) for f in cut)
     assert analysis.result.verdict == "未能完整读取"
+
+
+def test_a_table_printed_but_not_read_is_never_called_missing(spec):
+    """表四's three header rows are in the file but no value row could be placed (say the page with it was
+    a scan): a P3 saying gktool could not read it, its cells null, not T1 "没有找到表四". The same grids
+    from a workbook (no narrative: its check sheet quotes every label) still say T1."""
+    from gktool.readers.grid import Grid, GridCell
+    from gktool.readers.labels import match_tables
+
+    heads = [["行政复议", "行政诉讼"], ["未经复议直接起诉", "复议后起诉"]]
+    leaves = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 3
+    grid = Grid("第3页 表格2", page=3)
+    for c, text in enumerate(heads[0] + heads[1] + leaves, 1):
+        r = 1 if c <= 2 else 2 if c <= 4 else 3
+        grid.cells[(r, c)] = GridCell(text, f"第3页 表格2 第{r}行第{c}列")
+    matched = match_tables(spec, [grid], "")
+    four = [f for f in matched.findings if f.sheet == "表四"]
+    assert [f.rule for f in four] == ["P3"]
+    assert "gktool 未能读出表四" in four[0].message
+    table4 = next(s for s in spec.sheets if s.short == "表四")
+    assert table4.name not in matched.absent
+    assert all(matched.values[k] is None for k in matched.unread if k[0] == table4.name)
+    assert any(k[0] == table4.name for k in matched.unread)
+    workbook = match_tables(spec, [grid])
+    assert "T1" in [f.rule for f in workbook.findings if f.sheet == "表四"]

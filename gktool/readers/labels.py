@@ -154,12 +154,17 @@ def _row_cells(grid: Grid, row: int) -> list[tuple[int, GridCell]]:
 
 
 class _Matcher:
-    def __init__(self, spec: Spec, grids: list[Grid], text: str = ""):
+    def __init__(self, spec: Spec, grids: list[Grid], text: str | None = None):
         self.spec = spec
         self.grids = grids
         self.out = Matched()
-        # everything the file prints, to tell a table or row that is not there from one not read
-        self.printed = norm(text) + "|" + "|".join(norm(c.text) for g in grids for c in g.cells.values())
+        # a published document (its narrative given): what it prints tells a table or row that is not there
+        # from one gktool did not read. Workbooks are left out: their check sheets quote every label.
+        self.document = text is not None
+        cells = [norm(c.text) for g in grids for c in g.cells.values()]
+        self.printed = norm(text or "") + "|" + "|".join(cells)
+        words = {norm(w) for line in (text or "").splitlines() for w in [line, *line.split()]}
+        self.printed_alone = set(cells) | words  # a label as a whole cell, line or word, not inside a sentence
         self.rows_by_grid = {id(g): _rows_index(g) for g in grids}
         self._blanks: dict[tuple[str, str], list] = {}
 
@@ -243,7 +248,7 @@ class _Matcher:
             self._unread_row(table, sr)
         seen = {id(m.grid): m.grid for m in matches.values()}.values()
         cut = [cell for g in seen for cell in g.cells.values() if cell.unsure and _is_label(cell)]
-        printed = [sr for sr in missing if norm(sr.leaf) in self.printed]
+        printed = [sr for sr in missing if self.document and norm(sr.leaf) in self.printed]
         if missing and (cut or printed):
             # the rows are printed (or may be the ones whose labels the page edge cut): gktool's failure
             where = "、".join(dict.fromkeys(c.at for c in cut)) or "见文件"
@@ -501,7 +506,7 @@ class _Matcher:
         """A table whose header labels are all printed in the file but whose numbers gktool could not
         place: said as gktool's failure (P3), never as a table the report lacks (T1)."""
         heads = {norm(h) for _, h in table.headers}
-        if not all(h in self.printed for h in heads):
+        if not self.document or not all(h in self.printed_alone for h in heads):
             return False
         for sr in table.rows:
             self._unread_row(table, sr)
@@ -562,10 +567,10 @@ def _plain(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
-def match_tables(spec: Spec, grids: list[Grid], text: str = "") -> Matched:
+def match_tables(spec: Spec, grids: list[Grid], text: str | None = None) -> Matched:
     """Find tables 二, 三 and 四 in the grids: values by spec key, where each came from, findings.
 
-    `text`: the rest of what the file prints, so a table printed but not read is not called missing."""
+    `text`: a published document's narrative, so a table printed but not read is not called missing."""
     m = _Matcher(spec, grids, text)
     out = m.run()
     for (grid_name, kind), items in m._blanks.items():
@@ -638,7 +643,7 @@ def _bare_label(text: str) -> str:
 
 
 def build_report(
-    spec: Spec, source: str, kind: str, grids: list[Grid], title_texts: list[str], text: str = ""
+    spec: Spec, source: str, kind: str, grids: list[Grid], title_texts: list[str], text: str | None = None
 ) -> tuple[FilledReport, list[Finding]]:
     """A filled report from grids: tables by labels, unit and year from titles or the file name."""
     matched = match_tables(spec, grids, text)
