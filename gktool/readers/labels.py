@@ -211,10 +211,13 @@ class _Matcher:
             )
             return
         columns = {}
+        self._cut_columns = {}
         for m in sorted(matches.values(), key=lambda m: m.grid_row):
             key = id(m.grid)
             if key not in columns:
                 columns[key] = self._header_columns(m.grid, table, m.grid_row, m.label_col)
+                if not columns[key] and m.grid.cut_rows:
+                    self._cut_columns[key] = self._header_columns(m.grid, table, m.grid_row, m.label_col, cut=True)
         for sr in table.rows:
             m = matches.get(sr.row)
             if m is None:
@@ -332,7 +335,9 @@ class _Matcher:
             "请提供表格保留单元格的文件（Word、网页原文或工作簿）。",
         )
 
-    def _header_columns(self, grid: Grid, table: SpecTable, first_row: int, start_col: int) -> dict[int, int]:
+    def _header_columns(
+        self, grid: Grid, table: SpecTable, first_row: int, start_col: int, cut: bool = False
+    ) -> dict[int, int]:
         """spec column -> grid column, from the header cells above the table's first data row.
 
         Columns are taken left to right from `start_col`, each header at the first place
@@ -346,7 +351,9 @@ class _Matcher:
         for col, text in table.headers:
             later = [c for c in found.get(norm(text), []) if c > previous]
             if not later:
-                return {}
+                # cut: a table the page's right edge cut off keeps its first columns, each under its own
+                # printed header; the headers beyond the edge are missing, and their values unread
+                return out if cut and out else {}
             previous = out[col] = min(later)
         return out
 
@@ -370,14 +377,27 @@ class _Matcher:
                 self._unread_row(table, sr, Place(grid.name, where, grid.cells[(r, m.label_col)].at))
                 if r in grid.cut_rows or any(cell.unsure for _, cell in right):
                     # the page edge cut the row: gktool's limit (and the reader's), not the report's fault
+                    seen = self._cut_columns.get(id(grid), {})
+                    for col in sr.cols:  # the columns still on the page, each under its printed header
+                        if seen.get(col, 0) > m.label_col:
+                            cell = grid.cells.get((r, seen[col]))
+                            if cell is not None and not cell.unsure:
+                                self.out.unread.discard((table.sheet.name, cell_name(sr.row, col)))
+                                self._take_cell(table, sr.row, col, grid, r, seen[col], cell)
+                    left = [col for col in sr.cols if (table.sheet.name, cell_name(sr.row, col)) in self.out.unread]
+                    done = (
+                        f"已按表头读出页面上的 {len(sr.cols) - len(left)} 栏，其余 {len(left)} 栏未读取"
+                        if len(left) < len(sr.cols)
+                        else "无法分清各栏，未读取"
+                    )
                     self.add(
                         "P3",
                         "warning",
                         grid.name,
                         [where],
-                        f"gktool 未能读出{table.sheet.short}“{sr.leaf}”一行（{grid.cells[(r, m.label_col)].at}）："
-                        f"这一行被页面边缘截断，只看得到 {len(filled)} 个数字（应有 {len(sr.cols)} 个），无法分清各栏，"
-                        "未读取。请核对原件，或提供 Word、网页版本。",
+                        f"gktool 未能读出{table.sheet.short}“{sr.leaf}”一行（{grid.cells[(r, m.label_col)].at}）的全部数字："
+                        f"这一行被页面边缘截断，只看得到 {len(filled)} 个数字（应有 {len(sr.cols)} 个），{done}。"
+                        "请核对原件，或提供 Word、网页版本。",
                     )
                     return
                 self.add(
