@@ -24,6 +24,7 @@ PRINTS = [
 
 
 def chromium_available() -> bool:
+    """Whether a chromium binary is installed (the print tests skip without it)."""
     return CHROMIUM is not None
 
 

@@ -31,7 +31,7 @@ def _want(spec, shape) -> dict:
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory, spec):
+def exported(tmp_path_factory, spec, filled_workbook):
     """Word fixtures exported by LibreOffice: one on A4, one on A5 paper too narrow for 表三 (one soffice call)."""
     if not soffice_available():
         pytest.skip("LibreOffice not installed")
@@ -44,8 +44,13 @@ def exported(tmp_path_factory, spec):
 
     rep = fx.consistent_report(800)
     published = pv.docx_page_setup(fx.docx_report(folder / "pub.docx", rep), folder / "pub-a5.docx", 148, 210, 12)
-    pdfs = soffice_convert([a4, narrow, published], folder / "pdf", to="pdf")
-    out = dict(zip(["a4", "a5", "published-a5"], pdfs, strict=True))
+    from gktool.report import write_report
+    from gktool.validate import analyse_file
+
+    own = write_report(analyse_file(filled_workbook), folder / "own.docx")
+    own_a5 = pv.docx_page_setup(own, folder / "own-a5.docx", 148, 210, 12)
+    pdfs = soffice_convert([a4, narrow, published, own_a5], folder / "pdf", to="pdf")
+    out = dict(zip(["a4", "a5", "published-a5", "own-a5"], pdfs, strict=True))
     out["published-rep"] = rep
     return out
 
@@ -208,3 +213,20 @@ def test_a_table_printed_but_not_read_is_never_called_missing(spec):
     assert any(k[0] == table4.name for k in matched.unread)
     workbook = match_tables(spec, [grid])
     assert "T1" in [f.rule for f in workbook.findings if f.sheet == "表四"]
+
+
+@pytest.mark.libreoffice
+def test_row_labels_the_left_page_edge_cut_are_read_by_the_one_label_they_end(exported, filled_workbook):
+    """gktool's own report on A5: 表二 runs off the left edge, so "规章" shows as "章" and "行政规范性文件" as
+    "政规范性文件". Read as the official rows they are the end of, with no T1 (missing row) and no T2 (the
+    report's wording): the page edge cut them, the report printed them right."""
+    analysis = check_file(exported["own-a5"])
+    got = {(v["table"], v["row"], v["column"]): v["value"] for v in extract_record(analysis)["values"]}
+    book = {
+        (v["table"], v["row"], v["column"]): v["value"] for v in extract_record(check_file(filled_workbook))["values"]
+    }
+    for key in [k for k in book if k[0] == "二" and k[1] in ("规章", "行政规范性文件")]:
+        assert got[key] == (book[key] or 0), key
+    rules = {f.rule for f in analysis.result.findings}
+    assert not rules & {"T1", "T2", "T4"}, [f.message for f in analysis.result.findings if f.rule in ("T1", "T2", "T4")]
+    assert all(got[k] is None or got[k] == (book[k] or 0) for k in book)

@@ -289,6 +289,13 @@ class _Matcher:
             n = norm(cell.text)
             if n in leaves and len(leaves[n]) == 1:
                 return _Match(grid, r, c, leaves[n][0], cell.text, True), [leaves[n][0]]
+            numbers_after = any(cc > c and parse_number(x.text)[0] == "number" for cc, x in cells)
+            if cell.unsure and n and c == cells[0][0] and numbers_after:
+                # a row label the page's left edge cut ("章" of "规章"), first in a row of numbers: the official
+                # label it is the end of, when only one is (a cut header cell such as "总计" is never taken)
+                ends = [rows[0] for leaf, rows in leaves.items() if leaf.endswith(n) and len(rows) == 1]
+                if len(ends) == 1:
+                    return _Match(grid, r, c, ends[0], cell.text, True), ends
         for i, (c, cell) in enumerate(cells):
             if i + 1 < len(cells) and _is_label(cells[i + 1][1]):
                 continue
