@@ -49,8 +49,11 @@ def exported(tmp_path_factory, spec, filled_workbook):
 
     own = write_report(analyse_file(filled_workbook), folder / "own.docx")
     own_a5 = pv.docx_page_setup(own, folder / "own-a5.docx", 148, 210, 12)
-    pdfs = soffice_convert([a4, narrow, published, own_a5], folder / "pdf", to="pdf")
-    out = dict(zip(["a4", "a5", "published-a5", "own-a5"], pdfs, strict=True))
+    header_cut = pv.docx_page_setup(  # 表四's header row "结果/维持" cut in two by the page break
+        build_docx(spec, SHAPE["blanks"], folder / "blanks.docx"), folder / "blanks-m25.docx", 210, 297, 25
+    )
+    pdfs = soffice_convert([a4, narrow, published, own_a5, header_cut], folder / "pdf", to="pdf")
+    out = dict(zip(["a4", "a5", "published-a5", "own-a5", "header-cut"], pdfs, strict=True))
     out["published-rep"] = rep
     return out
 
@@ -230,3 +233,14 @@ def test_row_labels_the_left_page_edge_cut_are_read_by_the_one_label_they_end(ex
     rules = {f.rule for f in analysis.result.findings}
     assert not rules & {"T1", "T2", "T4"}, [f.message for f in analysis.result.findings if f.rule in ("T1", "T2", "T4")]
     assert all(got[k] is None or got[k] == (book[k] or 0) for k in book)
+
+
+@pytest.mark.libreoffice
+def test_a_header_row_cut_in_two_by_the_page_break_is_joined(spec, exported):
+    """表四's merged header cells "结果维持" etc. print "结果" at the foot of one page and "维持" atop the next,
+    beside the next header row's cells: joined, so 表四's 15 columns are found by their headers."""
+    from gktool.readers.pdf import read_pdf
+
+    table4 = next(g for g in read_pdf(exported["header-cut"]).grids if max(c for _, c in g.cells) == 15)
+    assert len({cell.at.split(" ")[0] for cell in table4.cells.values()}) == 2  # over a page break
+    assert _values(exported["header-cut"]) == _want(spec, SHAPE["blanks"])

@@ -103,7 +103,10 @@ def _append(grid: Grid, st: dict, part: Part, colmap: list[int], first: bool = F
         split = _split_row(pairs, by_row.get(drop + 1, {}))
         if split:
             offset -= 1  # the first row here is the rest of the table's last row
-        joined = _join_cut_cells(grid, pairs, offset, split)
+        headers = _no_numbers([c.text for (r, _c), c in grid.cells.items() if r == st["rows"]]) and _no_numbers(
+            [v[3] for v in by_row.get(drop + 1, {}).values()]
+        )
+        joined = _join_cut_cells(grid, pairs, offset, split, headers)
     for r in sorted(by_row):
         if r <= drop:
             continue
@@ -181,15 +184,21 @@ def _split_row(pairs: dict, first_row: dict) -> bool:
     return went_on
 
 
-def _join_cut_cells(grid: Grid, pairs: dict, offset: int, split: bool) -> set:
-    """Join cells cut by the page break to their top half (a merged label such as "（四）无" / "法提供")."""
+def _no_numbers(texts: list[str]) -> bool:
+    """A row of labels only (a header row): no cell holds a number."""
+    return bool(texts) and not any(t.strip() and _VALUE_LIKE.match(t) for t in texts)
+
+
+def _join_cut_cells(grid: Grid, pairs: dict, offset: int, split: bool, headers: bool = False) -> set:
+    """Join cells cut by the page break to their top half (a merged label such as "（四）无" / "法提供"; in a
+    header row cut by the break, such as 表四's "结果" / "维持", any label over the same columns)."""
     joined = set()
     for gc1, (m, old, new, r1, r2, gc2) in pairs.items():
         if not split:
             if (
                 (old and _VALUE_LIKE.match(old))
                 or (new and (_VALUE_LIKE.match(new) or _ROW_START.match(new)))
-                or not (m[2] > m[0] or r2 > r1)
+                or not (m[2] > m[0] or r2 > r1 or (headers and old and new))
             ):
                 continue
         cell = grid.cells[(m[0], m[1])]
