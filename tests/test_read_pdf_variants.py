@@ -244,3 +244,13 @@ def test_a_header_row_cut_in_two_by_the_page_break_is_joined(spec, exported):
     table4 = next(g for g in read_pdf(exported["header-cut"]).grids if max(c for _, c in g.cells) == 15)
     assert len({cell.at.split(" ")[0] for cell in table4.cells.values()}) == 2  # over a page break
     assert _values(exported["header-cut"]) == _want(spec, SHAPE["blanks"])
+
+
+def test_a_batch_exit_code_is_its_worst_file():
+    """Unreadable (2) over errors (1) over read only in part (3) over clean (0): a batch with a partly read
+    report and a failing one exits 1, not 3."""
+    from gktool.errors import worse
+
+    assert worse(3, 1) == 1 and worse(1, 3) == 1
+    assert worse(0, 3) == 3 and worse(3, 0) == 3
+    assert worse(2, 3) == 2 and worse(3, 2) == 2 and worse(1, 2) == 2
