@@ -19,7 +19,7 @@ PRINTS = [
     ("b5-zoom80", "size: B5; margin: 12mm", 0.8),
     ("a4-landscape", "size: A4 landscape; margin: 10mm", 1.0),
     ("a4-zoom125", "size: A4; margin: 20mm", 1.25),
-    ("a6-zoom70", "size: A6; margin: 6mm", 0.7),
+    ("a6-zoom70", "size: 105mm 148mm; margin: 6mm", 0.7),  # Chromium knows no "A6" keyword
 ]
 
 

@@ -254,3 +254,20 @@ def test_a_batch_exit_code_is_its_worst_file():
     assert worse(3, 1) == 1 and worse(1, 3) == 1
     assert worse(0, 3) == 3 and worse(3, 0) == 3
     assert worse(2, 3) == 2 and worse(3, 2) == 2 and worse(1, 2) == 2
+
+
+def test_sub_tables_printed_touching_are_read_by_their_own_columns(tmp_path):
+    """表二 as its four sub-tables, printed on a small page so they touch and are found as one ruled table:
+    the 本年处理决定数量 rows have their number in a column of their own, never read from the column of
+    本年制发件数 above them (which is blank there: that would claim a printed number is blank)."""
+    if not pv.chromium_available():
+        pytest.skip("chromium not installed")
+    from . import published_fixtures as fx
+
+    rep = fx.consistent_report(702 + len("split"))
+    page = fx.html_report(tmp_path / "page.html", rep, split=True)
+    pdf = pv.chromium_print(page, tmp_path / "a6.pdf", "size: 105mm 148mm; margin: 6mm", 0.7)
+    analysis = check_file(pdf)
+    got = {(v["table"], v["row"], v["column"]): v["value"] for v in extract_record(analysis)["values"]}
+    assert got == fx.expected(rep)
+    assert not [f for f in analysis.result.findings if f.rule == "T5"]

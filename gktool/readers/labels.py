@@ -366,7 +366,18 @@ class _Matcher:
 
     def _take_row(self, table: SpecTable, m: _Match, sr: SpecRow, columns: dict[int, int]) -> None:
         grid, r = m.grid, m.grid_row
-        if all(columns.get(col, 0) > m.label_col for col in sr.cols):
+        by_header = all(columns.get(col, 0) > m.label_col for col in sr.cols)
+        if by_header:
+            taken = {columns[col] for col in sr.cols}
+            # a number printed in the row outside the header's columns (a sub-table with columns of its own,
+            # joined to the one above it): the header does not describe this row, so it is not read by it
+            # (only under this table's own header span: a table printed beside it has numbers further right)
+            last = max(columns.values())
+            by_header = not any(
+                rr == r and m.label_col < c <= last and c not in taken and cell.text.strip() and not _is_label(cell)
+                for (rr, c), cell in grid.cells.items()
+            )
+        if by_header:
             chosen = [(columns[col], grid.cells.get((r, columns[col]))) for col in sr.cols]
         else:
             right = sorted((c, cell) for (rr, c), cell in grid.cells.items() if rr == r and c > m.label_col)
