@@ -12,7 +12,7 @@ import click
 from click.formatting import wrap_text
 
 from . import __version__
-from .errors import EXIT_FINDINGS, EXIT_INPUT, GkError
+from .errors import EXIT_FINDINGS, EXIT_INPUT, GkError, worse
 
 
 def _year_in_spec(value: int | None) -> int | None:
@@ -404,7 +404,7 @@ def validate(files, fmt, jobs, format_name, previous, previous_dir):
     可以给多个文件或文件夹（检查其中所有文件，包括子文件夹；读不了的文件也各有一行结论）。
     读取 gktool 工作簿、其他 .xlsx/.xls/.ods/.xlsb 工作簿（按标签找到官方表格），
     以及已发布的报告（.docx、保存的网页 .html、有文字层的 .pdf）。
-    退出码：0 没有错误；1 有错误；2 有文件无法读取。
+    退出码：0 没有错误；1 有错误；2 有文件无法读取；3 没有错误但 gktool 未能读出部分数字（未能完整读取）。
 
     加 --previous 上年报告（或 --previous-dir 上年文件夹）时，再与上年的报告比较：上年结转、现行有效件数、
     照抄上年的文字、数字大幅变化等（规则 Y0–Y6）。
@@ -425,7 +425,7 @@ def validate(files, fmt, jobs, format_name, previous, previous_dir):
         previous = index_previous(previous_dir, jobs, format_name)
     color = fmt == "text" and sys.stdout.isatty()
     worst = 0
-    passed, failed, unreadable = 0, [], []
+    passed, failed, unreadable, partial = 0, [], [], []
     for result in validate_files(paths, jobs, format_name, previous):
         if fmt == "json":
             click.echo(result.to_json())
@@ -435,15 +435,17 @@ def validate(files, fmt, jobs, format_name, previous, previous_dir):
             unreadable.append(result.file)
         elif result.ok:
             passed += 1
+        elif result.verdict == "未能完整读取":
+            partial.append(result.file)
         else:
             failed.append(result.file)
-        worst = max(worst, EXIT_INPUT if result.unreadable else (0 if result.ok else EXIT_FINDINGS))
+        worst = worse(worst, result.exit_code)
     if fmt == "text" and len(paths) > 1:
-        click.echo(summary_line(len(paths), passed, failed, unreadable))
+        click.echo(summary_line(len(paths), passed, failed, unreadable, partial))
     sys.exit(worst)
 
 
-def summary_line(total: int, passed: int, failed: list[str], unreadable: list[str]) -> str:
+def summary_line(total: int, passed: int, failed: list[str], unreadable: list[str], partial=()) -> str:
     """The closing line of a batch: counts, and the names of the files that need action."""
 
     def names(files):
@@ -453,6 +455,8 @@ def summary_line(total: int, passed: int, failed: list[str], unreadable: list[st
     parts = [f"共检查 {total} 个文件：{passed} 个通过"]
     parts.append(f"{len(failed)} 个有错误" + (f"（{names(failed)}）" if failed else ""))
     parts.append(f"{len(unreadable)} 个无法读取" + (f"（{names(unreadable)}）" if unreadable else ""))
+    if partial:  # only said when it happens: most batches never have one
+        parts.append(f"{len(partial)} 个未能完整读取（{names(list(partial))}）")
     return "，".join(parts) + "。"
 
 
@@ -557,7 +561,7 @@ def collect(
     工作簿含“状态”（每个单位一行：结论、错误和警告数、前三条问题，需要处理的排在前面）、
     汇总表（官方格式的 gktool 工作簿，可再用 validate 检查、用 report 生成汇总报告）和“明细”
     （每个单位每个数字一行，带来源单元格，可做数据透视表）。
-    退出码：0 全部通过；1 有文件有错误；2 有文件无法读取或用法错误。
+    退出码：0 全部通过；1 有文件有错误；2 有文件无法读取或用法错误；3 没有错误但有文件未能完整读取。
 
     示例：gktool collect 收到的报告/ -o 汇总.xlsx --roster 名单.xlsx
     """
@@ -578,7 +582,7 @@ def collect(
     def seen(analysis, sub):
         nonlocal worst
         result = analysis.result
-        worst = max(worst, EXIT_INPUT if result.unreadable else (0 if result.ok else EXIT_FINDINGS))
+        worst = worse(worst, result.exit_code)
         if fmt == "json":
             click.echo(result.to_json())
         if bar is not None:

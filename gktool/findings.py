@@ -55,8 +55,30 @@ class Result:
         return sum(f.severity == "warning" for f in self.findings)
 
     @property
+    def unread_by_gktool(self) -> int:
+        """Findings where gktool could not read numbers printed in the file (not the report's fault)."""
+        return sum(f.rule in INCOMPLETE_RULES for f in self.findings)
+
+    @property
     def ok(self) -> bool:
-        return self.errors == 0 and not self.unreadable
+        # a report read only in part is not 通过: gktool did not see all of it
+        return self.errors == 0 and not self.unreadable and not self.unread_by_gktool
+
+    @property
+    def verdict(self) -> str:
+        """无法读取 / 不通过 / 未能完整读取 / 通过."""
+        if self.unreadable:
+            return "无法读取"
+        if self.errors:
+            return "不通过"
+        return "未能完整读取" if self.unread_by_gktool else "通过"
+
+    @property
+    def exit_code(self) -> int:
+        """2 unreadable, 1 errors, 3 read only in part (no errors), 0 clean."""
+        from .errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INPUT
+
+        return {"无法读取": EXIT_INPUT, "不通过": EXIT_FINDINGS, "未能完整读取": EXIT_INCOMPLETE}.get(self.verdict, 0)
 
     def as_dict(self) -> dict:
         return {
@@ -76,6 +98,7 @@ class Result:
 
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
+INCOMPLETE_RULES = {"P3"}  # gktool could not read what is printed: the verdict is 未能完整读取, not 不通过
 
 
 def errors_first(findings: list) -> list:
@@ -100,11 +123,18 @@ def render_text(result: Result, color: bool = False) -> str:
             lines.append(f"  {tag} {f.message}")
     if result.unreadable:
         summary = paint("无法读取，未检查", "31;1")
+    elif result.verdict == "未能完整读取":
+        summary = paint(
+            f"未能完整读取：gktool 有 {result.unread_by_gktool} 处未能读出（见上），读出的部分没有发现错误", "33;1"
+        )
+        summary += "；请核对这些数字，或提供 Word、网页版本后重新检查"
     elif result.ok:
         summary = paint("通过", "32;1") + (f"（{result.warnings} 个警告，请核实）" if result.warnings else "")
     else:
         summary = paint(f"不通过：{result.errors} 个错误", "31;1") + (
             f"，{result.warnings} 个警告" if result.warnings else ""
         )
+        if result.unread_by_gktool:
+            summary += f"（另有 {result.unread_by_gktool} 处 gktool 未能读出）"
     lines.append(f"结论：{summary}")
     return "\n".join(lines)

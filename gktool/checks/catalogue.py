@@ -31,6 +31,12 @@ BUILTIN = [
     RuleInfo("D1", "读取", "warning", "网页中有无法识别的字符（已用“�”代替）"),
     RuleInfo("P1", "读取", "warning", "PDF 中有扫描的页面（没有文字层，其中的内容未读取）"),
     RuleInfo("P2", "读取", "warning", "PDF 页面上的线条过多，未在该页查找表格"),
+    RuleInfo(
+        "P3",
+        "读取",
+        "warning",
+        "gktool 未能读出文件中印着的数字或行（写明行和页）；结论为“未能完整读取”，退出码 3",
+    ),
     RuleInfo("T1", "表格识别", "error", "缺少官方表格或表格中的行"),
     RuleInfo("T2", "表格识别", "warning", "表格标签与官方文字不一致（按官方标签读取）"),
     RuleInfo("T3", "表格识别", "warning", "分组只有一行，没有官方格式的分项"),

@@ -18,6 +18,7 @@ class GridCell:
     text: str  # as printed; line breaks inside a cell kept as "\n"
     at: str  # where a person finds it: "Sheet1!D7", "第2个表格 第4行第3列", "第3页"
     value: float | None = None  # a typed number where the source has one (spreadsheets); else None
+    unsure: bool = False  # the reader cannot vouch for the text (PDF: glyphs cut by the page edge or a rule)
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Grid:
     cells: dict[tuple[int, int], GridCell] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (r1, c1, r2, c2)
     page: int | None = None  # PDF: the page the table starts on
+    cut_rows: set[int] = field(default_factory=set)  # PDF: rows that run into the page's edge (may lack cells)
 
 
 @dataclass

@@ -155,10 +155,17 @@ def _row_cells(grid: Grid, row: int) -> list[tuple[int, GridCell]]:
 
 
 class _Matcher:
-    def __init__(self, spec: Spec, grids: list[Grid]):
+    def __init__(self, spec: Spec, grids: list[Grid], text: str | None = None):
         self.spec = spec
         self.grids = grids
         self.out = Matched()
+        # a published document (its narrative given): what it prints tells a table or row that is not there
+        # from one gktool did not read. Workbooks are left out: their check sheets quote every label.
+        self.document = text is not None
+        cells = [norm(c.text) for g in grids for c in g.cells.values()]
+        self.printed = norm(text or "") + "|" + "|".join(cells)
+        words = {norm(w) for line in (text or "").splitlines() for w in [line, *line.split()]}
+        self.printed_alone = set(cells) | words  # a label as a whole cell, line or word, not inside a sentence
         self.rows_by_grid = {id(g): _rows_index(g) for g in grids}
         self._blanks: dict[tuple[str, str], list] = {}
 
@@ -193,6 +200,8 @@ class _Matcher:
                     continue
                 matches.setdefault(m.spec_row.row, m)
         if not matches and not group_only:
+            if self._printed_but_unread(table):  # printed: its cells are there, null, each said unread
+                return
             self.out.absent.add(table.sheet.name)
             self.add(
                 "T1",
@@ -203,10 +212,13 @@ class _Matcher:
             )
             return
         columns = {}
+        self._cut_columns = {}
         for m in sorted(matches.values(), key=lambda m: m.grid_row):
             key = id(m.grid)
             if key not in columns:
                 columns[key] = self._header_columns(m.grid, table, m.grid_row, m.label_col)
+                if not columns[key] and m.grid.cut_rows:
+                    self._cut_columns[key] = self._header_columns(m.grid, table, m.grid_row, m.label_col, cut=True)
         for sr in table.rows:
             m = matches.get(sr.row)
             if m is None:
@@ -243,6 +255,27 @@ class _Matcher:
         missing = [sr for sr in table.rows if sr.row not in matches and not any(sr in rows for _, rows in group_only)]
         for sr in missing:
             self._unread_row(table, sr)
+        seen = {id(m.grid): m.grid for m in matches.values()}.values()
+        cut = [cell for g in seen for cell in g.cells.values() if cell.unsure and _is_label(cell)]
+        printed = [sr for sr in missing if self.document and norm(sr.leaf) in self.printed]
+        if missing and (cut or printed):
+            # the rows are printed (or may be the ones whose labels the page edge cut): gktool's failure
+            where = "、".join(dict.fromkeys(c.at for c in cut)) or "见文件"
+            names = "、".join(f"“{sr.leaf}”" for sr in missing[:6]) + ("等" if len(missing) > 6 else "")
+            why = (
+                f"表中有被页面边缘截断的标签（{where}）"
+                if cut
+                else "这些标签印在文件中，但 gktool 未能在表格中找到与之对应的数字"
+            )
+            self.add(
+                "P3",
+                "warning",
+                table.sheet.short,
+                [c.at for c in cut][:10],
+                f"gktool 未能读出{table.sheet.short}的 {len(missing)} 行：{names}；{why}。这些数字未读取，"
+                "请核对原件，或提供 Word、网页版本。",
+            )
+            return
         if missing:
             names = "、".join(f"“{sr.leaf}”" for sr in missing[:6]) + ("等" if len(missing) > 6 else "")
             self.add(
@@ -262,6 +295,13 @@ class _Matcher:
             n = norm(cell.text)
             if n in leaves and len(leaves[n]) == 1:
                 return _Match(grid, r, c, leaves[n][0], cell.text, True), [leaves[n][0]]
+            numbers_after = any(cc > c and parse_number(x.text)[0] == "number" for cc, x in cells)
+            if cell.unsure and n and c == cells[0][0] and numbers_after:
+                # a row label the page's left edge cut ("章" of "规章"), first in a row of numbers: the official
+                # label it is the end of, when only one is (a cut header cell such as "总计" is never taken)
+                ends = [rows[0] for leaf, rows in leaves.items() if leaf.endswith(n) and len(rows) == 1]
+                if len(ends) == 1:
+                    return _Match(grid, r, c, ends[0], cell.text, True), ends
         for i, (c, cell) in enumerate(cells):
             if i + 1 < len(cells) and _is_label(cells[i + 1][1]):
                 continue
@@ -308,7 +348,9 @@ class _Matcher:
             "请提供表格保留单元格的文件（Word、网页原文或工作簿）。",
         )
 
-    def _header_columns(self, grid: Grid, table: SpecTable, first_row: int, start_col: int) -> dict[int, int]:
+    def _header_columns(
+        self, grid: Grid, table: SpecTable, first_row: int, start_col: int, cut: bool = False
+    ) -> dict[int, int]:
         """spec column -> grid column, from the header cells above the table's first data row.
 
         Columns are taken left to right from `start_col`, each header at the first place
@@ -322,13 +364,26 @@ class _Matcher:
         for col, text in table.headers:
             later = [c for c in found.get(norm(text), []) if c > previous]
             if not later:
-                return {}
+                # cut: a table the page's right edge cut off keeps its first columns, each under its own
+                # printed header; the headers beyond the edge are missing, and their values unread
+                return out if cut and out else {}
             previous = out[col] = min(later)
         return out
 
     def _take_row(self, table: SpecTable, m: _Match, sr: SpecRow, columns: dict[int, int]) -> None:
         grid, r = m.grid, m.grid_row
-        if all(columns.get(col, 0) > m.label_col for col in sr.cols):
+        by_header = all(columns.get(col, 0) > m.label_col for col in sr.cols)
+        if by_header:
+            taken = {columns[col] for col in sr.cols}
+            # a number printed in the row outside the header's columns (a sub-table with columns of its own,
+            # joined to the one above it): the header does not describe this row, so it is not read by it
+            # (only under this table's own header span: a table printed beside it has numbers further right)
+            last = max(columns.values())
+            by_header = not any(
+                rr == r and m.label_col < c <= last and c not in taken and cell.text.strip() and not _is_label(cell)
+                for (rr, c), cell in grid.cells.items()
+            )
+        if by_header:
             chosen = [(columns[col], grid.cells.get((r, columns[col]))) for col in sr.cols]
         else:
             right = sorted((c, cell) for (rr, c), cell in grid.cells.items() if rr == r and c > m.label_col)
@@ -344,6 +399,31 @@ class _Matcher:
             else:
                 where = _short(grid, r, m.label_col)
                 self._unread_row(table, sr, Place(grid.name, where, grid.cells[(r, m.label_col)].at))
+                if r in grid.cut_rows or any(cell.unsure for _, cell in right):
+                    # the page edge cut the row: gktool's limit (and the reader's), not the report's fault
+                    seen = self._cut_columns.get(id(grid), {})
+                    for col in sr.cols:  # the columns still on the page, each under its printed header
+                        if seen.get(col, 0) > m.label_col:
+                            cell = grid.cells.get((r, seen[col]))
+                            if cell is not None and not cell.unsure:
+                                self.out.unread.discard((table.sheet.name, cell_name(sr.row, col)))
+                                self._take_cell(table, sr.row, col, grid, r, seen[col], cell)
+                    left = [col for col in sr.cols if (table.sheet.name, cell_name(sr.row, col)) in self.out.unread]
+                    done = (
+                        f"已按表头读出页面上的 {len(sr.cols) - len(left)} 栏，其余 {len(left)} 栏未读取"
+                        if len(left) < len(sr.cols)
+                        else "无法分清各栏，未读取"
+                    )
+                    self.add(
+                        "P3",
+                        "warning",
+                        grid.name,
+                        [where],
+                        f"gktool 未能读出{table.sheet.short}“{sr.leaf}”一行（{grid.cells[(r, m.label_col)].at}）的全部数字："
+                        f"这一行被页面边缘截断，只看得到 {len(filled)} 个数字（应有 {len(sr.cols)} 个），{done}。"
+                        "请核对原件，或提供 Word、网页版本。",
+                    )
+                    return
                 self.add(
                     "T4",
                     "error",
@@ -367,6 +447,20 @@ class _Matcher:
             return
         text = cell.text if cell is not None else ""
         self.out.printed[key] = text
+        if cell is not None and cell.unsure:  # never a number with digits cut off: unread, and said so
+            self.out.values[key] = None
+            self.out.unread.add(key)
+            self.add(
+                "P3",
+                "warning",
+                grid.name,
+                [short],
+                f"gktool 未能读取{table.sheet.describe(cell_name(row, col))}（{at}）：文件中这一格的文字被页面边缘"
+                f"或表格线截断（印出的是“{text.strip()}”），无法确定完整的数字，未读取。请核对原件，或提供 Word、网页版本。",
+                None,
+                text.strip(),
+            )
+            return
         kind, value = parse_number(text)
         self.out.values[key] = value
         if kind == "text":
@@ -441,6 +535,8 @@ class _Matcher:
                 for col, (gc, cell) in zip(sr.cols, chosen, strict=True):
                     self._take_cell(table, sr.row, col, grid, value_row, gc, cell)
                 return
+        if self._printed_but_unread(table):
+            return
         self.out.absent.add(table.sheet.name)
         self.add(
             "T1",
@@ -450,11 +546,40 @@ class _Matcher:
             f"没有找到{table.sheet.short}（{table.sheet.heading}）：文件中没有这张表的表头“{table.first_header}”及其数字行。请确认报告包含官方格式的全部三张表格。",
         )
 
+    def _printed_but_unread(self, table: SpecTable) -> bool:
+        """A table whose header labels are all printed in the file but whose numbers gktool could not
+        place: said as gktool's failure (P3), never as a table the report lacks (T1)."""
+        heads = {norm(h) for _, h in table.headers}
+        if not self.document or not all(h in self.printed_alone for h in heads):
+            return False
+        for sr in table.rows:
+            self._unread_row(table, sr)
+        shown = "、".join(f"“{h}”" for h in list(dict.fromkeys(h for _, h in table.headers))[:5])
+        self.add(
+            "P3",
+            "warning",
+            table.sheet.short,
+            [],
+            f"gktool 未能读出{table.sheet.short}（{table.sheet.heading}）：文件中印有这张表的表头（{shown}），"
+            "但未能把数字对应到各栏，这张表的数字未读取。请核对原件，或提供 Word、网页版本。",
+        )
+        return True
+
     def _refuse_row(self, table, sr, grid, r, row_cells, found) -> None:
         c0 = row_cells[0][0] if row_cells else 1
         where = _short(grid, r, c0)
         at = row_cells[0][1].at if row_cells else grid.name
         self._unread_row(table, sr, Place(grid.name, where, at))
+        if r in grid.cut_rows or any(cell.unsure for _, cell in row_cells):
+            self.add(
+                "P3",
+                "warning",
+                grid.name,
+                [where],
+                f"gktool 未能读出{table.sheet.short}的数字行（{at}）：这一行被页面边缘截断，只看得到 {found} 个数字"
+                f"（应有 {len(sr.cols)} 个），无法分清各栏，未读取。请核对原件，或提供 Word、网页版本。",
+            )
+            return
         self.add(
             "T4",
             "error",
@@ -493,9 +618,11 @@ def _plain(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
-def match_tables(spec: Spec, grids: list[Grid]) -> Matched:
-    """Find tables 二, 三 and 四 in the grids: values by spec key, where each came from, findings."""
-    m = _Matcher(spec, grids)
+def match_tables(spec: Spec, grids: list[Grid], text: str | None = None) -> Matched:
+    """Find tables 二, 三 and 四 in the grids: values by spec key, where each came from, findings.
+
+    `text`: a published document's narrative, so a table printed but not read is not called missing."""
+    m = _Matcher(spec, grids, text)
     out = m.run()
     for (grid_name, kind), items in m._blanks.items():
         shown = "、".join(short for _, short, _ in items[:12]) + ("等" if len(items) > 12 else "")
@@ -522,6 +649,20 @@ def unit_and_year(*texts: str) -> tuple[str | None, int | None]:
                 unit = m.group(1).strip(" 《》“”\"'")
                 return (unit or None), int(m.group(2))
     return None, None
+
+
+# "统计期限为2023年1月1日至12月31日", "…统计期限自2023年1月1日起至2023年12月31日止": a whole calendar year
+PERIOD = re.compile(
+    r"统计期限[^0-9。]{0,8}(20\d\d)\s*年\s*1\s*月\s*1\s*日\s*起?\s*至\s*(?:(20\d\d)\s*年\s*)?12\s*月\s*31\s*日"
+)
+
+
+def period_year(text: str) -> int | None:
+    """The year of the statistics period the narrative states, when it is one whole calendar year."""
+    m = PERIOD.search(re.sub(r"\s+", "", text or ""))
+    if m and (m.group(2) is None or m.group(2) == m.group(1)):
+        return int(m.group(1))
+    return None
 
 
 def legacy_labels(spec: Spec, report: FilledReport, grids: list[Grid], findings: list[Finding]) -> None:
@@ -553,10 +694,10 @@ def _bare_label(text: str) -> str:
 
 
 def build_report(
-    spec: Spec, source: str, kind: str, grids: list[Grid], title_texts: list[str]
+    spec: Spec, source: str, kind: str, grids: list[Grid], title_texts: list[str], text: str | None = None
 ) -> tuple[FilledReport, list[Finding]]:
     """A filled report from grids: tables by labels, unit and year from titles or the file name."""
-    matched = match_tables(spec, grids)
+    matched = match_tables(spec, grids, text)
     report = FilledReport(spec, source, kind)
     report.values.update(matched.values)
     report.printed.update(matched.printed)

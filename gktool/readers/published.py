@@ -9,7 +9,7 @@ from ..findings import Finding
 from ..model import FilledReport, Place
 from ..spec import Spec
 from .grid import Document
-from .labels import build_report
+from .labels import build_report, period_year
 
 NUMERALS = "一二三四五六七八九十"
 HEADING = re.compile(r"^\s*([一二三四五六七八九十])\s*[、.．]\s*(.{0,40})$")
@@ -107,7 +107,9 @@ def _contacts(spec: Spec, report: FilledReport, text: str) -> None:
 def report_from_document(doc: Document, source: str, spec: Spec) -> tuple[FilledReport, list[Finding]]:
     """A published report's Document as the filled report, plus the reader's and the matcher's findings."""
     lines = [doc.title] + (doc.text or "").splitlines()[:15] + [Path(source).stem]
-    report, findings = build_report(spec, source, doc.kind, doc.grids, lines)
+    report, findings = build_report(spec, source, doc.kind, doc.grids, lines, doc.text or "")
+    if report.year is None:  # no title with a year: the statistics period, when the text states one
+        report.year = period_year(doc.text)
     sections = split_sections(doc.text or "", _headings(spec))
     for sheet in spec.sheets:
         if sheet.kind != "form" or not sheet.section:
