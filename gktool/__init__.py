@@ -9,8 +9,6 @@ The library is the product; the `gktool` command is one client of it::
         print(f.rule, f.severity, f.sheet, f.cells, f.message)
 """
 
-__version__ = "0.1.0"
-
 from .checks.content import check_report  # noqa: E402
 from .errors import GkError  # noqa: E402
 from .findings import Finding, Result  # noqa: E402
@@ -18,6 +16,7 @@ from .model import Analysis, FilledReport, Place  # noqa: E402
 from .readers import read_report  # noqa: E402
 from .spec import Spec, load_spec  # noqa: E402
 from .validate import check_file, check_files, validate_file, validate_files  # noqa: E402
+from .version import __version__  # noqa: E402
 
 __all__ = [
     "Analysis",

@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 from click.formatting import wrap_text
 
-from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_INPUT, GkError, worse
+from .version import __version__
 
 
 def _year_in_spec(value: int | None) -> int | None:
@@ -673,6 +673,7 @@ def collect_text(collection, output) -> str:
         f"已写出：{output}（{f'{collection.year}年，' if collection.year else '年度未能确定，'}纳入汇总 {c['纳入汇总']} 个单位）",
         f"共 {c['文件']} 个文件：{c['通过']} 个通过，{c['有警告']} 个有警告，{c['不通过']} 个不通过，"
         f"{c['无法读取']} 个无法读取"
+        + (f"，{c['未能完整读取']} 个未能完整读取（未纳入汇总）" if c["未能完整读取"] else "")
         + (f"；名单中 {c['未提交']} 个单位未提交" if collection.roster is not None else "")
         + "。",
     ]

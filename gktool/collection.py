@@ -24,7 +24,7 @@ from .names import plain_name
 from .spec import TEXT_TYPES, Spec, load_spec
 from .value_cells import official_labels
 
-VERDICT_ORDER = ("无法读取", "不通过", "未提交", "有警告", "通过")
+VERDICT_ORDER = ("无法读取", "不通过", "未能完整读取", "未提交", "有警告", "通过")
 MATCH_EXACT, MATCH_CLOSE, MATCH_OTHER = "一致", "近似，请确认", "不一致"
 
 
@@ -92,16 +92,19 @@ class Submission:
     notes: list[str] = field(default_factory=list)  # duplicates, wrong year, not on roster, ...
     included: bool = False
     link: str | None = None  # serve: the unit whose upload link received the file (it decides whose it is)
+    partial: int = 0  # places gktool could not read numbers the file prints (P3): never summed as if read
 
     @property
     def verdict(self) -> str:
-        """通过 / 有警告 / 不通过 / 无法读取 / 未提交."""
+        """通过 / 有警告 / 不通过 / 未能完整读取 / 无法读取 / 未提交."""
         if self.path is None:
             return "未提交"
         if self.unreadable:
             return "无法读取"
         if self.errors:
             return "不通过"
+        if self.partial:
+            return "未能完整读取"
         return "有警告" if self.warnings else "通过"
 
     @property
@@ -296,6 +299,7 @@ class Collection:
             tuple(f.message for f in findings[:3]),
             result.unreadable,
             link=link,
+            partial=result.unread_by_gktool,
         )
         if report is not None and result.kind == "gktool" and {STATUS_SHEET, DETAIL_SHEET} <= set(report.sheet_names):
             sub.notes.append("这是 gktool collect 生成的汇总工作簿，不是单位的报告，未纳入汇总")
@@ -356,8 +360,13 @@ class Collection:
             if key and s.readable:
                 groups.setdefault((key, s.year), []).append(s)
         for s in files:
+            if s.readable and s.partial:  # a number gktool could not read would be summed as 0: a wrong total
+                s.notes.append(
+                    f"gktool 有 {s.partial} 处未能读出文件中印着的数字，未纳入汇总（请提交工作簿或原始文件）"
+                )
             s.included = (
                 s.readable
+                and not s.partial
                 and (s.errors == 0 or self.include_failing)
                 and (s.year is None or self.year is None or s.year == self.year)
                 and s.match != MATCH_OTHER

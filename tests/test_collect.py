@@ -436,3 +436,34 @@ def test_previous_dir_compares_each_unit_with_its_own_last_year(inbox, tmp_path)
     assert "Y0" in rules["中宁县财政局.xlsx"]  # no report of its own last year: said so
     assert "Y0" not in rules["中宁县教育局.xlsx"]
     assert rules["中宁县教育局.xlsx"] & {"Y1", "Y2", "Y6"}  # random figures do not carry over
+
+
+def test_a_report_gktool_read_only_in_part_is_never_summed(spec):
+    """A PDF whose 总计 column ran off the page has unread cells (P3): they would be summed as 0, a wrong total.
+    It is told apart (未能完整读取), left out with a note, and the total is the other unit's alone."""
+    from gktool.filldata import load_fill
+    from gktool.findings import Finding, Result
+    from gktool.model import Analysis, FilledReport
+
+    from .conftest import EXAMPLE_JSON
+
+    example_values = load_fill(spec, EXAMPLE_JSON)
+
+    def analysis(unit, partial):
+        values = dict(example_values) | {(spec.field_cells["unit"].sheet, spec.field_cells["unit"].cell): unit}
+        report = FilledReport.from_values(spec, values, source=f"{unit}.pdf", kind="pdf")
+        findings = []
+        if partial:
+            report.values[("三、依申请公开", "D4")] = None
+            report.unread.add(("三、依申请公开", "D4"))
+            findings.append(Finding("P3", "warning", "三、依申请公开", ("D4",), "第5页 表格2 第4行：未能读出"))
+        result = Result(f"{unit}.pdf", spec.format_id, findings, kind="pdf", unit=unit, year=2023)
+        return Analysis(report, result)
+
+    with Collection(spec) as c:
+        whole, part = c.add(analysis("甲县", False)), c.add(analysis("乙县", True))
+        c.finish()
+        assert whole.included and not part.included and part.verdict == "未能完整读取"
+        assert any("未能读出" in n for n in part.notes)
+        assert c.sums()[("三、依申请公开", "D4")] == example_values[("三、依申请公开", "D4")]
+        assert c.counts()["未能完整读取"] == 1

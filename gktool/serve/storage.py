@@ -95,8 +95,10 @@ class Submission:
         """结论 in the words of `gktool collect`."""
         if self.unreadable:
             return "无法读取"
-        if not self.ok:
+        if self.errors:
             return "不通过"
+        if not self.ok:  # no error, yet not ok: gktool could not read some printed numbers (P3)
+            return "未能完整读取"
         return "有警告" if self.warnings else "通过"
 
     @property

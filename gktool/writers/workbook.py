@@ -8,7 +8,6 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .. import __version__
 from ..cells import col_index, col_letters, parse_cell, parse_range, quote_sheet
 from ..compute import Evaluator, holds, tidy
 from ..contract import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL, STAMP
@@ -18,6 +17,7 @@ from ..findings import SEVERITY_ZH
 from ..fsutil import atomic_output
 from ..livechecks import OP_TEXT, CheckRow, check_rows, input_blocks, overall_formula, overall_text, violated_formula
 from ..spec import InputType, Sheet, Spec, form_layout
+from ..version import __version__
 from .previous import live_rows, write_previous_sheet
 
 FONT = "宋体"
