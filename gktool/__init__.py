@@ -15,7 +15,7 @@ from .findings import Finding, Result  # noqa: E402
 from .model import Analysis, FilledReport, Place  # noqa: E402
 from .readers import read_report  # noqa: E402
 from .spec import Spec, load_spec  # noqa: E402
-from .validate import check_file, check_files, validate_file, validate_files  # noqa: E402
+from .validate import check_file, check_files, validate_files  # noqa: E402
 from .version import __version__  # noqa: E402
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "check_report",
     "load_spec",
     "read_report",
-    "validate_file",
     "validate_files",
     "__version__",
 ]

@@ -17,7 +17,7 @@ from .fsutil import check_target
 from .model import Analysis
 from .readers.ooxml import preflight
 from .spec import Spec, load_spec
-from .validate import analyse_file, expand_paths, index_previous
+from .validate import check_file, expand_paths, index_previous
 from .writers.summary import cover_from, detail_csv_for, write_summary
 
 CHUNK = 4  # files per worker task (see _checked)
@@ -237,7 +237,7 @@ def collect_to(
         raise GkError("--include-unlisted 要与 --roster 名单一起使用（没有名单时所有单位都纳入汇总）")
     check_target(output, force)  # a bad output path is said before an hour of reading
     roster_list = read_roster(roster) if roster else None
-    cover = cover_from(analyse_file(cover_file).report, load_spec()) if cover_file else None
+    cover = cover_from(check_file(cover_file, strict=True).report, load_spec()) if cover_file else None
     notes = Folder(annotate_dir, force) if annotate_dir else None
     out = output.resolve()
     paths = [p for p in expand_paths(folders) if Path(p).resolve() != out]  # last run's summary is not a submission

@@ -115,8 +115,9 @@ class Submission:
     def sort_key(self):
         """Rows that need action first: unreadable, failing, missing, flagged, warnings, passed."""
         group = VERDICT_ORDER.index(self.verdict)
-        if group >= 3 and self.notes:
-            group = 2.5
+        warned = VERDICT_ORDER.index("有警告")
+        if group >= warned and self.notes:  # a passing file that needs confirming comes before the warnings
+            group = warned - 0.5
         return (group, self.name, self.path or "")
 
 

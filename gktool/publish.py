@@ -24,7 +24,7 @@ from .fsutil import atomic_output, check_target
 from .names import plain_name
 from .readers import read_report
 from .readers.labels import unit_and_year
-from .validate import analyse_file, finish, read_previous
+from .validate import check_file, finish, read_previous
 from .writers.pdf import pdf_bytes, require_soffice
 from .writers.report import default_report_path, document_bytes
 from .writers.report_wording import format_number, report_title
@@ -188,7 +188,7 @@ def report_from_file(
     if all_formats or (output and output_format(Path(output)) == "pdf"):
         require_soffice()  # no LibreOffice: say what to install before any work
     last = read_previous(previous) if previous else None
-    analysis = analyse_file(source, previous=last)
+    analysis = check_file(source, previous=last, strict=True)
     if last is not None and analysis.report is not None:
         problem = identity_problem(analysis.report.unit, analysis.report.year, last)
         if problem:

@@ -37,11 +37,15 @@ def _unreadable(path, message: str) -> Analysis:
     return Analysis(None, Result(str(path), None, [Finding("E0", "error", "", (), message)], unreadable=True))
 
 
-def check_file(path: str | Path, format_name: str | None = None, previous=None) -> Analysis:
-    """Read any supported file and check it. Never raises for a bad file: it gets an E0 finding.
+def check_file(path: str | Path, format_name: str | None = None, previous=None, *, strict: bool = False) -> Analysis:
+    """Read any supported file and check it: the one check of one file.
 
+    A file that cannot be read gets an E0 finding (never an exception), so a batch goes on; with `strict` it
+    raises GkError with the same one-line message instead (report, annotate: no output from an unread file).
     `format_name` (a shipped format or a .toml path) overrides the format a workbook names.
     `previous` (last year's report: a file, or a `PreviousIndex` of a folder) adds the Y rules."""
+    if strict:
+        return _checked(path, format_name, previous)
     try:
         return _checked(path, format_name, previous)
     except GkError as exc:
@@ -54,14 +58,9 @@ def check_file(path: str | Path, format_name: str | None = None, previous=None) 
         )
 
 
-def validate_file(path: str | Path, format_name: str | None = None, previous=None) -> Result:
-    """The verdict on one file (never raises for a bad file)."""
+def _verdict(path: str | Path, format_name: str | None = None, previous=None) -> Result:
+    # what a worker process sends back for `validate`: the verdict alone, small to pickle
     return check_file(path, format_name, previous).result
-
-
-def analyse_file(path: str | Path, format_name: str | None = None, previous=None) -> Analysis:
-    """Read and check one file; raises GkError if it cannot be read."""
-    return _checked(path, format_name, previous)
 
 
 def _checked(path, format_name: str | None, previous) -> Analysis:
@@ -214,14 +213,14 @@ def validate_files(
 
     `previous`: last year's report (a path) or a `PreviousIndex` of last year's folder."""
     if previous is None:
-        yield from _map(validate_file, paths, jobs, format_name)
+        yield from _map(_verdict, paths, jobs, format_name)
     elif isinstance(previous, PreviousIndex):
         # the index goes to each worker once, not with every chunk of files
         yield from _map(
             _validate_with_installed, paths, jobs, format_name, initializer=_install_previous, initargs=(previous,)
         )
     else:
-        yield from _map(validate_file, paths, jobs, format_name, previous)
+        yield from _map(_verdict, paths, jobs, format_name, previous)
 
 
 _INSTALLED = None  # the PreviousIndex of this (worker) process
@@ -233,7 +232,7 @@ def _install_previous(previous) -> None:
 
 
 def _validate_with_installed(path: str, format_name: str | None) -> Result:
-    return validate_file(path, format_name, _INSTALLED)
+    return _verdict(path, format_name, _INSTALLED)
 
 
 def check_files(paths: list[str], jobs: int | None = None, format_name: str | None = None) -> Iterator[Analysis]:

@@ -12,7 +12,7 @@ import pytest
 
 from gktool.contract import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL
 from gktool.livechecks import check_rows
-from gktool.validate import validate_file
+from gktool.validate import check_file
 
 from .helpers import soffice_available, soffice_convert
 
@@ -62,7 +62,7 @@ def test_check_sheet_and_validate_agree_on_every_case(filled_workbook, spec, tmp
         sheet = openpyxl.load_workbook(path, data_only=True)[CHECK_SHEET]
         overall = sheet[OVERALL_CELL].value
         statuses = {(r.rule, sheet.cell(CHECK_FIRST_ROW + i, 8).value) for i, r in enumerate(rows)}
-        result = validate_file(path)
+        result = check_file(path).result
         if overall.startswith("通过") != result.ok:
             disagree.append((name, overall, [f"{f.rule} {f.message[:60]}" for f in result.findings], statuses))
         failing_errors = {

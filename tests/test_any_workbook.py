@@ -17,7 +17,7 @@ from gktool.cli import main
 from gktool.errors import GkError
 from gktool.extract import extract_record, official_labels
 from gktool.spec import load_spec
-from gktool.validate import check_file, validate_file
+from gktool.validate import check_file
 from gktool.writers.workbook import new_workbook
 
 from .foreign import Layout, consistent_values, random_layout, write_foreign
@@ -81,7 +81,7 @@ LAYOUTS = {
 def test_layouts_and_label_variants_read_exactly(name, spec, values, tmp_path):
     path = tmp_path / "手工.xlsx"
     write_foreign(path, spec, values, LAYOUTS[name], unit="某某县", year=2024)
-    result = validate_file(path)
+    result = check_file(path).result
     assert result.ok and result.kind == "xlsx", [f.message for f in result.findings]
     if LAYOUTS[name].title_rows or LAYOUTS[name].one_sheet:  # read from the title
         assert result.unit == "某某县" and result.year == 2024
@@ -95,7 +95,7 @@ def test_blank_and_slash_cells_are_zero_with_one_warning_each(spec, values, tmp_
     for flag in ("blanks_for_zero", "slash_for_zero"):
         path = tmp_path / f"{flag}.xlsx"
         write_foreign(path, spec, values, Layout(**{flag: True}))
-        result = validate_file(path)
+        result = check_file(path).result
         t5 = [f for f in result.findings if f.rule == "T5"]
         assert result.ok and t5 and len(t5) <= 3, [f.message for f in result.findings]
         read = extract_record(check_file(path))["values"]
@@ -111,7 +111,7 @@ def test_the_variant_label_is_quoted_beside_the_official_one(spec, values, tmp_p
     cell = next(c for row in ws.iter_rows() for c in row if c.value == "5.属于三类内部事务信息")
     cell.value = "5.属于三类内容事务信息"
     wb.save(path)
-    result = validate_file(path)
+    result = check_file(path).result
     t2 = [f for f in result.findings if f.rule == "T2"]
     assert (
         result.ok
@@ -128,7 +128,7 @@ def test_an_unbalanced_column_is_r1_at_that_columns_cells(spec, values, tmp_path
     bad[("三、依申请公开", "F28")] += 1  # 科研机构: carried over one more than the column allows
     bad[("三、依申请公开", "J28")] += 1
     write_foreign(path, spec, bad, Layout(one_sheet=True, title_rows=2))
-    result = validate_file(path)
+    result = check_file(path).result
     r1 = [f for f in result.findings if f.rule == "R1"]
     assert not result.ok and len(r1) == 2, [f.message for f in result.findings]  # 科研机构 and 总计 columns
     science = next(f for f in r1 if "科研机构" in f.message)
@@ -145,7 +145,7 @@ def test_a_missing_table_is_an_error_naming_it(spec, values, tmp_path):
     wb = openpyxl.load_workbook(path)
     wb.remove(wb["表四"])
     wb.save(path)
-    result = validate_file(path)
+    result = check_file(path).result
     assert not result.ok
     t1 = [f for f in result.findings if f.rule == "T1"]
     assert len(t1) == 1 and "表四" in t1[0].message
@@ -159,7 +159,7 @@ def test_text_in_a_number_cell_is_an_error_at_its_cell_and_unread(spec, values, 
     label = next(c for row in ws.iter_rows() for c in row if c.value == "（一）予以公开")
     ws.cell(label.row, 4).value = "12件"
     wb.save(path)
-    result = validate_file(path)
+    result = check_file(path).result
     r5 = [f for f in result.findings if f.rule == "R5"]
     assert len(r5) == 1 and ws.cell(label.row, 4).coordinate in r5[0].cells and "12件" in r5[0].message
     assert not [f for f in result.findings if f.rule in ("R1", "R2")]  # one mistake, one finding
@@ -181,7 +181,7 @@ def test_numbers_run_together_are_refused_not_split(spec, values, tmp_path):
     for col in range(4, 11):
         ws.cell(label.row, col).value = None
     wb.save(path)
-    result = validate_file(path)
+    result = check_file(path).result
     assert not result.ok and any(f.rule == "T4" for f in result.findings)
     row = [v for v in extract_record(check_file(path))["values"] if v["row"] == "一、本年新收政府信息公开申请数量"]
     assert len(row) == 7 and all(v["value"] is None for v in row)
@@ -195,7 +195,7 @@ def test_random_consistent_data_in_random_layouts_validates_clean_and_extracts_e
     layout = random_layout(rng)
     path = tmp_path / f"r{seed}.xlsx"
     write_foreign(path, spec, values, layout)
-    result = validate_file(path)
+    result = check_file(path).result
     assert result.ok, (layout, [f.message for f in result.findings])
     got = extracted(path)
     want = expected(spec, values)
@@ -233,7 +233,7 @@ def test_same_data_in_every_form_gives_the_same_extract_and_findings(spec, value
     want = expected(spec, values)
     first = None
     for path, kind in zip(files, kinds, strict=True):
-        result = validate_file(path)
+        result = check_file(path).result
         assert result.kind == kind and result.ok, (path, [f.message for f in result.findings])
         assert result.unit == "某某县" and result.year == 2024, path
         assert extracted(path) == want, path
@@ -268,11 +268,11 @@ def test_extract_cli_json_and_csv(spec, values, tmp_path):
 def test_wps_et_and_unknown_files_get_one_clear_line(tmp_path):
     et = tmp_path / "表.et"
     et.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
-    result = validate_file(et)
+    result = check_file(et).result
     assert result.unreadable and "另存为” .xlsx" in result.findings[0].message
     txt = tmp_path / "说明.txt"
     txt.write_text("你好")
-    assert "不是工作簿" in validate_file(txt).findings[0].message
+    assert "不是工作簿" in check_file(txt).result.findings[0].message
 
 
 def test_spec_is_checked_when_loaded(tmp_path):

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from gktool.spec import load_spec
-from gktool.validate import validate_file
+from gktool.validate import check_file
 
 from .foreign import Layout, consistent_values, write_foreign
 
@@ -27,7 +27,7 @@ def test_text_in_an_input_cell_is_one_finding_not_also_the_derived_total_column(
     wb = openpyxl.load_workbook(EXAMPLE)
     wb[B]["D6"] = "12"
     wb.save(path)
-    result = validate_file(path)
+    result = check_file(path).result
     assert [(f.rule, f.cells) for f in result.findings] == [("R5", ("D6",))], [f.message for f in result.findings]
 
 
@@ -36,14 +36,14 @@ def test_a_negative_input_folds_the_total_column_too(tmp_path):
     wb = openpyxl.load_workbook(EXAMPLE)
     wb[B]["E8"] = -1
     wb.save(path)
-    result = validate_file(path)
+    result = check_file(path).result
     assert [f.rule for f in result.findings] == ["R5"], [f.message for f in result.findings]
 
 
 def test_t5_names_blank_worksheet_cells_in_a1_form(spec, values, tmp_path):
     path = tmp_path / "blanks.xlsx"
     write_foreign(path, spec, values, Layout(blanks_for_zero=True))
-    t5 = [f for f in validate_file(path).findings if f.rule == "T5"]
+    t5 = [f for f in check_file(path).result.findings if f.rule == "T5"]
     assert t5
     for f in t5:
         assert all(re.fullmatch(r"[A-Z]+\d+", c) for c in f.cells), f.cells
@@ -94,7 +94,7 @@ def test_document_messages_name_each_place_once(kind, tmp_path):
     rep.values[("四", pf.T4_ROWS[0], "总计")] += 1
     rep.values[("三", "（一）予以公开", "总计")] += 1
     path = (pf.html_report if kind == "html" else pf.docx_report)(tmp_path / f"r4.{kind}", rep)
-    findings = validate_file(path).findings
+    findings = check_file(path).result.findings
     r4 = [f for f in findings if f.rule == "R4"]
     r3 = [f for f in findings if f.rule == "R3"]
     assert r4 and r3
@@ -124,7 +124,7 @@ def test_check_sheet_says_warning_for_warnings_and_counts_both(blank_workbook, s
     rows = check_rows(spec)
     status = {r.rule: ws.cell(CHECK_FIRST_ROW + i, 8).value for i, r in enumerate(rows)}
     assert status["K2"] == "警告" and status["K1"] == "不通过"
-    result = validate_file(blank_workbook)
+    result = check_file(blank_workbook).result
     assert result.warnings and result.errors
     failing = [r for i, r in enumerate(rows) if ws.cell(CHECK_FIRST_ROW + i, 8).value != "通过"]
     errors = sum(r.severity == "error" for r in failing)
@@ -183,7 +183,7 @@ def mixed_book(tmp_path_factory):
 def test_validate_text_lists_errors_before_warnings(mixed_book):
     from gktool.findings import render_text
 
-    result = validate_file(mixed_book)
+    result = check_file(mixed_book).result
     lines = [x for x in render_text(result).splitlines() if x.startswith("  [")]
     kinds = ["错误" in x.split("]")[0] for x in lines]
     assert True in kinds and False in kinds and kinds == sorted(kinds, reverse=True), lines
@@ -320,7 +320,7 @@ def test_cover_instructions_agree_with_the_completeness_checks(blank_workbook, s
     notes = " ".join(str(c.value) for row in wb[fee.sheet].iter_rows() for c in row if c.value)
     assert "没有的填 0，不能留空" in notes
     # and the checks say the same: a blank fee field is an error, a blank table part is read as 0
-    result = validate_file(blank_workbook)
+    result = check_file(blank_workbook).result
     assert {"K1", "K3", "K4"} <= {f.rule for f in result.findings if f.severity == "error"}
 
 
@@ -330,7 +330,7 @@ def test_a_gktool_workbook_saved_as_xls_or_ods_is_told_so(tmp_path):
 
     saved = soffice_convert([EXAMPLE], tmp_path / "xls", "xls") + soffice_convert([EXAMPLE], tmp_path / "ods", "ods")
     for path in saved:
-        result = validate_file(path)
+        result = check_file(path).result
         (s9,) = [f for f in result.findings if f.rule == "S9"]
         suffix = path.suffix
         assert f"另存为 {suffix} 格式" in s9.message and "另存为 .xlsx 格式" in s9.message, s9.message
@@ -342,7 +342,7 @@ def test_a_gktool_workbook_saved_as_xls_or_ods_is_told_so(tmp_path):
     spec = _load()
     plain = tmp_path / "手工.xlsx"
     write_foreign(plain, spec, consistent_values(spec, random.Random(7)), Layout())
-    (s9,) = [f for f in validate_file(plain).findings if f.rule == "S9"]
+    (s9,) = [f for f in check_file(plain).result.findings if f.rule == "S9"]
     assert "不是 gktool 生成" in s9.message
 
 
@@ -361,7 +361,7 @@ def test_the_units_folder_is_what_its_script_makes(tmp_path):
     assert [p.name for p in shipped] == sorted(p.name for p in made)
     for path in shipped:
         assert path.read_bytes() == (tmp_path / "各单位" / path.name).read_bytes(), f"{path.name} is out of date"
-    verdicts = {p.name: validate_file(p).ok for p in shipped}
+    verdicts = {p.name: check_file(p).result.ok for p in shipped}
     assert sorted(verdicts.values()) == [False, True, True], verdicts  # one unit with an error, by design
 
 
@@ -414,7 +414,7 @@ def test_pdf_messages_name_each_place_once(spec, tmp_path):
     values[("C", "E4")] += 1  # 行政复议 总计 one more than its four results: R4
     doc = build_docx(spec, Shape("r4", values=values), tmp_path / "r4.docx")
     (pdf,) = soffice_convert([doc], tmp_path / "pdf", "pdf")
-    findings = validate_file(pdf).findings
+    findings = check_file(pdf).result.findings
     (r4,) = [f for f in findings if f.rule == "R4"]
     assert re.search(r"应等于 第\d+页 表格\d+ 第\d+行第1–4列 各项之和", r4.message), r4.message
     for f in findings:

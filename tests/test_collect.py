@@ -19,7 +19,7 @@ from gktool.collection import Collection, Roster, canonical_name, value_keys
 from gktool.contract import CHECK_SHEET, DETAIL_SHEET, OVERALL_CELL, STATUS_SHEET
 from gktool.extract import extract_record
 from gktool.spec import load_spec
-from gktool.validate import check_file, validate_file
+from gktool.validate import check_file
 from gktool.writers.summary import STATUS_COLUMNS, write_summary
 from gktool.writers.workbook import new_workbook
 
@@ -170,7 +170,7 @@ def test_summed_tables_equal_the_units_values_read_back_by_label(collected, inbo
 
 def test_the_summary_validates_clean_and_report_writes_it(collected, tmp_path):
     out, result = collected
-    verdict = validate_file(out)
+    verdict = check_file(out).result
     # no errors; the one thing left is K2: the county's own narrative, which no sum can write
     assert verdict.kind == "gktool" and verdict.ok, verdict.findings
     assert {f.rule for f in verdict.findings} == {"K2"}, verdict.findings
@@ -355,7 +355,7 @@ def test_memory_stays_flat_in_the_number_of_files(inbox, spec, tmp_path):
         assert len(c.included) == 1
         # 1050 units' 明细 (some 50 MB) is a sheet the checks do not read: the summary still reads back
         write_summary(c, tmp_path / "big.xlsx")
-        assert readable_by_gktool(tmp_path / "big.xlsx") and not validate_file(tmp_path / "big.xlsx").unreadable
+        assert readable_by_gktool(tmp_path / "big.xlsx") and not check_file(tmp_path / "big.xlsx").result.unreadable
 
 
 def _recalculated_by_libreoffice(path, outdir):
@@ -399,7 +399,7 @@ def test_libreoffice_recalculates_the_summary_to_the_same_totals(collected, spec
         )[:5]
     )
     assert theirs[STATUS_SHEET]["E2"].value == "无法读取"
-    assert validate_file(saved).ok
+    assert check_file(saved).result.ok
 
 
 @pytest.mark.libreoffice

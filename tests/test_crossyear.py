@@ -18,7 +18,7 @@ from gktool.names import unit_key
 from gktool.readers import read_report
 from gktool.refs import SpecProblem
 from gktool.spec_crossyear import cross_year_problems, parse_cross_year
-from gktool.validate import index_previous, validate_file, validate_files
+from gktool.validate import check_file, index_previous, validate_files
 from gktool.writers.workbook import new_workbook
 
 from .conftest import EXAMPLE_JSON
@@ -89,9 +89,9 @@ def run(tmp_path, spec, this_change=None, last_change=None):
     this, last = this_values(spec), last_values(spec)
     this.update(this_change or {})
     last.update(last_change or {})
-    return validate_file(
+    return check_file(
         write(tmp_path, "this.xlsx", this, spec), previous=str(write(tmp_path, "last.xlsx", last, spec))
-    )
+    ).result
 
 
 # ----------------------------------------------------------------- the catalogue
@@ -105,9 +105,9 @@ def test_catalogue_lists_every_y_rule_once(spec):
 def _no_previous(tmp_path, spec):
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "readme.txt").write_text("x", encoding="utf-8")
-    return validate_file(
+    return check_file(
         write(tmp_path, "this.xlsx", this_values(spec), spec), previous=index_previous(tmp_path / "empty")
-    )
+    ).result
 
 
 Y_CASES = {
@@ -219,7 +219,7 @@ def test_y4_two_empty_years_are_not_a_copy(tmp_path, spec):
     this = {k: v for k, v in this_values(spec).items() if k[0] not in (A, B, C)}
     last = {k: v for k, v in last_values(spec).items() if k[0] not in (A, B, C)}
     p, q = write(tmp_path, "this.xlsx", this, spec), write(tmp_path, "last.xlsx", last, spec)
-    assert not ys(validate_file(p, previous=str(q)))
+    assert not ys(check_file(p, previous=str(q)).result)
 
 
 def test_y5_wrong_year_stops_every_other_comparison(tmp_path, spec):
@@ -347,7 +347,7 @@ def test_previous_in_every_readable_form_gives_the_same_findings(tmp_path, spec)
     for prev in (gk, foreign, ods, xls):
         report, _ = read_report(prev)
         assert (report.unit, report.year) == ("中宁县", 2022), prev
-        answers[prev.suffix + prev.stem] = sorted(key_of(f) for f in ys(validate_file(this, previous=str(prev))))
+        answers[prev.suffix + prev.stem] = sorted(key_of(f) for f in ys(check_file(this, previous=str(prev)).result))
     first = next(iter(answers.values()))
     assert sorted({k[0] for k in first}) == ["Y1", "Y2", "Y6"] and len(first) == 5
     assert all(a == first for a in answers.values()), answers
@@ -454,7 +454,7 @@ def test_previous_index_travels_to_worker_processes(tmp_path, spec):
     results = list(validate_files(paths, jobs=2, previous=index))
     assert [r.file for r in results] == paths
     # the report kept in the index gives exactly what reading the file again gives
-    again = validate_file(paths[0], previous=index.find("乙0乡", 2022))
+    again = check_file(paths[0], previous=index.find("乙0乡", 2022)).result
     assert again.findings == results[0].findings
     assert all([f.rule for f in r.findings if f.rule != "S9"] == ["Y1"] for r in results), [
         [f.rule for f in r.findings] for r in results
@@ -567,7 +567,7 @@ def test_live_check_rows_in_libreoffice_agree_with_validate_previous(tmp_path, s
         ws = wb[CHECK_SHEET]
         statuses = [ws.cell(row=CHECK_FIRST_ROW + base + i, column=8).value for i in range(len(rows))]
         assert set(statuses) <= {"通过", "不通过", "警告"}, statuses
-        result = validate_file(path, previous=str(last_path))
+        result = check_file(path, previous=str(last_path)).result
         failed_py = {(f.rule, f.cells[0]) for f in result.findings if f.rule.startswith("Y")}
         failed_live = {
             (row.rule, row.check.left[0].cells()[0]) for row, st in zip(rows, statuses, strict=True) if st != "通过"
@@ -597,10 +597,10 @@ def _paragraphs(analysis):
 
 
 def test_report_previous_adds_year_on_year_figures(tmp_path, spec):
-    from gktool.validate import analyse_file, read_previous
+    from gktool.validate import check_file, read_previous
 
     this, last = _report_pair(tmp_path, spec)
-    analysis = analyse_file(this, previous=str(last))
+    analysis = check_file(this, previous=str(last), strict=True)
     assert analysis.result.ok, analysis.result.findings
     plain = _paragraphs(analysis)
     assert not any("较上年" in p for p in plain)  # without --previous: as before
@@ -681,7 +681,7 @@ def test_y3_never_flags_the_paragraphs_gktool_report_generates(tmp_path, spec):
 
     from gktool.checks.crossyear import y3_copied_text
     from gktool.spec_crossyear import squash
-    from gktool.validate import analyse_file
+    from gktool.validate import check_file
     from gktool.writers.report_wording import report_blocks
 
     keys = [k for k, c in spec.field_cells.items() if c.type == "narrative"]
@@ -689,7 +689,9 @@ def test_y3_never_flags_the_paragraphs_gktool_report_generates(tmp_path, spec):
     cell = {k: (spec.field_cells[k].sheet, spec.field_cells[k].cell) for k in keys}
 
     def generated(values, name):
-        blocks = report_blocks(analyse_file(write(tmp_path, name, values | {cell[k]: "" for k in keys}, spec)))
+        blocks = report_blocks(
+            check_file(write(tmp_path, name, values | {cell[k]: "" for k in keys}, spec), strict=True)
+        )
         out, current = {}, None
         for b in blocks:
             if b.text.strip() in labels:
@@ -703,7 +705,7 @@ def test_y3_never_flags_the_paragraphs_gktool_report_generates(tmp_path, spec):
     this = this_values(spec) | {cell[k]: t for k, t in now.items()}
     last = last_values(spec) | {cell[k]: t for k, t in before.items()}
     this_path, last_path = write(tmp_path, "this.xlsx", this, spec), write(tmp_path, "last.xlsx", last, spec)
-    result = validate_file(this_path, previous=str(last_path))
+    result = check_file(this_path, previous=str(last_path)).result
     assert not [f for f in result.findings if f.rule == "Y3"], result.findings
     # without the fixed wording the same texts would count as copied: the exclusion is what passes them
     official = tuple(
@@ -727,9 +729,9 @@ def test_a_workbook_made_with_previous_is_checked_against_its_own_hidden_sheet(t
         text=True,
     )
     assert out.returncode == 0, out.stderr
-    assert not [f for f in validate_file(made).findings if f.rule == "Y1"]  # the carry-over was filled in
+    assert not [f for f in check_file(made).result.findings if f.rule == "Y1"]  # the carry-over was filled in
     wb = openpyxl.load_workbook(made)
     wb[B]["D5"] = 7  # 上年结转 typed over: last year carried 2 over in this column
     wb.save(tmp_path / "changed.xlsx")
-    y1 = [f for f in validate_file(tmp_path / "changed.xlsx").findings if f.rule == "Y1"]
+    y1 = [f for f in check_file(tmp_path / "changed.xlsx").result.findings if f.rule == "Y1"]
     assert len(y1) == 1 and "自然人" in y1[0].message and "上年数据" in y1[0].message

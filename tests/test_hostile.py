@@ -31,7 +31,7 @@ from gktool.errors import GkError
 from gktool.findings import Result
 from gktool.readers import report_from_workbook, sheet_areas
 from gktool.readers.xlsx import read_workbook
-from gktool.validate import analyse_file, finish, validate_file
+from gktool.validate import check_file, finish
 from gktool.writers.workbook import new_workbook
 
 from .mutants import rezip, split
@@ -150,13 +150,13 @@ def assert_unreadable(path: Path, why: str | None = None) -> None:
     message = data["findings"][0]["message"]
     assert shown in message and "\n" not in message
 
-    result = validate_file(path)
+    result = check_file(path).result
     assert result.unreadable and result.findings[0].rule == "E0"
     with pytest.raises(GkError) as info:
         read_workbook(path, sheet_areas())
     assert info.value.exit_code == 2 and shown in info.value.message and "\n" not in info.value.message
     with pytest.raises(GkError):
-        analyse_file(path)
+        check_file(path, strict=True)
 
     if (ROOT / "gktool" / "report.py").exists() and not path.is_dir():
         r = run("report", shown, "-o", str(path.parent / "out-report.docx"))
@@ -183,7 +183,7 @@ def test_truncated_zip(tmp_path, good):
 def test_truncated_at_many_points_never_crashes(tmp_path, good):
     for cut in (1, 3, 4, 30, 100, len(good) - 22, len(good) - 1):
         path = write(tmp_path, f"cut{cut}.xlsx", good[:cut])
-        result = validate_file(path)
+        result = check_file(path).result
         assert result.unreadable, cut
 
 
@@ -235,7 +235,7 @@ def test_legacy_xls(tmp_path):
 def test_folder(tmp_path):
     folder = tmp_path / "收到的 工作簿.xlsx"
     folder.mkdir()
-    result = validate_file(folder)
+    result = check_file(folder).result
     assert result.unreadable and "文件夹" in result.findings[0].message and str(folder) in result.findings[0].message
     with pytest.raises(GkError):
         read_workbook(folder)
@@ -269,7 +269,7 @@ def test_unreadable_permission_simulated(tmp_path, good, monkeypatch):
 
     path = write(tmp_path, "locked.xlsx", good)
     monkeypatch.setattr(reader, "open", denied, raising=False)
-    result = validate_file(path)
+    result = check_file(path).result
     assert result.unreadable and "权限" in result.findings[0].message and str(path) in result.findings[0].message
 
 
@@ -279,7 +279,7 @@ def test_special_file_is_refused(tmp_path):
     fifo = tmp_path / "pipe.xlsx"
     os.mkfifo(fifo)
     start = time.monotonic()
-    result = validate_file(fifo)  # must not block waiting for a writer
+    result = check_file(fifo).result  # must not block waiting for a writer
     assert result.unreadable and time.monotonic() - start < 5
 
 
@@ -297,7 +297,7 @@ def test_paths_with_spaces_and_chinese(tmp_path, good, name):
 def test_control_characters_in_a_name_stay_on_one_line(tmp_path):
     path = tmp_path / "bad\nname.xlsx"
     path.write_bytes(b"")
-    result = validate_file(path)
+    result = check_file(path).result
     assert result.unreadable and "\n" not in result.findings[0].message
 
 
@@ -326,8 +326,8 @@ def _measure(code: str, timeout: float = 60) -> dict:
 
 def _bounded(path: Path) -> dict:
     code = f"""
-from gktool.validate import validate_file
-r = validate_file({str(path)!r})
+from gktool.validate import check_file
+r = check_file({str(path)!r}).result
 out.update(unreadable=r.unreadable, rules=[f.rule for f in r.findings], message=r.findings[0].message if r.findings else "")
 """
     out = _measure(code)
@@ -445,7 +445,7 @@ def _findings_exit_1(path: Path, rule: str) -> None:
     r = run("validate", "--format", "json", str(path))
     assert r.exit_code == 1
     assert rule in [f["rule"] for f in json.loads(r.stdout)["findings"]]
-    assert rule in [f.rule for f in validate_file(path).findings]
+    assert rule in [f.rule for f in check_file(path).result.findings]
     wb = read_workbook(path, sheet_areas())
     assert rule in [f.rule for f in finish(*report_from_workbook(wb), Result(wb.path)).result.findings]
     if (ROOT / "gktool" / "report.py").exists():  # report refuses a workbook with errors
@@ -494,7 +494,7 @@ def test_absurd_dimensions_are_fast(tmp_path, parts):
     sheet = sheet.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
     path = write(tmp_path, "far.xlsx", with_parts(parts, {name: sheet}))
     start = time.perf_counter()
-    result = validate_file(path)
+    result = check_file(path).result
     assert time.perf_counter() - start < 2
     assert not result.unreadable
     wb = read_workbook(path, sheet_areas())
@@ -514,7 +514,7 @@ def test_references_beyond_the_grid_are_not_cells(tmp_path, parts):
     path = write(tmp_path, "beyond.xlsx", with_parts(parts, {name: sheet}))
     wb = read_workbook(path, sheet_areas())
     assert all(s.max_row <= 1048576 and s.max_col <= 16384 for s in wb.sheets.values())
-    assert not validate_file(path).unreadable
+    assert not check_file(path).result.unreadable
 
 
 @pytest.mark.parametrize(
@@ -531,7 +531,7 @@ def test_missing_parts(tmp_path, parts, missing, why):
     if why is None:  # without relationships no sheet can be found: findings, not a crash
         r = run("validate", str(path))
         assert r.exit_code in (1, 2)
-        assert validate_file(path).findings
+        assert check_file(path).result.findings
     else:
         assert_unreadable(path, why)
 
@@ -539,7 +539,7 @@ def test_missing_parts(tmp_path, parts, missing, why):
 def test_missing_properties_reads_by_labels(tmp_path, parts):
     """Without gktool's stamp the workbook is read by its labels: a warning, and every check still runs."""
     path = write(tmp_path, "noprops.xlsx", with_parts(parts, drop=["docProps/custom.xml"]))
-    result = validate_file(path)
+    result = check_file(path).result
     assert "S9" in [f.rule for f in result.findings] and result.kind == "xlsx"
 
 
@@ -551,7 +551,7 @@ def test_garbage_values_are_findings(tmp_path, parts, garbage):
     j = data.index(b"</c>", i) + 4
     cell = f'<c r="D4" s="6"><v>{garbage}</v></c>'.encode()
     path = write(tmp_path, "garbage.xlsx", with_parts(parts, {name: data[:i] + cell + data[j:]}))
-    result = validate_file(path)
+    result = check_file(path).result
     assert not result.unreadable
     if garbage not in ("", "١٢"):
         assert any(f.rule == "R5" and "D4" in f.cells for f in result.findings), result.findings
@@ -585,7 +585,7 @@ def test_bad_shared_string_indices_are_findings(tmp_path, parts):
         rb'(t="s"><v>)[0-9]+(</v>)', lambda m: m.group(1) + next(junk, b"0x1") + m.group(2), parts[name], count=7
     )
     path = write(tmp_path, "sst.xlsx", with_parts(parts, {name: data}))
-    result = validate_file(path)
+    result = check_file(path).result
     assert not result.unreadable and result.findings
     r = run("validate", str(path))
     assert r.exit_code == 1
@@ -688,7 +688,7 @@ def test_new_never_overwrites_without_force(tmp_path):
     assert target.read_bytes() == b"precious"
     r = run("new", "--unit", "中宁县", "--year", "2023", "-o", str(target), "--force")
     assert r.exit_code == 0
-    assert target.read_bytes().startswith(b"PK") and not validate_file(target).unreadable
+    assert target.read_bytes().startswith(b"PK") and not check_file(target).result.unreadable
     assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
 
 

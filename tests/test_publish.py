@@ -23,7 +23,7 @@ from gktool.errors import GkError
 from gktool.extract import extract_record, official_labels
 from gktool.publish import EXIT_MISMATCH, all_paths, publish, report_from_file
 from gktool.spec import load_spec
-from gktool.validate import analyse_file, check_file
+from gktool.validate import check_file
 from gktool.writers.webpage import page_bytes
 from gktool.writers.workbook import new_workbook
 
@@ -102,7 +102,7 @@ def random_outputs(tmp_path_factory) -> dict[int, tuple[Path, list[Path]]]:
     for seed in SEEDS:
         wb = random_workbook(folder, seed)
         formats = [".docx", ".html"] + ([".pdf"] if SOFFICE and seed in PDF_SEEDS else [])
-        paths = publish(analyse_file(wb), [wb.with_suffix(s) for s in formats])
+        paths = publish(check_file(wb, strict=True), [wb.with_suffix(s) for s in formats])
         out[seed] = (wb, paths)
     return out
 
@@ -284,7 +284,7 @@ def test_a_libreoffice_that_hangs_is_stopped_with_everything_it_started(tmp_path
     hang = f"sleep 60 & echo $! >> {pids}; echo $$ >> {pids}; wait"
     monkeypatch.setattr(report_pdf, "find_soffice", lambda: _fake_soffice(tmp_path, hang))
     with pytest.raises(GkError) as refused:
-        report_pdf.pdf_bytes(analyse_file(EXAMPLE), timeout=2)
+        report_pdf.pdf_bytes(check_file(EXAMPLE, strict=True), timeout=2)
     assert refused.value.exit_code == 2 and "2 秒内没有完成 PDF 转换，已停止" in refused.value.message
     for pid in map(int, pids.read_text().split()):
         status = Path(f"/proc/{pid}/status")
@@ -312,12 +312,12 @@ def _grid(table) -> dict[tuple[int, int], object]:
 
 @pytest.fixture(scope="module")
 def example_page() -> bytes:
-    return page_bytes(analyse_file(EXAMPLE))
+    return page_bytes(check_file(EXAMPLE, strict=True))
 
 
 def test_page_is_self_contained_utf8_chinese_without_scripts(example_page):
     text = example_page.decode("utf-8")
-    assert example_page == page_bytes(analyse_file(EXAMPLE))  # the same workbook, the same bytes
+    assert example_page == page_bytes(check_file(EXAMPLE, strict=True))  # the same workbook, the same bytes
     assert text.startswith('<!DOCTYPE html>\n<html lang="zh-CN">') and '<meta charset="utf-8">' in text
     doc = lxml_html.fromstring(example_page)
     assert doc.find(".//title").text == "中宁县2023年政府信息公开工作年度报告"

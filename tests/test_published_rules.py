@@ -3,7 +3,7 @@
 import pytest
 
 from gktool.readers.published import split_sections
-from gktool.validate import check_file, validate_file
+from gktool.validate import check_file
 
 from . import published_fixtures as pf
 
@@ -45,14 +45,14 @@ def test_the_fee_stated_in_section_six_is_checked(tmp_path, monkeypatch):
     )
     (tmp_path / "x").mkdir()
     too_many, _ = _report(tmp_path / "x", monkeypatch, six=[f"本年度收取信息处理费 {int(total) + 5} 件，共计 150 元。"])
-    result = validate_file(too_many)
+    result = check_file(too_many).result
     assert "X1" in {f.rule for f in result.findings}, [f.message for f in result.findings]
 
 
 def test_section_six_silent_about_the_fee_is_k4_as_in_a_workbook(tmp_path, monkeypatch):
     """A published report that never states the fee is missing it, as a workbook with the cells left blank."""
     path, _ = _report(tmp_path, monkeypatch, six=["无。"])
-    result = validate_file(path)
+    result = check_file(path).result
     k4 = [f for f in result.findings if f.rule == "K4"]
     assert len(k4) == 2 and all(f.severity == "error" and "第六部分" in f.message for f in k4) and not result.ok
     assert not [f for f in result.findings if f.rule == "R9"]
@@ -66,7 +66,7 @@ def test_a_published_report_without_contact_details_is_k1(tmp_path, monkeypatch,
     rep = pf.consistent_report(3)
     path = tmp_path / f"某县2023年报告.{kind}"
     pf.docx_report(path, rep) if kind == "docx" else pf.html_report(path, rep)
-    result = validate_file(path)
+    result = check_file(path).result
     k1 = [f for f in result.findings if f.rule == "K1"]
     assert len(k1) == 1 and k1[0].severity == "error" and not result.ok
     assert all(w in k1[0].message for w in ("网站网址", "通信地址", "联系电话", "如对本报告有疑问"))
@@ -75,7 +75,7 @@ def test_a_published_report_without_contact_details_is_k1(tmp_path, monkeypatch,
 def test_narrative_contradicting_the_table_is_r9(tmp_path, monkeypatch):
     """A real 2023 report speaks of 17 applications while its table shows 95."""
     path, rep = _report(tmp_path, monkeypatch, request="全年新收政府信息公开申请17件。")
-    result = validate_file(path)
+    result = check_file(path).result
     new = int(rep.values[("三", "一、本年新收政府信息公开申请数量", "总计")])
     r9 = [f for f in result.findings if f.rule == "R9"]
     assert new != 17 and len(r9) == 1 and "17" in r9[0].message and str(new) in r9[0].message

@@ -17,7 +17,7 @@ from gktool.errors import GkError
 from gktool.extract import extract_record
 from gktool.readers.grid import Grid
 from gktool.readers.pdf import MAX_PAGES, SCANNED, read_pdf
-from gktool.validate import analyse_file
+from gktool.validate import check_file
 from gktool.writers.report import write_report
 
 from .helpers import soffice_available, soffice_convert
@@ -37,7 +37,7 @@ def converted(tmp_path_factory, spec, filled_workbook):
         pytest.skip("LibreOffice not installed")
     folder = tmp_path_factory.mktemp("pdfdocx")
     docs = [build_docx(spec, shape, folder / f"{shape.name}.docx") for shape in SHAPES]
-    report_docx = write_report(analyse_file(filled_workbook), folder / "gktool-report.docx")
+    report_docx = write_report(check_file(filled_workbook, strict=True), folder / "gktool-report.docx")
     pdfs = soffice_convert(docs + [report_docx], folder / "pdf", to="pdf")
     return {shape.name: (shape, pdf) for shape, pdf in zip(SHAPES, pdfs[:-1], strict=True)}, pdfs[-1]
 
@@ -114,7 +114,7 @@ def test_narrative_has_headings_on_their_own_lines_and_no_page_numbers(fixture_p
 @pytest.mark.parametrize("name", [s.name for s in SHAPES])
 def test_extract_reads_every_figure_of_the_fixture(spec, fixture_pdfs, name):
     shape, pdf = fixture_pdfs[name]
-    record = extract_record(analyse_file(pdf))
+    record = extract_record(check_file(pdf, strict=True))
     assert record["kind"] == "pdf" and record["unit"] == shape.unit and record["year"] == shape.year
     got = {(v["table"], v["row"], v["column"]): v["value"] for v in record["values"]}
     want = {(v["table"], v["row"], v["column"]): v["value"] for v in expected_values(spec, shape)}
@@ -137,8 +137,8 @@ def test_extract_reads_every_figure_of_the_fixture(spec, fixture_pdfs, name):
 def test_gktool_report_as_pdf_reads_back_the_workbook_values(converted, filled_workbook):
     """`gktool report` → Word → PDF (LibreOffice) → extract: exactly the workbook's values."""
     pdf = converted[1]
-    from_pdf = extract_record(analyse_file(pdf))
-    from_workbook = extract_record(analyse_file(filled_workbook))
+    from_pdf = extract_record(check_file(pdf, strict=True))
+    from_workbook = extract_record(check_file(filled_workbook, strict=True))
     assert from_pdf["kind"] == "pdf"
     key = lambda v: (v["table"], v["row"], v["column"])  # noqa: E731
     # the report prints a blank input as 0

@@ -44,10 +44,10 @@ def exported(tmp_path_factory, spec, filled_workbook):
 
     rep = fx.consistent_report(800)
     published = pv.docx_page_setup(fx.docx_report(folder / "pub.docx", rep), folder / "pub-a5.docx", 148, 210, 12)
-    from gktool.validate import analyse_file
+    from gktool.validate import check_file
     from gktool.writers.report import write_report
 
-    own = write_report(analyse_file(filled_workbook), folder / "own.docx")
+    own = write_report(check_file(filled_workbook, strict=True), folder / "own.docx")
     own_a5 = pv.docx_page_setup(own, folder / "own-a5.docx", 148, 210, 12)
     header_cut = pv.docx_page_setup(  # 表四's header row "结果/维持" cut in two by the page break
         build_docx(spec, SHAPE["blanks"], folder / "blanks.docx"), folder / "blanks-m25.docx", 210, 297, 25

@@ -24,7 +24,7 @@ from gktool.errors import GkError
 from gktool.findings import Result
 from gktool.model import Analysis, FilledReport
 from gktool.spec import load_spec, load_spec_text
-from gktool.validate import analyse_file
+from gktool.validate import check_file
 from gktool.writers.report import (
     DRAFT_MARK,
     balanced_width,
@@ -119,7 +119,7 @@ def base_values(spec, **fields) -> dict:
 def make_analysis(spec, tmp_path, name="t.xlsx", **fields) -> tuple[Analysis, Path]:
     path = tmp_path / name
     new_workbook(spec, path, values=base_values(spec, **fields))
-    return analyse_file(path), path
+    return check_file(path, strict=True), path
 
 
 def body_items(document):
@@ -407,7 +407,7 @@ def test_zero_only_outcomes_are_not_mentioned(spec, tmp_path):
     values.update({(B, "D4"): 5, (B, "D6"): 4, (B, "D28"): 1})
     path = tmp_path / "z.xlsx"
     new_workbook(spec, path, values=values)
-    blocks = report_blocks(analyse_file(path))
+    blocks = report_blocks(check_file(path, strict=True))
     request = blocks[[b.text for b in blocks].index("（二）依申请公开") + 1].text
     assert "其中予以公开4件；" in request and "不予公开" not in request
     assert "没有上年结转" in request
@@ -694,7 +694,7 @@ def test_cli_existing_report_is_not_overwritten(spec, tmp_path):
 
 
 def test_shipped_example_is_clean_and_its_report_agrees(spec):
-    analysis = analyse_file(EXAMPLE_XLSX)
+    analysis = check_file(EXAMPLE_XLSX, strict=True)
     assert analysis.result.findings == []
     document = docx.Document(str(default_report_path(analysis, EXAMPLE_XLSX)))
     for sheet, table in zip([s for s in spec.sheets if s.kind == "table"], document.tables, strict=False):
@@ -921,11 +921,11 @@ def pdfs(spec, full, empty, tmp_path_factory):
     if not soffice_available() or not shutil.which("pdftotext") or not shutil.which("pdffonts"):
         pytest.skip("LibreOffice or poppler-utils not installed")
     out = tmp_path_factory.mktemp("pdf")
-    example = write_report(analyse_file(EXAMPLE_XLSX), out / "example.docx")
+    example = write_report(check_file(EXAMPLE_XLSX, strict=True), out / "example.docx")
     values = base_values(spec)
     values[(B, "D4")] = 40
     new_workbook(spec, out / "bad.xlsx", values=values)
-    draft = write_report(analyse_file(out / "bad.xlsx"), out / "draft.docx", draft=True)
+    draft = write_report(check_file(out / "bad.xlsx", strict=True), out / "draft.docx", draft=True)
     return convert_with_substitutes([full[1], empty[1], example, draft], out / "pdf")
 
 

@@ -17,7 +17,7 @@ from gktool.cli import main
 from gktool.collection import Roster
 from gktool.contract import STATUS_SHEET
 from gktool.spec import load_spec
-from gktool.validate import analyse_file, validate_file
+from gktool.validate import check_file
 from gktool.writers.workbook import new_workbook
 
 from . import published_fixtures as pf
@@ -48,7 +48,7 @@ def unit_book(spec, path: Path, unit: str, seed: int, year: int = 2023) -> dict:
         c = spec.field_cells[key]
         values[(c.sheet, c.cell)] = v
     new_workbook(spec, path, unit=unit, year=year, values=values)
-    assert validate_file(path).ok
+    assert check_file(path).result.ok
     return values
 
 
@@ -83,7 +83,7 @@ def test_serve_a_file_on_another_units_link_is_an_error_and_not_counted(spec, tm
         summary.write_bytes(s.get(s.links["管理"] + "summary.xlsx").body)
     finally:
         assert s.stop() == 0
-    assert analyse_file(summary).report.number(*NEW_PERSONS) == edu[NEW_PERSONS]  # 教育局 once, not twice
+    assert check_file(summary, strict=True).report.number(*NEW_PERSONS) == edu[NEW_PERSONS]  # 教育局 once, not twice
     rows = {r["单位"]: r for r in status_rows(summary)}
     other = rows["中宁县自然资源局"]
     assert (other["文件中的单位名称"], other["名单匹配"], other["纳入汇总"]) == ("中宁县教育局", "不一致", "否")
@@ -111,7 +111,7 @@ def test_collect_roster_leaves_out_units_not_on_it(region, tmp_path):
     r = run("collect", folder, "-o", out, "--roster", roster, "--unit", "中宁县", "-j", "1")
     assert r.exit_code == 0, r.output
     listed = made["中宁县教育局"][NEW_PERSONS] + made["中宁县财政局"][NEW_PERSONS]
-    assert analyse_file(out).report.number(*NEW_PERSONS) == listed
+    assert check_file(out, strict=True).report.number(*NEW_PERSONS) == listed
     outsider = next(row for row in status_rows(out) if row["文件中的单位名称"] == "固原市教育局")
     assert outsider["纳入汇总"] == "否" and "不在名单中，未纳入汇总" in outsider["需要核实"]
     assert "不在名单" == outsider["名单匹配"]
@@ -121,7 +121,7 @@ def test_collect_roster_leaves_out_units_not_on_it(region, tmp_path):
     out2 = tmp_path / "汇总2.xlsx"
     r = run("collect", folder, "-o", out2, "--roster", roster, "--include-unlisted", "-j", "1")
     assert r.exit_code == 0, r.output
-    assert analyse_file(out2).report.number(*NEW_PERSONS) == listed + made["固原市教育局"][NEW_PERSONS]
+    assert check_file(out2, strict=True).report.number(*NEW_PERSONS) == listed + made["固原市教育局"][NEW_PERSONS]
     outsider = next(row for row in status_rows(out2) if row["文件中的单位名称"] == "固原市教育局")
     assert outsider["纳入汇总"] == "是" and "按 --include-unlisted 纳入汇总" in outsider["需要核实"]
 
@@ -163,7 +163,7 @@ def test_report_refuses_when_unit_or_year_cannot_be_read(spec, tmp_path):
     source = tmp_path / "表格.xlsx"  # no title row, a file name that names nobody
     values = dict(consistent_values(spec, random.Random(6)))
     write_foreign(source, spec, values, Layout(title_rows=0), unit="", year="")
-    assert (analyse_file(source).report.unit, analyse_file(source).report.year) == (None, None)
+    assert (check_file(source, strict=True).report.unit, check_file(source, strict=True).report.year) == (None, None)
     r = run("report", source)
     assert r.exit_code == 2
     lines = [line for line in r.output.splitlines() if line.startswith("错误：")]
@@ -191,16 +191,16 @@ def test_a_hand_made_workbook_without_contact_or_fee_fails_as_a_gktool_workbook_
     gk = tmp_path / "gktool.xlsx"
     keep = {(s.name, c.cell) for s in spec.sheets for c in s.inputs}
     new_workbook(spec, gk, unit="中宁县教育局", year=2023, values={k: v for k, v in values.items() if k in keep})
-    hand_k = {(f.rule, f.severity) for f in validate_file(hand).findings if f.rule in ("K1", "K4")}
-    gk_k = {(f.rule, f.severity) for f in validate_file(gk).findings if f.rule in ("K1", "K4")}
+    hand_k = {(f.rule, f.severity) for f in check_file(hand).result.findings if f.rule in ("K1", "K4")}
+    gk_k = {(f.rule, f.severity) for f in check_file(gk).result.findings if f.rule in ("K1", "K4")}
     assert hand_k == gk_k == {("K1", "error"), ("K4", "error")}
-    result = validate_file(hand)
+    result = check_file(hand).result
     assert not result.ok
     k1 = next(f for f in result.findings if f.rule == "K1")
     assert "工作簿中没有找到" in k1.message and "通信地址" in k1.message and "右边一格" in k1.message
     # with the details beside their labels, it passes
     write_foreign(hand, spec, values, Layout(), unit="中宁县教育局", year=2023, contact=True)
-    assert validate_file(hand).ok
+    assert check_file(hand).result.ok
 
 
 # ------------------------------------------------------------------ 5. collect refuses nonsense input

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from gktool.checks.catalogue import catalogue, catalogue_markdown
 from gktool.cli import main
 from gktool.contract import CHECK_SHEET
-from gktool.validate import validate_file
+from gktool.validate import check_file
 from gktool.writers.workbook import new_workbook
 
 from .helpers import rewrite_zip, sheet_part
@@ -227,7 +227,7 @@ def test_every_rule_in_the_catalogue_has_a_failing_case(spec):
 
 @pytest.mark.parametrize("rule", sorted(CASES))
 def test_rule_fails(rule, filled_workbook, tmp_path, spec):
-    result = validate_file(CASES[rule](filled_workbook, tmp_path))
+    result = check_file(CASES[rule](filled_workbook, tmp_path)).result
     assert rule in rules_of(result), [f.message for f in result.findings]
     finding = next(f for f in result.findings if f.rule == rule)
     assert finding.message and re.search(r"[\u4e00-\u9fff]", finding.message)
@@ -235,16 +235,16 @@ def test_rule_fails(rule, filled_workbook, tmp_path, spec):
 
 
 def test_an_empty_workbook_does_not_pass(blank_workbook):
-    result = validate_file(blank_workbook)
+    result = check_file(blank_workbook).result
     assert not result.ok and {"K1", "K2", "K3", "K4"} <= rules_of(result), [f.message for f in result.findings]
 
 
 def test_fee_amounts_in_the_wrong_unit_are_questioned(filled_workbook, tmp_path):
     half_yuan = edited_fields(filled_workbook, tmp_path / "fee.xlsx", fee_count=1, fee_amount=0.5)
-    r7 = [f for f in validate_file(half_yuan).findings if f.rule == "R7"]
+    r7 = [f for f in check_file(half_yuan).result.findings if f.rule == "R7"]
     assert len(r7) == 1 and "请核实单位" in r7[0].message and "0.5" in r7[0].message
     in_yuan = edited(filled_workbook, tmp_path / "wan.xlsx", A__B14=2157800)  # 215.78万元 typed in 元
-    r7 = [f for f in validate_file(in_yuan).findings if f.rule == "R7"]
+    r7 = [f for f in check_file(in_yuan).result.findings if f.rule == "R7"]
     assert len(r7) == 1 and "请核实单位" in r7[0].message
 
 
@@ -252,7 +252,7 @@ def test_a_date_in_a_count_cell_is_named_as_a_date(filled_workbook, tmp_path):
     import datetime
 
     path = edited(filled_workbook, tmp_path / "date.xlsx", B__E6=datetime.datetime(2023, 5, 1))
-    result = validate_file(path)
+    result = check_file(path).result
     r5 = [f for f in result.findings if f.rule == "R5"]
     assert len(r5) == 1 and "日期" in r5[0].message and r5[0].cells == ("E6",)
     assert not [f for f in result.findings if f.rule.startswith(("R1", "R2", "R3"))]
@@ -261,7 +261,7 @@ def test_a_date_in_a_count_cell_is_named_as_a_date(filled_workbook, tmp_path):
 @pytest.mark.parametrize("cells", [{"B__F6": "12"}, {"B__J4": 5}])
 def test_one_mistake_is_one_finding(filled_workbook, tmp_path, cells):
     """Text "12" in a count cell, or a total overwritten: the cause at its cell, consequences folded in."""
-    result = validate_file(edited(filled_workbook, tmp_path / "one.xlsx", **cells))
+    result = check_file(edited(filled_workbook, tmp_path / "one.xlsx", **cells)).result
     assert result.errors == 1 and result.warnings == 0, [f.message for f in result.findings]
 
 
@@ -271,29 +271,29 @@ def test_r9_reads_sentences_about_last_year_as_last_year(filled_workbook, tmp_pa
         tmp_path / "lastyear.xlsx",
         s1__B7="2022年新收政府信息公开申请20件。本年新收政府信息公开申请28件，办结24件。",
     )
-    assert "R9" not in rules_of(validate_file(path))
+    assert "R9" not in rules_of(check_file(path).result)
 
 
 def test_seed_report_validates_clean(filled_workbook):
-    result = validate_file(filled_workbook)
+    result = check_file(filled_workbook).result
     assert result.ok and result.findings == [], result.findings
 
 
 def test_findings_name_the_cells_to_look_at(filled_workbook, tmp_path):
-    r5 = validate_file(case_R5(filled_workbook, tmp_path))
+    r5 = check_file(case_R5(filled_workbook, tmp_path)).result
     text = next(f for f in r5.findings if f.actual == "12件")
     assert text.cells == ("F6",) and "12件" in text.message and text.sheet == B
     assert {f.cells for f in r5.findings if f.rule == "R5"} >= {("F6",), ("G6",), ("B7",)}
-    overwritten = validate_file(edited(filled_workbook, tmp_path / "f1d27.xlsx", B__D27=30))
+    overwritten = check_file(edited(filled_workbook, tmp_path / "f1d27.xlsx", B__D27=30)).result
     f1 = next(f for f in overwritten.findings if f.rule == "F1")
     assert f1.cells[0] == "D27" and "D6" in f1.cells and "D26" in f1.cells
-    r2 = validate_file(case_R2(filled_workbook, tmp_path))
+    r2 = check_file(case_R2(filled_workbook, tmp_path)).result
     r2f = next(f for f in r2.findings if f.rule == "R2" and "自然人" in f.message)
     assert (r2f.expected, r2f.actual) == (24, 30)
 
 
 def test_moved_rows_are_read_through_their_names(filled_workbook, tmp_path):
-    result = validate_file(case_S4(filled_workbook, tmp_path))
+    result = check_file(case_S4(filled_workbook, tmp_path)).result
     assert rules_of(result) == {"S4"}, [f.message for f in result.findings]
 
 
@@ -308,18 +308,18 @@ def test_moved_rows_without_names_are_found_by_their_labels(filled_workbook, tmp
             else d
         ),
     )
-    result = validate_file(nameless)
+    result = check_file(nameless).result
     assert rules_of(result) == {"S4"}, [f.message for f in result.findings]
 
 
 def test_blank_workbook_is_clean_apart_from_required_cover(spec, tmp_path):
     path = new_workbook(spec, tmp_path / "b.xlsx")
-    assert rules_of(validate_file(path)) == {"C1", "K1", "K2", "K3", "K4"}
+    assert rules_of(check_file(path).result) == {"C1", "K1", "K2", "K3", "K4"}
 
 
 def test_input_file_is_not_modified(filled_workbook):
     before = filled_workbook.read_bytes()
-    validate_file(filled_workbook)
+    check_file(filled_workbook)
     assert filled_workbook.read_bytes() == before
 
 
@@ -376,7 +376,7 @@ def publishable(spec) -> dict:
 def test_random_consistent_data_validates_clean(values, spec, tmp_path_factory):
     values = {**publishable(spec), **values}
     path = new_workbook(spec, tmp_path_factory.mktemp("p") / "p.xlsx", values=values)
-    result = validate_file(path)
+    result = check_file(path).result
     assert result.ok and result.findings == [], [f.message for f in result.findings]
 
 
@@ -392,7 +392,7 @@ def test_a_single_changed_cell_is_caught_at_that_cell(values, pick, spec, tmp_pa
     values = dict(values)
     values[(B, cell)] = old + delta
     path = new_workbook(spec, tmp_path_factory.mktemp("q") / "q.xlsx", values=values)
-    result = validate_file(path)
+    result = check_file(path).result
     assert not result.ok
     assert any(f.rule == "R1" and cell in f.cells for f in result.findings)
 
@@ -474,7 +474,7 @@ def test_excel_style_shared_formulas_and_inline_strings_read_clean(filled_workbo
         assert text.count('si="0"/>') == 24 and "inlineStr" in text
         return text.encode()
 
-    result = validate_file(rewrite_zip(filled_workbook, tmp_path / "excel.xlsx", excelify))
+    result = check_file(rewrite_zip(filled_workbook, tmp_path / "excel.xlsx", excelify)).result
     assert result.ok and result.findings == [], [f.message for f in result.findings]
     broken = rewrite_zip(
         filled_workbook,
@@ -487,5 +487,5 @@ def test_excel_style_shared_formulas_and_inline_strings_read_clean(filled_workbo
             else d
         ),
     )
-    f1 = [f for f in validate_file(broken).findings if f.rule == "F1"]
+    f1 = [f for f in check_file(broken).result.findings if f.rule == "F1"]
     assert [f.cells[0] for f in f1] == ["J4", "J5"] and "SUM(D5:H5)" in f1[1].message

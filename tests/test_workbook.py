@@ -15,7 +15,7 @@ from gktool.cells import parse_range, range_cells
 from gktool.cli import main
 from gktool.contract import CHECK_FIRST_ROW, CHECK_SHEET, OVERALL_CELL
 from gktool.livechecks import check_rows
-from gktool.validate import validate_file
+from gktool.validate import check_file
 from gktool.writers.workbook import NARRATIVE_CAPACITY, new_workbook
 
 from .helpers import fill, soffice_convert
@@ -155,7 +155,7 @@ def test_libreoffice_round_trip_recalculates_live_checks(blank_workbook, tmp_pat
         statuses = [wb[CHECK_SHEET].cell(row=CHECK_FIRST_ROW + i, column=8).value for i in range(len(rows))]
         assert set(statuses) <= {"通过", "不通过", "警告"}
         # the live formulas and the Python rules give the same verdicts, row by row
-        result = validate_file(path)
+        result = check_file(path).result
         for row, status in zip(rows, statuses, strict=False):
             if row.check is not None:
                 assert (status != "通过") == _python_failed(result, row), (row.rule, row.where)
