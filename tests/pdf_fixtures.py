@@ -274,6 +274,12 @@ def build_docx(spec: Spec, shape: Shape, path: Path) -> Path:
     _para(doc, "一是政策解读质量仍需提升；二是队伍建设还需加强。" + FILLER)
     _para(doc, HEADINGS[5], bold=True)
     _para(doc, f"{shape.year}年，本机关未收取政府信息公开信息处理费。")
+    # the contact details a publishable report ends with (K1): after the tables, so no page break moves
+    _para(
+        doc,
+        "本报告电子版可在本机关网站（http://www.example.gov.cn）下载。如对本报告有疑问，请与本机关办公室联系"
+        "（地址：某县人民路1号；电话：0955-1234567）。",
+    )
     doc.save(str(path))
     return path
 
