@@ -484,6 +484,15 @@ def check_spec(spec: Spec) -> list[str]:
     if len(fields) != len(set(fields)):
         problems.append("填报项的 key 有重复")
     cells = {(s.name, c.cell): c for s in spec.sheets for c in s.cells}
+
+    def unknown_cells(what: str, refs) -> None:
+        problems.extend(
+            f"{what}引用的 {r.sheet}!{x} 不是可填或合计单元格"
+            for r in refs
+            for x in r.cells()
+            if (r.sheet, x) not in cells
+        )
+
     defined = [c.defined_name for s in spec.sheets for c in s.cells]
     for dup in sorted({n for n in defined if defined.count(n) > 1}):
         problems.append(f"定义名称“{dup}”重复（同一工作表的 key 或单元格写了两次）")
@@ -533,31 +542,19 @@ def check_spec(spec: Spec) -> list[str]:
                 problems.append(f"文字核对“{n.what}”的 pattern 须有且只有一个括号分组（数字）")
         except re.error as exc:
             problems.append(f"文字核对“{n.what}”的 pattern 不是正确的正则表达式（{exc}）")
-        for r in n.cells:
-            for x in r.cells():
-                if (r.sheet, x) not in cells:
-                    problems.append(f"文字核对“{n.what}”引用的 {r.sheet}!{x} 不是可填或合计单元格")
+        unknown_cells(f"文字核对“{n.what}”", n.cells)
     for rc in spec.ratio_checks:
         if rc.severity not in SEVERITIES:
             problems.append(f"比例核对“{rc.what}”的 severity “{rc.severity}”应为 error 或 warning")
-        for r in (rc.numerator, rc.denominator):
-            for x in r.cells():
-                if (r.sheet, x) not in cells:
-                    problems.append(f"比例核对“{rc.what}”引用的 {r.sheet}!{x} 不是可填或合计单元格")
+        unknown_cells(f"比例核对“{rc.what}”", (rc.numerator, rc.denominator))
     if spec.report_figures is not None:
         if spec.report_figures.active not in names:
             problems.append(f"[report] 的 active “{spec.report_figures.active}”不是工作表")
-        for r in spec.report_figures.refs():
-            for x in r.cells():
-                if (r.sheet, x) not in cells:
-                    problems.append(f"[report] 引用的 {r.sheet}!{x} 不是可填或合计单元格")
+        unknown_cells("[report] ", spec.report_figures.refs())
     for pc in spec.pair_checks:
         if pc.severity not in SEVERITIES:
             problems.append(f"成对核对 {pc.id} 的 severity “{pc.severity}”应为 error 或 warning")
-        for r in (pc.first, pc.second):
-            for x in r.cells():
-                if (r.sheet, x) not in cells:
-                    problems.append(f"成对核对 {pc.id} 引用的 {r.sheet}!{x} 不是可填或合计单元格")
+        unknown_cells(f"成对核对 {pc.id} ", (pc.first, pc.second))
         try:
             pc.message.format(first=0, second=0)
         except (KeyError, IndexError, ValueError):
