@@ -559,7 +559,13 @@ def check_spec(spec: Spec) -> list[str]:
             pc.message.format(first=0, second=0)
         except (KeyError, IndexError, ValueError):
             problems.append(f"成对核对 {pc.id} 的 message 只能用 {{first}} 和 {{second}} 两个占位符")
-    patterns = [(key, spec.published.get(key)) for key in ("fee_none", "fee_amount", "fee_count")]
+    title = spec.published.get("title")
+    try:
+        if title is not None and re.compile(title).groups < 2:
+            problems.append("[published] 的 title 须有两个括号分组（单位、年度）")
+    except re.error:
+        pass  # named with the other patterns below
+    patterns = [(key, spec.published.get(key)) for key in ("title", "fee_none", "fee_amount", "fee_count")]
     patterns += [(f"contacts.{k}", v) for k, v in spec.published.get("contacts", {}).items()]
     for key, pattern in patterns:
         if pattern is not None:

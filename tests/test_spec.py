@@ -129,6 +129,8 @@ MISTAKES = {
     "a pair message with a stray placeholder": (("两者应同时为0", "两者{third}应同时为0"), "占位符"),
     "a pair on no cell": (('second = "@fee_amount"', 'second = "六、其他事项!Z9"'), "Z9"),
     "a report figure on no cell": (('resolved = "三、依申请公开!J27"', 'resolved = "三、依申请公开!J99"'), "J99"),
+    "a title pattern that is no pattern": (('(?:工作)?年度报告"', '(?:工作)?年度报告(("'), "title"),
+    "a title pattern without the year's group": ((r"(20\\d\\d)\\s*年(?:度)", r"20\\d\\d\\s*年(?:度)"), "两个括号分组"),
     "an unknown type": (('{ cells = "D28:I28", type = "count" }', '{ cells = "D28:I28", type = "counts" }'), "counts"),
 }
 

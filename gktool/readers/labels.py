@@ -21,28 +21,36 @@ from functools import cache
 from ..cells import cell_name, parse_cell, parse_range
 from ..findings import Finding
 from ..model import FilledReport, Place
-from ..spec import Sheet, Spec
+from ..spec import Sheet, Spec, load_spec
 from .grid import Grid, GridCell
 
 NOT_APPLICABLE = {"/", "／", "-", "－", "—", "——", "--", "―", "――", "–", "无", "\\"}
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 SIMILAR = 0.8  # a label at least this similar to the official one is taken, with a warning
-ALIASES = {  # variants seen in real reports (normalised form -> official normalised form)
-    "规范性文件": "行政规范性文件",
-    "(六)其他": "(六)其他处理",
-}
 
 
 # ----------------------------------------------------------------- normalising
 @cache
 def norm(text: str) -> str:
-    """A label as compared: widths, spaces, line breaks, quotes and '1、' vs '1.' ignored."""
+    """A label as compared: widths, spaces, line breaks, quotes and '1、' vs '1.' ignored; the spec's label
+    aliases (variants seen in real reports) read as the official label."""
+    t = _label_form(text)
+    return _aliases().get(t, t)
+
+
+@cache
+def _aliases() -> dict[str, str]:
+    """The format's [published] label_aliases, normalised as labels are compared."""
+    aliases = load_spec().published.get("label_aliases", {})
+    return {_label_form(k): _label_form(v) for k, v in aliases.items()}
+
+
+def _label_form(text: str) -> str:
     t = unicodedata.normalize("NFKC", text or "")
     t = "".join(t.split())
     t = re.sub(r"[“”\"'‘’「」]", "", t)
     t = re.sub(r"^(\d+)[、.．,，]", r"\1.", t)
-    t = t.replace("：", ":").replace("，", ",").replace("；", ";")
-    return ALIASES.get(t, t)
+    return t.replace("：", ":").replace("，", ",").replace("；", ";")
 
 
 def parse_number(text: str) -> tuple[str, float | None]:
@@ -637,14 +645,17 @@ def match_tables(spec: Spec, grids: list[Grid], text: str | None = None) -> Matc
 
 
 # ----------------------------------------------------------------- unit and year
-TITLE = re.compile(r"^\s*(.{2,60}?)\s*(20\d\d)\s*年(?:度)?\s*(?:政府)?信息公开(?:工作)?年度报告")
+@cache
+def _title() -> re.Pattern:
+    """A report's title as the format's [published] title gives it: (unit, year)."""
+    return re.compile(load_spec().published["title"])
 
 
 def unit_and_year(*texts: str) -> tuple[str | None, int | None]:
     """Unit and year from a title such as '××县2023年政府信息公开工作年度报告'."""
     for text in texts:
         for line in (text or "").splitlines():
-            m = TITLE.search(line.strip())
+            m = _title().search(line.strip())
             if m:
                 unit = m.group(1).strip(" 《》“”\"'")
                 return (unit or None), int(m.group(2))
