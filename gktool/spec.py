@@ -134,6 +134,48 @@ class RatioCheck:
 
 
 @dataclass(frozen=True)
+class Published:
+    """The [published] table: how published reports (Word, web page, PDF) print what the workbook holds.
+
+    Patterns are compiled when the spec loads, so a mistake in one is named then, not when a report is read."""
+
+    title: re.Pattern | None = None  # a report's title: group 1 the unit, group 2 the year
+    label_aliases: tuple[tuple[str, str], ...] = ()  # (label as printed in real reports, official label)
+    heading_variants: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (section, headings printed besides the official)
+    fee_none: re.Pattern | None = None  # the fee stated as none
+    fee_amount: re.Pattern | None = None  # group 1: the amount in 元
+    fee_count: re.Pattern | None = None  # the first group that matched: the number of applications
+    contacts: tuple[tuple[str, re.Pattern], ...] = ()  # (cover field key, how the text prints it)
+    legacy_notice: str = ""
+    legacy_labels: tuple[str, ...] = ()  # R11: labels of the 2019 trial format
+
+
+def _published(data: dict) -> Published:
+    def pattern(key: str, text) -> re.Pattern | None:
+        if text is None:
+            return None
+        try:
+            return re.compile(text)
+        except re.error as exc:
+            raise SpecProblem(f"[published] 的 {key} 不是正确的正则表达式（{exc}）") from None
+
+    title = pattern("title", data.get("title"))
+    if title is not None and title.groups < 2:
+        raise SpecProblem("[published] 的 title 须有两个括号分组（单位、年度）")
+    return Published(
+        title,
+        tuple(data.get("label_aliases", {}).items()),
+        tuple((k, tuple(v)) for k, v in data.get("heading_variants", {}).items()),
+        pattern("fee_none", data.get("fee_none")),
+        pattern("fee_amount", data.get("fee_amount")),
+        pattern("fee_count", data.get("fee_count")),
+        tuple((k, pattern(f"contacts.{k}", v)) for k, v in data.get("contacts", {}).items()),
+        data.get("legacy_notice", ""),
+        tuple(data.get("legacy_labels", [])),
+    )
+
+
+@dataclass(frozen=True)
 class ReportFigures:
     """The [report] table: the cells the Word report's generated paragraphs quote (for a section left empty)."""
 
@@ -312,7 +354,7 @@ class Spec:
     report_figures: ReportFigures | None = None  # [report]
     fingerprint: str = ""
     cross_year: CrossYear = field(default_factory=CrossYear, hash=False, compare=False)  # [cross_year], parsed
-    published: dict = field(default_factory=dict, hash=False, compare=False)  # [published]: see readers/published.py
+    published: Published = field(default_factory=Published, hash=False, compare=False)  # [published], parsed
     # report_title with "|" where a long title may break between words (the title itself without them)
     report_title_breaks: str = ""
 
@@ -559,20 +601,10 @@ def check_spec(spec: Spec) -> list[str]:
             pc.message.format(first=0, second=0)
         except (KeyError, IndexError, ValueError):
             problems.append(f"成对核对 {pc.id} 的 message 只能用 {{first}} 和 {{second}} 两个占位符")
-    title = spec.published.get("title")
-    try:
-        if title is not None and re.compile(title).groups < 2:
-            problems.append("[published] 的 title 须有两个括号分组（单位、年度）")
-    except re.error:
-        pass  # named with the other patterns below
-    patterns = [(key, spec.published.get(key)) for key in ("title", "fee_none", "fee_amount", "fee_count")]
-    patterns += [(f"contacts.{k}", v) for k, v in spec.published.get("contacts", {}).items()]
-    for key, pattern in patterns:
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                problems.append(f"[published] 的 {key} 不是正确的正则表达式（{exc}）")
+    contact_keys = {f.key for sh in spec.sheets for f in sh.fields}
+    for key, _ in spec.published.contacts:
+        if key not in contact_keys:
+            problems.append(f"[published] contacts 的“{key}”不是填报项")
     if spec.report_title_breaks.replace("|", "") != spec.report_title:
         problems.append("report_title_breaks 去掉“|”后应与 report_title 相同")
     problems.extend(cross_year_problems(spec))
@@ -650,7 +682,7 @@ def _build_spec(text: str, format_name: str) -> Spec:
             fields,
             (data["law"], data["notice_title"], data["fee_notice"], data["notice"]),
         ),
-        published=data.get("published", {}),
+        published=_published(data.get("published", {})),
         report_title_breaks=data.get("report_title_breaks", data["report_title"]),
     )
 

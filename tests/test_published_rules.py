@@ -121,6 +121,6 @@ def test_an_address_whose_colon_a_pdf_lost_is_still_read(spec):
     the address is still found, so the report is not told it lacks one (K1)."""
     import re
 
-    pattern = spec.published["contacts"]["address"]
+    pattern = dict(spec.published.contacts)["address"]
     assert re.search(pattern, "请与甲县人民政府办公室联系（地址行政中心501室；邮编：75100）")[1] == "行政中心501室"
     assert re.search(pattern, "（通信地址：中宁县行政中心501室；电话")[1] == "中宁县行政中心501室"

@@ -131,6 +131,8 @@ MISTAKES = {
     "a report figure on no cell": (('resolved = "三、依申请公开!J27"', 'resolved = "三、依申请公开!J99"'), "J99"),
     "a title pattern that is no pattern": (('(?:工作)?年度报告"', '(?:工作)?年度报告(("'), "title"),
     "a title pattern without the year's group": ((r"(20\\d\\d)\\s*年(?:度)", r"20\\d\\d\\s*年(?:度)"), "两个括号分组"),
+    "a fee pattern that is no pattern": (('fee_amount = "信息处理费', 'fee_amount = "(信息处理费'), "fee_amount"),
+    "a contact for no field": (("contacts = { website", "contacts = { site"), "site"),
     "an unknown type": (('{ cells = "D28:I28", type = "count" }', '{ cells = "D28:I28", type = "counts" }'), "counts"),
 }
 

@@ -41,8 +41,7 @@ def norm(text: str) -> str:
 @cache
 def _aliases() -> dict[str, str]:
     """The format's [published] label_aliases, normalised as labels are compared."""
-    aliases = load_spec().published.get("label_aliases", {})
-    return {_label_form(k): _label_form(v) for k, v in aliases.items()}
+    return {_label_form(k): _label_form(v) for k, v in load_spec().published.label_aliases}
 
 
 def _label_form(text: str) -> str:
@@ -646,16 +645,16 @@ def match_tables(spec: Spec, grids: list[Grid], text: str | None = None) -> Matc
 
 # ----------------------------------------------------------------- unit and year
 @cache
-def _title() -> re.Pattern:
+def _title() -> re.Pattern | None:
     """A report's title as the format's [published] title gives it: (unit, year)."""
-    return re.compile(load_spec().published["title"])
+    return load_spec().published.title
 
 
 def unit_and_year(*texts: str) -> tuple[str | None, int | None]:
     """Unit and year from a title such as '××县2023年政府信息公开工作年度报告'."""
     for text in texts:
         for line in (text or "").splitlines():
-            m = _title().search(line.strip())
+            m = _title().search(line.strip()) if _title() is not None else None
             if m:
                 unit = m.group(1).strip(" 《》“”\"'")
                 return (unit or None), int(m.group(2))
@@ -678,7 +677,7 @@ def period_year(text: str) -> int | None:
 
 def legacy_labels(spec: Spec, report: FilledReport, grids: list[Grid], findings: list[Finding]) -> None:
     """R11: rows of the 2019 trial format left in a report for 2021 or later."""
-    legacy = {_bare_label(x) for x in spec.published.get("legacy_labels", [])}
+    legacy = {_bare_label(x) for x in spec.published.legacy_labels}
     if not legacy or (report.year is not None and report.year < 2021):
         return
     seen = []
@@ -694,7 +693,7 @@ def legacy_labels(spec: Spec, report: FilledReport, grids: list[Grid], findings:
                 "warning",
                 seen[0][0],
                 tuple(dict.fromkeys(cell.at for _, cell in seen))[:10],
-                f"表格中有 2019 年试行格式（{spec.published.get('legacy_notice', '')}）的栏目 {labels}；"
+                f"表格中有 2019 年试行格式（{spec.published.legacy_notice}）的栏目 {labels}；"
                 f"{report.year or '本'}年度报告应按 {spec.notice} 的格式填写，请改用现行表格。",
             )
         )

@@ -45,7 +45,7 @@ def split_sections(text: str, headings: dict[str, list[str]] | None = None) -> d
 
 def _headings(spec: Spec) -> dict[str, list[str]]:
     names = {s.section: [s.heading] for s in spec.sheets if s.section}
-    for key, variants in spec.published.get("heading_variants", {}).items():
+    for key, variants in spec.published.heading_variants:
         names.setdefault(key, []).extend(variants)
     return names
 
@@ -58,13 +58,13 @@ def _fee(spec: Spec, report: FilledReport, sheet, text: str, findings: list[Find
         return
     place = Place(f"{sheet.section}、{sheet.heading}", "正文", f"第{sheet.section}部分 {sheet.heading}")
     keys = {(count.sheet, count.cell): None, (amount.sheet, amount.cell): None}
-    if pub.get("fee_none") and re.search(pub["fee_none"], text):
+    if pub.fee_none is not None and pub.fee_none.search(text):
         keys = dict.fromkeys(keys, 0.0)
     else:
-        m = re.search(pub.get("fee_amount", r"(?!)"), text)
+        m = pub.fee_amount.search(text) if pub.fee_amount is not None else None
         if m:
             keys[(amount.sheet, amount.cell)] = float(m.group(1))
-        m = re.search(pub.get("fee_count", r"(?!)"), text)
+        m = pub.fee_count.search(text) if pub.fee_count is not None else None
         if m:
             keys[(count.sheet, count.cell)] = float(next(g for g in m.groups() if g))
     for key, value in keys.items():
@@ -80,7 +80,7 @@ def _fee(spec: Spec, report: FilledReport, sheet, text: str, findings: list[Find
 def _contacts(spec: Spec, report: FilledReport, text: str) -> None:
     """The cover as a published report prints it: the website, address and phone found in the text
     (blank when not found, so K1 says so), the unit and year from the title; the rest unread."""
-    patterns = spec.published.get("contacts", {})
+    patterns = dict(spec.published.contacts)
     unit, year = spec.field_cells.get("unit"), spec.field_cells.get("year")
     if not patterns or unit is None:
         return
@@ -90,7 +90,7 @@ def _contacts(spec: Spec, report: FilledReport, text: str) -> None:
     for f in cover.fields:
         key = (cover.name, cover.field_cell(f.key).cell)
         if f.key in patterns:
-            m = re.search(patterns[f.key], text)
+            m = patterns[f.key].search(text)
             found = next((g for g in m.groups() if g), m.group(0)).strip() if m else ""
             report.values[key] = found
             report.places[key] = place
