@@ -17,7 +17,7 @@ from .fsutil import check_target
 from .model import Analysis
 from .readers.ooxml import preflight
 from .spec import Spec, load_spec
-from .validate import check_file, expand_paths, index_previous
+from .validate import PARALLEL_THRESHOLD, check_file, expand_paths, index_previous
 from .writers.summary import cover_from, detail_csv_for, write_summary
 
 CHUNK = 4  # files per worker task (see _checked)
@@ -99,8 +99,6 @@ def _check_one(path: str) -> tuple[Analysis, tuple[int, int], object]:
     report), and the main process would unpickle it once per file while the workers wait on it
     (1.6x validate at 3,000 files). So each worker sends a spec once, then only a key for it; the
     main process puts the spec back. The report's cached evaluator is dropped too (rebuilt on use)."""
-    from .validate import check_file
-
     analysis = check_file(path, None, _PREVIOUS)
     report = analysis.report
     if report is None:
@@ -140,8 +138,6 @@ def _checked(paths: list[str], jobs: int | None, previous=None) -> Iterator[Anal
     validate at 500 files against 1.10x); a pool of CHUNK-sized tasks keeps memory flat at full
     speed. If check_files caps its chunks, this can become a plain call to it. `previous` (last
     year's PreviousIndex) goes to each worker once."""
-    from .validate import PARALLEL_THRESHOLD, check_file
-
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
         for p in paths:

@@ -6,6 +6,8 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from .errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INPUT
+
 
 def _json_number(x):
     """inf/nan (sums of absurd values) are not JSON numbers: give them as text."""
@@ -76,8 +78,6 @@ class Result:
     @property
     def exit_code(self) -> int:
         """2 unreadable, 1 errors, 3 read only in part (no errors), 0 clean."""
-        from .errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INPUT
-
         return {"无法读取": EXIT_INPUT, "不通过": EXIT_FINDINGS, "未能完整读取": EXIT_INCOMPLETE}.get(self.verdict, 0)
 
     def as_dict(self) -> dict:

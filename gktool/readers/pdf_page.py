@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import GkError
+from ..fsutil import shown_path
 from .pdf_layout import Line, Part, aligned_tables, inside, lines_of, part_of
 
 MAX_CHARS_PAGE = 60_000  # a dense A4 page holds ~2,500 glyphs
@@ -21,8 +22,6 @@ TABLE_SETTINGS = {
 
 def refuse(path, why: str) -> GkError:
     """The one Chinese line (exit code 2) for a PDF gktool will not read."""
-    from ..fsutil import shown_path
-
     return GkError(f"{shown_path(path)}：{why}", 2)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import GkError
+from .app import create_app
 from .storage import Storage, read_roster
 
 
@@ -43,8 +44,6 @@ def serve(
 ) -> None:
     """Run the server until interrupted. Writes links.csv in `data` and says where it is."""
     import uvicorn
-
-    from .app import create_app
 
     storage = Storage(data, read_roster(roster))
     sock = bind(host, port)

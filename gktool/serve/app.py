@@ -33,7 +33,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..collection import VERDICT_ORDER
+from ..collection import VERDICT_ORDER, Roster
 from ..errors import GkError
 from ..findings import Finding, Result, errors_first
 from . import work
@@ -71,8 +71,6 @@ VERDICT_CLASS = {"通过": "pass", "有警告": "warn", "不通过": "fail", "�
 def other_unit(unit: str, file_unit: str | None) -> bool:
     """The file names a unit that is not the one whose link received it (by collect's name matching,
     so that 县政府办 and ××县人民政府办公室 count as the same)."""
-    from ..collection import Roster
-
     return bool(file_unit) and Roster([unit]).match(file_unit)[0] is None
 
 

@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..collect import read_roster as read_workbook_roster
 from ..errors import GkError
 from ..fsutil import atomic_output
 
@@ -132,8 +133,6 @@ def read_roster(path: str | Path) -> list[str]:
     it), or a workbook read as `gktool collect` reads one (the column headed 单位/名称)."""
     p = Path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"):
-        from ..collect import read_roster as read_workbook_roster
-
         return _checked(path, read_workbook_roster(p).names)
     try:
         data = p.read_bytes()

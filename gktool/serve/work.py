@@ -7,16 +7,20 @@ import dataclasses
 import os
 from pathlib import Path
 
+from ..collection import Collection, Roster, mismatch_finding
 from ..findings import Result
 from ..fsutil import shown_path
+from ..publish import report_from_file
+from ..spec import load_spec
+from ..validate import check_file
+from ..writers.annotation import annotate_analysis, default_output
+from ..writers.report import default_report_path
+from ..writers.summary import write_summary
+from ..writers.workbook import default_filename, new_workbook
 
 
 def warm() -> int:
-    """Import the readers and load the spec once, so the first upload is answered as fast as the rest."""
-    from ..readers import read_report  # noqa: F401
-    from ..spec import load_spec
-    from ..validate import finish  # noqa: F401
-
+    """Load the spec once in a worker, so the first upload is answered as fast as the rest."""
     load_spec()
     return os.getpid()
 
@@ -30,9 +34,6 @@ def check(path: str, shown: str, unit: str | None = None) -> tuple[str, bool]:
     """Check a stored upload: (the JSON line of `gktool validate --format json`, unreadable).
 
     `unit` is the unit whose link received it: a file naming another unit gets an error (it is not counted)."""
-    from ..collection import mismatch_finding
-    from ..validate import check_file
-
     result = check_file(path).result
     other = mismatch_finding(unit, result.unit) if unit and not result.unreadable else None
     findings = [dataclasses.replace(f, message=_hide(f.message, path, shown)) for f in result.findings]
@@ -44,9 +45,6 @@ def check(path: str, shown: str, unit: str | None = None) -> tuple[str, bool]:
 
 def annotated(path: str, shown: str, out: str) -> str:
     """Write the unit's file back with the findings on its cells (`gktool annotate`); returns the name to offer."""
-    from ..validate import check_file
-    from ..writers.annotation import annotate_analysis, default_output
-
     analysis = check_file(path)
     result = analysis.result
     findings = [dataclasses.replace(f, message=_hide(f.message, path, shown)) for f in result.findings]
@@ -59,18 +57,12 @@ def report(path: str, out: str, fmt: str = "docx", unit: str | None = None, year
     """Write the report (Word, web page or PDF) of a passing upload to `out`, as `gktool report` does (read
     back and compared); returns the file name to offer. `unit`, `year` (the link's unit, the collection year)
     stand in where the file does not say them."""
-    from ..publish import report_from_file
-    from ..writers.report import default_report_path
-
     _, analysis = report_from_file(path, out, force=True, unit=unit, year=year, given_fills_only=True)
     return default_report_path(analysis, Path(".")).with_suffix("." + fmt).name
 
 
 def blank(unit: str, year: int, out: str) -> str:
     """Write the blank workbook (`gktool new`) for a unit and year; returns the file name to offer."""
-    from ..spec import load_spec
-    from ..writers.workbook import default_filename, new_workbook
-
     new_workbook(load_spec(), Path(out), unit=unit, year=year, force=True)
     return default_filename(unit, year)
 
@@ -81,10 +73,6 @@ def summary(entries: list[tuple[str, str, str]], roster: list[str], year: int, o
     The unit is the one whose link received the file: that decides whose submission it is, and a
     file naming another unit is shown beside it as 不一致 and not summed. `shown` says which
     submission it is. Returns the file name to offer."""
-    from ..collection import Collection, Roster, mismatch_finding
-    from ..validate import check_file
-    from ..writers.summary import write_summary
-
     with Collection(roster=Roster(roster), year=year) as collection:
         for unit, path, shown in entries:
             analysis = check_file(path)

@@ -24,6 +24,7 @@ from pathlib import Path
 from ..errors import EXIT_FINDINGS, EXIT_INPUT, GkError
 from ..fsutil import atomic_output
 from .report import document_bytes, fontconfig_xml
+from .report_wording import report_title
 
 PROPERTY_START = 100  # characters of title and unit the PDF's properties must show
 CONVERT_TIMEOUT = 180  # seconds: a first LibreOffice start on a slow office PC takes tens of seconds
@@ -182,8 +183,6 @@ def pdf_facts(path: Path) -> tuple[dict[str, str], list[str]]:
 
 def pdf_bytes(analysis, draft: bool = False, timeout: float = CONVERT_TIMEOUT) -> bytes:
     """The report as PDF bytes, converted from the Word report and checked (fonts embedded, Title, Author)."""
-    from .report_wording import report_title
-
     require_soffice()
     with tempfile.TemporaryDirectory(prefix="gktool-pdf-") as work:
         docx = Path(work) / "report.docx"
