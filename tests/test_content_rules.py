@@ -96,3 +96,12 @@ def test_unread_cells_are_not_blamed(spec, example_values):
     assert {f.rule for f in check_report(r) if f.rule.startswith("R")} == {"R2", "R3"}  # F6 reads 0: short
     r.unread.add((B, "F6"))
     assert not [f for f in check_report(r) if f.rule.startswith("R")]
+
+
+def test_a_blank_fee_count_is_k4_not_a_pair_mismatch(spec, example_values):
+    """A report that states the fee's amount but not the number of applications: K4 says the count is missing;
+    X2 does not call the blank a 0."""
+    found = check_report(
+        report(spec, example_values, {field_key(spec, "fee_count"): None, field_key(spec, "fee_amount"): 3940.0})
+    )
+    assert "K4" in {f.rule for f in found} and "X2" not in {f.rule for f in found}

@@ -324,6 +324,8 @@ class _Content:
             keys = [(ref.sheet, x) for ref in (pc.first, pc.second) for x in ref.cells()]
             if not all(r.has(k[0]) for k in keys) or set(keys) & r.unread:
                 continue
+            if any(r.values.get(k) is None for k in keys):
+                continue  # a blank is not a 0: K4 (or the reader) already says it is missing, one cause one finding
             first, second = r.evaluator.sum((pc.first,)), r.evaluator.sum((pc.second,))
             if (first > 0) == (second > 0):
                 continue
