@@ -482,20 +482,19 @@ def extract(files, fmt, output, force, jobs, format_name):
 
     示例：gktool extract 报告/ --format csv -o 数据.csv
     """
-    from .extract import csv_rows, csv_text, to_json_line
-    from .validate import check_files, expand_paths
+    from .extract import CSV_FIELDS, extract_files
+    from .validate import expand_paths
 
     paths = expand_paths(files)
-    chunks = []
+    chunks = (
+        ["\ufeff" + ",".join(CSV_FIELDS) + "\r\n" if output else ",".join(CSV_FIELDS) + "\r\n"] if fmt == "csv" else []
+    )
+    if not output:
+        for text in chunks:
+            click.echo(text, nl=False)
     worst = 0
-    first = True
-    for analysis in check_files(paths, jobs, format_name):
-        worst = max(worst, EXIT_INPUT if analysis.result.unreadable else 0)
-        if fmt == "json":
-            text = to_json_line(analysis) + "\n"
-        else:
-            text = ("\ufeff" if first and output else "") + csv_text(csv_rows(analysis), header=first)
-        first = False
+    for text, unreadable in extract_files(paths, fmt, jobs, format_name):
+        worst = max(worst, EXIT_INPUT if unreadable else 0)
         if output:
             chunks.append(text)
         else:

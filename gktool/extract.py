@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 
 from .findings import _json_number
 from .model import Analysis
+from .validate import check_file, map_files
 from .value_cells import official_labels
 
 CSV_FIELDS = ["file", "unit", "year", "table", "row", "column", "value", "printed", "at"]
@@ -86,3 +88,18 @@ def csv_text(rows: list[list], header: bool) -> str:
         w.writerow(CSV_FIELDS)
     w.writerows(rows)
     return buf.getvalue()
+
+
+def _extracted(path: str, format_name: str | None, fmt: str) -> tuple[str, bool]:
+    # done in the worker process: what travels back is the text, not the report with its spec
+    analysis = check_file(path, format_name)
+    text = to_json_line(analysis) + "\n" if fmt == "json" else csv_text(csv_rows(analysis), header=False)
+    return text, analysis.result.unreadable
+
+
+def extract_files(
+    paths: list[str], fmt: str = "json", jobs: int | None = None, format_name: str | None = None
+) -> Iterator[tuple[str, bool]]:
+    """`gktool extract` as one library call: each file's JSON line (or CSV rows, without the header) in the order
+    of `paths`, with whether the file could not be read; in parallel for a large batch."""
+    yield from map_files(_extracted, paths, jobs, format_name, fmt)

@@ -125,7 +125,7 @@ def index_previous(folder: str | Path, jobs: int | None = None, format_name: str
     index = PreviousIndex(str(folder))
     if not Path(folder).is_dir():
         raise GkError(f"上年报告文件夹“{shown_path(folder)}”不存在或不是文件夹")
-    for path, unit, year, kept, name in _map(_detached, expand_paths([str(folder)]), jobs, format_name):
+    for path, unit, year, kept, name in map_files(_detached, expand_paths([str(folder)]), jobs, format_name):
         if not unit or year is None:
             index.unreadable += 1
             continue
@@ -184,7 +184,8 @@ def expand_paths(args: Iterable[str]) -> list[str]:
     return out
 
 
-def _map(func, paths: list[str], jobs: int | None, format_name: str | None, *extra, initializer=None, initargs=()):
+def map_files(func, paths: list[str], jobs: int | None, format_name: str | None, *extra, initializer=None, initargs=()):
+    """`func(path, format_name, *extra)` over `paths`, in order; in worker processes for a large batch."""
     jobs = jobs or os.cpu_count() or 1
     if format_name:
         load_spec(format_name)  # a bad format file is one error for the batch, before any worker starts
@@ -213,14 +214,14 @@ def validate_files(
 
     `previous`: last year's report (a path) or a `PreviousIndex` of last year's folder."""
     if previous is None:
-        yield from _map(_verdict, paths, jobs, format_name)
+        yield from map_files(_verdict, paths, jobs, format_name)
     elif isinstance(previous, PreviousIndex):
         # the index goes to each worker once, not with every chunk of files
-        yield from _map(
+        yield from map_files(
             _validate_with_installed, paths, jobs, format_name, initializer=_install_previous, initargs=(previous,)
         )
     else:
-        yield from _map(_verdict, paths, jobs, format_name, previous)
+        yield from map_files(_verdict, paths, jobs, format_name, previous)
 
 
 _INSTALLED = None  # the PreviousIndex of this (worker) process
@@ -237,4 +238,4 @@ def _validate_with_installed(path: str, format_name: str | None) -> Result:
 
 def check_files(paths: list[str], jobs: int | None = None, format_name: str | None = None) -> Iterator[Analysis]:
     """Checked reports in the order of `paths` (for extract and collect)."""
-    yield from _map(check_file, paths, jobs, format_name)
+    yield from map_files(check_file, paths, jobs, format_name)
