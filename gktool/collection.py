@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .contract import DETAIL_SHEET, STATUS_SHEET
-from .findings import Finding
+from .findings import Finding, status_word
 from .model import Analysis
 from .names import plain_name
 from .spec import TEXT_TYPES, Spec, load_spec
@@ -99,13 +99,7 @@ class Submission:
         """通过 / 有警告 / 不通过 / 未能完整读取 / 无法读取 / 未提交."""
         if self.path is None:
             return "未提交"
-        if self.unreadable:
-            return "无法读取"
-        if self.errors:
-            return "不通过"
-        if self.partial:
-            return "未能完整读取"
-        return "有警告" if self.warnings else "通过"
+        return status_word(self.unreadable, self.errors, bool(self.partial), self.warnings)
 
     @property
     def name(self) -> str:

@@ -98,6 +98,19 @@ class Result:
 
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
+
+
+def status_word(unreadable: bool, errors: int, incomplete: bool, warnings: int) -> str:
+    """A file's 结论 as an office reads it (collect's 状态, serve's board): 无法读取, 不通过, 未能完整读取, 有警告, 通过."""
+    if unreadable:
+        return "无法读取"
+    if errors:
+        return "不通过"
+    if incomplete:
+        return "未能完整读取"
+    return "有警告" if warnings else "通过"
+
+
 INCOMPLETE_RULES = {"P3"}  # gktool could not read what is printed: the verdict is 未能完整读取, not 不通过
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..collect import read_roster as read_workbook_roster
 from ..errors import GkError
+from ..findings import status_word
 from ..fsutil import atomic_output
 
 DB_NAME = "gktool-serve.sqlite3"
@@ -94,13 +95,8 @@ class Submission:
     @property
     def verdict(self) -> str:
         """结论 in the words of `gktool collect`."""
-        if self.unreadable:
-            return "无法读取"
-        if self.errors:
-            return "不通过"
-        if not self.ok:  # no error, yet not ok: gktool could not read some printed numbers (P3)
-            return "未能完整读取"
-        return "有警告" if self.warnings else "通过"
+        # no error, yet not ok: gktool could not read some printed numbers (P3)
+        return status_word(self.unreadable, self.errors, not self.ok, self.warnings)
 
     @property
     def shown_time(self) -> str:
