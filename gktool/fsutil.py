@@ -78,3 +78,39 @@ def atomic_output(path: Path, force: bool = False):
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def read_start(
+    path, *, not_folder: str, not_special: str, max_bytes: int | None = None, too_big: str = "", limit: int = 4096
+) -> tuple[int, bytes]:
+    """Every reader's pre-check: the size and first `limit` bytes of a regular file, or one GkError line naming
+    the file (a folder, a missing file, a device or pipe, an empty or oversize file, no permission, a bad path).
+
+    A FIFO is never opened. `not_folder` and `not_special` say what file was expected; `too_big` says how large
+    such a file normally is (the size in MB is put before it)."""
+    p = Path(path)
+    shown = shown_path(path)
+
+    def refuse(why: str) -> GkError:
+        return GkError(f"{shown}：{why}")
+
+    try:
+        if p.is_dir():
+            raise refuse(not_folder)
+        if not p.exists():
+            raise refuse("文件不存在，请检查路径和文件名")
+        if not p.is_file():
+            raise refuse(not_special)
+        size = p.stat().st_size
+        if size == 0:
+            raise refuse("文件是空的（0 字节），可能没有保存或下载完整，请重新获取")
+        if max_bytes is not None and size > max_bytes:
+            raise refuse(f"文件过大（{size // 1024 // 1024} MB），{too_big}")
+        with open(p, "rb") as fh:
+            return size, fh.read(limit)
+    except PermissionError:
+        raise refuse("没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
+    except OSError as exc:
+        raise refuse(f"无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
+    except ValueError:  # e.g. a NUL character in the path
+        raise refuse("文件路径无效，请检查路径和文件名") from None

@@ -262,7 +262,7 @@ def test_unreadable_permission(tmp_path, good):
 
 def test_unreadable_permission_simulated(tmp_path, good, monkeypatch):
     """The same message as root, where chmod 000 does not stop reading."""
-    import gktool.readers.ooxml as reader
+    import gktool.fsutil as reader  # every reader's pre-check opens the file there
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")

@@ -26,7 +26,7 @@ from ..contract import (
 )
 from ..errors import GkError
 from ..findings import Finding
-from ..fsutil import shown_path
+from ..fsutil import read_start, shown_path
 from ..livechecks import check_rows
 from ..model import FilledReport
 from ..spec import Spec, available_formats, load_spec
@@ -49,25 +49,12 @@ DOCUMENT_READERS = {
 
 def _head(path: str | Path) -> bytes:
     """The first bytes of a regular file; anything else is one clear line (a FIFO is never opened)."""
-    shown = shown_path(path)
-    p = Path(path)
-    try:
-        if p.is_dir():
-            raise GkError(f"{shown}：这是一个文件夹，不是文件；请给出其中的文件，或把文件夹交给 validate/extract")
-        if not p.exists():
-            raise GkError(f"{shown}：文件不存在，请检查路径和文件名")
-        if not p.is_file():
-            raise GkError(f"{shown}：这不是普通文件（可能是设备或管道），请给出工作簿或报告文件")
-        if p.stat().st_size == 0:
-            raise GkError(f"{shown}：文件是空的（0 字节），可能没有保存或下载完整，请重新获取")
-        with open(p, "rb") as fh:
-            return fh.read(2048)
-    except PermissionError:
-        raise GkError(f"{shown}：没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
-    except OSError as exc:
-        raise GkError(f"{shown}：无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
-    except ValueError:  # e.g. a NUL character in the path
-        raise GkError(f"{shown}：文件路径无效，请检查路径和文件名") from None
+    return read_start(
+        path,
+        not_folder="这是一个文件夹，不是文件；请给出其中的文件，或把文件夹交给 validate/extract",
+        not_special="这不是普通文件（可能是设备或管道），请给出工作簿或报告文件",
+        limit=2048,
+    )[1]
 
 
 def sniff(path: str | Path) -> str:

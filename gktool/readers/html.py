@@ -24,7 +24,7 @@ from lxml import etree
 
 from ..errors import GkError
 from ..findings import Finding
-from ..fsutil import shown_path
+from ..fsutil import read_start, shown_path
 from .grid import Document, Grid, GridCell
 from .ooxml import CFB_MAGIC, ZIP_MAGIC
 
@@ -135,29 +135,14 @@ def _refuse(shown: str, why: str) -> GkError:
 
 # ------------------------------------------------------------------ bytes and encoding
 def _read_bytes(path: str | Path, shown: str) -> bytes:
-    p = Path(path)
-    try:
-        if p.is_dir():
-            raise _refuse(shown, "这是一个文件夹，不是网页文件；请给出文件夹中的 .html 文件")
-        if not p.exists():
-            raise _refuse(shown, "文件不存在，请检查路径和文件名")
-        if not p.is_file():
-            raise _refuse(shown, "这不是普通文件（可能是设备或管道），请给出 .html 网页文件")
-        size = p.stat().st_size
-        if size == 0:
-            raise _refuse(shown, "文件是空的（0 字节），可能没有保存或下载完整，请重新获取")
-        if size > MAX_HTML_BYTES:
-            raise _refuse(
-                shown, f"网页文件过大（{size // 1024 // 1024} MB），正常的年度报告网页只有几百 KB，已拒绝读取"
-            )
-        with open(p, "rb") as fh:
-            data = fh.read(MAX_HTML_BYTES + 1)
-    except PermissionError:
-        raise _refuse(shown, "没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
-    except OSError as exc:
-        raise _refuse(shown, f"无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
-    except ValueError:  # a NUL character in the path
-        raise _refuse(shown, "文件路径无效，请检查路径和文件名") from None
+    _size, data = read_start(
+        path,
+        not_folder="这是一个文件夹，不是网页文件；请给出文件夹中的 .html 文件",
+        not_special="这不是普通文件（可能是设备或管道），请给出 .html 网页文件",
+        max_bytes=MAX_HTML_BYTES,
+        too_big="正常的年度报告网页只有几百 KB，已拒绝读取",
+        limit=MAX_HTML_BYTES + 1,
+    )
     if len(data) > MAX_HTML_BYTES:
         raise _refuse(shown, "网页文件过大，正常的年度报告网页只有几百 KB，已拒绝读取")
     head = data[:8]

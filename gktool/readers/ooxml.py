@@ -16,7 +16,7 @@ from pyexpat import ExpatError, ParserCreate
 from xml.etree import ElementTree as ET
 
 from ..errors import GkError
-from ..fsutil import shown_path
+from ..fsutil import read_start, shown_path
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_TOTAL_UNCOMPRESSED = 50 * 1024 * 1024
@@ -68,31 +68,13 @@ def preflight(path: str | Path, kind: str = "xlsx") -> zipfile.ZipFile:
     p = Path(path)
     shown = str(path)
     words = _DOCX_WORDS if kind == "docx" else None
-    try:
-        if p.is_dir():
-            raise refuse(
-                shown, words["dir"] if words else "这是一个文件夹，不是工作簿文件；请给出文件夹中的 .xlsx 文件"
-            )
-        if not p.exists():
-            raise refuse(shown, "文件不存在，请检查路径和文件名")
-        if not p.is_file():
-            raise refuse(
-                shown, words["special"] if words else "这不是普通文件（可能是设备或管道），请给出 .xlsx 工作簿文件"
-            )
-        size = p.stat().st_size
-        if size == 0:
-            raise refuse(shown, "文件是空的（0 字节），可能没有保存或下载完整，请重新获取")
-        if size > MAX_FILE_BYTES:
-            typical = words["big"] if words else "正常的填报工作簿只有几十 KB，请确认文件是否正确"
-            raise refuse(shown, f"文件过大（{size // 1024 // 1024} MB），{typical}")
-        with open(p, "rb") as fh:
-            head = fh.read(4096)
-    except PermissionError:
-        raise refuse(shown, "没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
-    except OSError as exc:
-        raise refuse(shown, f"无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
-    except ValueError:  # e.g. a NUL character in the path
-        raise refuse(shown, "文件路径无效，请检查路径和文件名") from None
+    size, head = read_start(
+        path,
+        not_folder=words["dir"] if words else "这是一个文件夹，不是工作簿文件；请给出文件夹中的 .xlsx 文件",
+        not_special=words["special"] if words else "这不是普通文件（可能是设备或管道），请给出 .xlsx 工作簿文件",
+        max_bytes=MAX_FILE_BYTES,
+        too_big=words["big"] if words else "正常的填报工作簿只有几十 KB，请确认文件是否正确",
+    )
     if head.startswith(CFB_MAGIC):
         try:
             with open(p, "rb") as fh:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..errors import GkError
 from ..findings import Finding
+from ..fsutil import read_start
 from .grid import Document
 from .pdf_layout import HEADING, Line
 from .pdf_page import MAX_EDGES_PAGE, PageRead, read_page, refuse
@@ -42,26 +43,14 @@ _DASHED_NUMBER = re.compile(r"^\s*[\-—–－―~～]+\s*\d{1,4}\s*[\-—–－
 # ------------------------------------------------------------------ pre-flight
 def _preflight(path: Path) -> None:
     shown = str(path)
-    try:
-        if path.is_dir():
-            raise refuse(shown, "这是一个文件夹，不是 PDF 文件")
-        if not path.exists():
-            raise refuse(shown, "文件不存在，请检查路径和文件名")
-        if not path.is_file():
-            raise refuse(shown, "这不是普通文件（可能是设备或管道），请给出 PDF 文件")
-        size = path.stat().st_size
-        if size == 0:
-            raise refuse(shown, "文件是空的（0 字节），可能没有下载完整，请重新获取")
-        if size > MAX_FILE_BYTES:
-            raise refuse(shown, f"PDF 文件过大（{size // 1024 // 1024} MB），年度报告一般只有几 MB，请确认文件是否正确")
-        with open(path, "rb") as fh:
-            head = fh.read(1024)
-    except PermissionError:
-        raise refuse(shown, "没有读取该文件的权限，请检查文件权限或复制一份后再试") from None
-    except OSError as exc:
-        raise refuse(shown, f"无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
-    except ValueError:
-        raise refuse(shown, "文件路径无效，请检查路径和文件名") from None
+    _size, head = read_start(
+        path,
+        not_folder="这是一个文件夹，不是 PDF 文件",
+        not_special="这不是普通文件（可能是设备或管道），请给出 PDF 文件",
+        max_bytes=MAX_FILE_BYTES,
+        too_big="年度报告的 PDF 一般只有几 MB，请确认文件是否正确",
+        limit=1024,
+    )
     if b"%PDF-" not in head:
         raise refuse(shown, "这不是 PDF 文件（文件内容无法识别，可能只是改了扩展名）")
 

@@ -16,7 +16,7 @@ from ..cells import cell_name
 from ..contract import CHECK_SHEET
 from ..errors import GkError
 from ..findings import Finding
-from ..fsutil import shown_path
+from ..fsutil import read_start, shown_path
 from ..model import FilledReport, Place
 from ..spec import TEXT_TYPES, Spec, load_spec
 from .grid import Grid, GridCell
@@ -61,14 +61,14 @@ def grids_from_calamine(path: str | Path) -> list[Grid]:
     """Each sheet of an .xls/.ods/.xlsb workbook as a grid (values only)."""
     shown = shown_path(path)
     p = Path(path)
-    try:
-        size = p.stat().st_size
-    except OSError as exc:
-        raise GkError(f"{shown}：无法读取文件（{exc.strerror or type(exc).__name__}），请检查路径后重试") from None
-    if size == 0:
-        raise GkError(f"{shown}：文件是空的（0 字节），可能没有保存或下载完整，请重新获取")
-    if size > MAX_FILE_BYTES:
-        raise GkError(f"{shown}：文件过大（{size // 1024 // 1024} MB），正常的报告只有几十 KB，请确认文件是否正确")
+    read_start(
+        path,
+        not_folder="这是一个文件夹，不是工作簿文件；请给出文件夹中的工作簿文件",
+        not_special="这不是普通文件（可能是设备或管道），请给出工作簿文件",
+        max_bytes=MAX_FILE_BYTES,
+        too_big="正常的报告只有几十 KB，请确认文件是否正确",
+        limit=0,
+    )
     try:
         wb = CalamineWorkbook.from_path(str(p))
         grids = []
