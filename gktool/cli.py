@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import re
 import sys
 import unicodedata
@@ -65,7 +66,11 @@ _METAVARS = [
     ("TEXT", "文字"),
     ("BOOLEAN", "是/否"),
 ]
-_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _has_chinese(text: str) -> bool:
+    # a plain scan: the one-class regex of this range takes longer to compile than many runs of this take
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
 
 
 def _zh_metavars(text: str) -> str:
@@ -175,7 +180,7 @@ def _value_zh(message: str, param) -> str:
             "is not executable": "不能执行",
         }[m[3]]
         return f"{_KIND_ZH[m[1].lower()]}“{m[2]}”{what}"
-    if _CJK.search(message):
+    if _has_chinese(message):
         return message  # our own callbacks and types already speak Chinese
     return "值不对"
 
@@ -211,7 +216,7 @@ def _usage_zh(exc: click.UsageError) -> str:
         return f"选项 {m[1]} 后面不能写值"
     if m := re.fullmatch(r"Argument '(.*)' takes (\d+) values\.", message):
         return f"参数 {_zh_metavars(m[1])} 要写 {m[2]} 个值"
-    if _CJK.search(message):
+    if _has_chinese(message):
         return message
     return "命令行写得不对"
 
@@ -280,6 +285,9 @@ class _Group(_ChineseHelp, click.Group):
             raise _chinese(exc, None) from None
 
     def invoke(self, ctx):
+        # Everything imported so far (the library, click, the commands) lives until the process ends: frozen, the
+        # garbage collector stops walking it on every collection and at exit (a tenth of a one-file check's time).
+        gc.freeze()
         try:
             return super().invoke(ctx)
         except GkError as exc:

@@ -16,6 +16,8 @@ def _json_number(x):
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem found: rule id, severity, where (sheet and cells) and a Chinese message."""
+
     rule: str
     severity: str  # "error" | "warning"
     sheet: str

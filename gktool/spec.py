@@ -13,8 +13,8 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property
-from importlib import resources
+from functools import cache, cached_property
+from importlib.util import find_spec
 from pathlib import Path
 
 from .cells import col_index, col_letters, parse_cell, parse_range, range_cells
@@ -22,13 +22,15 @@ from .errors import GkError
 from .refs import Ref, SpecProblem, parse_ref, parse_sum_formula
 from .spec_crossyear import CrossYear, cross_year_problems, parse_cross_year
 
-TEMPLATE_PACKAGE = "gktool.workbook_templates"
+TEMPLATE_PACKAGE = "gktool.workbook_templates"  # the shipped formats: one TOML file each
 DEFAULT_FORMAT = "national-2021"
 
 
 # ----------------------------------------------------------------- spec objects
 @dataclass(frozen=True)
 class InputType:
+    """A value type of the format: what a cell may hold, its bounds and its number format."""
+
     key: str
     description: str
     integer: bool = False
@@ -49,6 +51,8 @@ TEXT_TYPES = ("text", "narrative")
 
 @dataclass(frozen=True)
 class Label:
+    """A fixed text of the official form at its cell or merged range."""
+
     sheet: str
     range: str  # "A1" or "A1:C3"; a range is merged
     text: str
@@ -65,6 +69,8 @@ class Label:
 
 @dataclass(frozen=True)
 class Field:
+    """One named item of a form sheet (unit, year, contacts, narrative sections)."""
+
     key: str
     label: str
     type: str
@@ -214,6 +220,8 @@ def _report_figures(data: dict | None, fields: dict) -> ReportFigures | None:
 
 @dataclass(frozen=True)
 class NarrativeCheck:
+    """A figure the narrative must quote: a pattern that finds it and the cells it must equal."""
+
     what: str
     pattern: str
     cells: tuple[Ref, ...]
@@ -221,6 +229,8 @@ class NarrativeCheck:
 
 @dataclass(frozen=True)
 class Sheet:
+    """One sheet of the official workbook: its labels, cells, fields and print layout."""
+
     key: str
     name: str
     kind: str  # "form" | "table"
@@ -336,6 +346,8 @@ class Sheet:
 
 @dataclass(frozen=True)
 class Spec:
+    """One official format, parsed from its TOML file and checked when loaded."""
+
     format_name: str
     id: str
     version: str
@@ -687,8 +699,16 @@ def _build_spec(text: str, format_name: str) -> Spec:
     )
 
 
+@cache
+def _templates() -> Path:
+    # the package's folder, found the way Python finds it (an editable install maps it from the project root);
+    # importlib.resources would do the same but its import alone costs a tenth of a one-file check's start-up
+    return Path(find_spec(TEMPLATE_PACKAGE).submodule_search_locations[0])
+
+
 def available_formats() -> list[str]:
-    return sorted(p.name[:-5] for p in resources.files(TEMPLATE_PACKAGE).iterdir() if p.name.endswith(".toml"))
+    """The names of the shipped formats."""
+    return sorted(p.stem for p in _templates().glob("*.toml"))
 
 
 _CACHE: dict[str, Spec] = {}
@@ -704,7 +724,7 @@ def load_spec(format_name: str = DEFAULT_FORMAT) -> Spec:
         except (OSError, UnicodeDecodeError) as exc:
             raise GkError(f"格式定义文件“{format_name}”无法读取（{getattr(exc, 'strerror', None) or exc}）") from None
     else:
-        res = resources.files(TEMPLATE_PACKAGE) / f"{format_name}.toml"
+        res = _templates() / f"{format_name}.toml"
         if not res.is_file():
             raise GkError(f"未知的报告格式“{format_name}”，可用的格式：{'、'.join(available_formats())}", 2)
         text = res.read_text(encoding="utf-8")

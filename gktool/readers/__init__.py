@@ -31,10 +31,8 @@ from ..livechecks import check_rows
 from ..model import FilledReport
 from ..spec import Spec, available_formats, load_spec
 from .ooxml import CFB_MAGIC, ZIP_MAGIC, preflight
-from .published import report_from_document
-from .spreadsheet import FOREIGN_AREA, read_calamine_kind, report_from_raw_workbook
 from .workbook import is_gktool_workbook, read_gktool_workbook, select_spec
-from .xlsx import RawWorkbook, read_workbook
+from .xlsx import FOREIGN_AREA, RawWorkbook, read_workbook
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb", ".et"}
 DOCUMENT_SUFFIXES = {".docx", ".doc", ".html", ".htm", ".mhtml", ".mht", ".pdf", ".wps"}
@@ -45,6 +43,12 @@ DOCUMENT_READERS = {
     "html": ("gktool.readers.html", "read_html"),
     "pdf": ("gktool.readers.pdf", "read_pdf"),
 }
+
+
+def _reader(module: str, func: str):
+    """A reader loaded when a file first needs it: checking a gktool workbook never imports the label
+    reader, and no workbook check imports the Word, web and PDF stacks (they cost the one-file start-up)."""
+    return getattr(importlib.import_module(module), func)
 
 
 def _head(path: str | Path) -> bytes:
@@ -95,16 +99,14 @@ def read_report(path: str | Path, spec: Spec | None = None) -> tuple[FilledRepor
     if kind == "xlsx":
         return _read_xlsx(path, spec)
     if kind in ("xls", "ods", "xlsb"):
-        return read_calamine_kind(path, kind, spec)
+        return _reader("gktool.readers.spreadsheet", "read_calamine_kind")(path, kind, spec)
     if kind == "et":
         raise GkError(f"{shown}：这是 WPS 表格 .et 文件，请在 WPS 中“另存为” .xlsx 格式后再提交")
     if kind == "doc":
         raise GkError(f"{shown}：这是旧版 Word .doc 文件，请在 Word/WPS 中“另存为” .docx 后再检查")
     if kind in DOCUMENT_READERS:
-        module, func = DOCUMENT_READERS[kind]
-        # loaded when first needed: checking a workbook never imports the Word, web and PDF stacks
-        reader = getattr(importlib.import_module(module), func)
-        return report_from_document(reader(path), str(path), spec or load_spec())
+        document = _reader(*DOCUMENT_READERS[kind])(path)
+        return _reader("gktool.readers.published", "report_from_document")(document, str(path), spec or load_spec())
     raise GkError(
         f"{shown}：不是工作簿或报告文件（可以读取 .xlsx、.xls、.ods、.xlsb、.docx、.html、.pdf），请确认提交的文件"
     )
@@ -151,7 +153,7 @@ def report_from_workbook(wb: RawWorkbook, spec: Spec | None = None) -> tuple[Fil
     """The filled report of a workbook already read from its zip: by defined name for a gktool workbook, else by
     labels; with the reader's findings. None (and the findings say why) when its format cannot be chosen."""
     if not is_gktool_workbook(wb):
-        return report_from_raw_workbook(wb, spec)
+        return _reader("gktool.readers.spreadsheet", "report_from_raw_workbook")(wb, spec)
     findings: list[Finding] = []
     chosen = select_spec(wb, findings, spec)
     if chosen is None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class GridCell:
+    """One printed cell of a table as a reader saw it."""
+
     text: str  # as printed; line breaks inside a cell kept as "\n"
     at: str  # where a person finds it: "Sheet1!D7", "第2个表格 第4行第3列", "第3页"
     value: float | None = None  # a typed number where the source has one (spreadsheets); else None
@@ -23,6 +25,8 @@ class GridCell:
 
 @dataclass
 class Grid:
+    """One table of a source: its cells by (row, column), merges and, for a PDF, page and cut rows."""
+
     name: str  # "Sheet1", "第2个表格", "第3页 表格1"
     cells: dict[tuple[int, int], GridCell] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (r1, c1, r2, c2)

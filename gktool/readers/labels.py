@@ -69,6 +69,8 @@ def parse_number(text: str) -> tuple[str, float | None]:
 # ----------------------------------------------------------------- the spec's tables
 @dataclass(frozen=True)
 class SpecRow:
+    """A data row of an official table as the label reader looks for it."""
+
     row: int  # spec row
     leaf: str  # the official leaf label, as printed in the spec
     full: str  # group and leaf, e.g. "（三）不予公开 1.属于国家秘密"
@@ -78,6 +80,8 @@ class SpecRow:
 
 @dataclass(frozen=True)
 class SpecTable:
+    """An official table as the label reader looks for it: its rows and column headers."""
+
     sheet: Sheet
     rows: tuple[SpecRow, ...]
     headers: tuple[tuple[int, str], ...]  # (spec column, leaf header text) for every data column
@@ -130,6 +134,8 @@ def _header_above(sheet: Sheet, row: int, col: int) -> str:
 # ----------------------------------------------------------------- matching
 @dataclass
 class _Match:
+    """A printed row matched to an official row."""
+
     grid: Grid
     grid_row: int
     label_col: int  # the grid column of the row label (last label cell)

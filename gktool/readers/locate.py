@@ -20,6 +20,8 @@ def normalize_label(text) -> str:
 
 @dataclass
 class LocatedSheet:
+    """A spec sheet matched to a workbook sheet, with rows and columns moved by the user mapped back."""
+
     spec: Sheet
     raw: RawSheet
     row_map: dict[int, int] = field(default_factory=dict)

@@ -12,6 +12,8 @@ HEADING = re.compile(r"^\s*[一二三四五六七八九十]{1,2}\s*[、.．]")
 
 @dataclass
 class Line:
+    """One line of text on a PDF page, with its box and its words."""
+
     text: str
     x0: float
     x1: float

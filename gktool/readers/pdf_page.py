@@ -27,6 +27,8 @@ def refuse(path, why: str) -> GkError:
 
 @dataclass
 class PageRead:
+    """What one PDF page gave: its text lines, table parts and counts of what could not be read."""
+
     number: int
     height: float
     width: float

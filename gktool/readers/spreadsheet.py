@@ -22,9 +22,7 @@ from ..spec import TEXT_TYPES, Spec, load_spec
 from .grid import Grid, GridCell
 from .labels import build_report, norm
 from .ooxml import MAX_FILE_BYTES
-from .xlsx import RawWorkbook
-
-FOREIGN_AREA = (400, 60)  # rows, columns of each sheet searched for the tables
+from .xlsx import FOREIGN_AREA, RawWorkbook
 
 
 def _text(value) -> str:

@@ -19,11 +19,14 @@ MAX_MERGES = 10000
 MAX_ROW, MAX_COL = 1048576, 16384
 _ROW_RE = re.compile(r"[0-9]{1,7}")
 MARGIN_ROWS = 40  # how far beyond the spec's area we look for moved labels
+FOREIGN_AREA = (400, 60)  # rows, columns of each sheet of a workbook not made by gktool searched for the tables
 MARGIN_COLS = 10
 
 
 @dataclass(frozen=True)
 class RawCell:
+    """One cell as stored in the xlsx: cached value, formula, kind and style."""
+
     value: object  # float | str | bool | None (cached value for formulas)
     formula: str | None  # without the leading "="
     kind: str  # "n", "s", "str", "inlineStr", "b", "e", "d"
@@ -33,6 +36,8 @@ class RawCell:
 
 @dataclass
 class RawSheet:
+    """The cells of one worksheet within the area that was kept."""
+
     name: str
     cells: dict[tuple[int, int], RawCell] = field(default_factory=dict)
     merges: list[str] = field(default_factory=list)
@@ -43,6 +48,8 @@ class RawSheet:
 
 @dataclass
 class RawWorkbook:
+    """An xlsx as read from its zip: sheets, defined names, properties and what it must not contain."""
+
     path: str
     sheet_names: list[str]
     sheets: dict[str, RawSheet]

@@ -68,6 +68,8 @@ CREATE INDEX IF NOT EXISTS submissions_unit ON submissions(unit_id, id);
 
 @dataclass(frozen=True)
 class Unit:
+    """A unit on the roster with its private link token."""
+
     id: int
     name: str
     token: str
@@ -75,6 +77,8 @@ class Unit:
 
 @dataclass(frozen=True)
 class Submission:
+    """One uploaded file of a unit and its verdict."""
+
     id: int
     unit_id: int
     received: str
