@@ -210,10 +210,12 @@ def _table(
         if repeat_header and i < header_rows:
             trpr = row._tr.get_or_add_trPr()
             trpr.append(OxmlElement("w:tblHeader"))
+        cells = row.cells  # once per row: each call walks the row
         for j, w in enumerate(widths_mm):
-            row.cells[j].width = Mm(w)
+            cells[j].width = Mm(w)
+    grid = table._cells  # once, after the merges: table.cell() recomputes the whole grid on every call
     for (r, c), text in texts.items():
-        cell = table.cell(r - 1, c - 1)
+        cell = grid[(r - 1) * cols + c - 1]
         p = cell.paragraphs[0]
         p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(0)
         p.alignment = WD_PARAGRAPH_ALIGNMENT.CENTER

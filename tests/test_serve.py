@@ -737,20 +737,3 @@ def test_a_killed_worker_process_loses_no_upload(tmp_path, books):
         assert count_submissions(tmp_path / "data") == 4
     finally:
         assert s.stop() == 0
-
-
-def test_wheel_ships_templates_and_stylesheet(tmp_path):
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    names = zipfile.ZipFile(next(tmp_path.glob("gktool-*.whl"))).namelist()
-    shipped = {n for n in names if n.startswith("gktool/serve/")}
-    source = {
-        str(p.relative_to(ROOT))
-        for p in (ROOT / "gktool" / "serve").rglob("*")
-        if p.is_file() and p.suffix in (".py", ".html", ".css")
-    }
-    assert source <= shipped and "gktool/serve/templates/unit.html" in shipped

@@ -198,7 +198,7 @@ def _dependency_dirs(requirements: list[str]) -> set[str]:
     return dirs
 
 
-def test_wheel_ships_the_spec_and_works_from_any_folder(tmp_path):
+def test_wheel_ships_the_spec_and_serve_pages_and_works_from_any_folder(tmp_path):
     # Offline and without borrowing the system site-packages: the wheel is built with this venv's
     # setuptools (a test extra), installed without dependencies into a venv that sees only itself,
     # and the dependencies the wheel declares are made visible from where this interpreter has them.
@@ -237,6 +237,13 @@ def test_wheel_ships_the_spec_and_works_from_any_folder(tmp_path):
         metadata = zf.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert "gktool/workbook_templates/national-2021.toml" in names
     assert not any(n.startswith("tests/") for n in names)
+    # serve's pages and stylesheet are package data too: every one of them is in the wheel
+    serve_files = {
+        str(f.relative_to(root))
+        for f in (root / "gktool" / "serve").rglob("*")
+        if f.is_file() and f.suffix in (".py", ".html", ".css")
+    }
+    assert serve_files <= set(names) and "gktool/serve/templates/unit.html" in names
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
