@@ -451,3 +451,39 @@ def test_mht_with_a_base64_page_through_extract(tmp_path):
     (tmp_path / "report.mht").write_bytes(mht)
     obj = run_extract(tmp_path / "report.mht")["report.mht"]
     assert obj["kind"] == "html" and values_read(obj) == expected(rep)
+
+
+def test_a_format_given_as_a_file_brings_its_own_label_aliases_and_title(tmp_path):
+    """--spec FILE: the readers take that format's label aliases and title pattern, not the shipped ones."""
+    from gktool.extract import extract_record
+    from gktool.spec import _templates
+    from gktool.validate import check_file
+
+    from .published_fixtures import expected, values_read
+
+    rep = consistent_report(3)
+    page = html_report(tmp_path / "page.html", rep)
+    text = page.read_text(encoding="utf-8")
+    assert title(rep) in text and "1.属于国家秘密" in text
+    page.write_text(
+        text.replace(title(rep), f"{rep.unit}{rep.year}年度政务公开年报").replace("属于国家秘密", "涉及国家秘密"),
+        encoding="utf-8",
+    )
+    shipped = (_templates() / "national-2021.toml").read_text(encoding="utf-8")
+    title_line = next(line for line in shipped.splitlines() if line.startswith('title = "^'))
+    own = shipped.replace("label_aliases = { ", 'label_aliases = { "1.涉及国家秘密" = "1.属于国家秘密", ').replace(
+        title_line, r"title = '^\s*(.{2,60}?)\s*(20\d\d)\s*年度?政务公开年报'"
+    )
+    assert own.count("涉及国家秘密") == 1 and "政务公开年报" in own
+    fmt = tmp_path / "own-format.toml"
+    fmt.write_text(own, encoding="utf-8")
+
+    row = ("三", "1.属于国家秘密", "自然人")
+    assert row in expected(rep)
+    with_shipped = check_file(page)
+    assert (with_shipped.report.unit, with_shipped.report.year) == (None, None)
+    assert values_read(extract_record(with_shipped)).get(row) is None  # the variant label is not the official one
+
+    with_own = check_file(page, str(fmt))
+    assert (with_own.report.unit, with_own.report.year) == (rep.unit, rep.year)
+    assert values_read(extract_record(with_own)) == expected(rep)

@@ -15,13 +15,14 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
 from ..cells import cell_name, parse_cell, parse_range
 from ..findings import Finding
 from ..model import FilledReport, Place
-from ..spec import Sheet, Spec, load_spec
+from ..spec import Sheet, Spec
 from .grid import Grid, GridCell
 
 NOT_APPLICABLE = {"/", "／", "-", "－", "—", "——", "--", "―", "――", "–", "无", "\\"}
@@ -31,17 +32,22 @@ SIMILAR = 0.8  # a label at least this similar to the official one is taken, wit
 
 # ----------------------------------------------------------------- normalising
 @cache
-def norm(text: str) -> str:
-    """A label as compared: widths, spaces, line breaks, quotes and '1、' vs '1.' ignored; the spec's label
-    aliases (variants seen in real reports) read as the official label."""
-    t = _label_form(text)
-    return _aliases().get(t, t)
+def label_normaliser(aliases: tuple[tuple[str, str], ...]) -> Callable[[str], str]:
+    """How labels are compared under a format's [published] label_aliases: widths, spaces, line breaks, quotes
+    and '1、' vs '1.' ignored, and the aliases (variants seen in real reports) read as the official label."""
+    table = {_label_form(k): _label_form(v) for k, v in aliases}
+
+    @cache
+    def norm(text: str) -> str:
+        t = _label_form(text)
+        return table.get(t, t)
+
+    return norm
 
 
-@cache
-def _aliases() -> dict[str, str]:
-    """The format's [published] label_aliases, normalised as labels are compared."""
-    return {_label_form(k): _label_form(v) for k, v in load_spec().published.label_aliases}
+def spec_norm(spec: Spec) -> Callable[[str], str]:
+    """The label normaliser of `spec` (its own aliases, whether shipped or given with --spec)."""
+    return label_normaliser(spec.published.label_aliases)
 
 
 def _label_form(text: str) -> str:
@@ -170,6 +176,7 @@ def _row_cells(grid: Grid, row: int) -> list[tuple[int, GridCell]]:
 class _Matcher:
     def __init__(self, spec: Spec, grids: list[Grid], text: str | None = None):
         self.spec = spec
+        self.norm = norm = spec_norm(spec)
         self.grids = grids
         self.out = Matched()
         # a published document (its narrative given): what it prints tells a table or row that is not there
@@ -197,8 +204,8 @@ class _Matcher:
     def _row_table(self, table: SpecTable) -> None:
         leaves = {}
         for sr in table.rows:
-            leaves.setdefault(norm(sr.leaf), []).append(sr)
-        groups = {norm(sr.group): sr for sr in table.rows if sr.group}
+            leaves.setdefault(self.norm(sr.leaf), []).append(sr)
+        groups = {self.norm(sr.group): sr for sr in table.rows if sr.group}
         matches: dict[int, _Match] = {}
         group_only: list[tuple[_Match, list[SpecRow]]] = []
         for grid in self.grids:
@@ -270,7 +277,7 @@ class _Matcher:
             self._unread_row(table, sr)
         seen = {id(m.grid): m.grid for m in matches.values()}.values()
         cut = [cell for g in seen for cell in g.cells.values() if cell.unsure and _is_label(cell)]
-        printed = [sr for sr in missing if self.document and norm(sr.leaf) in self.printed]
+        printed = [sr for sr in missing if self.document and self.norm(sr.leaf) in self.printed]
         if missing and (cut or printed):
             # the rows are printed (or may be the ones whose labels the page edge cut): gktool's failure
             where = "、".join(dict.fromkeys(c.at for c in cut)) or "见文件"
@@ -305,7 +312,7 @@ class _Matcher:
         numbers (refused) or a label close enough to the official one (with a warning)."""
         labels = [(c, cell) for c, cell in cells if _is_label(cell)]
         for c, cell in labels:
-            n = norm(cell.text)
+            n = self.norm(cell.text)
             if n in leaves and len(leaves[n]) == 1:
                 return _Match(grid, r, c, leaves[n][0], cell.text, True), [leaves[n][0]]
             numbers_after = any(cc > c and parse_number(x.text)[0] == "number" for cc, x in cells)
@@ -318,9 +325,9 @@ class _Matcher:
         for i, (c, cell) in enumerate(cells):
             if i + 1 < len(cells) and _is_label(cells[i + 1][1]):
                 continue
-            n = norm(cell.text)
+            n = self.norm(cell.text)
             if _is_label(cell) and n in groups:
-                rows = [sr for sr in table.rows if norm(sr.group) == n]
+                rows = [sr for sr in table.rows if self.norm(sr.group) == n]
                 if len(rows) > 1 and i + 1 < len(cells):
                     return _Match(grid, r, c, rows[-1], cell.text, True), rows
             # numbers run together with the label ("…申请数量801000081"): refuse, never split
@@ -372,10 +379,10 @@ class _Matcher:
         found: dict[str, list[int]] = {}
         for (r, c), cell in grid.cells.items():
             if first_row - 8 <= r < first_row and c > start_col:
-                found.setdefault(norm(cell.text), []).append(c)
+                found.setdefault(self.norm(cell.text), []).append(c)
         out, previous = {}, start_col
         for col, text in table.headers:
-            later = [c for c in found.get(norm(text), []) if c > previous]
+            later = [c for c in found.get(self.norm(text), []) if c > previous]
             if not later:
                 # cut: a table the page's right edge cut off keeps its first columns, each under its own
                 # printed header; the headers beyond the edge are missing, and their values unread
@@ -514,16 +521,16 @@ class _Matcher:
     # -------------------------------------------------------- tables with one value row (四)
     def _single_row_table(self, table: SpecTable) -> None:
         sr = table.rows[0]
-        top = norm(table.first_header)
+        top = self.norm(table.first_header)
         for grid in self.grids:
-            anchors = [(r, c) for (r, c), cell in grid.cells.items() if norm(cell.text) == top]
+            anchors = [(r, c) for (r, c), cell in grid.cells.items() if self.norm(cell.text) == top]
             for ar, ac in sorted(anchors):
                 columns = self._header_columns(grid, table, ar + 8, ac - 1)
                 cols = [columns[col] for col in sr.cols if col in columns]
                 header_rows = [
                     r
                     for (r, c), cell in grid.cells.items()
-                    if ar <= r <= ar + 6 and any(norm(cell.text) == norm(h) for _, h in table.headers)
+                    if ar <= r <= ar + 6 and any(self.norm(cell.text) == self.norm(h) for _, h in table.headers)
                 ]
                 last_header = max(header_rows or [ar])
                 value_row = None
@@ -562,7 +569,7 @@ class _Matcher:
     def _printed_but_unread(self, table: SpecTable) -> bool:
         """A table whose header labels are all printed in the file but whose numbers gktool could not
         place: said as gktool's failure (P3), never as a table the report lacks (T1)."""
-        heads = {norm(h) for _, h in table.headers}
+        heads = {self.norm(h) for _, h in table.headers}
         if not self.document or not all(h in self.printed_alone for h in heads):
             return False
         for sr in table.rows:
@@ -650,17 +657,14 @@ def match_tables(spec: Spec, grids: list[Grid], text: str | None = None) -> Matc
 
 
 # ----------------------------------------------------------------- unit and year
-@cache
-def _title() -> re.Pattern | None:
-    """A report's title as the format's [published] title gives it: (unit, year)."""
-    return load_spec().published.title
-
-
-def unit_and_year(*texts: str) -> tuple[str | None, int | None]:
-    """Unit and year from a title such as '××县2023年政府信息公开工作年度报告'."""
+def unit_and_year(spec: Spec, *texts: str) -> tuple[str | None, int | None]:
+    """Unit and year from a title such as '××县2023年政府信息公开工作年度报告', by the format's [published] title."""
+    title = spec.published.title
+    if title is None:
+        return None, None
     for text in texts:
         for line in (text or "").splitlines():
-            m = _title().search(line.strip()) if _title() is not None else None
+            m = title.search(line.strip())
             if m:
                 unit = m.group(1).strip(" 《》“”\"'")
                 return (unit or None), int(m.group(2))
@@ -720,6 +724,6 @@ def build_report(
     report.places.update(matched.places)
     report.unread |= matched.unread
     report.absent = set(matched.absent) | {s.name for s in spec.sheets if s.kind != "table"}
-    report.unit, report.year = unit_and_year(*title_texts)
+    report.unit, report.year = unit_and_year(spec, *title_texts)
     legacy_labels(spec, report, grids, matched.findings)
     return report, matched.findings

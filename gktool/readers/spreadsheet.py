@@ -20,7 +20,7 @@ from ..fsutil import read_start, shown_path
 from ..model import FilledReport, Place
 from ..spec import TEXT_TYPES, Spec, load_spec
 from .grid import Grid, GridCell
-from .labels import build_report, norm
+from .labels import build_report, spec_norm
 from .ooxml import MAX_FILE_BYTES
 from .xlsx import FOREIGN_AREA, RawWorkbook
 
@@ -99,6 +99,7 @@ def grids_from_calamine(path: str | Path) -> list[Grid]:
 
 def read_form_fields(spec: Spec, grids: list[Grid], report: FilledReport) -> None:
     """Cover and narrative fields by their labels (a gktool workbook saved in another format)."""
+    norm = spec_norm(spec)
     wanted = {}
     for sheet in spec.sheets:
         if sheet.kind != "form":
