@@ -188,6 +188,15 @@ class _Matcher:
         self.printed_alone = set(cells) | words  # a label as a whole cell, line or word, not inside a sentence
         self.rows_by_grid = {id(g): _rows_index(g) for g in grids}
         self._blanks: dict[tuple[str, str], list] = {}
+        self._matchers: dict[str, difflib.SequenceMatcher] = {}
+
+    def _similar(self, printed: str, leaf: str) -> difflib.SequenceMatcher:
+        # one matcher per official leaf: difflib caches what it learns of the second sequence
+        sm = self._matchers.get(leaf)
+        if sm is None:
+            sm = self._matchers[leaf] = difflib.SequenceMatcher(None, "", leaf)
+        sm.set_seq1(printed)
+        return sm
 
     def add(self, rule, severity, sheet, cells, message, expected=None, actual=None):
         self.out.findings.append(Finding(rule, severity, sheet, tuple(cells), message, expected, actual))
@@ -340,7 +349,13 @@ class _Matcher:
                 for leaf, rows in leaves.items():
                     if len(rows) != 1 or not leaf:
                         continue
-                    sc = difflib.SequenceMatcher(None, n, leaf).ratio()
+                    sm = self._similar(n, leaf)
+                    # the two quick upper bounds first (as difflib.get_close_matches does): a leaf that cannot
+                    # beat the best so far, or reach SIMILAR, is never the answer, so the result is the same
+                    floor = max(score, SIMILAR - 1e-9)
+                    if sm.real_quick_ratio() <= floor or sm.quick_ratio() <= floor:
+                        continue
+                    sc = sm.ratio()
                     if sc > score:
                         best, score = rows[0], sc
                 if best is not None and score >= SIMILAR:
