@@ -3,10 +3,15 @@ and save it through LibreOffice headless the way a user's spreadsheet program do
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import unicodedata
 from pathlib import Path
 
@@ -80,15 +85,76 @@ def soffice_available() -> bool:
     return shutil.which("soffice") is not None
 
 
+class _Office:
+    """One LibreOffice per test process, started when first needed and stopped at exit.
+
+    Starting LibreOffice costs about 1.5 s of CPU; a conversion handed to a running one through its pipe costs a
+    fraction of that. Its profile is private to this process (a LibreOffice the developer has open, or another
+    pytest worker's, never serves it). If it cannot be started, every call starts its own LibreOffice."""
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+        self.profile: str | None = None
+        self.broken = False
+
+    def _pipe(self) -> Path:
+        # LibreOffice's single-instance pipe: named after the profile URL (MD5 of its UTF-16, each byte in hex)
+        digest = "".join(f"{b:x}" for b in hashlib.md5(f"file://{self.profile}".encode("utf-16-le")).digest())
+        return Path("/tmp") / f"OSL_PIPE_{os.getuid()}_SingleOfficeIPC_{digest}"
+
+    def profile_in_use(self) -> str | None:
+        """The profile of the running LibreOffice (started now if need be), or None to start one per call."""
+        if self.broken:
+            return None
+        if self.proc is not None and self.proc.poll() is None and self._pipe().exists():
+            return self.profile
+        self.stop()
+        self.profile = tempfile.mkdtemp(prefix="gktool-test-office-")
+        self.proc = subprocess.Popen(
+            ["soffice", f"-env:UserInstallation=file://{self.profile}", "--headless", "--invisible", "--norestore"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=dict(os.environ, HOME=self.profile),
+            start_new_session=True,  # its own process group: stop() ends soffice.bin too
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if self._pipe().exists():
+                return self.profile
+            time.sleep(0.1)
+        self.stop()
+        self.broken = True
+        return None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc = None
+        if self.profile:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            self.profile = None
+
+
+_OFFICE = _Office()
+atexit.register(_OFFICE.stop)
+
+
 def soffice_convert(files, outdir, to="xlsx", *, registry: str | None = None, env: dict | None = None):
     """Convert several files in one LibreOffice call: every test's only way to run soffice.
 
-    Each call gets a throwaway profile (so a LibreOffice the developer has open, or another test's, never blocks
-    it) and a timeout. `registry` is the inside of a registrymodifications.xcu for settings such as recalculating
-    on load; `env` adds variables (for example a private FONTCONFIG_FILE)."""
+    A plain conversion is handed to this process's running LibreOffice (see _Office). One with settings of its own
+    gets a throwaway profile: `registry` is the inside of a registrymodifications.xcu for settings such as
+    recalculating on load; `env` adds variables (for example a private FONTCONFIG_FILE). Every call has a timeout."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as profile:
+    shared = _OFFICE.profile_in_use() if registry is None and env is None else None
+    with tempfile.TemporaryDirectory() as throwaway:
+        profile = shared or throwaway
         if registry is not None:
             user = Path(profile) / "user"
             user.mkdir()

@@ -25,7 +25,7 @@ READY = "按 Ctrl+C 停止。"
 class Server:
     """`gktool serve` in a child process; `links` maps each unit (and 管理) to its URL."""
 
-    def __init__(self, roster: list[str] | None, data: Path, year: int = 2023, workers: int | None = 2, extra=()):
+    def __init__(self, roster: list[str] | None, data: Path, year: int = 2023, workers: int | None = 1, extra=()):
         self.data = Path(data)
         self.roster_path = self.data.parent / f"{self.data.name}-roster.txt"
         if roster is not None:

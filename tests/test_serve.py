@@ -54,7 +54,7 @@ def books(tmp_path_factory) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    s = Server(ROSTER, tmp_path_factory.mktemp("serve") / "数据").start()
+    s = Server(ROSTER, tmp_path_factory.mktemp("serve") / "数据", workers=2).start()  # uploads side by side
     yield s
     assert s.stop() == 0
 
@@ -604,7 +604,7 @@ def test_fifty_parallel_uploads_from_fifty_units_all_land(tmp_path):
         values=load_fill(spec, ROOT / "examples" / "zhongning-2023.json"),
     ).read_bytes()
     books = {u: with_unit(base, placeholder, u) for u in units}
-    s = Server(units, tmp_path / "data").start()
+    s = Server(units, tmp_path / "data", workers=2).start()
     try:
         start = time.monotonic()
         with ThreadPoolExecutor(50) as pool:
@@ -717,7 +717,7 @@ def test_a_killed_worker_process_loses_no_upload(tmp_path, books):
     import os
     import signal
 
-    s = Server(["甲单位"], tmp_path / "data").start()
+    s = Server(["甲单位"], tmp_path / "data", workers=2).start()  # one is killed, one goes on
     try:
         assert s.upload("甲单位", "一.xlsx", own(books["good"], "甲单位")).status == 200
         workers = []
