@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_PUNCT = re.compile(r"[\s()（）\[\]【】〔〕<>《》、，,.。·・:：;；\-—_'\"“”‘’/\\]+")
+# compiled on first use (re caches it): a one-file check never needs it, and its class is slow to compile
+_PUNCT = r"[\s()（）\[\]【】〔〕<>《》、，,.。·・:：;；\-—_'\"“”‘’/\\]+"
 
 
 def plain_name(name: str) -> str:
     """A name as typed, without width, spacing or punctuation differences."""
-    return _PUNCT.sub("", unicodedata.normalize("NFKC", name or ""))
+    return re.sub(_PUNCT, "", unicodedata.normalize("NFKC", name or ""))
 
 
 def unit_key(unit: str | None) -> str:
