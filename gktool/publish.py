@@ -119,11 +119,9 @@ def read_back_problems(analysis, path: Path, fmt: str) -> tuple[str, bool]:
     # the unit and year a reader can take from the report's own title: the workbook's, except a unit
     # longer than any real one (the readers stop at 60 characters), which no reader finds in any file
     want = (source.unit or None, source.year)
-    if len(source.unit or "") > TITLE_UNIT_CHARS:  # the unit as far as a reader takes it from the title; the year
-        want = (
-            unit_and_year(source.spec, report_title(analysis))[0],
-            source.year,
-        )  # is still read (from the statistics period)
+    if len(source.unit or "") > TITLE_UNIT_CHARS:
+        # the unit as far as a reader takes it from the title; the year is still read (from the statistics period)
+        want = (unit_and_year(source.spec, report_title(analysis))[0], source.year)
     if (report.unit or None, report.year) != want:
 
         def shown(x) -> str:

@@ -295,30 +295,22 @@ def _add_edge(edges: list, p, q) -> None:
     if abs(y1 - y0) < 1.0 and abs(x1 - x0) >= 1.0:
         y = (y0 + y1) / 2
         a, b = sorted((x0, x1))
-        edges.append(
-            {
-                "x0": a,
-                "x1": b,
-                "top": y,
-                "bottom": y,
-                "width": b - a,
-                "height": 0,
-                "orientation": "h",
-                "object_type": "line",
-            }
-        )
+        edges.append(_edge(a, b, y, y, "h"))
     elif abs(x1 - x0) < 1.0 and abs(y1 - y0) >= 1.0:
         x = (x0 + x1) / 2
         a, b = sorted((y0, y1))
-        edges.append(
-            {
-                "x0": x,
-                "x1": x,
-                "top": a,
-                "bottom": b,
-                "width": 0,
-                "height": b - a,
-                "orientation": "v",
-                "object_type": "line",
-            }
-        )
+        edges.append(_edge(x, x, a, b, "v"))
+
+
+def _edge(x0: float, x1: float, top: float, bottom: float, orientation: str) -> dict:
+    # a ruling line as pdfplumber's table finder takes it
+    return {
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "width": x1 - x0,
+        "height": bottom - top,
+        "orientation": orientation,
+        "object_type": "line",
+    }
